@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Set up a local virtual environment and run gradkit's main job or its tests.
+
+Needs only Python 3.10+ on a fresh machine:
+
+    python3 dev.py train     # install gradkit into .venv, then run `gradkit train`
+    python3 dev.py test      # install gradkit with its test extras, then run the whole suite
+
+Extra arguments after the command are passed on (to `gradkit train` or to pytest).
+The environment is re-installed only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+EXTRAS = {"train": "datasets,plots", "test": "test"}
+
+
+def _python() -> Path:
+    sub = "Scripts" if os.name == "nt" else "bin"
+    return VENV / sub / ("python.exe" if os.name == "nt" else "python")
+
+
+def _ensure_env(extras: str) -> Path:
+    py = _python()
+    if not py.exists():
+        print(f"dev.py: creating a virtual environment in {VENV.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".gradkit-installed-{extras.replace(',', '-')}"
+    if not stamp.exists() or stamp.read_text() != digest:
+        print(f"dev.py: installing gradkit[{extras}] into {VENV.name}/", flush=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"], check=True)
+        stamp.write_text(digest)
+    return py
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    py = _ensure_env(EXTRAS[command])
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if command == "train":
+        return subprocess.run([str(py), "-m", "gradkit", "train", *rest], cwd=ROOT, env=env).returncode
+    args = [str(py), "-m", "pytest", "-q"]
+    if os.environ.get("CI"):
+        args.append("--runslow")
+    code = subprocess.run([*args, *rest], cwd=ROOT, env=env).returncode
+    if code == 5:
+        print("dev.py: pytest collected no tests; that is a failure, not a pass.", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,37 @@
+"""Differentiable primitives and the functions built on them.
+
+Every function here takes Tensors (or values convertible to them) and returns Tensors;
+the ones that carry gradients are implemented as :class:`~gradkit.autograd.function.Op`
+subclasses with forward and backward side by side.
+"""
+
+from .elementwise import (  # noqa: F401
+    abs, add, allclose, cast, clamp, clip, clone, compare, cos, div, eq, exp, ge, gt, isfinite, isnan, le,
+    log, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign,
+    sin, sqrt, square, sub, tanh, to_device, where,
+)
+from .linalg import linear, matmul  # noqa: F401
+from .reduce import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
+)
+from .shape import (  # noqa: F401
+    _index_arrays, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, getitem, pad, permute,
+    reshape, split, squeeze, stack, sum_to, transpose, unsqueeze, view,
+)
+
+
+def zeros_like_tensor(x):
+    """A constant zero tensor shaped like ``x`` (for gradients that do not flow)."""
+    from ..backend import get_array_module
+    from ._util import const
+
+    return const(get_array_module(x.data).zeros(x.shape, dtype=x.dtype))
+
+
+# Functions that are also Tensor methods (x.sum(), x.reshape(...), ...).
+TENSOR_METHODS = (
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
+    "exp", "log", "sqrt", "abs", "pow", "square", "clamp", "clip", "maximum", "minimum", "tanh", "sigmoid",
+    "relu", "sin", "cos", "sign", "reshape", "view", "transpose", "permute", "flatten", "squeeze",
+    "unsqueeze", "expand", "broadcast_to", "split", "chunk", "matmul", "any", "all", "isnan", "isfinite",
+)

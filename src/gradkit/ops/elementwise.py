@@ -1,0 +1,566 @@
+"""Elementwise ops: arithmetic with broadcasting, and unary functions.
+
+Each binary op's backward sums its gradient back to each input's shape (``sum_to``).
+Backward rules use gradkit ops, so they can be differentiated again; where a rule
+needs the forward's output, it reuses the saved array on the fast path and recomputes
+it in the graph only when ``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..autograd.grad_mode import _enabled
+from ..backend import get_array_module
+from ..tensor import Tensor
+from ._util import coerce, const, ensure_tensor, shape_str
+
+
+def _bcast_error(name, a, b):
+    return ValueError(
+        f"{name}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast together"
+    )
+
+
+def _binary(op_cls, name, a, b):
+    a, b = coerce(a, b)
+    try:
+        return op_cls()(a, b)
+    except ValueError as exc:
+        if "broadcast" in str(exc):
+            raise _bcast_error(name, a, b) from None
+        raise
+
+
+# --------------------------------------------------------------------- arithmetic
+class Add(Op):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(gy, b.shape) if nb else None)
+
+
+class Sub(Op):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(-gy, b.shape) if nb else None)
+
+
+class Mul(Op):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy * b, a.shape) if na else None, sum_to(gy * a, b.shape) if nb else None)
+
+
+class Div(Op):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = gy / b
+        gb = sum_to(-ga * a / b, b.shape) if nb else None
+        return (sum_to(ga, a.shape) if na else None, gb)
+
+
+class Neg(Op):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class PowScalar(Op):
+    """``x ** c`` for a constant Python exponent ``c``."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        c = self.c
+        if c == 0:
+            return gy * 0
+        if c == 1:
+            return gy
+        if c == 2:
+            return gy * (x * 2)
+        return gy * (pow(x, c - 1) * c)
+
+
+class Pow(Op):
+    """``a ** b`` with a tensor exponent."""
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = sum_to(gy * b * pow(a, b - 1), a.shape) if na else None
+        gb = None
+        if nb:
+            xp = get_array_module(a.data)
+            safe = where(const(a.data > 0), a, const(xp.ones((), dtype=a.dtype)))
+            gb = sum_to(gy * pow(a, b) * log(safe), b.shape)
+        return ga, gb
+
+
+def add(a, b) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return _binary(Add, "add", a, b)
+
+
+def sub(a, b) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a, b) -> Tensor:
+    """``a * b`` elementwise with broadcasting."""
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a, b) -> Tensor:
+    """``a / b`` elementwise with broadcasting (true division)."""
+    a, b = coerce(a, b)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        from ..backend import get_default_dtype
+
+        a = const(a.data.astype(get_default_dtype()))
+        b = const(b.data.astype(get_default_dtype()))
+    return _binary(Div, "div", a, b)
+
+
+def neg(x) -> Tensor:
+    """``-x``."""
+    return Neg()(ensure_tensor(x))
+
+
+def pow(x, exponent) -> Tensor:
+    """``x ** exponent``; a Python-number exponent keeps the rule simple and cheap."""
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(x, Tensor):
+        if x.data.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+            from ..backend import get_default_dtype
+
+            x = const(x.data.astype(get_default_dtype()))
+        return PowScalar(exponent)(x)
+    return _binary(Pow, "pow", x, exponent)
+
+
+def square(x) -> Tensor:
+    """``x * x``."""
+    return PowScalar(2)(ensure_tensor(x))
+
+
+# --------------------------------------------------------------------- unary functions
+class Exp(Op):
+    def forward(self, x):
+        self.y = y = get_array_module(x).exp(x)
+        return y
+
+    def backward(self, gy):
+        if _enabled[0]:
+            return gy * exp(self.inputs[0])
+        return gy * const(self.y)
+
+
+class Log(Op):
+    def forward(self, x):
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Op):
+    def forward(self, x):
+        self.y = y = get_array_module(x).sqrt(x)
+        return y
+
+    def backward(self, gy):
+        y = sqrt(self.inputs[0]) if _enabled[0] else const(self.y)
+        return gy / (y * 2)
+
+
+class Abs(Op):
+    def forward(self, x):
+        return get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return gy * const(get_array_module(x).sign(x))
+
+
+class Sin(Op):
+    def forward(self, x):
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Op):
+    def forward(self, x):
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
+class Tanh(Op):
+    def forward(self, x):
+        self.y = y = get_array_module(x).tanh(x)
+        return y
+
+    def backward(self, gy):
+        y = tanh(self.inputs[0]) if _enabled[0] else const(self.y)
+        return gy * (1 - y * y)
+
+
+def _sigmoid_array(x):
+    """Logistic function without overflow: exp is only taken of -|x|."""
+    xp = get_array_module(x)
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+class Sigmoid(Op):
+    def forward(self, x):
+        self.y = y = _sigmoid_array(x)
+        return y
+
+    def backward(self, gy):
+        y = sigmoid(self.inputs[0]) if _enabled[0] else const(self.y)
+        return gy * (y * (1 - y))
+
+
+class ReLU(Op):
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * const(self.mask)
+
+
+class Clamp(Op):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return get_array_module(x).clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        mask = np.ones((), dtype=bool) if self.lo is None else x >= self.lo
+        if self.hi is not None:
+            mask = mask & (x <= self.hi)
+        return gy * const(mask)
+
+
+class Maximum(Op):
+    def forward(self, a, b):
+        return get_array_module(a, b).maximum(a, b)
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        wa = (a.data > b.data) + 0.5 * (a.data == b.data)
+        wa = const(wa.astype(gy.dtype))
+        ga = sum_to(gy * wa, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * (1 - wa), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Minimum(Op):
+    def forward(self, a, b):
+        return get_array_module(a, b).minimum(a, b)
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        wa = (a.data < b.data) + 0.5 * (a.data == b.data)
+        wa = const(wa.astype(gy.dtype))
+        ga = sum_to(gy * wa, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * (1 - wa), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Where(Op):
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return get_array_module(a, b).where(self.cond, a, b)
+
+    def backward(self, gy):
+        from .shape import sum_to
+
+        a, b = self.inputs
+        zero = const(get_array_module(gy.data).zeros((), dtype=gy.dtype))
+        ga = sum_to(where(const(self.cond), gy, zero), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(const(self.cond), zero, gy), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Cast(Op):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return cast(gy, self.inputs[0].dtype)
+
+
+class ToDevice(Op):
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        from ..backend import to_device
+
+        self.src = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
+        return to_device(x, self.device)
+
+    def backward(self, gy):
+        return to_device(gy, self.src)
+
+
+class Clone(Op):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def _unary(op_cls):
+    def f(x):
+        return op_cls()(ensure_tensor(x))
+
+    return f
+
+
+_exp, _log, _sqrt, _abs = _unary(Exp), _unary(Log), _unary(Sqrt), _unary(Abs)
+_tanh, _sigmoid, _relu = _unary(Tanh), _unary(Sigmoid), _unary(ReLU)
+_sin, _cos = _unary(Sin), _unary(Cos)
+
+
+def exp(x) -> Tensor:
+    """Elementwise ``e ** x``."""
+    return _exp(x)
+
+
+def log(x) -> Tensor:
+    """Elementwise natural logarithm."""
+    return _log(x)
+
+
+def sqrt(x) -> Tensor:
+    """Elementwise square root."""
+    return _sqrt(x)
+
+
+def abs(x) -> Tensor:
+    """Elementwise absolute value (gradient ``sign(x)``, 0 at 0)."""
+    return _abs(x)
+
+
+def sin(x) -> Tensor:
+    """Elementwise sine."""
+    return _sin(x)
+
+
+def cos(x) -> Tensor:
+    """Elementwise cosine."""
+    return _cos(x)
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent; derivative ``1 - tanh(x)**2``."""
+    return _tanh(x)
+
+
+def sigmoid(x) -> Tensor:
+    """Logistic function ``1 / (1 + exp(-x))``, stable for any |x| (no overflow)."""
+    return _sigmoid(x)
+
+
+def relu(x) -> Tensor:
+    """``max(x, 0)``; gradient 1 where x > 0, else 0."""
+    return _relu(x)
+
+
+def clamp(x, min=None, max=None) -> Tensor:
+    """Limit values to ``[min, max]``; gradient 1 inside the range, 0 outside.
+
+    Raises:
+        ValueError: when neither bound is given.
+    """
+    if min is None and max is None:
+        raise ValueError("clamp() needs at least one of min or max")
+    return Clamp(min, max)(ensure_tensor(x))
+
+
+clip = clamp
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum; at ties the gradient is split equally."""
+    return _binary(Maximum, "maximum", a, b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum; at ties the gradient is split equally."""
+    return _binary(Minimum, "minimum", a, b)
+
+
+def where(condition, a, b) -> Tensor:
+    """Pick from ``a`` where ``condition`` is true, else from ``b`` (broadcasting all three)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool:
+        cond = cond.astype(bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a, b = coerce(a, b)
+    return Where(cond)(a, b)
+
+
+def cast(x, dtype) -> Tensor:
+    """``x`` converted to ``dtype``; the gradient is cast back."""
+    x = ensure_tensor(x)
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    out = Cast(dtype)(x)
+    if dtype.kind not in "fc" and out.requires_grad:
+        out = out.detach()
+    return out
+
+
+def to_device(x, device) -> Tensor:
+    """``x`` copied to ``device``; the gradient is copied back."""
+    return ToDevice(device)(ensure_tensor(x))
+
+
+def clone(x) -> Tensor:
+    """A copy of ``x`` that stays in the graph."""
+    return Clone()(ensure_tensor(x))
+
+
+def sign(x) -> Tensor:
+    """Elementwise sign (-1, 0, 1); not differentiable (no gradient flows)."""
+    x = ensure_tensor(x)
+    return const(get_array_module(x.data).sign(x.data))
+
+
+# --------------------------------------------------------------------- comparisons and logic
+_CMP = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal"}
+
+
+def compare(a, b, how: str) -> Tensor:
+    """Elementwise comparison; returns a bool tensor that carries no gradient."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    if how in ("eq", "ne") and not isinstance(b, Tensor) and not _array_like(b):
+        return NotImplemented if b is None else const(np.full(a.shape, how == "ne"))
+    a, b = coerce(a, b)
+    xp = get_array_module(a.data, b.data)
+    try:
+        return const(getattr(xp, _CMP[how])(a.data, b.data))
+    except ValueError:
+        raise _bcast_error(_CMP[how], a, b) from None
+
+
+def _array_like(x):
+    import numbers
+
+    return isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) or type(x).__module__.startswith(
+        "cupy"
+    )
+
+
+def eq(a, b) -> Tensor:
+    return compare(a, b, "eq")
+
+
+def ne(a, b) -> Tensor:
+    return compare(a, b, "ne")
+
+
+def lt(a, b) -> Tensor:
+    return compare(a, b, "lt")
+
+
+def le(a, b) -> Tensor:
+    return compare(a, b, "le")
+
+
+def gt(a, b) -> Tensor:
+    return compare(a, b, "gt")
+
+
+def ge(a, b) -> Tensor:
+    return compare(a, b, "ge")
+
+
+def logical_not(x) -> Tensor:
+    x = ensure_tensor(x)
+    return const(get_array_module(x.data).logical_not(x.data))
+
+
+def logical_and(a, b) -> Tensor:
+    a, b = coerce(a, b)
+    return const(get_array_module(a.data).logical_and(a.data, b.data))
+
+
+def logical_or(a, b) -> Tensor:
+    a, b = coerce(a, b)
+    return const(get_array_module(a.data).logical_or(a.data, b.data))
+
+
+def isnan(x) -> Tensor:
+    x = ensure_tensor(x)
+    return const(get_array_module(x.data).isnan(x.data))
+
+
+def isfinite(x) -> Tensor:
+    x = ensure_tensor(x)
+    return const(get_array_module(x.data).isfinite(x.data))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
+    a, b = coerce(a, b)
+    return bool(get_array_module(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))

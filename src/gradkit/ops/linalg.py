@@ -1,0 +1,105 @@
+"""Matrix products: ``matmul`` (batched, broadcasting) and ``linear`` (one fused layer op)."""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..tensor import Tensor
+from ._util import coerce, ensure_tensor, shape_str
+from .shape import reshape, sum_to, transpose
+
+
+class MatMul(Op):
+    """``a @ b`` for operands with at least two dimensions (batch dimensions broadcast)."""
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = sum_to(gy @ transpose(b), a.shape) if na else None
+        gb = sum_to(transpose(a) @ gy, b.shape) if nb else None
+        return ga, gb
+
+
+class Linear(Op):
+    """``x @ W.T + b`` in one op: forward one GEMM, backward two GEMMs and a reduction."""
+
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = gy @ w if need[0] else None
+        gw = None
+        if need[1]:
+            if x.ndim == 2:
+                gw = transpose(gy) @ x
+            else:
+                gw = transpose(reshape(gy, (-1, gy.shape[-1]))) @ reshape(x, (-1, x.shape[-1]))
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = sum_to(gy, self.inputs[2].shape) if need[2] else None
+        return gx, gw, gb
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy/PyTorch semantics (1-D operands, batched broadcasting).
+
+    Raises:
+        ValueError: when the inner dimensions differ, naming both shapes.
+    """
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        a, b = coerce(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else (ensure_tensor(a), ensure_tensor(b))
+    elif a.data.dtype != b.data.dtype:
+        a, b = coerce(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {shape_str(a.shape)} and {shape_str(b.shape)}")
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        raise ValueError(
+            f"matmul: cannot multiply shapes {shape_str(a.shape)} and {shape_str(b.shape)}: "
+            f"inner dimensions {ka} and {kb} differ"
+        )
+    squeeze_a = a.ndim == 1
+    squeeze_b = b.ndim == 1
+    if squeeze_a:
+        a = reshape(a, (1, ka))
+    if squeeze_b:
+        b = reshape(b, (kb, 1))
+    try:
+        y = MatMul()(a, b)
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dimensions of shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast"
+        ) from None
+    if squeeze_a and squeeze_b:
+        return reshape(y, ())
+    if squeeze_a:
+        return reshape(y, y.shape[:-2] + y.shape[-1:])
+    if squeeze_b:
+        return reshape(y, y.shape[:-1])
+    return y
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features).
+
+    Raises:
+        ValueError: when ``x``'s last dimension is not ``in_features``.
+    """
+    x = ensure_tensor(x)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear expected input with last dimension {weight.shape[1]}, got shape {shape_str(x.shape)}"
+        )
+    if x.data.dtype != weight.data.dtype:
+        x = x.to(weight.dtype)
+    if bias is None:
+        return Linear()(x, weight)
+    return Linear()(x, weight, bias)

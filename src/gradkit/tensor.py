@@ -1,0 +1,541 @@
+"""``Tensor``: an array that records the operations applied to it.
+
+A Tensor wraps a NumPy (or CuPy) array in ``.data``. When it requires grad, every op
+on it records a node (``.grad_fn``) so that ``backward()`` can compute gradients.
+Names follow PyTorch; NumPy's ``axis`` is accepted wherever ``dim`` is.
+
+Dtype rules: lists and Python floats become float32 (the default dtype); lists of
+Python ints become int64 and bools bool, as in PyTorch; a NumPy array keeps its dtype.
+A Python scalar or integer array never upcasts a float32 tensor. Integer tensors
+cannot require grad.
+
+Example:
+    >>> import gradkit as gk
+    >>> x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend
+from .backend import get_array_module, get_default_dtype
+
+_FLOAT_KINDS = "fc"
+
+
+class _Size(int):
+    """``tensor.size``: the number of elements (NumPy), callable like ``tensor.size()`` (PyTorch)."""
+
+    # (int subclasses cannot have __slots__)
+
+    def __new__(cls, shape):
+        n = 1
+        for s in shape:
+            n *= s
+        obj = super().__new__(cls, n)
+        obj._shape = tuple(shape)
+        return obj
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self._shape
+        return self._shape[dim]
+
+
+def _to_array(data, dtype, device):
+    """Convert ``data`` to an array following gradkit's dtype rules."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    else:
+        arr = data
+    xp = backend.xp_for(device) if device is not None else get_array_module(arr)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    if isinstance(arr, np.ndarray) or backend.is_cupy_array(arr):
+        if device is not None:
+            arr = backend.to_device(arr, device)
+        if dtype is not None and arr.dtype != dtype:
+            arr = arr.astype(dtype)
+        return arr
+    if isinstance(arr, np.generic):
+        out = np.asarray(arr)
+    else:
+        out = np.asarray(arr)
+        if dtype is None:
+            kind = out.dtype.kind
+            if kind == "f" or (kind in "iu" and _has_float(arr)):
+                out = out.astype(get_default_dtype())
+            elif kind in "iu":
+                out = out.astype(np.int64)
+            elif kind not in "bc":
+                raise TypeError(f"gk.tensor cannot make a tensor from {type(data).__name__} of dtype {out.dtype}")
+    if dtype is not None and out.dtype != dtype:
+        out = out.astype(dtype)
+    if xp is not np:
+        out = xp.asarray(out)
+    return out
+
+
+def _has_float(data) -> bool:
+    if isinstance(data, float):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_has_float(d) for d in data)
+    return False
+
+
+def _make(data, requires_grad, ctx, out_index=0):
+    """Fast constructor used by ops: no conversion, no checks."""
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._ctx = ctx
+    t._out_index = out_index
+    t._hooks = None
+    t._retains_grad = False
+    return t
+
+
+class Tensor:
+    """An n-dimensional array with automatic differentiation.
+
+    Args:
+        data: array-like (NumPy/CuPy array, list, scalar or Tensor).
+        dtype: NumPy dtype; default keeps an array's dtype and makes Python floats float32.
+        requires_grad: record operations on this tensor for ``backward()``.
+        device: ``'cpu'`` or ``'cuda'``; default keeps the array's device.
+
+    Raises:
+        RuntimeError: ``requires_grad=True`` on a non-floating tensor.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
+
+    def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        arr = _to_array(data, dtype, None if device is None else backend.normalize_device(device))
+        self.data = arr
+        self.grad = None
+        self._ctx = None
+        self._out_index = 0
+        self._hooks = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _ones_like_array(a):
+        xp = get_array_module(a)
+        return _make(xp.ones(a.shape, dtype=a.dtype), False, None)
+
+    @staticmethod
+    def _zeros_like_meta(shape, dtype, like):
+        xp = get_array_module(like)
+        return _make(xp.zeros(shape, dtype=dtype), False, None)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> _Size:
+        """Number of elements; also callable as ``size()`` / ``size(dim)`` like PyTorch."""
+        return _Size(self.data.shape)
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def T(self) -> "Tensor":
+        """The tensor with its dimensions reversed (the transpose of a matrix)."""
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        """Transpose of the last two dimensions (batched matrices)."""
+        return ops.transpose(self, -2, -1)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self.data.shape[0]):
+            yield self[i]
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        extra = []
+        if self.dtype != get_default_dtype() and self.dtype.kind == "f" or self.dtype.kind not in "f":
+            extra.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extra.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied from the GPU if needed; shares memory on the CPU)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = backend.to_numpy(self.data)
+        return a if dtype is None else a.astype(dtype)
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {tuple(self.shape)}")
+        return self.data.reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data.reshape(()).item())
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing the data, cut from the graph."""
+        return _make(self.data, False, None)
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph (its gradient flows back)."""
+        return ops.clone(self)
+
+    def to(self, *args, dtype=None, device=None) -> "Tensor":
+        """Move to a device and/or cast to a dtype: ``t.to('cuda')``, ``t.to(np.float64)``.
+
+        The result stays in the graph: gradients flow back to the original.
+        """
+        for a in args:
+            if isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = ops.cast(out, np.dtype(dtype))
+        if device is not None:
+            dev = backend.normalize_device(device)
+            if dev != out.device:
+                out = ops.to_device(out, dev)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
+
+    def type(self, dtype) -> "Tensor":
+        return self.to(dtype)
+
+    astype = type
+
+    # ------------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place (only on leaves, only for floating dtypes)."""
+        if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "convert first with .float() or create it with dtype=np.float32"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad_(False) is only allowed on leaf tensors; use .detach() for a non-leaf"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward()``."""
+        if self._ctx is None:
+            return
+        self._retains_grad = True
+        self._register_retained()
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        if self._ctx is not None:
+            self._register_retained()
+        return _HookHandle(self._hooks, hook)
+
+    def _register_retained(self):
+        op = self._ctx
+        if op._retained is None:
+            op._retained = {}
+        op._retained[self._out_index] = self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves.
+
+        Args:
+            gradient: the upstream gradient; needed unless the tensor has one element.
+            retain_graph: keep the graph for another backward (default: ``create_graph``).
+            create_graph: record the backward pass for higher-order gradients.
+
+        Raises:
+            RuntimeError: for a non-scalar without ``gradient``, a tensor that does not
+                require grad, or a graph already freed by an earlier backward.
+        """
+        from .autograd.engine import backward as _backward
+
+        _backward(self, None if gradient is None else [gradient], retain_graph, create_graph)
+
+    # ------------------------------------------------------------------ in-place (no graph)
+    def _check_inplace(self, what):
+        from .autograd.grad_mode import _enabled
+
+        if _enabled[0] and (self.requires_grad or self._ctx is not None):
+            raise RuntimeError(
+                f"{what} on a tensor that requires grad would corrupt the graph; do it inside "
+                "`with gk.no_grad():` (for parameter updates) or on a detached copy"
+            )
+
+    def zero_(self) -> "Tensor":
+        self._check_inplace("zero_()")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace("fill_()")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        self._check_inplace("copy_()")
+        arr = src.data if isinstance(src, Tensor) else src
+        xp = get_array_module(self.data)
+        self.data[...] = xp.asarray(arr, dtype=self.data.dtype)
+        return self
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        self._check_inplace("add_()")
+        o = other.data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            o = o * alpha
+        self.data += o
+        return self
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        return self.add_(other, -alpha)
+
+    def mul_(self, other) -> "Tensor":
+        self._check_inplace("mul_()")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other) -> "Tensor":
+        self._check_inplace("div_()")
+        self.data /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        self._check_inplace("clamp_()")
+        xp = get_array_module(self.data)
+        xp.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
+        from .random import get_generator
+
+        self._check_inplace("uniform_()")
+        vals = get_generator(generator).uniform(a, b, size=self.data.shape)
+        self.data[...] = backend.to_device(vals.astype(self.data.dtype), self.device)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
+        from .random import get_generator
+
+        self._check_inplace("normal_()")
+        vals = get_generator(generator).normal(mean, std, size=self.data.shape)
+        self.data[...] = backend.to_device(vals.astype(self.data.dtype), self.device)
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("item assignment")
+        v = value.data if isinstance(value, Tensor) else value
+        self.data[ops._index_arrays(index)] = v
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    def __lt__(self, other):
+        return ops.compare(self, other, "lt")
+
+    def __le__(self, other):
+        return ops.compare(self, other, "le")
+
+    def __gt__(self, other):
+        return ops.compare(self, other, "gt")
+
+    def __ge__(self, other):
+        return ops.compare(self, other, "ge")
+
+    def __eq__(self, other):
+        return ops.compare(self, other, "eq")
+
+    def __ne__(self, other):
+        return ops.compare(self, other, "ne")
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _method(name, fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    m.__name__ = name
+    m.__doc__ = fn.__doc__
+    setattr(Tensor, name, m)
+
+
+from . import ops  # noqa: E402  (ops import Tensor; bound here to avoid a cycle)
+
+for _name in ops.TENSOR_METHODS:
+    _method(_name, getattr(ops, _name))
