@@ -83,6 +83,14 @@ def _to_array(data, dtype, device):
     return out
 
 
+def _is_dtype_name(name: str) -> bool:
+    try:
+        np.dtype(name)
+        return True
+    except TypeError:
+        return False
+
+
 def _has_float(data) -> bool:
     if isinstance(data, float):
         return True
@@ -267,8 +275,10 @@ class Tensor:
         The result stays in the graph: gradients flow back to the original.
         """
         for a in args:
-            if isinstance(a, str):
+            if isinstance(a, str) and not _is_dtype_name(a):
                 device = a
+            elif isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
             else:
                 dtype = a
         out = self

@@ -87,7 +87,10 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             return
         if x.grad is None:
             own = _owner(g.data)
-            if own in seen_owners:
+            flags = getattr(g.data, "flags", None)
+            if own in seen_owners or (flags is not None and not flags.writeable):
+                # never hand out the same memory (or a read-only broadcast view) as two .grad's:
+                # in-place updates such as clip_grad_norm_ would hit it twice.
                 g = _make(g.data.copy(), g.requires_grad, g._ctx, g._out_index)
             else:
                 seen_owners.add(own)
@@ -111,8 +114,9 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             slots[i] = g if i not in slots else slots[i] + g
 
         order = _toposort(root_ops)
+        run = None
         if capture is not None:
-            order = _prune(order, capture)
+            order, run = _prune(order, capture)
 
         for op in order:
             slots = pending.pop(op, None)
@@ -133,6 +137,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 grads = _run_retained(retained, grads, capture, captured, op, create_graph)
             elif capture is not None:
                 _capture_nonleaf(op, grads, capture, captured)
+            if run is not None and id(op) not in run:
+                continue
             gxs = op.backward(*grads)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
@@ -140,8 +146,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if not retain_graph:
                 op.__dict__.clear()
                 op._freed = True
-            for x, gx, need in zip(inputs_, gxs, _needs(op, inputs_)):
-                if gx is None or not need:
+            for x, gx in zip(inputs_, gxs):
+                if gx is None or not x.requires_grad:
                     continue
                 xd = x.data
                 if gx.data.shape != xd.shape:
@@ -174,13 +180,13 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     return None
 
 
-def _needs(op, inputs):
-    # needs_input_grad is cleared with the op's dict when freed; recompute from inputs.
-    return [x.requires_grad for x in inputs]
-
-
 def _prune(order, capture):
-    """Keep only the ops through which a captured input is reached."""
+    """Keep the ops through which a captured input is reached, or whose output is captured.
+
+    Returns the kept ops and the set of ids of ops whose backward must run (those that
+    reach a captured input); the others only have their output gradient captured.
+    """
+    captured_ops = {k[0] for k in capture if isinstance(k, tuple)}
     reaches = {}
     for op in reversed(order):  # inputs before consumers
         hit = False
@@ -192,7 +198,8 @@ def _prune(order, capture):
             elif reaches.get(id(c)) or (id(c), x._out_index) in capture:
                 hit = True
         reaches[id(op)] = hit
-    return [op for op in order if reaches[id(op)]]
+    keep = [op for op in order if reaches[id(op)] or id(op) in captured_ops]
+    return keep, {k for k, v in reaches.items() if v}
 
 
 def _capture_nonleaf(op, grads, capture, captured):

@@ -118,7 +118,8 @@ def once_differentiable(backward):
         create_graph = _enabled[0]
         with no_grad():
             result = backward(self, *grads)
-        if not create_graph or not any(g.requires_grad for g in grads):
+        sources = tuple(t for t in (*self.inputs, *grads) if t.requires_grad)
+        if not create_graph or not sources:
             return result
         single = not isinstance(result, tuple)
         items = (result,) if single else result
@@ -128,7 +129,7 @@ def once_differentiable(backward):
                 wrapped.append(None)
                 continue
             guard = _DoubleBackwardError(self.name)
-            guard.inputs = tuple(g for g in grads if g.requires_grad)
+            guard.inputs = sources
             guard.needs_input_grad = tuple(True for _ in guard.inputs)
             wrapped.append(_make(r.data, True, guard))
         return wrapped[0] if single else tuple(wrapped)

@@ -1,0 +1,295 @@
+"""Autograd semantics: accumulation, graph freeing, deep chains, higher order, custom Functions."""
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.autograd.function import Op, once_differentiable
+from gradkit.diagnose import gradcheck
+from gradkit.ops._util import const
+
+
+def test_deep_chain_does_not_hit_recursion_limit():
+    x = gk.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_gradient_accumulates_across_uses_and_calls():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x + 3 * x).sum()  # x used three times
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + 3)
+    (x * 5).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + 3 + 5)
+    x.grad = None
+    (x * 5).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5, 5])
+
+
+def test_graph_is_freed_unless_retained():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+    x.grad = None
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    g1 = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1)
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = gk.ones(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*shape \(3,\).*gradient="):
+        y.backward()
+    y.backward(gk.tensor([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2, 4, 6])
+
+
+def test_backward_without_grad_explains():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gk.ones(2).sum().backward()
+
+
+def test_no_grad_context_and_decorator():
+    x = gk.ones(2, requires_grad=True)
+    with gk.no_grad():
+        assert not (x * 2).requires_grad
+        with gk.enable_grad():
+            assert (x * 2).requires_grad
+
+    @gk.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert (x * 2).requires_grad
+    assert gk.is_grad_enabled()
+
+
+def test_broadcast_gradients_sum_back_to_input_shape():
+    a = gk.ones(3, 1, requires_grad=True)
+    b = gk.ones(4, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+    np.testing.assert_allclose(a.grad.numpy(), 4.0)
+    np.testing.assert_allclose(b.grad.numpy(), 3.0)
+
+
+def test_leaf_grads_never_share_memory():
+    a = gk.zeros(3, requires_grad=True)
+    b = gk.zeros(3, requires_grad=True)
+    (a + b).sum().backward()  # both receive the same upstream gradient
+    a.grad.data *= 10
+    np.testing.assert_allclose(b.grad.numpy(), 1.0)
+    c = gk.zeros(2, 3, requires_grad=True)
+    c.sum().backward()  # gradient of a sum is a broadcast view: must be writeable
+    c.grad.data[0, 0] = 7.0
+
+
+def test_integer_tensor_rounds():
+    idx = gk.tensor([0, 2, 1])
+    assert idx.dtype == np.int64
+    with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients"):
+        gk.tensor([1, 2], requires_grad=True)
+    x = gk.randn(3, 4, requires_grad=True)
+    x[idx].sum().backward()
+    assert x.grad.numpy()[[0, 1, 2]].sum() == 12
+
+
+def test_repeated_integer_index_accumulates():
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 0, 2]].sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3, 0, 1])
+
+
+def test_grad_function_does_not_touch_dot_grad():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    w = gk.tensor([3.0, 4.0], requires_grad=True)
+    (gx,) = gk.grad((x * w).sum(), x)
+    np.testing.assert_allclose(gx.numpy(), [3, 4])
+    assert x.grad is None and w.grad is None
+
+
+def test_grad_allow_unused():
+    x = gk.tensor(1.0, requires_grad=True)
+    z = gk.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        gk.grad(x * 2, [x, z])
+    gx, gz = gk.grad(x * 2, [x, z], allow_unused=True)
+    assert gx.item() == 2.0 and gz is None
+
+
+def test_grad_of_intermediate_tensor():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    y = (h * h).sum()
+    (gh,) = gk.grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
+
+
+def test_higher_order_derivatives():
+    x = gk.tensor(2.0, dtype="float64", requires_grad=True)
+    y = x**4
+    (g,) = gk.grad(y, x, create_graph=True)
+    (h,) = gk.grad(g, x, create_graph=True)
+    (t,) = gk.grad(h, x)
+    assert g.item() == pytest.approx(32.0)  # 4x^3
+    assert h.item() == pytest.approx(48.0)  # 12x^2
+    assert t.item() == pytest.approx(48.0)  # 24x
+
+
+def test_backward_create_graph_then_second_backward():
+    x = gk.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    (x.sin().sum()).backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), -np.sin([1.0, 2.0]))
+
+
+def test_hessian_and_hvp_match_closed_form():
+    a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    A = gk.tensor(a)
+
+    def f(v):
+        return 0.5 * (v @ (A @ v)) + (v**3).sum()
+
+    x = gk.tensor([0.5, -1.0], dtype="float64")
+    H = gk.autograd.hessian(f, x).numpy()
+    np.testing.assert_allclose(H, a + np.diag(6 * x.numpy()), rtol=1e-12)
+    v = gk.tensor([1.0, 2.0], dtype="float64")
+    np.testing.assert_allclose(gk.autograd.hvp(f, x, v).numpy(), H @ v.numpy(), rtol=1e-12)
+    J = gk.autograd.jacobian(lambda t: t * t, x).numpy()
+    np.testing.assert_allclose(J, np.diag(2 * x.numpy()))
+
+
+class Cube(gk.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * 3 * x * x
+
+
+class WrongCube(Cube):
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * 2 * x * x  # deliberately wrong
+
+
+class ScaleBy(gk.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return x * k
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * ctx.k, None
+
+
+def test_custom_function_first_and_second_order():
+    x = gk.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
+    assert gradcheck(Cube.apply, [x]).passed
+    (g,) = gk.grad(Cube.apply(x).sum(), x, create_graph=True)
+    (h,) = gk.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy())
+    assert gradcheck(lambda t: ScaleBy.apply(t, 3.0), [x]).passed
+
+
+def test_gradcheck_catches_a_wrong_backward_and_names_elements():
+    x = gk.tensor([1.0, -2.0, 0.5], dtype="float64", requires_grad=True)
+    report = gradcheck(WrongCube.apply, [x])
+    assert not report.passed
+    assert report.max_rel_error > 1e-2
+    assert "FAIL" in str(report) and "at (1,)" in str(report)
+
+
+def test_gradcheck_warns_in_float32():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(gk.diagnose.GradcheckWarning, match="float64"):
+        gradcheck(lambda t: t * t, [x])
+
+
+def test_custom_function_must_return_tensors():
+    class Bad(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.numpy()
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy
+
+    with pytest.raises(TypeError, match="must return Tensors"):
+        Bad.apply(gk.ones(2, requires_grad=True))
+
+
+class FusedSquare(Op):
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    @once_differentiable
+    def backward(self, gy):
+        return const(2 * self.x * gy.data)
+
+
+def test_once_differentiable_raises_on_double_backward():
+    x = gk.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    (g,) = gk.grad(FusedSquare()(x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), [2, 4])
+    (g,) = gk.grad(FusedSquare()(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once-differentiable"):
+        gk.grad(g.sum(), x)
+
+
+def test_hooks_and_retain_grad():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(g.numpy().copy()))
+    x.register_hook(lambda g: g * 10)
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.numpy())
+    np.testing.assert_allclose(seen[0], 2 * h.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 10 * 4 * h.numpy())
+    handle.remove()
+
+
+def test_detach_cuts_the_graph():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x.detach() * x
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_inplace_on_tensor_requiring_grad_is_refused():
+    w = gk.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.add_(1.0)
+    with gk.no_grad():
+        w.add_(1.0)
+    np.testing.assert_allclose(w.numpy(), 2.0)
+
+
+def test_mixed_dtype_gradient_is_cast_back():
+    a = gk.ones(2, requires_grad=True)  # float32
+    b = gk.ones(2, dtype="float64", requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
