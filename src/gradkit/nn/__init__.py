@@ -1,0 +1,31 @@
+"""``gk.nn``: modules, parameters, layers, initializers (and activations, losses, functional).
+
+Example:
+    >>> import gradkit as gk
+    >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.Linear(8, 2))
+    >>> net(gk.zeros(3, 4)).shape
+    (3, 2)
+"""
+
+from __future__ import annotations
+
+import importlib.util as _ilu
+
+from . import init  # noqa: F401
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .layers import RBF, Flatten, Identity, Linear, Residual, Unflatten  # noqa: F401
+from .module import MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config  # noqa: F401
+
+
+def _optional(name):
+    """Import a sibling module written by another part of the project, once it exists."""
+    return _ilu.find_spec(f"{__name__}.{name}") is not None
+
+
+for _mod in ("dropout", "normalization", "activation", "loss", "regularization"):
+    if _optional(_mod):
+        _m = __import__(f"{__name__}.{_mod}", fromlist=["*"])
+        for _n in getattr(_m, "__all__", [n for n in dir(_m) if not n.startswith("_")]):
+            globals()[_n] = getattr(_m, _n)
+if _optional("functional"):
+    from . import functional  # noqa: F401,E402
