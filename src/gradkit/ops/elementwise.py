@@ -133,23 +133,110 @@ class Pow(Op):
         return ga, gb
 
 
+# Ops with a Python-number operand: one input, no constant tensor, no coercion.
+# Only for floating tensors, where NumPy keeps the tensor's dtype for a Python scalar.
+class AddScalar(Op):
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, gy):
+        return gy
+
+
+class MulScalar(Op):
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, gy):
+        return MulScalar(self.c)(gy)
+
+
+class RSubScalar(Op):
+    """``c - x``."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return self.c - x
+
+    def backward(self, gy):
+        return -gy
+
+
+class DivScalar(Op):
+    """``x / c``."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x / self.c
+
+    def backward(self, gy):
+        return DivScalar(self.c)(gy)
+
+
+class RDivScalar(Op):
+    """``c / x``."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return self.c / x
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return MulScalar(-self.c)(gy) / (x * x)
+
+
+_PY_NUMBERS = (int, float)
+
+
+def _float_tensor(t) -> bool:
+    return isinstance(t, Tensor) and t.data.dtype.kind == "f"
+
+
 def add(a, b) -> Tensor:
     """``a + b`` with broadcasting."""
+    if type(b) in _PY_NUMBERS and _float_tensor(a):
+        return AddScalar(b)(a)
+    if type(a) in _PY_NUMBERS and _float_tensor(b):
+        return AddScalar(a)(b)
     return _binary(Add, "add", a, b)
 
 
 def sub(a, b) -> Tensor:
     """``a - b`` with broadcasting."""
+    if type(b) in _PY_NUMBERS and _float_tensor(a):
+        return AddScalar(-b)(a)
+    if type(a) in _PY_NUMBERS and _float_tensor(b):
+        return RSubScalar(a)(b)
     return _binary(Sub, "sub", a, b)
 
 
 def mul(a, b) -> Tensor:
     """``a * b`` elementwise with broadcasting."""
+    if type(b) in _PY_NUMBERS and _float_tensor(a):
+        return MulScalar(b)(a)
+    if type(a) in _PY_NUMBERS and _float_tensor(b):
+        return MulScalar(a)(b)
     return _binary(Mul, "mul", a, b)
 
 
 def div(a, b) -> Tensor:
     """``a / b`` elementwise with broadcasting (true division)."""
+    if type(b) in _PY_NUMBERS and _float_tensor(a):
+        return DivScalar(b)(a)
+    if type(a) in _PY_NUMBERS and _float_tensor(b):
+        return RDivScalar(a)(b)
     a, b = coerce(a, b)
     if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
         from ..backend import get_default_dtype
@@ -262,13 +349,26 @@ class Sigmoid(Op):
         return gy * (y * (1 - y))
 
 
+class MaskMul(Op):
+    """``x * mask`` for a constant boolean mask (the backward of relu, clamp, dropout)."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask
+
+    def backward(self, gy):
+        return MaskMul(self.mask)(gy)
+
+
 class ReLU(Op):
     def forward(self, x):
         self.mask = x > 0
         return x * self.mask
 
     def backward(self, gy):
-        return gy * const(self.mask)
+        return MaskMul(self.mask)(gy)
 
 
 class Clamp(Op):
@@ -283,7 +383,7 @@ class Clamp(Op):
         mask = np.ones((), dtype=bool) if self.lo is None else x >= self.lo
         if self.hi is not None:
             mask = mask & (x <= self.hi)
-        return gy * const(mask)
+        return MaskMul(mask)(gy)
 
 
 class Maximum(Op):
