@@ -445,6 +445,32 @@ class Tensor:
         self.data[...] = backend.to_device(vals.astype(self.data.dtype), self.device)
         return self
 
+    def _inplace(self, other, opname, fallback):
+        from .autograd.grad_mode import _enabled
+
+        if _enabled[0] and self.requires_grad:
+            if self._ctx is None:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad is used in an in-place operation ({opname}); "
+                    "wrap parameter updates in `with gk.no_grad():`"
+                )
+            return fallback(self, other)  # non-leaf: out of place keeps the graph correct
+        o = other.data if isinstance(other, Tensor) else other
+        getattr(self.data, opname)(o)
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, "__iadd__", ops.add)
+
+    def __isub__(self, other):
+        return self._inplace(other, "__isub__", ops.sub)
+
+    def __imul__(self, other):
+        return self._inplace(other, "__imul__", ops.mul)
+
+    def __itruediv__(self, other):
+        return self._inplace(other, "__itruediv__", ops.div)
+
     def __setitem__(self, index, value) -> None:
         self._check_inplace("item assignment")
         v = value.data if isinstance(value, Tensor) else value

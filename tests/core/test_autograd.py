@@ -293,3 +293,20 @@ def test_mixed_dtype_gradient_is_cast_back():
     b = gk.ones(2, dtype="float64", requires_grad=True)
     (a * b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_inplace_operators_update_parameters_under_no_grad():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    ref = w
+    with gk.no_grad():
+        w -= 0.5 * w.grad
+        w *= 2.0
+    assert w is ref and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="in-place.*no_grad"):
+        w += 1.0
+    h = w * 1.0  # a non-leaf: in-place falls back to an out-of-place op that keeps the graph
+    h += 1.0
+    h.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [1.0, 1.0] + 2 * np.array([0.0, 0.0]) + np.array([2.0, 4.0]))

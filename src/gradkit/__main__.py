@@ -1,0 +1,7 @@
+"""``python -m gradkit`` runs the ``gradkit`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
