@@ -1,0 +1,1291 @@
+"""Stateless neural-network functions, as ``torch.nn.functional``: activations and losses.
+
+Every function takes Tensors and returns a Tensor. The ones that pay for it are fused
+ops (one :class:`~gradkit.autograd.function.Op` with an analytic backward): ``softmax``,
+``log_softmax``, ``gelu``, ``softplus``, ``elu``, ``leaky_relu`` and, above all,
+``cross_entropy``, which sits on the hot path of every classifier. Their backward
+rules take a fast path on raw arrays and, when a higher-order gradient is asked for
+(``create_graph=True``), rebuild the derivative from gradkit ops so it can be
+differentiated again. The rest is composed from gradkit's primitives.
+
+Numerical stability: ``sigmoid`` only ever exponentiates ``-|x|``; ``softmax``,
+``log_softmax`` and ``cross_entropy`` subtract the row maximum before ``exp``;
+``softplus`` and ``binary_cross_entropy_with_logits`` use
+``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``. None of them overflows or warns at
+``|x| = 1e4``.
+
+Example:
+    >>> import gradkit as gk
+    >>> import gradkit.nn.functional as F
+    >>> logits = gk.tensor([[2.0, 0.0, -1.0]])
+    >>> round(F.softmax(logits, dim=1).sum().item(), 6)
+    1.0
+    >>> round(F.cross_entropy(logits, gk.tensor([0])).item(), 4)
+    0.1698
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import ops
+from ..autograd.function import Op
+from ..autograd.grad_mode import _enabled
+from ..backend import get_array_module
+from ..ops._util import const, ensure_tensor, shape_str
+from ..tensor import Tensor
+
+__all__ = [
+    # activations
+    "threshold", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu",
+    "softplus", "gelu", "softmax", "log_softmax",
+    # losses
+    "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
+    "multi_margin_loss",
+]
+
+#: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_TANH_C = 0.044715
+
+
+def _float_input(x, name) -> Tensor:
+    x = ensure_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} expects a floating-point input, got dtype {x.dtype}; convert with .float()")
+    return x
+
+
+# ===================================================================== activations
+class _ZeroGrad(Op):
+    """A piecewise-constant function: it stays in the graph but passes a zero gradient."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+    def backward(self, gy):
+        return gy * 0.0
+
+
+def step(x, value_at_zero: float = 1.0) -> Tensor:
+    """Heaviside step (the perceptron's threshold unit): 1 where ``x > 0``, 0 where ``x < 0``.
+
+    .. math:: H(x) = 1 \\text{ if } x > 0,\\; 0 \\text{ if } x < 0,\\; v \\text{ at } x = 0
+
+    Forward only: the derivative is 0 everywhere it exists (and undefined at 0), so no
+    error signal flows through a step unit. That is why gradient descent cannot train
+    networks of threshold units and smooth activations (sigmoid, tanh, ReLU) replaced
+    them; Rosenblatt's perceptron uses its own learning rule instead. The result stays
+    in the graph with a zero gradient, so ``backward()`` through it runs but teaches
+    nothing.
+
+    Args:
+        x: input tensor.
+        value_at_zero: the output where ``x == 0`` (1.0, as the perceptron's
+            ``w.x + b >= 0`` rule; ``torch.heaviside``'s ``values``).
+
+    Returns:
+        A tensor of 0s and 1s with ``x``'s shape and dtype.
+
+    Example:
+        >>> step(gk.tensor([-2.0, 0.0, 3.0])).tolist()
+        [0.0, 1.0, 1.0]
+    """
+    x = _float_input(x, "step")
+
+    def fn(a):
+        xp = get_array_module(a)
+        return xp.where(a > 0, 1, xp.where(a < 0, 0, value_at_zero)).astype(a.dtype)
+
+    return _ZeroGrad(fn)(x)
+
+
+def sign(x) -> Tensor:
+    """Elementwise sign: -1, 0 or 1 (as ``torch.sign``).
+
+    Forward only: like :func:`step` its derivative is 0 almost everywhere, so it passes a
+    zero gradient (the reason sign units are not trained by backpropagation).
+
+    Example:
+        >>> sign(gk.tensor([-2.0, 0.0, 3.0])).tolist()
+        [-1.0, 0.0, 1.0]
+    """
+    x = ensure_tensor(x)
+    if x.dtype.kind != "f":
+        return ops.sign(x)
+    return _ZeroGrad(lambda a: get_array_module(a).sign(a))(x)
+
+
+class _Threshold(Op):
+    def __init__(self, threshold, value):
+        self.threshold, self.value = threshold, value
+
+    def forward(self, x):
+        self.mask = mask = x > self.threshold
+        return get_array_module(x).where(mask, x, x.dtype.type(self.value))
+
+    def backward(self, gy):
+        return gy * const(self.mask)
+
+
+def threshold(x, threshold: float, value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value`` (``torch.nn.functional.threshold``).
+
+    Its gradient is 1 above the threshold and 0 below: ``relu(x) == threshold(x, 0, 0)``.
+    The all-or-nothing *threshold unit* of the classic perceptron is :func:`step`.
+
+    Args:
+        x: input tensor.
+        threshold: the value to threshold at.
+        value: the value that replaces inputs at or below the threshold.
+
+    Example:
+        >>> threshold(gk.tensor([-1.0, 0.5, 2.0]), 1.0, 0.0).tolist()
+        [0.0, 0.0, 2.0]
+    """
+    return _Threshold(threshold, value)(_float_input(x, "threshold"))
+
+
+def sigmoid(x) -> Tensor:
+    """Logistic function ``1 / (1 + exp(-x))``; derivative ``s (1 - s)``.
+
+    Stable for any ``|x|``: only ``exp(-|x|)`` is computed, so nothing overflows.
+
+    Example:
+        >>> sigmoid(gk.tensor([0.0])).item()
+        0.5
+    """
+    return ops.sigmoid(_float_input(x, "sigmoid"))
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent; derivative ``1 - tanh(x)**2``.
+
+    Example:
+        >>> tanh(gk.tensor([0.0])).item()
+        0.0
+    """
+    return ops.tanh(_float_input(x, "tanh"))
+
+
+def relu(x) -> Tensor:
+    """Rectified linear unit ``max(x, 0)``; gradient 1 for ``x > 0`` and 0 otherwise (as PyTorch).
+
+    Example:
+        >>> relu(gk.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+    """
+    return ops.relu(_float_input(x, "relu"))
+
+
+class _LeakyReLU(Op):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.mask = mask = x > 0
+        return xp.where(mask, x, x * x.dtype.type(self.slope))
+
+    def backward(self, gy):
+        xp = get_array_module(self.mask)
+        d = xp.where(self.mask, gy.dtype.type(1), gy.dtype.type(self.slope))
+        return gy * const(d)  # piecewise constant: exact for higher orders too
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (Maas et al., 2013).
+
+    Args:
+        x: input tensor.
+        negative_slope: the slope for negative inputs (PyTorch's default 0.01).
+
+    Example:
+        >>> leaky_relu(gk.tensor([-100.0, 1.0])).tolist()
+        [-1.0, 1.0]
+    """
+    return _LeakyReLU(float(negative_slope))(_float_input(x, "leaky_relu"))
+
+
+def prelu(x, weight) -> Tensor:
+    """Parametric ReLU (He et al., 2015): ``max(0, x) + a * min(0, x)`` with a learnable ``a``.
+
+    Args:
+        x: input; with more than one slope, channels are on dimension 1 (``(N, C, ...)``).
+        weight: the slopes, one element (shared) or ``C`` elements (one per channel).
+
+    Returns:
+        A tensor of ``x``'s shape.
+
+    Raises:
+        ValueError: when ``weight`` has neither 1 nor ``C`` elements.
+
+    Example:
+        >>> prelu(gk.tensor([[-2.0, 3.0]]), gk.tensor([0.25])).tolist()
+        [[-0.5, 3.0]]
+    """
+    x = _float_input(x, "prelu")
+    weight = ensure_tensor(weight)
+    n = weight.numel()
+    if n != 1:
+        if x.ndim < 2 or x.shape[1] != n:
+            raise ValueError(
+                f"prelu: weight has {n} slopes, so the input needs {n} channels on dimension 1; "
+                f"got input of shape {shape_str(x.shape)}"
+            )
+        w = ops.reshape(weight, (1, n) + (1,) * (x.ndim - 2))
+    else:
+        w = ops.reshape(weight, ())
+    return ops.where(x.data > 0, x, x * w)
+
+
+class _ELU(Op):
+    """``scale * (x if x > 0 else alpha * (exp(x) - 1))``."""
+
+    def __init__(self, alpha, scale=1.0):
+        self.alpha, self.scale = alpha, scale
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        self.mask = mask = x > 0
+        neg = xp.expm1(xp.minimum(x, 0))  # exp only of non-positive values: no overflow
+        neg *= t(self.alpha)
+        self.neg = neg
+        y = xp.where(mask, x, neg)
+        if self.scale != 1.0:
+            y *= t(self.scale)
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if _enabled[0]:
+            d = ops.where(x.data > 0, 1.0, ops.exp(ops.minimum(x, 0.0)) * self.alpha)
+        else:
+            xp = get_array_module(x.data)
+            t = x.dtype.type
+            d = const(xp.where(self.mask, t(1), self.neg + t(self.alpha)))
+        if self.scale != 1.0:
+            d = d * self.scale
+        return gy * d
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """Exponential linear unit (Clevert et al., 2015): ``x`` if ``x > 0`` else ``alpha (e^x - 1)``.
+
+    Example:
+        >>> round(elu(gk.tensor([-1.0])).item(), 4)
+        -0.6321
+    """
+    return _ELU(float(alpha))(_float_input(x, "elu"))
+
+
+def selu(x) -> Tensor:
+    """Scaled ELU (Klambauer et al., 2017, *Self-Normalizing Neural Networks*).
+
+    ``scale * elu(x, alpha)`` with ``alpha = 1.6732632423543772848170429916717`` and
+    ``scale = 1.0507009873554804934193349852946`` (PyTorch's constants), chosen so that
+    activations keep mean 0 and variance 1 through many layers when weights use
+    ``lecun_normal_`` initialization.
+
+    Example:
+        >>> round(selu(gk.tensor([1.0])).item(), 6)
+        1.050701
+    """
+    return _ELU(SELU_ALPHA, SELU_SCALE)(_float_input(x, "selu"))
+
+
+class _Softplus(Op):
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (if a threshold is set)."""
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        z = x * t(self.beta) if self.beta != 1.0 else x
+        y = xp.log1p(xp.exp(-xp.abs(z)))
+        y += xp.maximum(z, 0)
+        if self.beta != 1.0:
+            y /= t(self.beta)
+        if self.threshold is not None:
+            self.lin = lin = z > self.threshold
+            y = xp.where(lin, x, y)
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if _enabled[0]:
+            d = ops.sigmoid(x * self.beta)
+            if self.threshold is not None:
+                d = ops.where(self.lin, 1.0, d)
+        else:
+            from ..ops.elementwise import _sigmoid_array
+
+            a = x.data
+            s = _sigmoid_array(a * a.dtype.type(self.beta) if self.beta != 1.0 else a)
+            if self.threshold is not None:
+                s[self.lin] = 1
+            d = const(s)
+        return gy * d
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Smooth ReLU ``(1/beta) log(1 + exp(beta x))``; derivative ``sigmoid(beta x)``.
+
+    Computed as ``max(z, 0) + log1p(exp(-|z|))`` with ``z = beta x``, so no overflow. As in
+    PyTorch, it returns ``x`` itself where ``beta x > threshold``.
+
+    Args:
+        x: input tensor.
+        beta: sharpness (default 1).
+        threshold: above this ``beta x`` the function is treated as linear (default 20).
+
+    Example:
+        >>> round(softplus(gk.tensor([0.0])).item(), 6)
+        0.693147
+    """
+    return _Softplus(float(beta), None if threshold is None else float(threshold))(_float_input(x, "softplus"))
+
+
+def _erf(a):
+    """The error function on an array (SciPy/CuPy when present, else exact ``math.erf`` per element)."""
+    if type(a).__module__.startswith("cupy"):
+        from cupyx.scipy.special import erf
+
+        return erf(a)
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - scipy is usually installed
+        return np.vectorize(math.erf, otypes=[a.dtype])(a) if a.size else a.copy()
+    return erf(a).astype(a.dtype, copy=False)
+
+
+class _NormalCDF(Op):
+    """``Phi(x) = (1 + erf(x / sqrt 2)) / 2``; derivative the normal density ``phi(x)``."""
+
+    def forward(self, x):
+        t = x.dtype.type
+        y = _erf(x * t(_INV_SQRT_2))
+        y += t(1)
+        y *= t(0.5)
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * (ops.exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+
+class _GELU(Op):
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        if self.approximate == "tanh":
+            u = x * x
+            u *= t(_GELU_TANH_C)
+            u += t(1)
+            u *= x
+            u *= t(_SQRT_2_OVER_PI)
+            self.th = th = xp.tanh(u)
+            y = th + t(1)
+            y *= x
+            y *= t(0.5)
+            return y
+        self.cdf = cdf = _NormalCDF().forward(x)
+        return x * cdf
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            c, k = _SQRT_2_OVER_PI, _GELU_TANH_C
+            if _enabled[0]:
+                th = ops.tanh((x + x * x * x * k) * c)
+                d = (th + 1.0) * 0.5 + x * 0.5 * (1.0 - th * th) * c * (1.0 + x * x * (3 * k))
+                return gy * d
+            a, t = x.data, x.dtype.type
+            th = self.th
+            d = (th + t(1)) * t(0.5) + a * t(0.5) * (t(1) - th * th) * t(c) * (t(1) + a * a * t(3 * k))
+            return gy * const(d)
+        if _enabled[0]:
+            d = _NormalCDF()(x) + x * ops.exp(x * x * -0.5) * _INV_SQRT_2PI
+            return gy * d
+        xp = get_array_module(x.data)
+        a, t = x.data, x.dtype.type
+        d = xp.exp(a * a * t(-0.5))
+        d *= a
+        d *= t(_INV_SQRT_2PI)
+        d += self.cdf
+        return gy * const(d)
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit (Hendrycks & Gimpel, 2016): ``x * Phi(x)``.
+
+    ``approximate='none'`` uses the exact normal CDF ``Phi(x) = (1 + erf(x/sqrt 2)) / 2``;
+    ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    Raises:
+        ValueError: for another ``approximate``.
+
+    Example:
+        >>> round(gelu(gk.tensor([1.0])).item(), 4)
+        0.8413
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _GELU(approximate)(_float_input(x, "gelu"))
+
+
+def _softmax_dim(name, ndim, dim):
+    if dim is None:
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return 0 if ndim in (0, 1, 3) else 1
+    if ndim == 0:
+        return 0
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} is out of range for an input with {ndim} dimensions")
+    return dim % ndim
+
+
+def _softmax_array(x, axis):
+    xp = get_array_module(x)
+    m = x.max(axis=axis, keepdims=True)
+    if not bool(xp.isfinite(m).all()):  # rows of -inf (fully masked) or +inf
+        m = xp.where(xp.isfinite(m), m, x.dtype.type(0))
+    e = xp.exp(x - m)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+class _Softmax(Op):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``; backward ``y * (g - sum(g * y))``."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = y = _softmax_array(x, self.axis)
+        return y
+
+    def backward(self, gy):
+        y = _Softmax(self.axis)(self.inputs[0]) if _enabled[0] else const(self.y)
+        gyy = gy * y
+        return gyy - y * ops.sum(gyy, self.axis, keepdim=True)
+
+
+class _LogSoftmax(Op):
+    """``x - logsumexp(x)`` along ``axis``; backward ``g - softmax(x) * sum(g)``."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m = x.max(axis=self.axis, keepdims=True)
+        if not xp.isfinite(m).all():
+            m = xp.where(xp.isfinite(m), m, 0)
+        z = x - m
+        e = xp.exp(z)
+        z -= xp.log(e.sum(axis=self.axis, keepdims=True))
+        self.y = z
+        return z
+
+    def backward(self, gy):
+        if _enabled[0]:
+            p = _Softmax(self.axis)(self.inputs[0])
+        else:
+            p = const(get_array_module(self.y).exp(self.y))
+        return gy - p * ops.sum(gy, self.axis, keepdim=True)
+
+
+def softmax(x, dim=None) -> Tensor:
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: turns scores into probabilities.
+
+    Computed stably (the maximum is subtracted first), one fused op with the analytic
+    backward ``dL/dx = y * (g - sum(g * y))``.
+
+    Args:
+        x: input tensor.
+        dim: the dimension that sums to 1. ``None`` follows PyTorch's deprecated implicit
+            choice (0 for 0-, 1- and 3-D inputs, else 1) and warns.
+
+    Example:
+        >>> softmax(gk.tensor([1e4, 0.0, -1e4]), dim=0).tolist()
+        [1.0, 0.0, 0.0]
+    """
+    x = _float_input(x, "softmax")
+    return _Softmax(_softmax_dim("softmax", x.ndim, dim))(x)
+
+
+def log_softmax(x, dim=None) -> Tensor:
+    """``x_i - log sum_j exp(x_j)`` along ``dim`` (stable; more accurate than ``log(softmax)``).
+
+    Args:
+        x: input tensor.
+        dim: as in :func:`softmax`.
+
+    Example:
+        >>> round(log_softmax(gk.tensor([0.0, 0.0]), dim=0)[0].item(), 6)
+        -0.693147
+    """
+    x = _float_input(x, "log_softmax")
+    return _LogSoftmax(_softmax_dim("log_softmax", x.ndim, dim))(x)
+
+
+# ===================================================================== losses
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', 'sum' or 'none'")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    return loss
+
+
+def _pair(input, target, name):
+    """Check a prediction/target pair of equal shapes; integer targets take the input's dtype."""
+    _check_float(input, name)
+    target = ensure_tensor(target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: prediction shape {shape_str(input.shape)} and target shape {shape_str(target.shape)} "
+            "differ; they must match (reshape one, e.g. target.reshape(-1, 1) or input.squeeze(-1))"
+        )
+    if target.dtype != input.dtype:
+        if target.requires_grad and target.dtype.kind == "f":
+            target = target.to(input.dtype)
+        else:
+            target = const(target.data.astype(input.dtype))
+    return input, target
+
+
+def _check_float(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: the prediction must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: the prediction must be floating point, got dtype {input.dtype}")
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``mean((input - target)**2)`` (``torch.nn.functional.mse_loss``).
+
+    Args:
+        input: predictions.
+        target: targets of the same shape.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (elementwise).
+
+    Raises:
+        ValueError: when the shapes differ (both are named) or ``reduction`` is unknown.
+
+    Example:
+        >>> mse_loss(gk.tensor([1.0, 2.0]), gk.tensor([0.0, 0.0])).item()
+        2.5
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``mean(|input - target|)`` (MAE; gradient ``sign(input - target)``).
+
+    Example:
+        >>> l1_loss(gk.tensor([1.0, -2.0]), gk.tensor([0.0, 0.0])).item()
+        1.5
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "l1_loss")
+    return _reduce(ops.abs(input - target), reduction)
+
+
+def rmse_loss(input, target, reduction: str = "mean", eps: float = 1e-8) -> Tensor:
+    """Root mean squared error ``sqrt(mean((input - target)**2) + eps)``.
+
+    ``eps`` keeps the gradient ``(input - target) / (N * RMSE)`` finite when the error is
+    exactly zero (the derivative of ``sqrt`` at 0 is infinite); it shifts the value by at
+    most ``sqrt(eps) = 1e-4``. ``reduction='sum'`` gives ``sqrt(sum(d**2) + eps)`` (the
+    Euclidean norm of the error) and ``'none'`` the elementwise ``sqrt(d**2 + eps)``.
+
+    Example:
+        >>> round(rmse_loss(gk.tensor([3.0, 4.0]), gk.tensor([0.0, 0.0])).item(), 4)
+        3.5355
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "rmse_loss")
+    d = input - target
+    return ops.sqrt(_reduce(d * d, reduction) + eps)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss (Huber, 1964): quadratic for small errors, linear for large ones.
+
+    .. math:: \\ell = 0.5 d^2 \\text{ if } |d| < \\delta, \\text{ else } \\delta (|d| - 0.5 \\delta)
+
+    Computed as ``0.5 q**2 + delta * (|d| - q)`` with ``q = min(|d|, delta)``.
+
+    Raises:
+        ValueError: for ``delta <= 0``, mismatched shapes or an unknown reduction.
+
+    Example:
+        >>> huber_loss(gk.tensor([0.5, 3.0]), gk.tensor([0.0, 0.0]), reduction='none').tolist()
+        [0.125, 2.5]
+    """
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input, target = _pair(input, target, "huber_loss")
+    a = ops.abs(input - target)
+    q = ops.minimum(a, float(delta))
+    return _reduce(q * q * 0.5 + (a - q) * float(delta), reduction)
+
+
+class _ClampedLog(Op):
+    """``max(log(x), -100)`` without a divide-by-zero warning at ``x = 0`` (as PyTorch's BCE)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore"):
+            y = xp.log(x)
+        self.live = live = y > -100
+        return xp.where(live, y, x.dtype.type(-100))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        xp = get_array_module(x.data)
+        safe = const(xp.where(self.live, x.data, x.dtype.type(1)))
+        safe = ops.where(self.live, x, safe) if _enabled[0] else safe
+        return ops.where(self.live, gy / safe, 0.0)
+
+
+def _weighted(loss, weight, name):
+    if weight is None:
+        return loss
+    weight = ensure_tensor(weight)
+    try:
+        np.broadcast_shapes(tuple(weight.shape), tuple(loss.shape))
+    except ValueError:
+        raise ValueError(
+            f"{name}: weight of shape {shape_str(weight.shape)} does not broadcast to the loss of shape "
+            f"{shape_str(loss.shape)}"
+        ) from None
+    if weight.dtype != loss.dtype and not weight.requires_grad:
+        weight = const(weight.data.astype(loss.dtype))
+    return loss * weight
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on probabilities: ``-(t log p + (1 - t) log(1 - p))``.
+
+    As in PyTorch, each log is clamped at -100 so that ``p = 0`` or ``p = 1`` gives a
+    finite loss (100 per element at most) instead of ``inf``. Prefer
+    :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler and faster.
+
+    Args:
+        input: probabilities in ``[0, 1]``.
+        target: targets in ``[0, 1]`` of the same shape.
+        weight: optional rescaling weight broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: mismatched shapes (both named) or probabilities outside ``[0, 1]``.
+
+    Example:
+        >>> round(binary_cross_entropy(gk.tensor([0.8]), gk.tensor([1.0])).item(), 4)
+        0.2231
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "binary_cross_entropy")
+    p = input.data
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any()) or bool(get_array_module(p).isnan(p).any())):
+        raise ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {float(p.min()):g} "
+            f"to {float(p.max()):g}; apply sigmoid first or use binary_cross_entropy_with_logits on raw scores"
+        )
+    loss = -(target * _ClampedLog()(input) + (1.0 - target) * _ClampedLog()(1.0 - input))
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None) -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable expression.
+
+    .. math:: \\ell = (1 - t)\\,x + (1 + (w_p - 1)\\,t)\\,\\mathrm{softplus}(-x)
+
+    which equals ``-(w_p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x)))`` but never
+    computes ``exp`` of a large positive number. The gradient is
+    ``sigmoid(x) - t`` (for ``w_p = 1``).
+
+    Args:
+        input: raw scores (logits).
+        target: targets in ``[0, 1]`` of the same shape.
+        weight: optional rescaling weight broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: weight of positive examples, broadcast over the last (class)
+            dimension; ``> 1`` raises recall, ``< 1`` precision.
+
+    Example:
+        >>> round(binary_cross_entropy_with_logits(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
+        0.6931
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "binary_cross_entropy_with_logits")
+    sp = _Softplus(1.0, None)(-input)
+    if pos_weight is None:
+        loss = (1.0 - target) * input + sp
+    else:
+        pw = ensure_tensor(pos_weight)
+        if pw.dtype != input.dtype and not pw.requires_grad:
+            pw = const(pw.data.astype(input.dtype))
+        loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+# --------------------------------------------------------------------- cross-entropy and NLL
+def _class_layout(input, name):
+    """``(C, M, to_rows)``: classes, rows, and whether dims beyond 1 need moving."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input needs at least one dimension (classes), got a 0-d tensor")
+    C = input.shape[0] if input.ndim == 1 else input.shape[1]
+    return C
+
+
+def _index_shape(input):
+    return () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+
+
+def _rows(a):
+    """An (N, C, d1, ...) array as (N * d1 * ..., C) rows (no copy for 1-D or 2-D)."""
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    if a.ndim == 2:
+        return a
+    xp = get_array_module(a)
+    return xp.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+
+
+def _unrows(a, shape):
+    """Inverse of :func:`_rows` for an array of the original ``shape``."""
+    if len(shape) == 1:
+        return a.reshape(shape)
+    if len(shape) == 2:
+        return a
+    xp = get_array_module(a)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return xp.moveaxis(a.reshape(moved), -1, 1)
+
+
+def _rows_t(t):
+    """:func:`_rows` with gradkit ops (for differentiable paths)."""
+    if t.ndim == 1:
+        return ops.reshape(t, (1, -1))
+    if t.ndim == 2:
+        return t
+    perm = (0,) + tuple(range(2, t.ndim)) + (1,)
+    return ops.reshape(ops.permute(t, perm), (-1, t.shape[1]))
+
+
+def _unrows_t(t, shape):
+    if len(shape) == 1:
+        return ops.reshape(t, shape)
+    if len(shape) == 2:
+        return t
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    nd = len(shape)
+    perm = (0, nd - 1) + tuple(range(1, nd - 1))
+    return ops.permute(ops.reshape(t, moved), perm)
+
+
+def _class_targets(input, target, name, ignore_index):
+    """Validate class-index targets; returns the flat int array, the valid mask (or None) and C."""
+    C = _class_layout(input, name)
+    expected = _index_shape(input)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{name}: class-index target of shape {shape_str(target.shape)} does not fit input of shape "
+            f"{shape_str(input.shape)}: expected target shape {shape_str(expected)} (classes on dimension "
+            f"{0 if input.ndim == 1 else 1}), or class probabilities of the input's shape"
+        )
+    t = target.data.reshape(-1)
+    xp = get_array_module(t)
+    valid = None
+    bad = (t < 0) | (t >= C)
+    if ignore_index is not None:
+        ign = t == ignore_index
+        if bool(ign.any()):
+            valid = ~ign
+            bad &= valid
+    if bool(bad.any()):
+        v = int(t[xp.argmax(bad)])
+        raise IndexError(
+            f"{name}: target class index {v} is out of range for {C} classes (expected 0 <= index < {C}"
+            + (f", or ignore_index={ignore_index})" if ignore_index is not None else ")")
+        )
+    if valid is not None:
+        t = xp.where(valid, t, 0)
+    return t, valid, C
+
+
+def _class_weight(weight, C, dtype, name):
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if tuple(w.shape) != (C,):
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({C},), got shape {shape_str(w.shape)}")
+    return w.astype(dtype, copy=False)
+
+
+class _CrossEntropy(Op):
+    """Fused ``log_softmax`` + negative log-likelihood over rows of logits.
+
+    Forward: one pass of ``z = x - max``, ``log s = log sum exp z``, ``loss = log s - z_t``
+    (plus the label-smoothing and probability-target terms). Only the softmax ``p`` is
+    kept for backward, which is ``g * (p * S - coef)``: ``(p - onehot) / N`` in the plain case.
+
+    Inputs: ``x`` (logits) and, for probability targets, the target tensor.
+    """
+
+    def __init__(self, t_idx, valid, weight, reduction, eps, shape):
+        self.t_idx = t_idx  # int array of length M, or None for probability targets
+        self.valid = valid  # bool array or None
+        self.w = weight  # class-weight array or None
+        self.reduction = reduction
+        self.eps = eps
+        self.shape = shape
+
+    def forward(self, x, target=None):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        x2 = _rows(x)
+        M, C = x2.shape
+        m = x2.max(axis=1, keepdims=True)
+        if not bool(xp.isfinite(m).all()):
+            m = xp.where(xp.isfinite(m), m, t(0))
+        z = x2 - m
+        w, eps = self.w, self.eps
+        if self.t_idx is not None:
+            rows = xp.arange(M)
+            zt = z[rows, self.t_idx]
+            a = None if w is None else w[self.t_idx]  # per-row class weight
+            if eps:
+                zw = z.sum(axis=1) if w is None else z @ w
+        else:
+            tp = _rows(target)
+            if eps:
+                tp = tp * t(1 - eps) + t(eps / C)
+            tw = tp if w is None else tp * w
+            self.tw = tw
+            ztw = (z * tw).sum(axis=1)
+        xp.exp(z, out=z)
+        s = z.sum(axis=1)
+        z /= s[:, None]
+        self.p = z  # softmax rows
+        logs = xp.log(s)
+        if self.t_idx is not None:
+            loss = logs - zt
+            S = None
+            if a is not None:
+                loss *= a
+            if eps:
+                W = float(C) if w is None else w.sum()
+                loss *= t(1 - eps)
+                loss += t(eps / C) * (W * logs - zw)
+                S = (t(1 - eps) * (a if a is not None else t(1))) + t(eps / C) * W
+                if not isinstance(S, xp.ndarray) or S.ndim == 0:
+                    S = xp.full(M, S, dtype=x.dtype)
+            elif a is not None:
+                S = a.copy()
+            if self.valid is not None:
+                loss = xp.where(self.valid, loss, t(0))
+                if S is None:
+                    S = self.valid.astype(x.dtype)
+                else:
+                    S = xp.where(self.valid, S, t(0))
+            self.S = S  # None means all ones
+            self.a = a
+            if self.reduction == "mean":
+                if a is None:
+                    den = M if self.valid is None else int(self.valid.sum())
+                else:
+                    den = float((a if self.valid is None else xp.where(self.valid, a, t(0))).sum())
+                self.den = float(den)
+        else:
+            self.S = S = self.tw.sum(axis=1)
+            loss = logs * S - ztw
+            self.logs = logs
+            self.den = float(M)
+        if self.reduction == "none":
+            return loss.reshape(_index_shape_from(self.shape))
+        total = loss.sum()
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total = total / t(self.den)  # 0/0 = nan when every target is ignored (as PyTorch)
+        return xp.asarray(total, dtype=x.dtype)
+
+    def _row_grad(self, gy_arr, dtype):
+        """The upstream gradient per row (length M, or a 0-d array for mean/sum)."""
+        t = dtype.type
+        if self.reduction == "none":
+            return gy_arr.reshape(-1)
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return gy_arr / t(self.den)
+        return gy_arr
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if _enabled[0]:
+            return self._backward_graph(gy)
+        xp = get_array_module(x.data)
+        t = x.dtype.type
+        p = self.p
+        M, C = p.shape
+        g = self._row_grad(gy.data, x.dtype)
+        per_row = g.ndim == 1
+        gx = gx_t = None
+        if self.needs_input_grad[0]:
+            if self.S is None:
+                gx = p * (g[:, None] if per_row else g)
+            else:
+                gx = p * ((g * self.S)[:, None])
+            if self.t_idx is not None:
+                rows = xp.arange(M)
+                c = t(1 - self.eps)
+                if self.a is not None:
+                    c = c * self.a
+                if self.valid is not None:
+                    c = xp.where(self.valid, c, t(0))
+                gx[rows, self.t_idx] -= g * c
+                if self.eps:
+                    k = g * t(self.eps / C)
+                    if self.valid is not None:
+                        k = xp.where(self.valid, k, t(0))
+                    kw = (k[:, None] if getattr(k, "ndim", 0) == 1 else k)
+                    gx -= kw * (self.w if self.w is not None else t(1))
+            else:
+                gx -= self.tw * (g[:, None] if per_row else g)
+            gx = const(_unrows(gx, self.shape))
+        if self.t_idx is None and len(self.inputs) > 1 and self.needs_input_grad[1]:
+            # d loss / d t_c = -(1 - eps) w_c log p_c
+            logp = self._logp()
+            gt = logp * t(-(1 - self.eps))
+            if self.w is not None:
+                gt *= self.w
+            gt *= g[:, None] if per_row else g
+            gx_t = const(_unrows(gt, self.shape))
+        return (gx, gx_t) if len(self.inputs) > 1 else gx
+
+    def _logp(self):
+        """log-softmax rows, recomputed from the logits (exact, no log of an underflowed p)."""
+        x2 = _rows(self.inputs[0].data)
+        xp = get_array_module(x2)
+        m = x2.max(axis=1, keepdims=True)
+        z = x2 - m
+        z -= xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+        return z
+
+    def _backward_graph(self, gy):
+        """The same gradient built from gradkit ops, so it can be differentiated again."""
+        x = self.inputs[0]
+        xp = get_array_module(x.data)
+        dt = x.dtype
+        M, C = self.p.shape
+        x2 = _rows_t(x)
+        if self.reduction == "none":
+            g = ops.reshape(gy, (M, 1))
+        elif self.reduction == "mean":
+            g = gy * (1.0 / self.den if self.den else float("nan"))
+        else:
+            g = gy
+        p = _Softmax(1)(x2)
+        if self.t_idx is not None:
+            coef = xp.zeros((M, C), dtype=dt)
+            rows = xp.arange(M)
+            onehot = dt.type(1 - self.eps)
+            coef[rows, self.t_idx] = onehot if self.a is None else onehot * self.a
+            if self.eps:
+                coef += dt.type(self.eps / C) * (self.w if self.w is not None else dt.type(1))
+            if self.valid is not None:
+                coef[~self.valid] = 0
+            coef_t = const(coef)
+            S = const(coef.sum(axis=1, keepdims=True))
+            gx = (p * S - coef_t) * g
+            return _unrows_t(gx, self.shape)
+        tt = _rows_t(self.inputs[1]) if len(self.inputs) > 1 else None
+        if self.eps:
+            tt = tt * (1 - self.eps) + self.eps / C
+        tw = tt if self.w is None else tt * const(self.w)
+        S = ops.sum(tw, 1, keepdim=True)
+        gx = _unrows_t((p * S - tw) * g, self.shape)
+        gt = None
+        if self.needs_input_grad[1]:
+            logp = _LogSoftmax(1)(x2)
+            wl = logp * (-(1 - self.eps))
+            if self.w is not None:
+                wl = wl * const(self.w)
+            gt = _unrows_t(wl * g, self.shape)
+        return gx, gt
+
+
+def _index_shape_from(shape):
+    return () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits and targets: stable ``log_softmax`` + NLL in ONE fused op.
+
+    For class-index targets ``y_i`` (and no smoothing or weights) the loss is
+    ``mean_i (log sum_c exp x_ic - x_{i,y_i})`` and the gradient ``(softmax(x) - onehot(y)) / N``.
+    Shapes follow PyTorch: input ``(N, C)`` with target ``(N,)``; ``(N, C, d1, ...)``
+    with target ``(N, d1, ...)`` (classes on dimension 1); an unbatched ``(C,)`` with a
+    0-d target. Probability targets have the input's shape and a floating dtype.
+
+    With ``label_smoothing = eps`` (Szegedy et al., 2016) the target becomes
+    ``(1 - eps) onehot + eps / C``. With class ``weight`` and ``reduction='mean'``,
+    index-target losses are divided by the summed weights of the targets (as PyTorch);
+    probability-target losses by the number of rows.
+
+    Args:
+        input: logits (unnormalized scores), floating point.
+        target: class indices (integer dtype) or class probabilities (floating dtype).
+        weight: optional per-class weight of shape ``(C,)``.
+        ignore_index: class-index targets equal to this contribute nothing (and are not
+            counted in the mean). Default -100.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (per row, shape of the
+            index target).
+        label_smoothing: ``eps`` in ``[0, 1]``.
+
+    Returns:
+        The loss tensor, in the input's dtype.
+
+    Raises:
+        ValueError: target shape does not fit the input (both named); floating targets
+            where indices are expected or integer targets of the input's shape; weight
+            not of shape ``(C,)``; ``label_smoothing`` outside ``[0, 1]``.
+        IndexError: a class index outside ``[0, C)`` (the value and ``C`` are named).
+
+    Example:
+        >>> x = gk.tensor([[0.0, 0.0]])
+        >>> round(cross_entropy(x, gk.tensor([1])).item(), 4)  # log 2
+        0.6931
+    """
+    name = "cross_entropy"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = ensure_tensor(target)
+    C = _class_layout(input, name)
+    w = _class_weight(weight, C, input.dtype, name)
+    eps = float(label_smoothing)
+    if target.dtype.kind == "f":
+        if tuple(target.shape) != tuple(input.shape):
+            if tuple(target.shape) == _index_shape(input):
+                raise ValueError(
+                    f"{name}: got a floating-point target of shape {shape_str(target.shape)} where class indices "
+                    f"are expected; convert it with target.long(), or pass class probabilities of the input's "
+                    f"shape {shape_str(input.shape)}"
+                )
+            raise ValueError(
+                f"{name}: probability target of shape {shape_str(target.shape)} does not match input of shape "
+                f"{shape_str(input.shape)}"
+            )
+        if target.dtype != input.dtype:
+            target = target.to(input.dtype) if target.requires_grad else const(target.data.astype(input.dtype))
+        op = _CrossEntropy(None, None, w, reduction, eps, tuple(input.shape))
+        return op(input, target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold class indices (integer) or probabilities (float), got dtype {target.dtype}")
+    if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1 and tuple(target.shape) != _index_shape(input):
+        raise ValueError(
+            f"{name}: integer target has the input's shape {shape_str(input.shape)}; class probabilities must be "
+            f"floating point (target.float()), class indices must have shape {shape_str(_index_shape(input))}"
+        )
+    t, valid, C = _class_targets(input, target, name, ignore_index)
+    op = _CrossEntropy(t, valid, w, reduction, eps, tuple(input.shape))
+    return op(input)
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities: ``-input[i, y_i]``.
+
+    Use after :func:`log_softmax` (``cross_entropy`` fuses both). Shapes, ``weight``,
+    ``ignore_index`` and the weighted mean follow PyTorch (see :func:`cross_entropy`).
+
+    Raises:
+        ValueError / IndexError: as :func:`cross_entropy`.
+
+    Example:
+        >>> lp = gk.tensor([[-0.1, -2.4]])
+        >>> nll_loss(lp, gk.tensor([1])).item()
+        2.4
+    """
+    name = "nll_loss"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    target = ensure_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}"
+            + ("; convert it with target.long()" if target.dtype.kind == "f" else "")
+        )
+    t, valid, C = _class_targets(input, target, name, ignore_index)
+    w = _class_weight(weight, C, input.dtype, name)
+    xp = get_array_module(input.data)
+    x2 = _rows_t(input)
+    M = x2.shape[0]
+    picked = ops.getitem(x2, (xp.arange(M), t))
+    a = None if w is None else w[t]
+    if valid is not None:
+        vw = valid.astype(input.dtype) if a is None else xp.where(valid, a, input.dtype.type(0))
+        a = vw
+    loss = -picked if a is None else -(picked * const(a))
+    if reduction == "none":
+        return ops.reshape(loss, _index_shape(input))
+    total = ops.sum(loss)
+    if reduction == "sum":
+        return total
+    den = float(M) if a is None else float(a.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / den if den else total * float("nan")
+
+
+def _pm1_target(input, target, name):
+    input, target = _pair(input, target, name)
+    v = target.data
+    if v.size and not bool(((v == 1) | (v == -1)).all()):
+        bad = float(v[(v != 1) & (v != -1)].reshape(-1)[0])
+        raise ValueError(f"{name}: targets must be -1 or +1, got {bad:g}; map 0/1 labels with 2 * y - 1")
+    return input, target
+
+
+def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """The SVM hinge loss for labels ``y`` in ``{-1, +1}``: ``max(0, margin - y f(x))``.
+
+    Zero once an example is on the right side with at least ``margin`` to spare; its
+    subgradient ``-y`` inside the margin pushes the score outward (soft-margin SVM,
+    Cortes & Vapnik, 1995).
+
+    Raises:
+        ValueError: targets other than -1 and +1, mismatched shapes.
+
+    Example:
+        >>> hinge_loss(gk.tensor([2.0, 0.5, -1.0]), gk.tensor([1.0, 1.0, 1.0]), reduction='none').tolist()
+        [0.0, 0.5, 2.0]
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "hinge_loss")
+    return _reduce(ops.relu(float(margin) - target * input), reduction)
+
+
+def perceptron_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Rosenblatt's perceptron criterion ``max(0, -y f(x))`` for labels in ``{-1, +1}``.
+
+    It is zero on correctly classified examples and ``|f(x)|`` on misclassified ones, so
+    stochastic gradient descent on it with step 1 is exactly the perceptron update
+    ``w += y x`` on mistakes. It is the hinge loss with margin 0.
+
+    Example:
+        >>> perceptron_loss(gk.tensor([2.0, -0.5]), gk.tensor([1.0, 1.0]), reduction='none').tolist()
+        [0.0, 0.5]
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "perceptron_loss")
+    return _reduce(ops.relu(-(target * input)), reduction)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss (Weston & Watkins / ``torch.nn.MultiMarginLoss``).
+
+    .. math:: \\ell_i = \\frac{1}{C} \\sum_{j \\ne y_i} \\max(0, m - x_{i,y_i} + x_{ij})^p
+
+    Args:
+        input: scores of shape ``(N, C)`` (or ``(C,)``).
+        target: class indices of shape ``(N,)`` (or 0-d).
+        p: 1 or 2.
+        margin: the margin ``m``.
+        weight: optional per-class weight ``(C,)``, applied by the true class.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> round(multi_margin_loss(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
+        0.325
+    """
+    name = "multi_margin_loss"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    if p not in (1, 2):
+        raise ValueError(f"{name}: p must be 1 or 2, got {p}")
+    if input.ndim > 2:
+        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {shape_str(input.shape)}")
+    target = ensure_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}")
+    t, _, C = _class_targets(input, target, name, None)
+    w = _class_weight(weight, C, input.dtype, name)
+    xp = get_array_module(input.data)
+    x2 = _rows_t(input)
+    M = x2.shape[0]
+    rows = xp.arange(M)
+    xy = ops.reshape(ops.getitem(x2, (rows, t)), (M, 1))
+    h = ops.relu(x2 - xy + float(margin))
+    if p == 2:
+        h = h * h
+    mask = xp.ones((M, C), dtype=input.dtype)
+    mask[rows, t] = 0
+    if w is not None:
+        mask *= w[t][:, None]
+    loss = ops.sum(h * const(mask), 1) * (1.0 / C)
+    if reduction == "none":
+        return ops.reshape(loss, _index_shape(input))
+    return _reduce(loss, reduction)
+
+
+# ===================================================================== the other functional families
+# Layers written elsewhere in gk.nn keep their stateless forms in sibling modules
+# (functional_layers, functional_conv, functional_rnn, ...); ``gk.nn.functional`` is the
+# one place users look, so their public names are re-exported here once they exist.
+def _reexport_siblings():
+    import importlib
+    import importlib.util
+
+    pkg = __name__.rsplit(".", 1)[0]
+    for sib in ("functional_layers", "functional_conv", "functional_rnn", "functional_dropout", "functional_norm"):
+        if importlib.util.find_spec(f"{pkg}.{sib}") is None:
+            continue
+        mod = importlib.import_module(f"{pkg}.{sib}")
+        for n in getattr(mod, "__all__", ()):
+            if n not in globals():
+                globals()[n] = getattr(mod, n)
+                __all__.append(n)
+
+
+_reexport_siblings()
+del _reexport_siblings

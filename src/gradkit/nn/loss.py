@@ -1,0 +1,307 @@
+"""Loss modules (``torch.nn`` names): ``loss = criterion(prediction, target)``.
+
+Each is a thin module over the function of the same name in
+:mod:`gradkit.nn.functional`, with ``reduction='mean' | 'sum' | 'none'``. Class weights
+and ``pos_weight`` are kept as buffers (saved in ``state_dict``, moved by ``to()``).
+
+Example:
+    >>> import gradkit as gk
+    >>> criterion = gk.nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> logits = gk.zeros(4, 3, requires_grad=True)
+    >>> loss = criterion(logits, gk.tensor([0, 1, 2, 1]))
+    >>> round(loss.item(), 4)  # log 3
+    1.0986
+    >>> loss.backward()
+"""
+
+from __future__ import annotations
+
+from ..ops._util import const
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+__all__ = [
+    "MSELoss", "L1Loss", "RMSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "NLLLoss", "HingeLoss", "PerceptronLoss", "MultiMarginLoss",
+]
+
+
+def _as_buffer(value):
+    if value is None or isinstance(value, Tensor):
+        return value if value is None else const(value.data)
+    return Tensor(value)
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        F._check_reduction(reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+    #: constructor arguments that may be tensors (class weights): recorded as lists.
+    _tensor_args: tuple = ()
+
+    def get_config(self) -> dict:
+        """The constructor arguments as JSON data; weight tensors become plain lists."""
+        if not self._tensor_args:
+            return super().get_config()
+        import inspect
+
+        rec = self.__dict__.get("_init_record")
+        if rec is None:
+            return {}
+        init, args, kwargs = rec
+        bound = inspect.signature(init).bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        out = {}
+        for name, value in list(bound.arguments.items())[1:]:
+            if name in self._tensor_args and value is not None:
+                value = getattr(self, name).numpy().tolist()
+            out[name] = value
+        return out
+
+
+class MSELoss(_Loss):
+    """Mean squared error ``mean((prediction - target)**2)``.
+
+    Example:
+        >>> gk.nn.MSELoss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
+        2.0
+    """
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (MAE) ``mean(|prediction - target|)``.
+
+    Example:
+        >>> gk.nn.L1Loss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
+        1.0
+    """
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, self.reduction)
+
+
+class RMSELoss(_Loss):
+    """Root mean squared error ``sqrt(mean((prediction - target)**2) + eps)``.
+
+    Args:
+        reduction: ``'mean'`` (the RMSE), ``'sum'`` (``sqrt`` of the summed squares) or
+            ``'none'`` (elementwise ``sqrt(d**2 + eps)``).
+        eps: keeps the gradient finite at zero error (default 1e-8; see
+            :func:`~gradkit.nn.functional.rmse_loss`).
+
+    Example:
+        >>> round(gk.nn.RMSELoss()(gk.tensor([3.0, 4.0]), gk.zeros(2)).item(), 4)
+        3.5355
+    """
+
+    def __init__(self, reduction: str = "mean", eps: float = 1e-8):
+        super().__init__(reduction)
+        if eps < 0:
+            raise ValueError(f"RMSELoss: eps must be >= 0, got {eps}")
+        self.eps = float(eps)
+
+    def forward(self, input, target):
+        return F.rmse_loss(input, target, self.reduction, self.eps)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: ``0.5 d**2`` for ``|d| < delta``, ``delta (|d| - delta/2)`` beyond.
+
+    Args:
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        delta: where the loss turns from quadratic to linear (default 1).
+
+    Example:
+        >>> gk.nn.HuberLoss()(gk.tensor([3.0]), gk.tensor([0.0])).item()
+        2.5
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        if delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+        self.delta = float(delta)
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, delta={self.delta}"
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities (each log clamped at -100, as PyTorch).
+
+    Args:
+        weight: optional rescaling weight, broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> round(gk.nn.BCELoss()(gk.tensor([0.8, 0.2]), gk.tensor([1.0, 0.0])).item(), 4)
+        0.2231
+    """
+
+    _tensor_args = ("weight",)
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_buffer(weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy in one stable expression (take raw scores).
+
+    Args:
+        weight: optional rescaling weight, broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: weight of positive examples per class (last dimension).
+
+    Example:
+        >>> round(gk.nn.BCEWithLogitsLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
+        0.6931
+    """
+
+    _tensor_args = ("weight", "pos_weight")
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_buffer(weight))
+        self.register_buffer("pos_weight", _as_buffer(pos_weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of logits against class indices or class probabilities (one fused op).
+
+    Args:
+        weight: optional per-class weight of shape ``(C,)``.
+        ignore_index: class-index targets with this value are skipped (default -100).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        label_smoothing: mix ``eps`` of the uniform distribution into the target.
+
+    Shape:
+        input ``(N, C)`` or ``(N, C, d1, ...)``; target ``(N,)`` / ``(N, d1, ...)`` of class
+        indices, or the input's shape of probabilities.
+
+    Example:
+        >>> round(gk.nn.CrossEntropyLoss()(gk.zeros(2, 4), gk.tensor([0, 3])).item(), 4)  # log 4
+        1.3863
+    """
+
+    _tensor_args = ("weight",)
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.register_buffer("weight", _as_buffer(weight))
+        self.ignore_index = int(ignore_index)
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        extra = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return f"reduction={self.reduction!r}{extra}"
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of class indices, given log-probabilities (after ``LogSoftmax``).
+
+    Args:
+        weight: optional per-class weight of shape ``(C,)``.
+        ignore_index: targets with this value are skipped (default -100).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> gk.nn.NLLLoss()(gk.tensor([[-0.5, -1.5]]), gk.tensor([1])).item()
+        1.5
+    """
+
+    _tensor_args = ("weight",)
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_buffer(weight))
+        self.ignore_index = int(ignore_index)
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class HingeLoss(_Loss):
+    """SVM hinge loss ``max(0, margin - y f(x))`` for labels ``y`` in ``{-1, +1}``.
+
+    Args:
+        margin: the required margin (default 1).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> gk.nn.HingeLoss()(gk.tensor([0.5, 2.0]), gk.tensor([1.0, 1.0])).item()
+        0.25
+    """
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = float(margin)
+
+    def forward(self, input, target):
+        return F.hinge_loss(input, target, self.margin, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class PerceptronLoss(_Loss):
+    """Perceptron criterion ``max(0, -y f(x))`` for labels in ``{-1, +1}`` (hinge with margin 0).
+
+    Example:
+        >>> gk.nn.PerceptronLoss()(gk.tensor([-0.5, 2.0]), gk.tensor([1.0, 1.0])).item()
+        0.25
+    """
+
+    def forward(self, input, target):
+        return F.perceptron_loss(input, target, self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """Multi-class hinge loss ``sum_{j != y} max(0, margin - x_y + x_j)**p / C``.
+
+    Args:
+        p: 1 or 2.
+        margin: the margin (default 1).
+        weight: optional per-class weight ``(C,)``.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> round(gk.nn.MultiMarginLoss()(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
+        0.325
+    """
+
+    _tensor_args = ("weight",)
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
+        self.p = int(p)
+        self.margin = float(margin)
+        self.register_buffer("weight", _as_buffer(weight))
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
