@@ -13,6 +13,8 @@ import importlib.util as _ilu
 
 from . import init  # noqa: F401
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .dropout import AlphaDropout, DropConnect, Dropout, Dropout2d  # noqa: F401
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
 from .layers import RBF, Flatten, Identity, Linear, Residual, Unflatten  # noqa: F401
 from .module import MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config  # noqa: F401
 
@@ -22,10 +24,12 @@ def _optional(name):
     return _ilu.find_spec(f"{__name__}.{name}") is not None
 
 
-for _mod in ("dropout", "normalization", "activation", "loss", "regularization"):
+for _mod in ("activation", "loss", "regularization"):
     if _optional(_mod):
         _m = __import__(f"{__name__}.{_mod}", fromlist=["*"])
         for _n in getattr(_m, "__all__", [n for n in dir(_m) if not n.startswith("_")]):
             globals()[_n] = getattr(_m, _n)
 if _optional("functional"):
     from . import functional  # noqa: F401,E402
+from .conv import Conv1d, Conv2d  # noqa: F401,E402
+from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401,E402

@@ -1,0 +1,188 @@
+"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``.
+
+Example:
+    >>> import gradkit as gk
+    >>> bn = gk.nn.BatchNorm1d(3)
+    >>> y = bn(gk.randn(64, 3) * 5 + 2)
+    >>> bool(abs(y.numpy().mean(0)).max() < 1e-5)
+    True
+    >>> list(bn.state_dict())
+    ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_default_dtype
+from ..ops._util import shape_str
+from ..tensor import Tensor
+from . import init
+from .functional_layers import batch_norm, layer_norm
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """Shared implementation of ``BatchNorm1d``/``BatchNorm2d`` (see :func:`batch_norm`)."""
+
+    _ndims: tuple = ()
+    _layout: str = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype=None):
+        super().__init__()
+        dt = np.dtype(dtype or get_default_dtype())
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Reset the running statistics and gamma = 1, beta = 0."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if x.ndim not in self._ndims or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}(num_features={self.num_features}) expected input {self._layout} "
+                f"with C={self.num_features}, got shape {shape_str(x.shape)}"
+            )
+        use_batch = self.training or not self.track_running_stats
+        update = self.training and self.track_running_stats
+        return batch_norm(
+            x,
+            self.running_mean if update or not use_batch else None,
+            self.running_var if update or not use_batch else None,
+            self.weight,
+            self.bias,
+            training=use_batch,
+            momentum=self.momentum,
+            eps=self.eps,
+            num_batches_tracked=self.num_batches_tracked if update else None,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization (Ioffe & Szegedy, 2015) of ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    Training: normalize with the batch mean and *biased* variance per channel, then
+    ``y = gamma * x_hat + beta``, and update ``running_mean``/``running_var`` with
+    ``running = (1 - momentum) * running + momentum * batch_stat`` (the *unbiased*
+    variance goes into ``running_var``). Evaluation: normalize with the running
+    statistics. The op is fused with an analytic backward. PyTorch semantics throughout.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: running-average factor (default 0.1); None for a cumulative average.
+        affine: learn gamma (``weight``, init 1) and beta (``bias``, init 0) (default True).
+        track_running_stats: keep running statistics (default True); when False, batch
+            statistics are used in evaluation too.
+        dtype: parameter/buffer dtype (default ``gk.get_default_dtype()``).
+
+    Raises:
+        ValueError: in forward, for a wrong shape or a single value per channel in training.
+    """
+
+    _ndims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of ``(N, C, H, W)`` inputs, statistics per channel over N, H, W.
+
+    Same arguments and semantics as :class:`BatchNorm1d`.
+    """
+
+    _ndims = (4,)
+    _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalization (Ba et al., 2016) over the trailing ``normalized_shape``.
+
+    Each sample is normalized with its own mean and biased variance over the last
+    dimensions, then scaled and shifted elementwise; the same in training and evaluation.
+
+    Args:
+        normalized_shape: an int or tuple (a list from JSON is accepted).
+        eps: added to the variance (default 1e-5).
+        elementwise_affine: learn ``weight`` (init 1) and ``bias`` (init 0) (default True).
+        bias: learn the bias when ``elementwise_affine`` (default True).
+        dtype: parameter dtype.
+
+    Example:
+        >>> import gradkit as gk
+        >>> ln = gk.nn.LayerNorm(4)
+        >>> y = ln(gk.randn(2, 4) * 3 + 1)
+        >>> bool(abs(y.numpy().mean(-1)).max() < 1e-5)
+        True
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = float(eps)
+        self.elementwise_affine = elementwise_affine
+        dt = np.dtype(dtype or get_default_dtype())
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dt))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        k = len(self.normalized_shape)
+        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
+            raise ValueError(
+                f"LayerNorm(normalized_shape={self.normalized_shape}) expected input with trailing shape "
+                f"{shape_str(self.normalized_shape)}, got shape {shape_str(x.shape)}"
+            )
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
