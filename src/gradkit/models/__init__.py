@@ -1,0 +1,15 @@
+"""``gk.models``: classic ready-made models.
+
+Example:
+    >>> import gradkit as gk
+    >>> net = gk.models.MLP([4, 16, 3], activation="relu")
+    >>> net(gk.zeros(2, 4)).shape
+    (2, 3)
+"""
+
+from .classic import (  # noqa: F401
+    MLP, ConvergenceWarning, LogisticRegression, Perceptron, PerceptronResult, RBFNetwork, SelfNormalizingNet,
+)
+
+__all__ = ["Perceptron", "PerceptronResult", "ConvergenceWarning", "LogisticRegression", "MLP", "RBFNetwork",
+           "SelfNormalizingNet"]
