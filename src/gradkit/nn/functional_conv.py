@@ -230,7 +230,7 @@ def _conv_forward(x, w, g: _Geom, b=None, col=None):
     O = w.shape[0]
     G = g.groups
     if G == 1:
-        y = w.reshape(O, -1) @ col
+        y = get_array_module(col).dot(w.reshape(O, -1), col)
     else:
         y = (w.reshape(G, O // G, -1) @ col.reshape(G, -1, col.shape[1])).reshape(O, -1)
     if b is not None:
@@ -240,7 +240,8 @@ def _conv_forward(x, w, g: _Geom, b=None, col=None):
 
 def _conv_grad_weight(col, gy2, wshape, G: int):
     if G == 1:
-        return (gy2 @ col.T).reshape(wshape)
+        # np.dot, not @: NumPy's matmul is up to 10x slower on this long-K, transposed-operand GEMM
+        return get_array_module(col).dot(gy2, col.T).reshape(wshape)
     O = wshape[0]
     npix = gy2.shape[1]
     gw = gy2.reshape(G, O // G, npix) @ col.reshape(G, -1, npix).transpose(0, 2, 1)
@@ -251,7 +252,7 @@ def _conv_grad_input(w, gy2, g: _Geom):
     O = w.shape[0]
     G = g.groups
     if G == 1:
-        gcol = w.reshape(O, -1).T @ gy2
+        gcol = get_array_module(gy2).dot(w.reshape(O, -1).T, gy2)
     else:
         gcol = (w.reshape(G, O // G, -1).transpose(0, 2, 1) @ gy2.reshape(G, O // G, -1)).reshape(-1, gy2.shape[1])
     return _col2im(gcol, g)
@@ -550,20 +551,22 @@ class MaxPool2dOp(Op):
         xp = get_array_module(x)
         xpad = _pad(x, g, _low_value(x.dtype))
         K = g.kh * g.kw
-        idx = None
-        m = None
+        idx = m = None
         for k, r, c in g.offsets():
             v = xpad[:, :, r, c]
             if m is None:
                 m = v.copy(order="K")
-                idx = xp.zeros(m.shape, dtype=_index_dtype(K))
+                idx = xp.zeros_like(m, dtype=_index_dtype(K))  # same memory layout as m
                 continue
             take = v > m
-            if m.dtype.kind == "f":
-                take |= v != v  # NaN wins (and then keeps winning: nothing is > NaN)
-                take &= m == m
-            xp.copyto(m, v, where=take)
-            xp.copyto(idx, k, where=take, casting="unsafe")
+            xp.maximum(m, v, out=m)  # NaN propagates
+            # offsets come in increasing k, so "idx = k where v won" is a maximum (no masked copy)
+            xp.maximum(idx, take.view(xp.uint8) * idx.dtype.type(k), out=idx)
+        if m.dtype.kind == "f" and K > 1 and bool(xp.isnan(m).any()):
+            # rare: the argmax of a window holding a NaN is its first NaN, as in PyTorch
+            nan_out = xp.isnan(m)
+            for k, r, c in reversed(list(g.offsets())):
+                idx = xp.where(nan_out & xp.isnan(xpad[:, :, r, c]), idx.dtype.type(k), idx)
         self.idx = idx
         return m
 
@@ -618,7 +621,7 @@ class _MaxPoolGather(Op):
             v = xpad[:, :, r, c]
             if out is None:
                 out = xp.zeros_like(v, order="K")
-            xp.copyto(out, v, where=self.idx == k)
+            out = xp.where(self.idx == k, v, out)
         return out
 
     def backward(self, gy):

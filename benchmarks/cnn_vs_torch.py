@@ -1,0 +1,236 @@
+"""Training throughput of a small CNN: gradkit vs PyTorch on the CPU, side by side in one run.
+
+Model (both frameworks, same initial weights):
+    Conv2d(1,16,3,p1)-ReLU-MaxPool2-Conv2d(16,32,3,p1)-ReLU-MaxPool2-Flatten-Linear(1568,10)
+Batch 64 of random 1x28x28 inputs and labels, cross-entropy loss, Adam (lr 1e-3).
+Both run with the same number of threads (``--threads``, default: all cores); the two are
+timed in alternating rounds so that machine noise hits both alike. Prints samples/s and the
+ratio gradkit / PyTorch, and with ``--profile`` where gradkit's time goes (per op, forward
+and backward, from timers around every op call).
+
+Run:
+    PYTHONPATH=src python3 benchmarks/cnn_vs_torch.py [--seconds 3] [--rounds 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+
+
+def _set_threads(n: int) -> None:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+
+
+def build_gradkit(seed: int = 0):
+    import gradkit as gk
+    from gradkit import nn
+
+    gk.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, 10),
+    )
+    return model
+
+
+def gradkit_optimizer(params, lr):
+    import gradkit as gk
+
+    try:
+        optim = gk.optim
+    except (ImportError, AttributeError):  # optimizers not (yet) importable
+        optim = None
+    if optim is not None and hasattr(optim, "Adam"):
+        return optim.Adam(params, lr=lr), "gk.optim.Adam"
+    return _InlineAdam(params, lr=lr), "inline Adam (gk.optim.Adam not available)"
+
+
+class _InlineAdam:
+    """A minimal Adam (Kingma & Ba, 2015) on raw arrays, used only when gk.optim.Adam is missing."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        import numpy as np
+
+        self.params = list(params)
+        self.lr, self.b1, self.b2, self.eps, self.t = lr, betas[0], betas[1], eps, 0
+        self.m = [np.zeros_like(p.data) for p in self.params]
+        self.v = [np.zeros_like(p.data) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        import numpy as np
+
+        self.t += 1
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * (g * g)
+            p.data -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+
+
+def build_torch(gk_model):
+    import torch
+
+    tnn = torch.nn
+    model = tnn.Sequential(
+        tnn.Conv2d(1, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Conv2d(16, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Flatten(), tnn.Linear(1568, 10),
+    )
+    with torch.no_grad():
+        for (_, p_gk), (_, p_t) in zip(gk_model.named_parameters(), model.named_parameters()):
+            p_t.copy_(torch.from_numpy(p_gk.numpy().copy()))
+    return model
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=3.0, help="timed seconds per framework per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--profile", action="store_true", help="time every gradkit op (forward and backward)")
+    args = ap.parse_args(argv)
+    _set_threads(args.threads)
+
+    import numpy as np
+
+    import gradkit as gk
+    import gradkit.nn.functional as F
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install torch==2.13.0 for the CPU wheel): timing gradkit only")
+
+    rng = np.random.default_rng(0)
+    n_batches = 8
+    xs = [rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32) for _ in range(n_batches)]
+    ys = [rng.integers(0, 10, args.batch) for _ in range(n_batches)]
+
+    model = build_gradkit()
+    opt, opt_name = gradkit_optimizer(model.parameters(), 1e-3)
+    gx = [gk.tensor(x) for x in xs]
+    gy = [gk.tensor(y) for y in ys]
+
+    def gk_step(i):
+        loss = F.cross_entropy(model(gx[i % n_batches]), gy[i % n_batches])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+        tmodel = build_torch(model)
+        topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
+        tx = [torch.from_numpy(x) for x in xs]
+        ty = [torch.from_numpy(y) for y in ys]
+        tloss = torch.nn.functional.cross_entropy
+
+        def torch_step(i):
+            loss = tloss(tmodel(tx[i % n_batches]), ty[i % n_batches])
+            topt.zero_grad()
+            loss.backward()
+            topt.step()
+            return loss
+
+        # same weights and data: the first losses must agree
+        l_gk = F.cross_entropy(model(gx[0]), gy[0]).item()
+        l_t = tloss(tmodel(tx[0]), ty[0]).item()
+        print(f"initial loss: gradkit {l_gk:.6f}  torch {l_t:.6f}")
+
+    def timed(step, seconds):
+        for i in range(3):  # warm-up
+            step(i)
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            step(n)
+            n += 1
+        return n * args.batch / (time.perf_counter() - t0)
+
+    print(f"batch {args.batch}, {args.threads} threads, gradkit optimizer: {opt_name}")
+    gk_rates, t_rates = [], []
+    for r in range(args.rounds):
+        gk_rates.append(timed(gk_step, args.seconds))
+        line = f"round {r + 1}: gradkit {gk_rates[-1]:8.0f} samples/s"
+        if torch is not None:
+            t_rates.append(timed(torch_step, args.seconds))
+            line += f"   torch {t_rates[-1]:8.0f} samples/s   ratio {gk_rates[-1] / t_rates[-1]:.2f}x"
+        print(line)
+    best_gk = max(gk_rates)
+    print(f"\ngradkit: {best_gk:.0f} samples/s (best of {args.rounds}), {1000 * args.batch / best_gk:.2f} ms/step")
+    if torch is not None:
+        best_t = max(t_rates)
+        print(f"torch:   {best_t:.0f} samples/s (best of {args.rounds}), {1000 * args.batch / best_t:.2f} ms/step")
+        print(f"ratio gradkit/torch: {best_gk / best_t:.2f}x (median of rounds "
+              f"{sorted(g / t for g, t in zip(gk_rates, t_rates))[len(t_rates) // 2]:.2f}x)")
+
+    if args.profile:
+        profile_ops(gk_step, steps=60)
+
+
+def profile_ops(step, steps: int) -> None:
+    """Wrap every Op's forward and backward with a timer and print the totals per op."""
+    from gradkit.autograd.function import Op
+
+    fwd, bwd, calls = defaultdict(float), defaultdict(float), defaultdict(int)
+    patched = []
+
+    def all_subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from all_subclasses(sub)
+
+    for cls in set(all_subclasses(Op)):
+        for attr, table in (("forward", fwd), ("backward", bwd)):
+            if attr not in cls.__dict__:
+                continue
+            orig = cls.__dict__[attr]
+
+            def wrapper(self, *a, _orig=orig, _table=table, _name=cls.__name__, _attr=attr, **k):
+                t0 = time.perf_counter()
+                out = _orig(self, *a, **k)
+                _table[_name] += time.perf_counter() - t0
+                if _attr == "forward":
+                    calls[_name] += 1
+                return out
+
+            patched.append((cls, attr, orig))
+            setattr(cls, attr, wrapper)
+    try:
+        for i in range(3):
+            step(i)
+        fwd.clear(), bwd.clear(), calls.clear()
+        t0 = time.perf_counter()
+        for i in range(steps):
+            step(i)
+        total = (time.perf_counter() - t0) / steps
+    finally:
+        for cls, attr, orig in patched:
+            setattr(cls, attr, orig)
+    print(f"\nwhere gradkit's time goes ({steps} steps, {1000 * total:.2f} ms/step with timers; "
+          "backward times include the ops they call):")
+    names = sorted(set(fwd) | set(bwd), key=lambda n: -(fwd[n] + bwd[n]))
+    print(f"  {'op':<22}{'calls/step':>11}{'forward ms':>12}{'backward ms':>13}")
+    for n in names:
+        print(f"  {n:<22}{calls[n] / steps:>11.1f}{1000 * fwd[n] / steps:>12.3f}{1000 * bwd[n] / steps:>13.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
