@@ -123,7 +123,10 @@ def host_array(value, where: str) -> np.ndarray:
         value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{where}: expected a Tensor or an array, got {type(value).__name__}")
-    dtype_code(value.dtype)  # validate early, with the dtype in the message
+    try:
+        dtype_code(value.dtype)
+    except TypeError as exc:
+        raise TypeError(f"{where}: {exc}") from None
     if value.dtype.byteorder == ">":
         value = value.astype(value.dtype.newbyteorder("<"))
     # safetensors 0.8.0 writes wrong values for non-contiguous arrays: copy those to C order.

@@ -146,6 +146,14 @@ def _read_json(raw, key, default=None):
         raise CheckpointError(raw.path, "corrupt metadata", f"{key} is not valid JSON: {exc}") from None
 
 
+def _ordered_arrays(raw) -> dict:
+    """The file's arrays in the order they were saved (gradkit files record it)."""
+    names = _read_json(raw, _format.KEY_NAMES)
+    if isinstance(names, list) and sorted(names) == sorted(raw.arrays):
+        return {k: raw.arrays[k] for k in names}
+    return raw.arrays
+
+
 def _to_tensors(arrays: dict, device, as_numpy: bool) -> dict:
     from ..tensor import Tensor
 
@@ -235,12 +243,7 @@ def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dic
         tensor([1., 2.])
     """
     dev = _device(map_location, device)
-    raw = _format.read(path)
-    arrays = raw.arrays
-    names = _read_json(raw, _format.KEY_NAMES)
-    if isinstance(names, list) and sorted(names) == sorted(arrays):
-        arrays = {k: arrays[k] for k in names}
-    return _to_tensors(arrays, dev, as_numpy)
+    return _to_tensors(_ordered_arrays(_format.read(path)), dev, as_numpy)
 
 
 def load_metadata(path, raw: bool = False) -> dict:

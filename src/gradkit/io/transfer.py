@@ -70,17 +70,17 @@ class LoadReport:
 
 def _source_state(path_or_state) -> dict:
     """name -> array from a file (a checkpoint's model part), a dict or a Module."""
+    from .checkpoint import _ordered_arrays, _read_json
+
     if isinstance(path_or_state, (str, os.PathLike)):
         raw = _format.read(path_or_state)
         if raw.metadata.get(_format.KEY_KIND) == "checkpoint":
-            from .checkpoint import _read_json
-
             tree = _read_json(raw, _format.KEY_TREE)
             state = unflatten_state(tree, raw.arrays, as_numpy=True)
             if "model" not in state:
                 raise _format.CheckpointError(raw.path, "no model in the checkpoint", "it holds no 'model' state")
             return dict(state["model"])
-        return raw.arrays
+        return _ordered_arrays(raw)
     if isinstance(path_or_state, Mapping):
         return dict(path_or_state)
     if callable(getattr(path_or_state, "state_dict", None)):

@@ -75,6 +75,10 @@ def flatten_state(obj, prefix: str = ""):
         return "/".join([prefix] + path if prefix else path) or "<root>"
 
     def go(x, path):
+        if isinstance(x, np.generic):  # before float: np.float64 subclasses float
+            name = name_for(path)
+            arrays[name] = host_array(np.asarray(x), where(path))
+            return {"scalar": name}
         if x is None or isinstance(x, (bool, str)):
             return x
         if isinstance(x, int):
@@ -89,10 +93,6 @@ def flatten_state(obj, prefix: str = ""):
             name = name_for(path)
             arrays[name] = host_array(x, where(path))
             return {"ndarray": name}
-        if isinstance(x, np.generic):
-            name = name_for(path)
-            arrays[name] = host_array(np.asarray(x), where(path))
-            return {"scalar": name}
         if isinstance(x, dict):
             items = []
             for k, v in x.items():
