@@ -1,0 +1,234 @@
+"""Layers: the shared contract on every layer, plus known values and error messages."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit import nn
+from gradkit.nn import functional_layers as FL
+from gradkit.testing import LayerContractError, check_layer
+
+
+# ---------------------------------------------------------------- the contract, every layer
+CASES = [
+    ("linear", lambda: nn.Linear(5, 3), (4, 5), (4, 3), False),
+    ("linear_nobias_3d", lambda: nn.Linear(5, 3, bias=False), (2, 4, 5), (2, 4, 3), False),
+    ("identity", lambda: nn.Identity(), (3, 4), (3, 4), False),
+    ("flatten", lambda: nn.Flatten(), (2, 3, 4), (2, 12), False),
+    ("unflatten", lambda: nn.Unflatten(1, (3, 4)), (2, 12), (2, 3, 4), False),
+    ("dropout", lambda: nn.Dropout(0.3), (6, 5), (6, 5), True),
+    ("dropout2d", lambda: nn.Dropout2d(0.5), (4, 6, 2, 2), (4, 6, 2, 2), True),
+    ("alpha_dropout", lambda: nn.AlphaDropout(0.2), (6, 5), (6, 5), True),
+    ("dropconnect", lambda: nn.DropConnect(nn.Linear(4, 3), 0.5), (5, 4), (5, 3), True),
+    ("batchnorm1d", lambda: nn.BatchNorm1d(3), (8, 3), (8, 3), False),
+    ("batchnorm1d_ncl", lambda: nn.BatchNorm1d(3), (4, 3, 5), (4, 3, 5), False),
+    ("batchnorm1d_noaffine", lambda: nn.BatchNorm1d(3, affine=False), (6, 3), (6, 3), False),
+    ("batchnorm1d_nostats", lambda: nn.BatchNorm1d(3, track_running_stats=False), (6, 3), (6, 3), False),
+    ("batchnorm2d", lambda: nn.BatchNorm2d(3), (4, 3, 2, 3), (4, 3, 2, 3), False),
+    ("layernorm", lambda: nn.LayerNorm(5), (3, 5), (3, 5), False),
+    ("layernorm_2d", lambda: nn.LayerNorm((3, 4)), (2, 3, 4), (2, 3, 4), False),
+    ("rbf", lambda: nn.RBF(3, 4), (5, 3), (5, 4), False),
+    ("residual", lambda: nn.Residual(nn.Sequential(nn.Linear(4, 4), nn.Tanh())), (3, 4), (3, 4), False),
+    ("sequential", lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.2),
+                                         nn.Linear(6, 2)), (8, 4), (8, 2), True),
+]
+
+
+@pytest.mark.parametrize("name,make,shape,out_shape,stochastic", CASES, ids=[c[0] for c in CASES])
+def test_layer_contract(name, make, shape, out_shape, stochastic):
+    report = check_layer(make, shape, expected_output_shape=out_shape, stochastic=stochastic)
+    assert report["output_shape"] == out_shape
+
+
+def test_contract_catches_a_broken_backward():
+    class BadOp(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x  # wrong: should be 2 x
+
+    class Bad(nn.Module):
+        def forward(self, x):
+            return BadOp.apply(x)
+
+    with pytest.raises(LayerContractError, match="gradient check failed in train mode for \\['input'\\]"):
+        check_layer(Bad, (3, 2))
+
+
+def test_contract_catches_upcast_and_nondeterministic_eval():
+    class Upcast(nn.Module):
+        def forward(self, x):
+            return x.double()
+
+    with pytest.raises(LayerContractError, match="float32 input gave a float64 output"):
+        check_layer(Upcast, (2, 2))
+
+    class AlwaysRandom(nn.Module):
+        def forward(self, x):
+            return FL.dropout(x, 0.5, True)
+
+    with pytest.raises(LayerContractError, match="eval mode gave different outputs"):
+        check_layer(AlwaysRandom, (4, 4))
+
+
+# ---------------------------------------------------------------- Linear
+def test_linear_error_message_and_default_init():
+    with pytest.raises(ValueError) as err:
+        nn.Linear(784, 256)(gk.zeros(32, 783))
+    assert str(err.value) == "Linear(in_features=784) expected input with last dimension 784, got shape (32, 783)"
+    lin = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    w, b = lin.weight.numpy(), lin.bias.numpy()
+    assert w.shape == (300, 400) and w.dtype == np.float32
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert abs(w.var() - bound**2 / 3) < 0.05 * bound**2 / 3  # U(-1/sqrt(in), 1/sqrt(in))
+
+
+def test_linear_matches_numpy():
+    lin = nn.Linear(3, 2)
+    x = gk.randn(4, 3)
+    np.testing.assert_allclose(lin(x).numpy(), x.numpy() @ lin.weight.numpy().T + lin.bias.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- dropout family
+def test_dropout_keeps_the_mean_and_scales_survivors():
+    p = 0.3
+    x = gk.ones(200_000)
+    y = nn.Dropout(p)(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - (1 - p)) < 5 * math.sqrt(p * (1 - p) / y.size)
+    np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)
+    assert abs(y.mean() - 1.0) < 0.01
+    assert nn.Dropout(p).keep_prob == pytest.approx(0.7)
+    d = nn.Dropout(p).eval()
+    assert d(x) is x
+    assert float(nn.Dropout(1.0)(gk.ones(5)).sum()) == 0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def test_dropout_gradient_uses_the_mask():
+    x = gk.ones(1000, requires_grad=True)
+    y = nn.Dropout(0.5)(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
+
+
+def test_dropout2d_drops_whole_channels():
+    y = nn.Dropout2d(0.5)(gk.ones(8, 16, 3, 3)).numpy()
+    per_channel = y.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1))
+    assert 0 < (per_channel[..., 0] == 0).mean() < 1
+    with pytest.raises(ValueError, match="dropout2d expects"):
+        nn.Dropout2d()(gk.ones(4, 3))
+
+
+def test_alpha_dropout_keeps_standard_moments():
+    x = gk.randn(400_000)
+    y = nn.AlphaDropout(0.2)(x).numpy()
+    assert abs(y.mean()) < 0.01 and abs(y.var() - 1.0) < 0.02
+
+
+def test_dropconnect_drops_weights_not_units():
+    lin = nn.Linear(50, 40)
+    dc = nn.DropConnect(lin, p=0.5)
+    x = gk.eye(50)
+    y = dc(x).numpy() - lin.bias.numpy()  # row i = masked/scaled column i of W
+    w = lin.weight.numpy().T
+    zero = np.isclose(y, 0)
+    assert 0.4 < zero.mean() < 0.6
+    np.testing.assert_allclose(y[~zero], 2 * w[~zero], rtol=1e-5)
+    dc.eval()
+    np.testing.assert_allclose(dc(x).numpy(), lin(x).numpy())
+    assert list(dc.state_dict()) == ["module.weight", "module.bias"]
+    with pytest.raises(TypeError, match="'weight' parameter"):
+        nn.DropConnect(nn.Identity())
+
+
+# ---------------------------------------------------------------- batch norm
+def test_batchnorm_training_matches_the_formulas():
+    bn = nn.BatchNorm1d(4, momentum=0.1)
+    with gk.no_grad():
+        bn.weight.data[...] = [1.0, 2.0, 0.5, -1.0]
+        bn.bias.data[...] = [0.0, 1.0, -1.0, 3.0]
+    xn = (np.random.default_rng(0).normal(size=(32, 4)) * [1, 2, 3, 4] + [0, 1, -2, 5]).astype(np.float32)
+    y = bn(gk.tensor(xn)).numpy()
+    mu, var = xn.mean(0), xn.var(0)
+    expected = (xn - mu) / np.sqrt(var + 1e-5) * bn.weight.numpy() + bn.bias.numpy()
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.1 * mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.9 + 0.1 * xn.var(0, ddof=1), rtol=1e-5)
+    assert int(bn.num_batches_tracked.item()) == 1
+    bn.eval()
+    ye = bn(gk.tensor(xn)).numpy()
+    expected_eval = (xn - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + 1e-5) * bn.weight.numpy() \
+        + bn.bias.numpy()
+    np.testing.assert_allclose(ye, expected_eval, rtol=1e-4, atol=1e-5)
+    assert int(bn.num_batches_tracked.item()) == 1  # eval does not update
+
+
+def test_batchnorm2d_statistics_per_channel():
+    x = gk.randn(6, 3, 4, 5) * 3 + 2
+    y = nn.BatchNorm2d(3)(x).numpy()
+    np.testing.assert_allclose(y.mean((0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.var((0, 2, 3)), 1, atol=1e-3)
+
+
+def test_batchnorm_cumulative_average_and_errors():
+    bn = nn.BatchNorm1d(2, momentum=None)
+    xs = [gk.randn(10, 2) for _ in range(3)]
+    for x in xs:
+        bn(x)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([x.numpy().mean(0) for x in xs], 0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(2)(gk.randn(1, 2))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(num_features=2\) expected input .* got shape \(4, 3\)"):
+        nn.BatchNorm1d(2)(gk.randn(4, 3))
+    with pytest.raises(ValueError, match="BatchNorm2d"):
+        nn.BatchNorm2d(2)(gk.randn(4, 2))
+
+
+def test_batchnorm_float32_stays_float32():
+    bn = nn.BatchNorm2d(3)
+    x = gk.randn(2, 3, 2, 2, requires_grad=True)
+    y = bn(x)
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and bn.weight.grad.dtype == np.float32
+    assert bn.running_var.dtype == np.float32
+
+
+# ---------------------------------------------------------------- layer norm, rbf, residual
+def test_layernorm_matches_formula():
+    ln = nn.LayerNorm(6)
+    x = gk.randn(3, 6) * 4 + 1
+    xn = x.numpy()
+    expected = (xn - xn.mean(-1, keepdims=True)) / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(ln(x).numpy(), expected, rtol=1e-4, atol=1e-5)
+    assert [n for n, _ in nn.LayerNorm(4, elementwise_affine=False).named_parameters()] == []
+    with pytest.raises(ValueError, match="trailing shape"):
+        ln(gk.randn(3, 5))
+
+
+def test_rbf_values():
+    rbf = nn.RBF(2, 3, sigma=0.5)
+    c = rbf.centres.numpy()
+    x = np.array([[0.3, -0.2], [1.0, 1.0]], dtype=np.float32)
+    expected = np.exp(-((x[:, None, :] - c[None]) ** 2).sum(-1) / (2 * 0.25))
+    np.testing.assert_allclose(rbf(gk.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"RBF\(in_features=2\)"):
+        rbf(gk.zeros(1, 3))
+
+
+def test_residual_adds_and_checks_shape():
+    lin = nn.Linear(3, 3)
+    x = gk.randn(2, 3)
+    np.testing.assert_allclose(nn.Residual(lin)(x).numpy(), (x + lin(x)).numpy())
+    with pytest.raises(ValueError, match=r"changed the shape from \(2, 3\) to \(2, 4\)"):
+        nn.Residual(nn.Linear(3, 4))(x)
