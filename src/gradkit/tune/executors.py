@@ -1,0 +1,316 @@
+"""Where trials run: in this process, in local worker processes, or on a Ray cluster.
+
+Every executor takes a list of :class:`~gradkit.tune.trial.TrialJob` and yields
+each trial's record *as it finishes* (so the search can append it to the
+results file at once). The worker side is always
+:func:`~gradkit.tune.trial.run_trial`, which turns a crashing ``train_fn`` into a
+``"failed"`` record.
+
+- :class:`SerialExecutor` (``executor="serial"``): one trial after another in
+  this process; for debugging (breakpoints work, ``train_fn`` may be a lambda).
+- :class:`LocalExecutor` (``executor="local"``, the default): a
+  ``concurrent.futures.ProcessPoolExecutor`` on the ``spawn`` start method, one
+  trial per CPU core by default. Because workers are spawned, ``train_fn`` must
+  be importable (a module-level function) and a script must guard its entry
+  point with ``if __name__ == "__main__":``.
+- :class:`RayExecutor` (``executor="ray"``): each trial is a Ray task
+  (``num_cpus=1`` by default); Ray does the scheduling, on a local instance it
+  starts (files under a temporary folder, shut down afterwards) or on an existing
+  cluster given by ``address``. Needs ``pip install gradkit[ray]``.
+
+The successive-halving scheduler's state is hosted where workers can reach it:
+in-process, in a ``multiprocessing`` manager process, or in a Ray actor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import secrets
+import shutil
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.managers import BaseManager
+from typing import Iterator
+
+from .schedulers import SuccessiveHalving
+from .trial import TrialJob, run_trial
+
+__all__ = ["Executor", "SerialExecutor", "LocalExecutor", "RayExecutor", "get_executor"]
+
+
+def _crash_record(job: TrialJob, error: str, start: float) -> dict:
+    end = time.time()
+    return {
+        "trial_id": job.trial_id, "round": job.round, "index": job.index, "config": dict(job.config),
+        "reports": [], "metrics": {}, "status": "failed", "error": error, "traceback": None,
+        "start_time": start, "end_time": end, "duration": end - start,
+    }
+
+
+class Executor:
+    """Base class: a context manager that runs trial jobs and yields records as they end."""
+
+    name = "base"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """Release what :meth:`__enter__` or :meth:`host_scheduler` started."""
+
+    def check_job(self, job: TrialJob) -> None:
+        """Raise before any trial starts when ``job`` cannot run on this executor."""
+
+    def host_scheduler(self, scheduler: SuccessiveHalving):
+        """Return a handle with ``should_stop(...)`` that workers can call."""
+        return scheduler
+
+    def run(self, jobs: list[TrialJob]) -> Iterator[dict]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SerialExecutor(Executor):
+    """Runs trials one after another in this process (debugging; any callable works)."""
+
+    name = "serial"
+
+    def run(self, jobs):
+        for job in jobs:
+            yield run_trial(job)
+
+
+class _SchedulerManager(BaseManager):
+    """A manager process holding the shared successive-halving state for local workers."""
+
+
+_SchedulerManager.register("SuccessiveHalving", SuccessiveHalving, exposed=("should_stop", "config"))
+
+
+class LocalExecutor(Executor):
+    """Runs trials in parallel worker processes on this machine.
+
+    Args:
+        max_workers: concurrent trials; default one per CPU core (``os.cpu_count()``).
+        start_method: ``multiprocessing`` start method; ``"spawn"`` (default) is safe with threads
+            and BLAS pools and works the same on Linux, macOS and Windows.
+    """
+
+    name = "local"
+
+    def __init__(self, max_workers: int | None = None, start_method: str = "spawn"):
+        if max_workers is not None and int(max_workers) < 1:
+            raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+        self.max_workers = int(max_workers) if max_workers else (os.cpu_count() or 1)
+        self.ctx = mp.get_context(start_method)
+        self._manager = None
+
+    def check_job(self, job):
+        try:
+            pickle.dumps(job.train_fn)
+        except Exception as e:  # noqa: BLE001
+            raise TypeError(
+                f"executor='local' runs trials in separate processes, so train_fn must be picklable (a function "
+                f"defined at module level, not a lambda or nested function); got {job.train_fn!r} ({e}). "
+                f"Use executor='serial' to run it in this process.") from None
+
+    def host_scheduler(self, scheduler):
+        self._manager = _SchedulerManager(ctx=self.ctx)
+        self._manager.start()
+        return self._manager.SuccessiveHalving(**scheduler.config(), rungs=scheduler.rungs)
+
+    def close(self):
+        if self._manager is not None:
+            self._manager.shutdown()
+            self._manager = None
+
+    def _pool(self, n):
+        return ProcessPoolExecutor(max_workers=n, mp_context=self.ctx)
+
+    def run(self, jobs):
+        if not jobs:
+            return
+        broken: list[tuple[TrialJob, float]] = []
+        pool = self._pool(min(self.max_workers, len(jobs)))
+        t0 = time.time()
+        futures = {pool.submit(run_trial, job): job for job in jobs}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = futures[fut]
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken.append((job, t0))
+                    except Exception as e:  # noqa: BLE001 - e.g. the result could not be sent back
+                        yield _crash_record(job, f"{type(e).__name__}: {e}", t0)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        # A worker died abruptly (os._exit, segfault, out of memory): every trial running in the pool
+        # was lost with it. Rerun each alone in a fresh process so only the culprit is marked failed.
+        for job, _ in broken:
+            start = time.time()
+            with self._pool(1) as solo:
+                try:
+                    yield solo.submit(run_trial, job).result()
+                except BrokenProcessPool:
+                    yield _crash_record(job, "worker process died abruptly (killed, crashed or out of memory)",
+                                        start)
+
+
+class _RaySchedulerClient:
+    """Worker-side handle: forwards ``should_stop`` to the scheduler's Ray actor."""
+
+    def __init__(self, actor):
+        self.actor = actor
+
+    def should_stop(self, trial_id, iteration, value):
+        import ray
+        return ray.get(self.actor.should_stop.remote(trial_id, iteration, value))
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError(
+            "executor='ray' needs Ray, an optional dependency: pip install \"gradkit[ray]\" "
+            "(or pip install ray)") from e
+    return ray
+
+
+class RayExecutor(Executor):
+    """Runs each trial as a Ray task, locally or on an existing cluster.
+
+    Args:
+        address: an existing cluster (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``); ``None``
+            uses an already-initialized Ray, or starts a local instance (``ray.init``) whose files go to
+            a fresh temporary folder, and shuts it down at the end (nothing is written to the home folder:
+            unless ``RAY_AUTH_*`` variables are set, the private instance gets a fresh auth token via the
+            ``RAY_AUTH_TOKEN`` environment variable instead of Ray saving one under ``~/.ray``).
+        max_workers: trials in flight at once (default: as many as the cluster has CPUs).
+        num_cpus_per_trial: CPUs Ray reserves for each trial task.
+        num_gpus_per_trial: GPUs Ray reserves for each trial task.
+        ray_init_kwargs: extra arguments for ``ray.init`` when this executor starts Ray.
+
+    Raises:
+        ImportError: when Ray is not installed (the message says how to install it).
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, max_workers: int | None = None, num_cpus_per_trial: float = 1,
+                 num_gpus_per_trial: float = 0, ray_init_kwargs: dict | None = None):
+        self.ray = _import_ray()
+        self.address = address
+        self.max_workers = max_workers
+        self.num_cpus_per_trial = num_cpus_per_trial
+        self.num_gpus_per_trial = num_gpus_per_trial
+        self.ray_init_kwargs = dict(ray_init_kwargs or {})
+        self._started = False
+        self._temp_dir = None
+        self._actor = None
+        self._env_token = False
+
+    def __enter__(self):
+        ray = self.ray
+        if self.address is not None:
+            ray.init(address=self.address, **self.ray_init_kwargs)
+            self._started = True
+        elif not ray.is_initialized():
+            kw = {"include_dashboard": False, "log_to_driver": True}
+            if "_temp_dir" not in self.ray_init_kwargs:
+                # Short path: Ray's unix sockets live under it (path length limit ~107 chars).
+                self._temp_dir = tempfile.mkdtemp(prefix="gkray-")
+                kw["_temp_dir"] = self._temp_dir
+            if not any(v in os.environ for v in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
+                # Recent Ray enables token auth for local instances and saves a token in the home folder;
+                # give this private instance its own token in the environment (inherited by its workers).
+                os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+                self._env_token = True
+            if self.max_workers and "num_cpus" not in self.ray_init_kwargs:
+                kw["num_cpus"] = int(self.max_workers * self.num_cpus_per_trial + 0.999)
+            kw.update(self.ray_init_kwargs)
+            try:
+                ray.init(**kw)
+            except BaseException:
+                self.close()
+                raise
+            self._started = True
+        return self
+
+    def close(self):
+        ray = self.ray
+        if self._actor is not None:
+            try:
+                ray.kill(self._actor)
+            except Exception:  # noqa: BLE001 - the cluster may already be gone
+                pass
+            self._actor = None
+        if self._started:
+            ray.shutdown()
+            self._started = False
+        if self._env_token:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+            self._env_token = False
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def host_scheduler(self, scheduler):
+        actor_cls = self.ray.remote(num_cpus=0)(SuccessiveHalving)
+        self._actor = actor_cls.remote(**scheduler.config(), rungs=scheduler.rungs)
+        return _RaySchedulerClient(self._actor)
+
+    def run(self, jobs):
+        ray = self.ray
+        task = ray.remote(num_cpus=self.num_cpus_per_trial, num_gpus=self.num_gpus_per_trial, max_retries=0)(
+            run_trial)
+        limit = self.max_workers or max(1, int(ray.cluster_resources().get("CPU", 1) // self.num_cpus_per_trial))
+        queue = list(jobs)
+        in_flight: dict = {}
+        try:
+            while queue or in_flight:
+                while queue and len(in_flight) < limit:
+                    job = queue.pop(0)
+                    in_flight[task.remote(job)] = (job, time.time())
+                ready, _ = ray.wait(list(in_flight), num_returns=1)
+                for ref in ready:
+                    job, start = in_flight.pop(ref)
+                    try:
+                        yield ray.get(ref)
+                    except Exception as e:  # noqa: BLE001 - worker died, task error outside run_trial
+                        yield _crash_record(job, f"{type(e).__name__}: {e}", start)
+        finally:
+            for ref in in_flight:
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001
+                    pass
+
+
+def get_executor(executor="local", max_workers: int | None = None, address: str | None = None,
+                 **kwargs) -> Executor:
+    """An executor from its name (``"local"``, ``"serial"``, ``"ray"``) or pass an :class:`Executor` through.
+
+    Raises:
+        ValueError: for an unknown name. ImportError: for ``"ray"`` without Ray installed.
+    """
+    if isinstance(executor, Executor):
+        return executor
+    if executor == "serial":
+        return SerialExecutor()
+    if executor == "local":
+        return LocalExecutor(max_workers=max_workers, **kwargs)
+    if executor == "ray":
+        return RayExecutor(address=address, max_workers=max_workers, **kwargs)
+    raise ValueError(f"unknown executor {executor!r}; expected 'local', 'serial' or 'ray'")
