@@ -1,0 +1,466 @@
+"""The training loop: ``fit``, ``evaluate``, ``predict`` (Keras-like), on a :class:`Trainer`.
+
+One epoch: the model in training mode, for each mini-batch of the training loader:
+optional augmentation, forward, loss (+ L1/L2 penalties), ``zero_grad``, ``backward``,
+optional gradient clipping, ``optimizer.step()``; then the dev set in eval mode under
+``no_grad``, the logs (``loss``, metrics, ``val_loss``, ``val_<metric>``, ``lr``), the
+schedule step, callbacks, and a checkpoint.
+
+Exact resume: with ``checkpoint=path`` the trainer writes (atomically) after every epoch,
+and on Ctrl-C mid-epoch, everything the rest of the run depends on: weights and buffers,
+optimizer moments, schedule, callbacks' state, the loader's position and shuffling state,
+gradkit's global RNG, the epoch's running sums and the history. ``fit(..., resume=path)``
+continues so that the final weights equal those of the uninterrupted run bit for bit.
+
+Example:
+    >>> import numpy as np, gradkit as gk
+    >>> _ = gk.manual_seed(0)
+    >>> X = np.random.default_rng(0).standard_normal((64, 2)).astype(np.float32)
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> net = gk.nn.Sequential(gk.nn.Linear(2, 8), gk.nn.ReLU(), gk.nn.Linear(8, 2))
+    >>> hist = gk.train.fit(net, "cross_entropy", gk.optim.Adam(net.parameters(), lr=0.05),
+    ...                     (X, y), epochs=30, batch_size=16, metrics=["accuracy"], verbose=0)
+    >>> hist["accuracy"][-1] > 0.9
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from . import metrics as metrics_mod
+from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
+from .history import History
+
+_LOSSES = {
+    "cross_entropy": "CrossEntropyLoss", "categorical_crossentropy": "CrossEntropyLoss",
+    "sparse_categorical_crossentropy": "CrossEntropyLoss", "nll": "NLLLoss",
+    "mse": "MSELoss", "mean_squared_error": "MSELoss", "mae": "L1Loss", "l1": "L1Loss", "rmse": "RMSELoss",
+    "huber": "HuberLoss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
+    "binary_crossentropy": "BCEWithLogitsLoss", "hinge": "HingeLoss",
+}
+_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop",
+               "adagrad": "Adagrad"}
+_PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabilities
+
+
+def resolve_loss(loss):
+    """A loss module from a name (``'cross_entropy'``, ``'mse'``, ...) or a callable ``loss(output, target)``."""
+    if isinstance(loss, str):
+        from .. import nn
+
+        key = loss.lower()
+        if key not in _LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(_LOSSES))}")
+        return getattr(nn, _LOSSES[key])()
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable loss(output, target), got {type(loss).__name__}")
+    return loss
+
+
+def resolve_optimizer(optimizer, model, lr=None):
+    """An optimizer from an instance, a name (``'adam'``, ``'sgd'``...) or ``None`` (Adam, lr 1e-3)."""
+    from .. import optim
+
+    if optimizer is None:
+        optimizer = "adam"
+    if isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key not in _OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(sorted(_OPTIMIZERS))}")
+        cls = getattr(optim, _OPTIMIZERS[key])
+        params = [p for p in model.parameters() if p.requires_grad]
+        return cls(params, lr=lr) if lr is not None else cls(params)
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+        raise TypeError(f"optimizer must be a gk.optim optimizer or a name, got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _as_loader(data, batch_size, shuffle, name, generator=None):
+    from ..data import DataLoader, Dataset, TensorDataset
+    from ..data.preprocessing import check_finite
+
+    if data is None:
+        return None
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (tuple, list))):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        arrays = []
+        for k, a in enumerate(data):
+            a = a.data if isinstance(a, Tensor) else a
+            arrays.append(check_finite(a, f"{name}[{k}]"))
+        return DataLoader(TensorDataset(*arrays), batch_size=batch_size, shuffle=shuffle, generator=generator)
+    raise TypeError(
+        f"{name} must be a DataLoader, a Dataset or a tuple (X, y) of arrays, got {type(data).__name__}"
+    )
+
+
+def _as_tensor(a):
+    return a if isinstance(a, Tensor) else Tensor(a)
+
+
+class Trainer:
+    """Trains ``model`` with ``loss`` and ``optimizer``; keeps the state of a run.
+
+    Args:
+        model: a ``gk.nn.Module``.
+        loss: a loss module/callable ``loss(output, target)`` or a name (``'cross_entropy'``,
+            ``'mse'``, ``'bce_with_logits'``...).
+        optimizer: a ``gk.optim`` optimizer, a name (``'adam'``, ``'sgd'``...), or ``None`` for Adam.
+        metrics: names or ``gk.train.metrics.Metric`` objects (``'accuracy'``, ``'f1_macro'``, ``'rmse'``...).
+        callbacks: ``gk.train.callbacks.Callback`` objects.
+        schedule: a ``gk.optim.lr_scheduler`` scheduler (stepped each epoch) or a function
+            ``epoch -> lr`` / ``(epoch, lr) -> lr``.
+        l1, l2: regularization strengths ``lambda`` in the course form: the loss gets
+            ``(lambda / 2m) sum ||W||^2`` (L2) and ``(lambda / m) sum |W|`` (L1) over the weights
+            (not biases or normalization parameters), ``m`` the training-set size.
+        clip_grad_norm: clip the global gradient norm to this value before each step.
+        augment: a function applied to each training input batch (NumPy array in, array out);
+            never applied to dev/test data.
+        verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
+        lr: learning rate when ``optimizer`` is given by name.
+    """
+
+    def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
+                 l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None, augment=None,
+                 verbose="auto", lr: float | None = None):
+        from ..nn import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
+        if l1 < 0 or l2 < 0:
+            raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
+        self.model = model
+        self.loss_fn = resolve_loss(loss)
+        self.optimizer = resolve_optimizer(optimizer, model, lr)
+        logits = type(self.loss_fn).__name__ not in _PROB_LOSSES
+        self.metrics = []
+        for m in metrics or []:
+            mm = metrics_mod.get(m)
+            mm.logits = logits
+            self.metrics.append(mm)
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metrics must have distinct names, got {names}")
+        self.user_callbacks = list(callbacks or [])
+        self.schedule = schedule
+        self.l1, self.l2 = float(l1), float(l2)
+        self.clip_grad_norm = clip_grad_norm
+        self.augment = augment
+        self.verbose = verbose
+        self.history = History()
+        self.epoch = 0
+        self.epochs = 0
+        self.steps_per_epoch = 0
+        self.stop_training = False
+        self.stop_now = False
+        self._sched_cb = None
+        if schedule is not None:
+            monitor = "val_loss"
+            self._sched_cb = LearningRateScheduler(schedule, monitor=monitor)
+
+    # ------------------------------------------------------------------ helpers
+    def _all_callbacks(self, has_dev):
+        cbs = list(self.user_callbacks)
+        if self._sched_cb is not None:
+            if not has_dev:
+                self._sched_cb.monitor = "loss"
+            cbs.append(self._sched_cb)
+        if self.verbose not in (0, "0", False):
+            cbs.append(ProgressBar(self.verbose))
+        return cbs
+
+    def _penalty(self, m):
+        from ..nn.regularization import l1_penalty, l2_penalty
+
+        pen = None
+        if self.l2:
+            pen = l2_penalty(self.model, lam=self.l2, m=m)
+        if self.l1:
+            p1 = l1_penalty(self.model, lam=self.l1, m=m)
+            pen = p1 if pen is None else pen + p1
+        return pen
+
+    def _lr(self):
+        return float(self.optimizer.param_groups[0]["lr"]) if hasattr(self.optimizer, "param_groups") else float("nan")
+
+    def state_dict(self) -> dict:
+        """The run's state beyond model/optimizer/loader: epoch, running sums, metrics, callbacks."""
+        return {
+            "epoch": self.epoch,
+            "running": dict(self._running),
+            "metrics": {m.name: m.state_dict() for m in self.metrics},
+            "callbacks": [cb.state_dict() for cb in self._callbacks.callbacks],
+        }
+
+    def save_checkpoint(self, path) -> None:
+        """Write a training checkpoint (atomic) that :meth:`fit` can resume from exactly."""
+        from .. import io
+
+        loader_state = self._loader.state_dict()
+        if loader_state["in_epoch"]:
+            # the loader counts a batch as soon as it hands it out; only finished batches count here
+            loader_state["batch"] = self._batches_done
+        io.save_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=loader_state, rng=True,
+                           epoch=self.epoch, history=self.history, extra=self.state_dict())
+
+    def _restore(self, path):
+        from .. import io
+
+        ck = io.restore_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=self._loader, rng=True)
+        self.history.load_state_dict(ck["history"])
+        extra = ck["extra"]
+        self.epoch = int(extra["epoch"])
+        running = extra["running"]
+        for m in self.metrics:
+            if m.name in extra["metrics"]:
+                m.load_state_dict(extra["metrics"][m.name])
+        saved_cbs = extra["callbacks"]
+        for cb, st in zip(self._callbacks.callbacks, saved_cbs):
+            if st:
+                cb.load_state_dict(st)
+        return running
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, train_data, dev_data=None, *, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+            resume=None, checkpoint=None, generator=None) -> History:
+        """Train for ``epochs`` epochs; returns the :class:`History`.
+
+        Args:
+            train_data: a DataLoader, a Dataset, or a tuple ``(X, y)`` of arrays/tensors
+                (checked for NaN/inf first).
+            dev_data: the dev (validation) set, in the same forms; logged as ``val_*``.
+            epochs: the total number of epochs (a resumed run counts the finished ones).
+            batch_size: mini-batch size when the data is not already a DataLoader.
+            shuffle: shuffle the training set every epoch (when not a DataLoader).
+            resume: a checkpoint path written by this trainer (``checkpoint=``) to continue from.
+            checkpoint: a path to write a resumable checkpoint to after every epoch and on Ctrl-C.
+            generator: a ``gk.Generator`` for shuffling (default: the global one).
+
+        Raises:
+            ValueError: for non-finite input data (count and column named), bad arguments.
+        """
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        self._loader = loader = _as_loader(train_data, batch_size, shuffle, "train_data", generator)
+        dev_loader = _as_loader(dev_data, max(batch_size, 256), False, "dev_data")
+        self.epochs = epochs
+        self.steps_per_epoch = len(loader)
+        self._callbacks = cbs = CallbackList(self._all_callbacks(dev_loader is not None), self)
+        self.stop_training = self.stop_now = False
+        m_train = len(loader.dataset)
+        self._running = {"loss_sum": 0.0, "count": 0}
+        cbs.call("on_train_begin", {})
+        start_epoch = 0
+        resumed_mid_epoch = False
+        if resume is not None and os.path.exists(str(resume)):
+            self._running = self._restore(resume)
+            start_epoch = self.epoch
+            resumed_mid_epoch = bool(loader.state_dict()["in_epoch"])
+        elif resume is not None:
+            raise FileNotFoundError(f"fit(resume=...): no checkpoint at {resume}")
+        else:
+            self.history = History()
+        batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
+        interrupted = False
+        self._sigint = False
+        restore_sigint = self._install_sigint()
+        try:
+            for epoch in range(start_epoch, epochs):
+                self.epoch = epoch
+                self.model.train()
+                if not resumed_mid_epoch:
+                    self._running = {"loss_sum": 0.0, "count": 0}
+                    for m in self.metrics:
+                        m.reset()
+                    cbs.call("on_epoch_begin", epoch, {})
+                first_batch = loader.state_dict()["batch"] if resumed_mid_epoch else 0
+                resumed_mid_epoch = False
+                self._batches_done = first_batch
+                for b, batch in enumerate(loader, start=first_batch):
+                    self._train_step(b, batch, m_train, batch_hooks, cbs)
+                    if self._sigint:
+                        raise KeyboardInterrupt
+                    if self.stop_now:
+                        break
+                logs = self._epoch_logs(dev_loader)
+                self.history.append(epoch, logs)
+                cbs.call("on_epoch_end", epoch, logs)
+                self.epoch = epoch + 1
+                if checkpoint is not None and not self.stop_now:
+                    self.save_checkpoint(checkpoint)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            self.history.interrupted = True
+            path = checkpoint or "gradkit-interrupted.safetensors"
+            self.save_checkpoint(path)
+            print(f"\ninterrupted: saved a resumable checkpoint to {path} "
+                  f"(continue with fit(..., resume={str(path)!r}))", file=sys.stderr)
+        finally:
+            restore_sigint()
+            if not interrupted:
+                cbs.call("on_train_end", self.history.last())
+            else:
+                for cb in cbs.callbacks:
+                    if isinstance(cb, ProgressBar):
+                        cb.on_train_end()
+        return self.history
+
+    def _train_step(self, b, batch, m_train, batch_hooks, cbs):
+        xb, yb = batch[0], batch[1]
+        if self.augment is not None:
+            xb = _as_tensor(self.augment(xb.data))
+        if batch_hooks:
+            cbs.call("on_batch_begin", b, {})
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        total = loss
+        if self.l1 or self.l2:
+            total = loss + self._penalty(m_train)
+        self.optimizer.zero_grad()
+        total.backward()
+        if self.clip_grad_norm is not None:
+            from ..optim import clip_grad_norm_
+
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        lv = float(loss.data)
+        self.optimizer.step()
+        n = len(yb)
+        self._running["loss_sum"] += lv * n
+        self._running["count"] += n
+        for m in self.metrics:
+            m.update(out.data, yb.data)
+        self._batches_done = b + 1
+        if batch_hooks:
+            cbs.call("on_batch_end", b, {"loss": lv, "size": n})
+
+    def _install_sigint(self):
+        """Turn the first Ctrl-C into a request honoured at the next batch boundary (so a
+        checkpoint never holds a half-applied step); a second Ctrl-C interrupts at once."""
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            if self._sigint:
+                raise KeyboardInterrupt
+            self._sigint = True
+            print("\nCtrl-C: finishing this batch, then saving a checkpoint (press again to stop at once)",
+                  file=sys.stderr)
+
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except ValueError:
+            return lambda: None
+        return lambda: signal.signal(signal.SIGINT, previous)
+
+    def _epoch_logs(self, dev_loader) -> dict:
+        count = self._running["count"]
+        logs = {"loss": self._running["loss_sum"] / count if count else float("nan")}
+        for m in self.metrics:
+            logs[m.name] = float(m.result())
+        if dev_loader is not None:
+            for k, v in self.evaluate(dev_loader).items():
+                logs[f"val_{k}"] = v
+        logs["lr"] = self._lr()
+        return logs
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(self, data, batch_size: int = 256) -> dict:
+        """Loss and metrics on ``data`` (eval mode, no gradients); e.g. ``{'loss': ..., 'accuracy': ...}``."""
+        loader = _as_loader(data, batch_size, False, "data")
+        was_training = self.model.training
+        self.model.eval()
+        ms = [_fresh(m) for m in self.metrics]
+        loss_sum, count = 0.0, 0
+        try:
+            with no_grad():
+                for batch in loader:
+                    xb, yb = batch[0], batch[1]
+                    out = self.model(xb)
+                    n = len(yb)
+                    loss_sum += float(self.loss_fn(out, yb).data) * n
+                    count += n
+                    for m in ms:
+                        m.update(out.data, yb.data)
+        finally:
+            self.model.train(was_training)
+        res = {"loss": loss_sum / count if count else float("nan")}
+        for m in ms:
+            res[m.name] = float(m.result())
+        return res
+
+    def predict(self, X, batch_size: int = 256) -> np.ndarray:
+        """Model outputs for ``X`` (eval mode, no gradients) as a NumPy array."""
+        return predict(self.model, X, batch_size)
+
+
+def _fresh(m):
+    import copy
+
+    c = copy.copy(m)
+    c.reset()
+    return c
+
+
+def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: int = 1, batch_size: int = 32,
+        metrics=None, callbacks=None, schedule=None, l1: float = 0.0, l2: float = 0.0,
+        clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
+        resume=None, checkpoint=None, lr: float | None = None, generator=None) -> History:
+    """Train ``model`` (Keras' ``fit``); see :class:`Trainer` for every argument.
+
+    Returns:
+        The :class:`History`: ``history["loss"]``, ``history["val_accuracy"]``, ``history["lr"]``...
+    """
+    if train_data is None:
+        raise ValueError("fit needs train_data: a DataLoader, a Dataset or a tuple (X, y)")
+    trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks, schedule=schedule, l1=l1, l2=l2,
+                      clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr)
+    hist = trainer.fit(train_data, dev_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle, resume=resume,
+                       checkpoint=checkpoint, generator=generator)
+    hist.trainer = trainer
+    return hist
+
+
+def evaluate(model, loss, data, metrics=None, batch_size: int = 256) -> dict:
+    """Loss and metrics of ``model`` on ``data`` (a DataLoader, Dataset or ``(X, y)``)."""
+    return Trainer(model, loss, optimizer=_NoOptimizer(), metrics=metrics, verbose=0).evaluate(data, batch_size)
+
+
+def predict(model, X, batch_size: int = 256) -> np.ndarray:
+    """Outputs of ``model`` for inputs ``X`` (array or Tensor), in eval mode, batch by batch."""
+    from ..backend import to_numpy
+
+    arr = X.data if isinstance(X, Tensor) else np.asarray(X)
+    was_training = model.training
+    model.eval()
+    outs = []
+    try:
+        with no_grad():
+            for i in range(0, len(arr), batch_size):
+                outs.append(to_numpy(model(Tensor(arr[i:i + batch_size])).data))
+    finally:
+        model.train(was_training)
+    return np.concatenate(outs) if outs else np.zeros((0,))
+
+
+class _NoOptimizer:
+    param_groups = [{"lr": float("nan")}]
+
+    def step(self):
+        raise RuntimeError("evaluate() does not train")
+
+    def zero_grad(self):
+        pass

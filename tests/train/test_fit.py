@@ -1,0 +1,285 @@
+"""The fit loop, callbacks, exact resume, metrics and plots."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.train import callbacks as C
+from gradkit.train import metrics as M
+
+
+def _blobs(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4)).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] + 0.5 * X[:, 2] > 0).astype(np.int64)
+    return X, y
+
+
+def _net(dropout=0.0):
+    layers = [gk.nn.Linear(4, 16), gk.nn.ReLU()]
+    if dropout:
+        layers.append(gk.nn.Dropout(dropout))
+    layers.append(gk.nn.Linear(16, 2))
+    return gk.nn.Sequential(*layers)
+
+
+def test_fit_learns_and_logs_keras_keys():
+    X, y = _blobs()
+    net = _net()
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.Adam(net.parameters(), lr=0.02), (X[:90], y[:90]),
+                        (X[90:], y[90:]), epochs=15, batch_size=16, metrics=["accuracy", "f1"], verbose=0)
+    assert set(hist.keys()) == {"loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1", "lr"}
+    assert len(hist) == 15 and hist.epoch == list(range(15))
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert hist["accuracy"][-1] > 0.9 and hist["val_accuracy"][-1] > 0.8
+    res = gk.train.evaluate(net, "cross_entropy", (X[90:], y[90:]), metrics=["accuracy"])
+    assert res["accuracy"] == pytest.approx(hist["val_accuracy"][-1])
+    assert gk.train.predict(net, X).shape == (120, 2)
+
+
+def test_fit_by_names_and_default_optimizer():
+    X, y = _blobs()
+    hist = gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=2, lr=0.1, verbose=0)
+    assert hist["lr"] == [0.1, 0.1]
+    with pytest.raises(ValueError, match="unknown loss 'crossentropy'.*cross_entropy"):
+        gk.train.fit(_net(), "crossentropy", None, (X, y), verbose=0)
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'.*adam"):
+        gk.train.fit(_net(), "mse", "adamm", (X, y), verbose=0)
+
+
+def test_nan_inputs_are_reported_before_training():
+    X, y = _blobs()
+    X[3, 2] = np.nan
+    X[7, 2] = np.inf
+    with pytest.raises(ValueError, match=r"1 NaN and 1 infinite.*column 2"):
+        gk.train.fit(_net(), "cross_entropy", None, (X, y), verbose=0)
+
+
+def test_early_stopping_stops_and_restores_best_weights():
+    X, y = _blobs()
+    net = _net()
+    seen = []
+
+    class Spy(C.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append({k: v.numpy().copy() for k, v in self.model.state_dict().items()})
+
+    # lr so large that training diverges after a few epochs: dev loss gets worse
+    es = C.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.SGD(net.parameters(), lr=0.5), (X, y), (X, y),
+                        epochs=40, batch_size=8, callbacks=[Spy(), es], verbose=0)
+    best_epoch, _ = hist.best("val_loss")
+    assert es.best_epoch == best_epoch
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), seen[best_epoch][k])
+    if es.stopped_epoch is not None:
+        assert len(hist) == es.stopped_epoch + 1 and es.stopped_epoch - best_epoch == 2
+
+
+def test_early_stopping_restores_best_even_when_all_epochs_ran():
+    X, y = _blobs()
+    net = _net()
+    snaps = []
+
+    class Spy(C.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snaps.append(self.model.state_dict()["0.weight"].numpy().copy())
+
+    es = C.EarlyStopping(monitor="val_loss", patience=100, restore_best_weights=True)
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.SGD(net.parameters(), lr=2.0), (X, y), (X, y), epochs=8,
+                        batch_size=8, callbacks=[Spy(), es], verbose=0)
+    assert es.stopped_epoch is None and len(hist) == 8
+    best_epoch, _ = hist.best("val_loss")
+    np.testing.assert_array_equal(net.state_dict()["0.weight"].numpy(), snaps[best_epoch])
+
+
+def test_early_stopping_patience_counts_epochs_without_improvement():
+    es = C.EarlyStopping(monitor="val_loss", patience=2)
+
+    class FakeTrainer:
+        stop_training = False
+        model = None
+
+    es.set_trainer(FakeTrainer())
+    es.on_train_begin()
+    for epoch, v in enumerate([1.0, 0.9, 0.95, 0.97, 0.5]):
+        es.on_epoch_end(epoch, {"val_loss": v})
+        if es.trainer.stop_training:
+            break
+    assert es.stopped_epoch == 3 and es.best == 0.9
+    es.on_train_begin()  # state resets between runs
+    assert es.best is None and es.wait == 0
+    assert C.EarlyStopping(monitor="val_accuracy").mode == "max"
+
+
+def test_model_checkpoint_best_and_last(tmp_path):
+    X, y = _blobs()
+    net = _net()
+    best = tmp_path / "best.safetensors"
+    last = tmp_path / "last.safetensors"
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.Adam(net.parameters(), lr=0.01), (X, y), (X, y), epochs=4,
+                        callbacks=[C.ModelCheckpoint(best, save_best_only=True), C.ModelCheckpoint(last)], verbose=0)
+    twin = gk.load_model(last)
+    x = gk.tensor(X[:5])
+    np.testing.assert_array_equal(twin(x).numpy(), net(x).numpy())
+    meta = gk.io.load_metadata(best)
+    best_epoch, best_val = hist.best("val_loss")
+    assert meta["epoch"] == best_epoch + 1 and meta["val_loss"] == pytest.approx(best_val)
+
+
+def test_csv_logger_and_history_csv(tmp_path):
+    X, y = _blobs()
+    path = tmp_path / "log.csv"
+    hist = gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=3, metrics=["accuracy"],
+                        callbacks=[C.CSVLogger(path)], verbose=0)
+    rows = list(csv.DictReader(open(path)))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["loss"]) == pytest.approx(hist["loss"][-1])
+    hist.to_csv(tmp_path / "h.csv")
+    assert len(list(csv.reader(open(tmp_path / "h.csv")))) == 4
+
+
+def test_terminate_on_nan_keeps_last_good_weights():
+    X, y = _blobs()
+    net = _net()
+    good = []
+
+    class Poison(C.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            if self.trainer.epoch == 1 and batch == 1:
+                good.append(self.model.state_dict()["0.weight"].numpy().copy())
+            if self.trainer.epoch == 1 and batch == 2:
+                with gk.no_grad():
+                    self.model[0].weight.data[0, 0] = np.nan
+
+    stop = C.TerminateOnNaN()
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.SGD(net.parameters(), lr=0.01), (X, y), epochs=5,
+                        batch_size=16, callbacks=[Poison(), stop], verbose=0)
+    assert stop.terminated_at == (1, 2)
+    assert len(hist) == 2
+    w = net.state_dict()["0.weight"].numpy()
+    assert np.isfinite(w).all()
+    # the restored weights are those that produced the last finite loss (start of batch 1 of epoch 1)
+    np.testing.assert_array_equal(w, good[0])
+
+
+def test_learning_rate_schedules():
+    X, y = _blobs()
+    net = _net()
+    opt = gk.optim.SGD(net.parameters(), lr=0.1)
+    hist = gk.train.fit(net, "cross_entropy", opt, (X, y), epochs=4, verbose=0,
+                        callbacks=[C.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5**epoch)])
+    assert hist["lr"] == pytest.approx([0.1, 0.05, 0.025, 0.0125])
+    net = _net()
+    opt = gk.optim.SGD(net.parameters(), lr=0.1)
+    sched = gk.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    hist = gk.train.fit(net, "cross_entropy", opt, (X, y), epochs=3, schedule=sched, verbose=0)
+    assert hist["lr"] == pytest.approx([0.1, 0.09, 0.081])
+
+
+def test_l2_in_fit_equals_sgd_weight_decay_on_weights():
+    X, y = _blobs(64)
+    gk.manual_seed(3)
+    a = _net()
+    b = _net()
+    b.load_state_dict(a.state_dict())
+    lam, m = 0.5, len(X)
+    gk.train.fit(a, "cross_entropy", gk.optim.SGD(a.parameters(), lr=0.1), (X, y), epochs=2, batch_size=64,
+                 shuffle=False, l2=lam, verbose=0)
+    weights = [b[0].weight, b[2].weight]
+    others = [b[0].bias, b[2].bias]
+    opt = gk.optim.SGD([{"params": weights, "weight_decay": lam / m}, {"params": others}], lr=0.1)
+    gk.train.fit(b, "cross_entropy", opt, (X, y), epochs=2, batch_size=64, shuffle=False, verbose=0)
+    for k, v in a.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), b.state_dict()[k].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _resume_setup(seed=0):
+    gk.manual_seed(seed)
+    X, y = _blobs(100)
+    net = _net(dropout=0.3)
+    opt = gk.optim.Adam(net.parameters(), lr=0.01)
+    return X, y, net, opt
+
+
+def test_exact_resume_after_a_killed_run(tmp_path):
+    X, y, net, opt = _resume_setup()
+    full = gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=5, batch_size=16, metrics=["accuracy"],
+                        verbose=0)
+    ref = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+
+    ckpt = tmp_path / "run.safetensors"
+
+    class Kill(C.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            if self.trainer.epoch == 2 and batch == 3:
+                raise KeyboardInterrupt
+
+    X, y, net, opt = _resume_setup()
+    part = gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=5, batch_size=16, metrics=["accuracy"],
+                        verbose=0, checkpoint=ckpt, callbacks=[Kill()])
+    assert part.interrupted and os.path.exists(ckpt)
+
+    # a fresh process would rebuild everything from scratch with another seed state
+    X, y, net, opt = _resume_setup(seed=99)
+    resumed = gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=5, batch_size=16, metrics=["accuracy"],
+                           verbose=0, checkpoint=ckpt, resume=ckpt)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), ref[k], err_msg=k)
+    assert resumed["loss"] == full["loss"] and resumed["val_accuracy"] == full["val_accuracy"]
+
+
+def test_resume_from_an_epoch_checkpoint(tmp_path):
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), epochs=4, batch_size=16, verbose=0)
+    ref = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    ckpt = tmp_path / "c.safetensors"
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), epochs=2, batch_size=16, verbose=0, checkpoint=ckpt)
+    X, y, net, opt = _resume_setup(seed=5)
+    gk.train.fit(net, "cross_entropy", opt, (X, y), epochs=4, batch_size=16, verbose=0, resume=ckpt)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), ref[k], err_msg=k)
+
+
+def test_metrics_known_values():
+    scores = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 2.0, 0.0]])
+    target = np.array([0, 1, 1, 0])
+    assert M.accuracy(scores, target) == 0.5
+    cm = M.confusion_matrix(scores, target)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 1], [0, 0, 0]])
+    p, r, f = M.precision_recall_f1(scores, target, average="macro")
+    assert p == pytest.approx((1 + 0.5 + 0) / 3) and r == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert M.top_k_accuracy(scores, target, k=2) == 1.0
+    b = np.array([0.3, -0.2, 1.5, -2.0])  # binary logits
+    p, r, f = M.precision_recall_f1(b, np.array([1, 1, 0, 0]))
+    assert (p, r, f) == (0.5, 0.5, 0.5)
+    pred, tgt = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    assert M.mae(pred, tgt) == pytest.approx(0.5)
+    assert M.rmse(pred, tgt) == pytest.approx(np.sqrt(1.25 / 3))
+    assert M.r2_score(pred, tgt) == pytest.approx(1 - 1.25 / np.var(tgt) / 3)
+    streaming = M.get("r2")
+    streaming.update(pred[:2], tgt[:2])
+    streaming.update(pred[2:], tgt[2:])
+    assert streaming.result() == pytest.approx(M.r2_score(pred, tgt))
+    with pytest.raises(ValueError, match="unknown metric 'acuracy'"):
+        M.get("acuracy")
+
+
+def test_plots_are_written(tmp_path):
+    X, y = _blobs()
+    hist = gk.train.fit(_net(), "cross_entropy", None, (X, y), (X, y), epochs=3, metrics=["accuracy"], verbose=0)
+    p = gk.train.plot_history(hist, tmp_path / "curves.png")
+    assert os.path.getsize(p) > 1000
+    q = gk.train.plot_confusion_matrix(M.confusion_matrix(np.eye(3), np.arange(3)), tmp_path / "cm.png")
+    assert os.path.getsize(q) > 1000
+
+
+def test_progress_lines_when_not_a_terminal(capsys):
+    X, y = _blobs()
+    gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=2, metrics=["accuracy"], verbose=2)
+    out = capsys.readouterr().out
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "accuracy" in out
