@@ -209,3 +209,35 @@ def test_against_torch():
         (yt * torch.tensor(w)).sum().backward()
         assert np.allclose(y.numpy(), yt.detach().numpy(), atol=1e-12), name
         assert np.allclose(a.grad.numpy(), t.grad.numpy(), atol=1e-12), name
+
+
+CONTRACT = {
+    "Sigmoid": lambda: gk.nn.Sigmoid(),
+    "Tanh": lambda: gk.nn.Tanh(),
+    "ReLU": lambda: gk.nn.ReLU(),
+    "LeakyReLU": lambda: gk.nn.LeakyReLU(0.1),
+    "PReLU": lambda: gk.nn.PReLU(num_parameters=3, init=0.1),
+    "ELU": lambda: gk.nn.ELU(alpha=0.5),
+    "SELU": lambda: gk.nn.SELU(),
+    "Softplus": lambda: gk.nn.Softplus(beta=2.0),
+    "GELU": lambda: gk.nn.GELU(),
+    "GELU_tanh": lambda: gk.nn.GELU(approximate="tanh"),
+    "Softmax": lambda: gk.nn.Softmax(dim=1),
+    "LogSoftmax": lambda: gk.nn.LogSoftmax(dim=-1),
+    "Threshold": lambda: gk.nn.Threshold(0.2, -1.0),
+    "Step": lambda: gk.nn.Step(),
+    "Sign": lambda: gk.nn.Sign(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_layer_contract(name):
+    from gradkit.testing import check_layer
+
+    check_layer(CONTRACT[name], (4, 3, 5), expected_output_shape=(4, 3, 5))
+
+
+@pytest.mark.parametrize("fn", [F.step, F.sign], ids=["step", "sign"])
+def test_step_sign_zero_gradient_matches_numerical(fn):
+    report = gradcheck(fn, [_x()])
+    assert report.passed and report.max_rel_error == 0.0

@@ -103,6 +103,9 @@ class PReLU(Module):
 
     Attributes:
         weight: Parameter of shape ``(num_parameters,)``.
+        num_slopes: the ``num_parameters`` argument. (PyTorch stores it as
+            ``num_parameters``; here that name is :meth:`Module.num_parameters`, the
+            parameter count every module has.)
 
     Example:
         >>> gk.nn.PReLU()(gk.tensor([-4.0, 1.0])).tolist()
@@ -113,9 +116,9 @@ class PReLU(Module):
         super().__init__()
         if num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
-        self.num_parameters = int(num_parameters)
+        self.num_slopes = int(num_parameters)
         self.init = float(init)
-        self.weight = Parameter(np.full((self.num_parameters,), self.init, dtype=dtype or get_default_dtype()))
+        self.weight = Parameter(np.full((self.num_slopes,), self.init, dtype=dtype or get_default_dtype()))
 
     def reset_parameters(self) -> None:
         """Set every slope back to ``init``."""
@@ -128,7 +131,7 @@ class PReLU(Module):
         return F.prelu(x, self.weight)
 
     def extra_repr(self) -> str:
-        return f"num_parameters={self.num_parameters}"
+        return f"num_parameters={self.num_slopes}"
 
 
 class ELU(Module):

@@ -835,6 +835,11 @@ def _class_targets(input, target, name, ignore_index):
     t = target.data.reshape(-1)
     xp = get_array_module(t)
     valid = None
+    if not t.size:
+        return t, None, C
+    lo, hi = int(t.min()), int(t.max())
+    if lo >= 0 and hi < C and (ignore_index is None or not lo <= ignore_index <= hi):
+        return t, None, C  # the common case: every index valid, none ignored (two cheap reductions)
     bad = (t < 0) | (t >= C)
     if ignore_index is not None:
         ign = t == ignore_index
@@ -885,12 +890,12 @@ class _CrossEntropy(Op):
         x2 = _rows(x)
         M, C = x2.shape
         m = x2.max(axis=1, keepdims=True)
-        if not bool(xp.isfinite(m).all()):
+        if not math.isfinite(float(m.sum())):  # a row of -inf (all masked) or +inf
             m = xp.where(xp.isfinite(m), m, t(0))
         z = x2 - m
         w, eps = self.w, self.eps
         if self.t_idx is not None:
-            rows = xp.arange(M)
+            self.rows = rows = xp.arange(M)
             zt = z[rows, self.t_idx]
             a = None if w is None else w[self.t_idx]  # per-row class weight
             if eps:
@@ -944,8 +949,10 @@ class _CrossEntropy(Op):
             return loss.reshape(_index_shape_from(self.shape))
         total = loss.sum()
         if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                total = total / t(self.den)  # 0/0 = nan when every target is ignored (as PyTorch)
+            if self.den:
+                total = total / t(self.den)
+            else:  # every target ignored: 0/0 = nan, as PyTorch
+                total = t("nan")
         return xp.asarray(total, dtype=x.dtype)
 
     def _row_grad(self, gy_arr, dtype):
@@ -954,8 +961,7 @@ class _CrossEntropy(Op):
         if self.reduction == "none":
             return gy_arr.reshape(-1)
         if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return gy_arr / t(self.den)
+            return gy_arr / t(self.den) if self.den else gy_arr * t("nan")
         return gy_arr
 
     def backward(self, gy):
@@ -975,7 +981,7 @@ class _CrossEntropy(Op):
             else:
                 gx = p * ((g * self.S)[:, None])
             if self.t_idx is not None:
-                rows = xp.arange(M)
+                rows = self.rows
                 c = t(1 - self.eps)
                 if self.a is not None:
                     c = c * self.a
