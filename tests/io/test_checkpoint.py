@@ -54,7 +54,7 @@ def test_tree_round_trip_keeps_types_and_bits(rng):
     state = {
         "ints": [0, -1, 2**100, True, False],
         "floats": [0.1, 1e-300, 5e-324, -0.0, float("inf"), float("-inf"), float("nan"), 1 / 3],
-        "keys": {1: "int key", "1": "str key", 2.5: "float key", None: "none key", True: "bool key"},
+        "keys": {1: "int key", "1": "str key", 2.5: "float key", None: "none key", False: "bool key"},
         "tuple": (1, (2.0, "x")),
         "np_scalars": [np.float32(0.1), np.int64(-3), np.bool_(True), np.float64(2.0) / 3],
         "arrays": {"f16": np.ones(2, np.float16), "u8": np.arange(3, dtype=np.uint8), "0d": np.array(4.5)},

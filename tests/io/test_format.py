@@ -95,6 +95,13 @@ def test_bad_objects_are_refused_with_the_key(path):
         gk.save({1: np.ones(2)}, path)
     with pytest.raises(TypeError, match="Module or a dict"):
         gk.save([np.ones(2)], path)
+
+    class Opt:
+        def state_dict(self):
+            return {"state": {}}
+
+    with pytest.raises(TypeError, match="got a Opt; .*save_checkpoint"):
+        gk.save(Opt(), path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         gk.save({"w": np.ones(2)}, path.parent / "no_such_dir" / "x.safetensors")
     assert not path.exists()
@@ -234,3 +241,37 @@ def test_overwrite_replaces_content(path):
     gk.save({"w": np.ones(3)}, path)
     gk.save({"v": np.zeros(2)}, path)
     assert list(gk.load(path)) == ["v"]
+
+
+def test_device_arguments(path):
+    gk.save({"w": np.ones(2)}, path)
+    assert gk.load(path, map_location="cpu")["w"].device == "cpu"
+    assert gk.load(path, device="cpu")["w"].device == "cpu"
+    with pytest.raises(ValueError, match="disagree"):
+        gk.load(path, map_location="cpu", device="cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        gk.load(path, map_location="tpu")
+    with pytest.raises(IsADirectoryError):
+        gk.load(path.parent)
+
+
+def test_cuda_tensors_are_copied_to_the_host(path):
+    cupy = pytest.importorskip("cupy")
+    try:
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # pragma: no cover - depends on the machine
+        pytest.skip("no CUDA device")
+    t = gk.randn(3, 4).to("cuda")
+    gk.save({"t": t, "v": t.data[:, ::2]}, path)
+    cpu = gk.load(path, as_numpy=True)
+    assert np.array_equal(cpu["t"], t.numpy()) and np.array_equal(cpu["v"], t.numpy()[:, ::2])
+    assert gk.load(path, map_location="cuda")["t"].device == "cuda"
+
+
+def test_importing_io_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, gradkit, gradkit.io; print(any(m.startswith('safetensors') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -173,7 +173,7 @@ def encode(arrays: dict, metadata: dict) -> bytes:
         import safetensors.numpy as stn
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "saving needs the safetensors package: pip install 'gradkit[io]' (or pip install safetensors)"
+            "saving needs the safetensors package (a dependency of gradkit): pip install safetensors"
         ) from exc
     from .. import __version__
 
@@ -286,7 +286,8 @@ def parse(buf, path=None) -> RawFile:
     size = len(buf)
     if size < 8:
         raise CheckpointError(
-            path, "truncated header", f"the file has {size} bytes; a safetensors file starts with an 8-byte header length"
+            path, "truncated header",
+            f"the file has {size} bytes; a safetensors file starts with an 8-byte header length",
         )
     (hlen,) = struct.unpack_from("<Q", buf, 0)
     if hlen < 2 or hlen > _MAX_HEADER or (size > 8 and buf[8] != ord("{")):
@@ -302,7 +303,9 @@ def parse(buf, path=None) -> RawFile:
     if not isinstance(header, dict):
         raise CheckpointError(path, "corrupt header", "the JSON header is not an object")
     metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
         raise CheckpointError(path, "corrupt header", "__metadata__ must map strings to strings")
 
     data_start = 8 + hlen
@@ -312,7 +315,7 @@ def parse(buf, path=None) -> RawFile:
         entries.append((name, *_check_entry(path, name, info)))
     entries.sort(key=lambda e: e[3][0])
     pos = 0
-    for name, code, shape, (begin, end) in entries:
+    for name, _, _, (begin, end) in entries:
         if begin != pos:
             raise CheckpointError(path, "corrupt header", f"tensor {name!r} starts at byte {begin}, expected {pos}")
         pos = end
@@ -357,7 +360,8 @@ def _check_entry(path, name, info):
     if end - begin != nbytes:
         raise CheckpointError(
             path, "corrupt header",
-            f"tensor {name!r} of dtype {code} and shape {tuple(shape)} needs {nbytes} bytes, its offsets span {end - begin}",
+            f"tensor {name!r} of dtype {code} and shape {tuple(shape)} needs {nbytes} bytes, "
+            f"its offsets span {end - begin}",
         )
     return code, tuple(shape), (begin, end)
 
@@ -384,7 +388,9 @@ def _verify(path, metadata, entries) -> bool:
     if metadata_digest(metadata) != metadata[KEY_META_SHA]:
         raise CheckpointError(path, "checksum mismatch", "the metadata does not match its SHA-256; the file is corrupt")
     if tensor_digest(entries) != metadata[KEY_SHA]:
-        raise CheckpointError(path, "checksum mismatch", "the tensor data does not match its SHA-256; the file is corrupt")
+        raise CheckpointError(
+            path, "checksum mismatch", "the tensor data does not match its SHA-256; the file is corrupt"
+        )
     return True
 
 

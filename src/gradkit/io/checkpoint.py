@@ -201,6 +201,11 @@ def save(obj, path, metadata=None) -> None:
         arrays = _state_arrays(obj.state_dict(), f"gk.save({type(obj).__name__})")
         meta[_format.KEY_KIND] = "module"
         meta.update(_arch_metadata(obj))
+    elif not isinstance(obj, Mapping) and callable(getattr(obj, "state_dict", None)):
+        raise TypeError(
+            f"gk.save stores a Module or a dict of tensors, got a {type(obj).__name__}; save its state with "
+            f"gradkit.io.save_checkpoint(path, optimizer=..., scheduler=..., loader=..., extra=...)"
+        )
     else:
         arrays = _state_arrays(obj, "gk.save")
         meta[_format.KEY_KIND] = "state_dict"
@@ -499,7 +504,9 @@ def restore_checkpoint(ckpt, model=None, optimizer=None, scheduler=None, loader=
             continue
         if name not in ckpt:
             have = [k for k in _CHECKPOINT_PARTS if k in ckpt]
-            raise KeyError(f"the checkpoint has no {name!r} state to restore (it holds: {', '.join(have) or 'nothing'})")
+            raise KeyError(
+                f"the checkpoint has no {name!r} state to restore (it holds: {', '.join(have) or 'nothing'})"
+            )
         if name == "model":
             obj.load_state_dict(ckpt[name], strict=strict)
         else:

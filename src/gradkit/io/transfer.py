@@ -189,7 +189,9 @@ def load_weights(model, path_or_state, key_map=None, prefix=None, strict: bool =
             parts.append("missing in the source: " + ", ".join(report.missing))
         if unexpected:
             parts.append("not in the model: " + ", ".join(unexpected))
-        raise ValueError(f"load_weights(strict=True) into {type(model).__name__}, nothing was loaded; " + "; ".join(parts))
+        raise ValueError(
+            f"load_weights(strict=True) into {type(model).__name__}, nothing was loaded; " + "; ".join(parts)
+        )
     model.load_state_dict({t: v for t, (_, v) in selected.items()}, strict=False)
     report.loaded = [k for k in target if k in selected]
     return report
