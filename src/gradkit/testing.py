@@ -121,7 +121,8 @@ def check_layer(
             finite-difference noise alone.
         seed: the seed for the inputs and the frozen masks.
         check_config: check the JSON config round trip (registered gradkit layers only).
-        check_summary: check the summary rows.
+        check_summary: check the summary rows (skipped when ``input_fn`` is given: the
+            summary feeds a float zero batch).
 
     Returns:
         A dict with the gradient-check results (``"gradcheck_train"``, ``"gradcheck_eval"``)

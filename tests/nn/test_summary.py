@@ -1,9 +1,7 @@
 """model.summary: rows, output shapes, counts, trainable flags, memory estimate, plain and rich output."""
 
-import numpy as np
 import pytest
 
-import gradkit as gk
 from gradkit import nn
 from gradkit.nn.summary import summary, summary_rows
 

@@ -16,7 +16,9 @@ from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import AlphaDropout, DropConnect, Dropout, Dropout2d  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
 from .layers import RBF, Flatten, Identity, Linear, Residual, Unflatten  # noqa: F401
-from .module import MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config  # noqa: F401
+from .module import (  # noqa: F401
+    MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config, register_serializable,
+)
 
 
 def _optional(name):

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-from ..ops._util import shape_str
 from .functional_layers import _check_p, alpha_dropout, dropout, dropout2d
 from .module import Module, functional_call
 
