@@ -117,7 +117,15 @@ class TensorDataset(Dataset):
         """
         if isinstance(indices, slice):
             return tuple(a[indices].copy() for a in self.arrays)
-        return tuple(a[indices] for a in self.arrays)
+        out = []
+        for a in self.arrays:
+            idx = indices
+            if type(a).__module__.startswith("cupy"):  # index GPU arrays with a GPU index array
+                from ..backend import get_array_module
+
+                idx = get_array_module(a).asarray(indices)
+            out.append(a[idx])
+        return tuple(out)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in self.arrays)
