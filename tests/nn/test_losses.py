@@ -348,3 +348,28 @@ def test_against_torch():
     ]
     for ours, theirs in pairs:
         assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+
+
+def test_float32_in_float32_out_for_every_loss_and_option():
+    x = gk.randn(6, 4, requires_grad=True)
+    w = gk.tensor([1.0, 2.0, 3.0, 4.0])
+    y = gk.tensor([0, 1, 2, 3, -100, 1])
+    calls = [
+        lambda r: F.cross_entropy(x, y, weight=w, label_smoothing=0.1, reduction=r),
+        lambda r: F.cross_entropy(x, gk.rand(6, 4), weight=w, label_smoothing=0.1, reduction=r),
+        lambda r: F.nll_loss(x, y, weight=w, reduction=r),
+        lambda r: F.multi_margin_loss(x, y.clamp(0, 3), weight=w, reduction=r),
+        lambda r: F.mse_loss(x, gk.rand(6, 4), reduction=r),
+        lambda r: F.l1_loss(x, gk.rand(6, 4), reduction=r),
+        lambda r: F.rmse_loss(x, gk.rand(6, 4), reduction=r),
+        lambda r: F.huber_loss(x, gk.rand(6, 4), reduction=r),
+        lambda r: F.binary_cross_entropy_with_logits(x, gk.rand(6, 4), weight=w, pos_weight=w, reduction=r),
+        lambda r: F.binary_cross_entropy(F.sigmoid(x), gk.rand(6, 4), weight=w, reduction=r),
+        lambda r: F.hinge_loss(x, gk.ones(6, 4), reduction=r),
+    ]
+    for i, call in enumerate(calls):
+        for r in REDUCTIONS:
+            x.grad = None
+            loss = call(r)
+            loss.sum().backward()
+            assert loss.dtype == np.float32 and x.grad.dtype == np.float32, (i, r)

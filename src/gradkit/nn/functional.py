@@ -248,7 +248,7 @@ def prelu(x, weight) -> Tensor:
         w = ops.reshape(weight, (1, n) + (1,) * (x.ndim - 2))
     else:
         w = ops.reshape(weight, ())
-    return ops.where(x.data > 0, x, x * w)
+    return ops.where(const(x.data > 0), x, x * w)
 
 
 class _ELU(Op):
@@ -272,7 +272,7 @@ class _ELU(Op):
     def backward(self, gy):
         x = self.inputs[0]
         if _enabled[0]:
-            d = ops.where(x.data > 0, 1.0, ops.exp(ops.minimum(x, 0.0)) * self.alpha)
+            d = ops.where(const(x.data > 0), 1.0, ops.exp(ops.minimum(x, 0.0)) * self.alpha)
         else:
             xp = get_array_module(x.data)
             t = x.dtype.type
@@ -331,7 +331,7 @@ class _Softplus(Op):
         if _enabled[0]:
             d = ops.sigmoid(x * self.beta)
             if self.threshold is not None:
-                d = ops.where(self.lin, 1.0, d)
+                d = ops.where(const(self.lin), 1.0, d)
         else:
             from ..ops.elementwise import _sigmoid_array
 
@@ -681,8 +681,8 @@ class _ClampedLog(Op):
         x = self.inputs[0]
         xp = get_array_module(x.data)
         safe = const(xp.where(self.live, x.data, x.dtype.type(1)))
-        safe = ops.where(self.live, x, safe) if _enabled[0] else safe
-        return ops.where(self.live, gy / safe, 0.0)
+        safe = ops.where(const(self.live), x, safe) if _enabled[0] else safe
+        return ops.where(const(self.live), gy / safe, 0.0)
 
 
 def _weighted(loss, weight, name):
@@ -864,6 +864,14 @@ def _class_weight(weight, C, dtype, name):
     if tuple(w.shape) != (C,):
         raise ValueError(f"{name}: weight must have one entry per class, shape ({C},), got shape {shape_str(w.shape)}")
     return w.astype(dtype, copy=False)
+
+
+def _on_device_of(arr, like):
+    """``arr`` moved to the array module of ``like`` (a class weight given on the CPU, say)."""
+    if arr is None:
+        return None
+    xp = get_array_module(like)
+    return arr if get_array_module(arr) is xp else xp.asarray(arr)
 
 
 class _CrossEntropy(Op):
@@ -1109,7 +1117,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = ensure_tensor(target)
     C = _class_layout(input, name)
-    w = _class_weight(weight, C, input.dtype, name)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
     eps = float(label_smoothing)
     if target.dtype.kind == "f":
         if tuple(target.shape) != tuple(input.shape):
@@ -1163,7 +1171,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             + ("; convert it with target.long()" if target.dtype.kind == "f" else "")
         )
     t, valid, C = _class_targets(input, target, name, ignore_index)
-    w = _class_weight(weight, C, input.dtype, name)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
     xp = get_array_module(input.data)
     x2 = _rows_t(input)
     M = x2.shape[0]
@@ -1255,7 +1263,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}")
     t, _, C = _class_targets(input, target, name, None)
-    w = _class_weight(weight, C, input.dtype, name)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
     xp = get_array_module(input.data)
     x2 = _rows_t(input)
     M = x2.shape[0]
