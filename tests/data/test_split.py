@@ -52,6 +52,23 @@ def test_stratified_rounding_keeps_exact_part_sizes():
         assert np.all(np.abs(np.bincount(part, minlength=3) - frac * np.array([7, 5, 3])) < 1.5)
 
 
+def test_stratified_counts_are_exact_shares_rounded_down_or_up():
+    from gradkit.data.split import _split_counts, _stratified_indices
+
+    rng = np.random.default_rng(0)
+    for t in range(300):
+        k = int(rng.integers(1, 8))
+        sizes = rng.integers(1, 40, k)
+        y = np.repeat(np.arange(k), sizes)
+        counts = _split_counts(len(y), rng.dirichlet(np.ones(3)))
+        parts = _stratified_indices(y, counts, np.random.default_rng(t))
+        assert [len(p) for p in parts] == counts
+        assert sorted(np.concatenate(parts).tolist()) == list(range(len(y)))
+        for j, p in enumerate(parts):
+            share = sizes * counts[j] / len(y)
+            assert np.all(np.abs(np.bincount(y[p], minlength=k) - share) < 1), (sizes, counts)
+
+
 def test_unstratified_and_regression_targets():
     y = np.repeat([0, 1], [90, 10])
     s = train_dev_test_split(np.zeros((100, 1)), y, sizes=(80, 10, 10), stratify=False, seed=0)

@@ -114,8 +114,9 @@ def train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify: bool = True, see
     """Shuffle and split ``(X, y)`` into train, dev and test sets.
 
     With ``stratify=True`` and integer class labels ``y`` (1-D), every class is split
-    in the same proportions, so each part keeps the class balance of the whole (up to
-    one sample per class and part from rounding; the part sizes are exact). With
+    in the same proportions, so each part keeps the class balance of the whole: every
+    class count in a part is its exact share rounded down or up, and the part sizes are
+    exact. With
     float targets (regression) the split is a plain random one. Each part comes out
     shuffled.
 
@@ -196,14 +197,13 @@ def _stratified_indices(y: np.ndarray, counts: list[int], rng) -> list[np.ndarra
     alloc = np.floor(raw).astype(np.int64)
     row_left = class_sizes - alloc.sum(1)
     col_left = np.asarray(counts) - alloc.sum(0)
-    # Hand out the remaining units by largest fractional part, respecting both margins.
+    # Round each cell up or down so that both margins hold exactly (a matrix rounding, which
+    # always exists): a unit flow from classes to parts over the cells with a fractional part.
     rem = raw - alloc
-    for flat in np.argsort(-rem, axis=None, kind="stable"):
-        c, j = divmod(int(flat), s)
-        if row_left[c] > 0 and col_left[j] > 0:
-            alloc[c, j] += 1
-            row_left[c] -= 1
-            col_left[j] -= 1
+    for c, j in _round_margins(rem > 1e-9, row_left.copy(), col_left.copy()):
+        alloc[c, j] += 1
+        row_left[c] -= 1
+        col_left[j] -= 1
     for c in range(k):  # anything left (rare): any part that still has room
         for j in range(s):
             while row_left[c] > 0 and col_left[j] > 0:
@@ -223,6 +223,52 @@ def _stratified_indices(y: np.ndarray, counts: list[int], rng) -> list[np.ndarra
         p = np.concatenate(parts[j]) if parts[j] else np.zeros(0, dtype=np.int64)
         out.append(p[rng.permutation(len(p))])
     return out
+
+
+def _round_margins(allowed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> list[tuple[int, int]]:
+    """Cells (c, j) of ``allowed`` to round up so row c gains ``rows[c]`` and column j ``cols[j]``.
+
+    Max-flow by augmenting paths on source -> class c (capacity rows[c]) -> part j
+    (capacity 1 where allowed) -> sink (capacity cols[j]); the matrix is tiny (classes x 3).
+    """
+    k, s = allowed.shape
+    used = np.zeros_like(allowed, dtype=bool)
+    while True:
+        # BFS from every class with supply left, over unused allowed cells forward and used cells backward.
+        prev_part = {}  # part j -> class c it was reached from
+        prev_class = {c: None for c in range(k) if rows[c] > 0}  # class c -> part j it was reached from
+        frontier = list(prev_class)
+        end = None
+        while frontier and end is None:
+            nxt = []
+            for c in frontier:
+                for j in range(s):
+                    if allowed[c, j] and not used[c, j] and j not in prev_part:
+                        prev_part[j] = c
+                        if cols[j] > 0:
+                            end = j
+                            break
+                        for c2 in range(k):
+                            if used[c2, j] and c2 not in prev_class:
+                                prev_class[c2] = j
+                                nxt.append(c2)
+                if end is not None:
+                    break
+            frontier = nxt
+        if end is None:
+            break
+        j = end
+        cols[j] -= 1
+        while True:
+            c = prev_part[j]
+            used[c, j] = True
+            back = prev_class[c]
+            if back is None:
+                rows[c] -= 1
+                break
+            used[c, back] = False
+            j = back
+    return [(int(c), int(j)) for c, j in zip(*np.nonzero(used))]
 
 
 def one_hot(labels, num_classes: int | None = None, dtype=None):
