@@ -327,3 +327,28 @@ def test_architecture_follows_replaced_layers_or_is_left_out(tmp_path):
     gk.save(m, p)
     with pytest.raises(CheckpointError, match="replaced or added after construction"):
         gk.load_model(p)
+
+
+def test_tree_round_trip_property():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    leaves = st.one_of(
+        st.none(), st.booleans(), st.integers(min_value=-(2**130), max_value=2**130),
+        st.floats(allow_nan=False), st.text(max_size=5),
+        st.builds(lambda v: np.asarray(v, dtype=np.float32), st.lists(st.floats(width=32, allow_nan=False), max_size=3)),
+    )
+    keys = st.one_of(st.text(max_size=4), st.integers(-5, 5))
+    trees = st.recursive(
+        leaves,
+        lambda kids: st.one_of(st.lists(kids, max_size=3), st.tuples(kids, kids), st.dictionaries(keys, kids, max_size=3)),
+        max_leaves=12,
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(trees)
+    def check(tree):
+        arrays, skeleton = flatten_state({"t": tree}, prefix="p")
+        assert_identical(unflatten_state(loads(dumps(skeleton)), arrays, as_numpy=True), {"t": tree})
+
+    check()
