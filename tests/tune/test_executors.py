@@ -48,6 +48,7 @@ def test_a_dying_worker_fails_only_its_own_trial(tmp_path):
     assert res.failed and res.completed
 
 
+@pytest.mark.slow  # ~12-20 s: Ray starts a local instance
 def test_ray_executor_runs_a_small_search(tmp_path):
     pytest.importorskip("ray")
     import ray

@@ -67,3 +67,10 @@ def quadratic_x(config, reporter):
     """One epoch; loss = (x - 0.3)^2; counts calls."""
     _mark_call(config)
     reporter(epoch=0, loss=(config["x"] - 0.3) ** 2)
+
+
+def slow_counted(config, reporter):
+    """Counts calls, sleeps config['sleep'] seconds, reports (x - 0.3)^2."""
+    _mark_call(config)
+    time.sleep(config["sleep"])
+    reporter(epoch=0, loss=(config["x"] - 0.3) ** 2)

@@ -29,6 +29,7 @@ import os
 import pickle
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -120,6 +121,12 @@ class LocalExecutor(Executor):
                 f"executor='local' runs trials in separate processes, so train_fn must be picklable (a function "
                 f"defined at module level, not a lambda or nested function); got {job.train_fn!r} ({e}). "
                 f"Use executor='serial' to run it in this process.") from None
+        main = sys.modules.get("__main__")
+        if getattr(job.train_fn, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
+            raise TypeError(
+                f"executor='local' spawns worker processes that cannot import {job.train_fn.__qualname__!r} from "
+                f"an interactive session; define train_fn in a module (or a script guarded by "
+                f"if __name__ == '__main__':) or use executor='serial'")
 
     def host_scheduler(self, scheduler):
         self._manager = _SchedulerManager(ctx=self.ctx)

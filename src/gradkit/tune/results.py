@@ -161,6 +161,27 @@ class SearchResult:
         self.spaces = list(spaces or [])
         self.space = space if space is not None else (self.spaces[0] if self.spaces else None)
 
+    @classmethod
+    def load(cls, run_dir) -> "SearchResult":
+        """Read a (finished or interrupted) search back from its run folder.
+
+        Args:
+            run_dir: the folder holding ``search.json`` and ``results.jsonl``.
+
+        Raises:
+            FileNotFoundError: when ``search.json`` is missing (not a search run folder).
+        """
+        from .space import space_from_dict
+        run_dir = os.fspath(run_dir)
+        path = os.path.join(run_dir, "search.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} not found: {run_dir} is not the run folder of a search")
+        with open(path, encoding="utf-8") as f:
+            settings = json.load(f)
+        spaces = [space_from_dict(s, source=path) for s in settings.get("round_spaces", [])]
+        return cls(ResultsStore(os.path.join(run_dir, RESULTS_FILE)).load(), settings["metric"], settings["mode"],
+                   run_dir=run_dir, spaces=spaces, space=space_from_dict(settings["space"], source=path))
+
     def by_status(self, status: str) -> list[Trial]:
         """Trials with ``status`` (``"completed"``, ``"failed"``, ``"stopped"``)."""
         return [t for t in self.trials if t.status == status]

@@ -470,8 +470,11 @@ def zoom_space(space: Mapping, best_configs: list[dict], factor: float = 0.5) ->
     domain's own scale* (log10 for :func:`log_uniform`, ``log10(1-x)`` for
     :func:`one_minus_log_uniform`, log2 for :func:`powers_of_two`), is centred on
     the mean of the best configurations' values in that scale, and is shifted to
-    stay inside the old range. A :func:`choice` keeps the options seen among the
-    best configurations. A range that collapses to one value becomes a constant.
+    stay inside the old range. Integer domains (:func:`int_uniform`, and
+    :func:`powers_of_two` on its exponents) keep ``round(factor * span) + 1``
+    consecutive values around that centre. A :func:`choice` keeps the options
+    seen among the best configurations. A range that collapses to one value
+    becomes a constant.
 
     Args:
         space: the current space.
