@@ -13,3 +13,7 @@ from .classic import (  # noqa: F401
 
 __all__ = ["Perceptron", "PerceptronResult", "ConvergenceWarning", "LogisticRegression", "MLP", "RBFNetwork",
            "SelfNormalizingNet"]
+
+from .sequence import MNIST1DGRU, SequenceClassifier, SequenceTagger  # noqa: F401,E402
+
+__all__ += ["SequenceClassifier", "SequenceTagger", "MNIST1DGRU"]
