@@ -769,7 +769,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
 
 # --------------------------------------------------------------------- cross-entropy and NLL
 def _class_layout(input, name):
-    """``(C, M, to_rows)``: classes, rows, and whether dims beyond 1 need moving."""
+    """The number of classes ``C``: dimension 1, or dimension 0 of an unbatched ``(C,)`` input."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input needs at least one dimension (classes), got a 0-d tensor")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -951,7 +951,6 @@ class _CrossEntropy(Op):
         else:
             self.S = S = self.tw.sum(axis=1)
             loss = logs * S - ztw
-            self.logs = logs
             self.den = float(M)
         if self.reduction == "none":
             return loss.reshape(_index_shape_from(self.shape))
