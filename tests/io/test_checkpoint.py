@@ -336,12 +336,15 @@ def test_tree_round_trip_property():
     leaves = st.one_of(
         st.none(), st.booleans(), st.integers(min_value=-(2**130), max_value=2**130),
         st.floats(allow_nan=False), st.text(max_size=5),
-        st.builds(lambda v: np.asarray(v, dtype=np.float32), st.lists(st.floats(width=32, allow_nan=False), max_size=3)),
+        st.builds(lambda v: np.asarray(v, dtype=np.float32),
+                  st.lists(st.floats(width=32, allow_nan=False), max_size=3)),
     )
     keys = st.one_of(st.text(max_size=4), st.integers(-5, 5))
     trees = st.recursive(
         leaves,
-        lambda kids: st.one_of(st.lists(kids, max_size=3), st.tuples(kids, kids), st.dictionaries(keys, kids, max_size=3)),
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=3), st.tuples(kids, kids), st.dictionaries(keys, kids, max_size=3)
+        ),
         max_leaves=12,
     )
 
