@@ -263,6 +263,7 @@ def test_nll_and_margin_losses_gradcheck(reduction):
     f = gk.tensor(np.array([2.0, 0.4, 0.3, -2.0, -0.6]), requires_grad=True)
     _check(lambda a: F.hinge_loss(a, s, reduction=reduction), [f])
     _check(lambda a: F.perceptron_loss(a, s, reduction=reduction), [f])
+    _check(lambda a: F.hinge_embedding_loss(a, s, margin=1.5, reduction=reduction), [f])
 
 
 def test_nll_of_log_softmax_equals_cross_entropy():
@@ -282,6 +283,9 @@ def test_hinge_and_perceptron_values():
     assert F.perceptron_loss(f, y, reduction="none").numpy() == pytest.approx([0.0, 0.0, 1.0, 0.0])
     assert gk.nn.HingeLoss(margin=2.0)(f, y).item() == pytest.approx((0 + 1.5 + 3.0 + 1.8) / 4)
     assert gk.nn.PerceptronLoss(reduction="sum")(f, y).item() == pytest.approx(1.0)
+    # similar pairs (+1) cost their distance, dissimilar ones (-1) max(0, margin - distance)
+    assert F.hinge_embedding_loss(f, y, reduction="none").numpy() == pytest.approx([2.0, 0.5, -1.0, 1.2])
+    assert gk.nn.HingeEmbeddingLoss(margin=0.1)(f, y).item() == pytest.approx((2.0 + 0.5 - 1.0 + 0.3) / 4)
     with pytest.raises(ValueError, match=r"-1 or \+1, got 0"):
         F.hinge_loss(f, gk.tensor([1.0, 0.0, 1.0, 1.0]))
 
@@ -342,6 +346,8 @@ def test_against_torch():
         (F.binary_cross_entropy_with_logits(gk.tensor(z), gk.tensor(tt), pos_weight=gk.tensor(pw)),
          tf.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(tt), pos_weight=torch.tensor(pw))),
         (F.huber_loss(gk.tensor(z), gk.tensor(tt), delta=0.7), tf.huber_loss(torch.tensor(z), torch.tensor(tt), delta=0.7)),
+        (F.hinge_embedding_loss(gk.tensor(z), gk.tensor(np.sign(tt - 0.5)), margin=0.8),
+         tf.hinge_embedding_loss(torch.tensor(z), torch.tensor(np.sign(tt - 0.5)), margin=0.8)),
         (F.nll_loss(gk.tensor(x), gk.tensor(y), weight=gk.tensor(w)), tf.nll_loss(torch.tensor(x), torch.tensor(y), weight=torch.tensor(w))),
         (F.multi_margin_loss(gk.tensor(z), gk.tensor(y[:5, 0] % 3), p=2, weight=gk.tensor(pw)),
          tf.multi_margin_loss(torch.tensor(z), torch.tensor(y[:5, 0] % 3), p=2, weight=torch.tensor(pw))),

@@ -45,7 +45,7 @@ __all__ = [
     # losses
     "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
-    "multi_margin_loss",
+    "hinge_embedding_loss", "multi_margin_loss",
 ]
 
 #: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses.
@@ -1232,6 +1232,27 @@ def perceptron_loss(input, target, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction)
     input, target = _pm1_target(input, target, "perceptron_loss")
     return _reduce(ops.relu(-(target * input)), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """``torch.nn.HingeEmbeddingLoss``: ``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``.
+
+    Used when ``input`` is a distance (e.g. ``|a - b|``) and ``y`` says whether the pair is
+    similar (+1: pull together) or dissimilar (-1: push at least ``margin`` apart).
+    For the SVM hinge ``max(0, margin - y f(x))`` on scores use :func:`hinge_loss`.
+
+    Raises:
+        ValueError: targets other than -1 and +1, mismatched shapes.
+
+    Example:
+        >>> hinge_embedding_loss(gk.tensor([0.3, 0.4]), gk.tensor([1.0, -1.0]), reduction='none').tolist()
+        [0.30000001192092896, 0.6000000238418579]
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "hinge_embedding_loss")
+    pos = const(target.data > 0)
+    loss = ops.where(pos, input, ops.relu(float(margin) - input))
+    return _reduce(loss, reduction)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:

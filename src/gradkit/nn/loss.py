@@ -23,7 +23,7 @@ from .module import Module
 
 __all__ = [
     "MSELoss", "L1Loss", "RMSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "NLLLoss", "HingeLoss", "PerceptronLoss", "MultiMarginLoss",
+    "NLLLoss", "HingeLoss", "PerceptronLoss", "HingeEmbeddingLoss", "MultiMarginLoss",
 ]
 
 
@@ -277,6 +277,26 @@ class PerceptronLoss(_Loss):
 
     def forward(self, input, target):
         return F.perceptron_loss(input, target, self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``x`` for similar pairs (``y = 1``), ``max(0, margin - x)`` for dissimilar ones (``y = -1``).
+
+    Args:
+        margin: how far apart dissimilar pairs must be (default 1).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> gk.nn.HingeEmbeddingLoss()(gk.tensor([0.5, 0.5]), gk.tensor([1.0, -1.0])).item()
+        0.5
+    """
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = float(margin)
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
 
 
 class MultiMarginLoss(_Loss):
