@@ -347,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="print a saved model's layers, shapes and parameter counts")
     s.add_argument("model")
     s.set_defaults(func=cmd_summary)
+    # subcommands that live beside their subsystem (diagnose, gradcheck, tune)
+    import importlib
+    import importlib.util
+
+    for mod in ("gradkit.diagnose.cli", "gradkit.tune.cli"):
+        if importlib.util.find_spec(mod) is not None:
+            importlib.import_module(mod).add_commands(sub)
     return p
 
 
