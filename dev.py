@@ -8,6 +8,10 @@ Needs only Python 3.10+ on a fresh machine:
 
 Extra arguments after the command are passed on (to `gradkit train` or to pytest).
 The environment is re-installed only when pyproject.toml changes.
+
+With GRADKIT_TORCH_CHECKS=1 (CI sets it), `test` also installs PyTorch 2.13 (CPU) so the
+optional reference checks against PyTorch run; if it cannot be installed they are skipped.
+PyTorch is never a dependency of gradkit itself.
 """
 
 from __future__ import annotations
@@ -44,12 +48,25 @@ def _ensure_env(extras: str) -> Path:
     return py
 
 
+def _ensure_torch(py: Path) -> None:
+    """Best effort: PyTorch for the optional reference checks (tests skip without it)."""
+    have = subprocess.run([str(py), "-c", "import torch"], capture_output=True).returncode == 0
+    if have:
+        return
+    print("dev.py: installing torch==2.13.0 (CPU) for the reference checks", flush=True)
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "torch==2.13.0"])
+    if r.returncode != 0:
+        print("dev.py: could not install torch; the reference checks against PyTorch will be skipped", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     py = _ensure_env(EXTRAS[command])
+    if command == "test" and os.environ.get("GRADKIT_TORCH_CHECKS") == "1":
+        _ensure_torch(py)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if command == "train":
         return subprocess.run([str(py), "-m", "gradkit", "train", *rest], cwd=ROOT, env=env).returncode

@@ -365,7 +365,7 @@ class MaskMul(Op):
 class ReLU(Op):
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return get_array_module(x).maximum(x, 0)  # (x * mask would give -0.0 for negatives)
 
     def backward(self, gy):
         return MaskMul(self.mask)(gy)
@@ -549,7 +549,12 @@ def minimum(a, b) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Pick from ``a`` where ``condition`` is true, else from ``b`` (broadcasting all three)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if isinstance(condition, Tensor):
+        cond = condition.data
+    elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a NumPy or CuPy array
+        cond = condition
+    else:
+        cond = np.asarray(condition)
     if cond.dtype != bool:
         cond = cond.astype(bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
