@@ -8,8 +8,12 @@ timed in alternating rounds so that machine noise hits both alike. Prints sample
 ratio gradkit / PyTorch, and with ``--profile`` where gradkit's time goes (per op, forward
 and backward, from timers around every op call).
 
+Run it on an otherwise idle machine. When other processes compete for the cores, multi-threaded
+BLAS/OpenMP workers of both frameworks spin and wait and the 2-thread numbers swing by 10x from
+round to round; ``--threads 1`` then still gives a usable ratio.
+
 Run:
-    PYTHONPATH=src python3 benchmarks/cnn_vs_torch.py [--seconds 3] [--rounds 3] [--profile]
+    PYTHONPATH=src python3 benchmarks/cnn_vs_torch.py [--seconds 3] [--rounds 3] [--threads 2] [--profile]
 """
 
 from __future__ import annotations
