@@ -1,0 +1,350 @@
+"""Bias and variance: the verdict and the recipe for improving a network.
+
+The seed method compares three (or four) error rates:
+
+* **base error** ``e_base``: the best achievable error (Bayes error, approximated by
+  human-level performance); 0 for tasks people solve perfectly;
+* **training error** ``e_train``; **dev error** ``e_dev``;
+* optionally a **train-dev error** ``e_td``: the error on held-out examples drawn from the
+  *training* distribution, which separates variance from a train/dev distribution mismatch.
+
+From them
+
+.. math::
+
+    \\text{avoidable bias} = e_{train} - e_{base}, \\qquad
+    \\text{variance} = e_{dev} - e_{train} \\;\\;(\\text{or } e_{td} - e_{train}), \\qquad
+    \\text{data mismatch} = e_{dev} - e_{td}.
+
+A component counts as *high* when it exceeds its threshold (default 2 percentage points
+each, adjustable). The verdict is one of ``"high bias"``, ``"high variance"``,
+``"high bias and high variance"`` or ``"good fit"``, and the recipe follows (the "basic
+recipe for machine learning"): fix high bias first (bigger network, train longer or with a
+better optimizer, another architecture), then high variance (more data, regularization,
+another architecture); a data mismatch calls for error analysis and more dev-like
+training data.
+
+The defaults reproduce the classic cases (errors in percent, base 0 %): train 1 / dev 11
+is high variance, 15 / 16 high bias, 15 / 30 both, 0.5 / 1 a good fit; with a base error
+of 15 %, 15 / 16 is a good fit.
+
+Example:
+    >>> from gradkit.diagnose import bias_variance
+    >>> r = bias_variance(0.01, 0.11)
+    >>> r.verdict
+    'high variance'
+    >>> bias_variance(15, 30).verdict  # percentages are accepted when all are percentages
+    'high bias and high variance'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["BiasVarianceReport", "bias_variance", "bias_variance_from_history", "VERDICTS"]
+
+VERDICTS = ("high bias", "high variance", "high bias and high variance", "good fit")
+_SCALES = ("auto", "fraction", "percent", "raw")
+
+ADVICE_BIAS = [
+    "Bigger network: more hidden units or more layers (gk.diagnose.capacity_curve shows the effect).",
+    "Train longer (more epochs) or with a better optimizer / tuned learning rate (Adam, momentum, schedules).",
+    "Try another architecture better suited to the data (e.g. a CNN for images); reduce regularization if any.",
+]
+ADVICE_VARIANCE = [
+    "More training data (gk.diagnose.learning_curve shows whether more data still helps).",
+    "Regularization: L2 (fit(..., l2=...)), dropout (gk.nn.Dropout), data augmentation, early stopping.",
+    "Try another architecture (one with fewer parameters or better inductive bias).",
+]
+ADVICE_MISMATCH = [
+    "Data mismatch: the dev distribution differs from the training distribution. Do manual error analysis "
+    "on dev examples, make the training data more like the dev data (collect or synthesize dev-like examples).",
+]
+ADVICE_GOOD = [
+    "Good fit: errors are close to the base error and to each other; confirm once on the test set.",
+]
+
+
+@dataclass
+class BiasVarianceReport:
+    """The bias/variance analysis of a model's error rates.
+
+    All errors and components are fractions (0.05 = 5 %), whatever scale they were given in
+    (``scale`` says which was assumed), except with ``scale='raw'`` (losses, used as given).
+
+    Attributes:
+        train_error, dev_error, base_error: the error rates.
+        train_dev_error: the train-dev error, or ``None``.
+        avoidable_bias: ``train_error - base_error``.
+        variance: ``dev_error - train_error``, or ``train_dev_error - train_error`` with a train-dev set.
+        data_mismatch: ``dev_error - train_dev_error`` with a train-dev set, else ``None``.
+        high_bias, high_variance, high_mismatch: the components above their thresholds.
+        verdict: one of :data:`VERDICTS`.
+        advice: the recipe's next steps, one line each.
+        notes: remarks on the input (the scale assumed, unusual orderings).
+        scale: ``'fraction'``, ``'percent'`` (converted to fractions) or ``'raw'``.
+        bias_threshold, variance_threshold, mismatch_threshold: the thresholds used (fractions).
+    """
+
+    train_error: float
+    dev_error: float
+    base_error: float
+    train_dev_error: float | None
+    avoidable_bias: float
+    variance: float
+    data_mismatch: float | None
+    high_bias: bool
+    high_variance: bool
+    high_mismatch: bool
+    verdict: str
+    advice: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    scale: str = "fraction"
+    bias_threshold: float = 0.02
+    variance_threshold: float = 0.02
+    mismatch_threshold: float = 0.02
+
+    def _fmt(self, v) -> str:
+        if v is None:
+            return "-"
+        return f"{v:.4g}" if self.scale == "raw" else f"{100 * v:.2f}%"
+
+    def __str__(self) -> str:
+        f = self._fmt
+        lines = [f"bias/variance: {self.verdict}"]
+        errs = f"  train error {f(self.train_error)}"
+        if self.train_dev_error is not None:
+            errs += f", train-dev error {f(self.train_dev_error)}"
+        errs += f", dev error {f(self.dev_error)}, base error {f(self.base_error)}"
+        lines.append(errs)
+        lines.append(f"  avoidable bias {f(self.avoidable_bias)} (high above {f(self.bias_threshold)})"
+                     f"{'  <- high' if self.high_bias else ''}")
+        lines.append(f"  variance       {f(self.variance)} (high above {f(self.variance_threshold)})"
+                     f"{'  <- high' if self.high_variance else ''}")
+        if self.data_mismatch is not None:
+            lines.append(f"  data mismatch  {f(self.data_mismatch)} (high above {f(self.mismatch_threshold)})"
+                         f"{'  <- high' if self.high_mismatch else ''}")
+        lines.append("  next steps:")
+        lines.extend(f"    - {a}" for a in self.advice)
+        if self.notes:
+            lines.append("  notes:")
+            lines.extend(f"    - {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The report as plain JSON-able values."""
+        return {
+            "verdict": self.verdict, "train_error": self.train_error, "dev_error": self.dev_error,
+            "base_error": self.base_error, "train_dev_error": self.train_dev_error,
+            "avoidable_bias": self.avoidable_bias, "variance": self.variance, "data_mismatch": self.data_mismatch,
+            "high_bias": self.high_bias, "high_variance": self.high_variance, "high_mismatch": self.high_mismatch,
+            "advice": list(self.advice), "notes": list(self.notes), "scale": self.scale,
+            "bias_threshold": self.bias_threshold, "variance_threshold": self.variance_threshold,
+            "mismatch_threshold": self.mismatch_threshold,
+        }
+
+
+def _check_number(name, v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"bias_variance: {name} must be a number, got {type(v).__name__}") from None
+    if not math.isfinite(f):
+        raise ValueError(f"bias_variance: {name} must be finite, got {f}")
+    return f
+
+
+def _resolve_scale(values: dict, scale: str, notes: list) -> float:
+    """The divisor that turns the given errors into fractions (1 or 100)."""
+    if scale not in _SCALES:
+        raise ValueError(f"bias_variance: scale must be one of {', '.join(_SCALES)}, got {scale!r}")
+    if scale == "raw":
+        notes.append("errors used as given (scale 'raw', e.g. losses): thresholds are in the same units")
+        return 1.0
+    for k, v in values.items():
+        if v < 0:
+            raise ValueError(f"bias_variance: {k} must be >= 0, got {v}")
+    big = {k: v for k, v in values.items() if v > 1}
+    if scale == "fraction":
+        if big:
+            raise ValueError(f"bias_variance: scale='fraction' but {', '.join(f'{k}={v:g}' for k, v in big.items())} "
+                             "is above 1; give errors as fractions in [0, 1] or pass scale='percent'")
+        return 1.0
+    if scale == "auto" and not big:
+        notes.append("errors read as fractions in [0, 1] (none is above 1); pass scale='percent' if they are percentages")
+        return 1.0
+    over = {k: v for k, v in values.items() if v > 100}
+    if over:
+        raise ValueError(f"bias_variance: percentages must be in [0, 100], got "
+                         f"{', '.join(f'{k}={v:g}' for k, v in over.items())}")
+    if scale == "auto":
+        small = {k: v for k, v in values.items() if 0 < v < 1}
+        if small:
+            raise ValueError(
+                "bias_variance: mixed scales: " + ", ".join(f"{k}={v:g}" for k, v in big.items())
+                + " look like percentages but " + ", ".join(f"{k}={v:g}" for k, v in small.items())
+                + " look like fractions; give all errors on one scale (or pass scale='percent' if "
+                "the small values really are percentages below 1%)")
+        notes.append("errors read as percentages (" + ", ".join(f"{k}={v:g}" for k, v in big.items())
+                     + " above 1) and converted to fractions")
+    else:
+        notes.append("errors given as percentages (scale='percent') and converted to fractions")
+    return 100.0
+
+
+def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, *, bias_threshold: float = 0.02,
+                  variance_threshold: float = 0.02, mismatch_threshold: float | None = None,
+                  scale: str = "auto") -> BiasVarianceReport:
+    """Diagnose avoidable bias and variance from error rates, with the recipe's next steps.
+
+    Args:
+        train_error: the training-set error (fraction in [0, 1], or percent).
+        dev_error: the dev-set error.
+        base_error: the base (Bayes / human-level) error; 0 by default.
+        train_dev_error: the error on held-out training-distribution data (a "train-dev" set),
+            to split the train-to-dev gap into variance and data mismatch.
+        bias_threshold: avoidable bias above this is "high" (fraction; 0.02 = 2 points).
+        variance_threshold: variance above this is "high".
+        mismatch_threshold: data mismatch above this is "high" (default: ``variance_threshold``).
+        scale: ``'auto'`` (percentages when any error is above 1, and then all must be
+            percentages), ``'fraction'``, ``'percent'``, or ``'raw'`` (numbers such as losses used
+            as given, no range checks). Thresholds are always fractions (or raw units).
+
+    Returns:
+        A :class:`BiasVarianceReport`; ``str(report)`` is a short readable report.
+
+    Raises:
+        ValueError: for negative or non-finite errors, percentages above 100, fractions above 1
+            with ``scale='fraction'``, or a mix of percent-looking and fraction-looking errors.
+        TypeError: for a non-numeric error.
+
+    Example:
+        >>> r = bias_variance(15, 16, base_error=15)
+        >>> r.verdict, r.scale
+        ('good fit', 'percent')
+    """
+    notes: list = []
+    vals = {"train_error": _check_number("train_error", train_error),
+            "dev_error": _check_number("dev_error", dev_error),
+            "base_error": _check_number("base_error", base_error)}
+    if train_dev_error is not None:
+        vals["train_dev_error"] = _check_number("train_dev_error", train_dev_error)
+    thresholds = {"bias_threshold": bias_threshold, "variance_threshold": variance_threshold}
+    if mismatch_threshold is None:
+        mismatch_threshold = variance_threshold
+    thresholds["mismatch_threshold"] = mismatch_threshold
+    for k, v in thresholds.items():
+        if _check_number(k, v) < 0:
+            raise ValueError(f"bias_variance: {k} must be >= 0, got {v}")
+    div = _resolve_scale(vals, scale, notes)
+    used_scale = "raw" if scale == "raw" else ("percent" if div == 100.0 else "fraction")
+    v = {k: x / div for k, x in vals.items()}
+    tr, dv, base = v["train_error"], v["dev_error"], v["base_error"]
+    td = v.get("train_dev_error")
+    bias = tr - base
+    if td is None:
+        var, mismatch = dv - tr, None
+    else:
+        var, mismatch = td - tr, dv - td
+    high_bias = bias > bias_threshold
+    high_var = var > variance_threshold
+    high_mis = mismatch is not None and mismatch > mismatch_threshold
+    if high_bias and high_var:
+        verdict = VERDICTS[2]
+    elif high_bias:
+        verdict = VERDICTS[0]
+    elif high_var:
+        verdict = VERDICTS[1]
+    else:
+        verdict = VERDICTS[3]
+    advice: list = []
+    if high_bias:
+        advice += ADVICE_BIAS
+    if high_var:
+        advice += [a for a in ADVICE_VARIANCE if a not in advice]
+    if high_mis:
+        advice += ADVICE_MISMATCH
+    if not advice:
+        advice += ADVICE_GOOD
+    if high_bias and high_var:
+        notes.append("fix the bias first (the training error), then the variance")
+    if bias < 0:
+        notes.append("unusual: training error is below the base error: the base (Bayes/human) error estimate "
+                     "may be too high")
+    if dv < tr and td is None:
+        notes.append("unusual: dev error is below training error (a small or easier dev set, dropout/augmentation "
+                     "active while measuring training error, or leakage from dev into training)")
+    if td is not None and td < tr:
+        notes.append("unusual: train-dev error is below training error")
+    if td is not None and mismatch is not None and mismatch < 0:
+        notes.append("unusual: dev error is below train-dev error (the dev data looks easier than the training data)")
+    return BiasVarianceReport(
+        train_error=tr, dev_error=dv, base_error=base, train_dev_error=td, avoidable_bias=bias, variance=var,
+        data_mismatch=mismatch, high_bias=high_bias, high_variance=high_var, high_mismatch=high_mis, verdict=verdict,
+        advice=advice, notes=notes, scale=used_scale, bias_threshold=float(bias_threshold),
+        variance_threshold=float(variance_threshold), mismatch_threshold=float(mismatch_threshold))
+
+
+_MAX_HINTS = ("acc", "f1", "precision", "recall", "auc", "r2")
+
+
+def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy", *, epoch="last",
+                               **kwargs) -> BiasVarianceReport:
+    """:func:`bias_variance` on a ``fit`` History (``history[metric]`` and ``history['val_' + metric]``).
+
+    An accuracy-like metric (accuracy, f1, precision, recall, AUC) becomes an error
+    ``1 - value``; another metric (an error rate) is used as is. When the history has no such
+    metric, the training and dev *losses* are compared instead (``scale='raw'``; the base error
+    is then a loss too).
+
+    Args:
+        history: a ``gk.train.History`` (what ``fit`` returns) with dev-set entries.
+        base_error: the base error (same scale as the errors).
+        metric: the metric name logged by ``fit`` (``'accuracy'`` by default).
+        epoch: ``'last'``, ``'best'`` (the epoch with the best dev value) or an epoch index.
+        **kwargs: passed to :func:`bias_variance` (thresholds, scale).
+
+    Returns:
+        A :class:`BiasVarianceReport` whose notes name the epoch and the quantity used.
+
+    Raises:
+        ValueError: when the history has no dev-set values or is empty.
+
+    Example:
+        >>> from gradkit.train import History
+        >>> h = History(); h.append(0, {"accuracy": 0.99, "val_accuracy": 0.89})
+        >>> bias_variance_from_history(h).verdict
+        'high variance'
+    """
+    if len(history) == 0:
+        raise ValueError("bias_variance_from_history: the history is empty (train for at least one epoch)")
+    if metric in history and f"val_{metric}" in history:
+        key = metric
+    elif "loss" in history and "val_loss" in history:
+        key = "loss"
+        kwargs.setdefault("scale", "raw")
+    else:
+        raise ValueError(f"bias_variance_from_history: the history has no dev-set values (no 'val_{metric}' or "
+                         f"'val_loss'); logged: {', '.join(history.keys())}. Pass dev_data to fit().")
+    train_vals, dev_vals = history[key], history[f"val_{key}"]
+    maximize = key != "loss" and any(h in key for h in _MAX_HINTS)
+    if epoch == "last":
+        i = len(train_vals) - 1
+    elif epoch == "best":
+        valid = [(j, d) for j, d in enumerate(dev_vals) if d is not None]
+        i = (max if maximize else min)(valid, key=lambda jd: jd[1])[0]
+    elif isinstance(epoch, int):
+        i = epoch if epoch >= 0 else len(train_vals) + epoch
+        if not 0 <= i < len(train_vals):
+            raise ValueError(f"bias_variance_from_history: epoch {epoch} out of range (0..{len(train_vals) - 1})")
+    else:
+        raise ValueError(f"bias_variance_from_history: epoch must be 'last', 'best' or an int, got {epoch!r}")
+    tr, dv = train_vals[i], dev_vals[i]
+    if maximize:
+        tr, dv = 1.0 - tr, 1.0 - dv
+    rep = bias_variance(tr, dv, base_error, **kwargs)
+    what = f"1 - {key}" if maximize else key
+    rep.notes.insert(0, f"from the history at epoch {history.epoch[i]} ({epoch}): errors are {what}"
+                        + (" (training value averaged over the epoch's batches)" if key != "loss" else ""))
+    return rep

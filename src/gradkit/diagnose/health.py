@@ -1,0 +1,469 @@
+"""Training health: vanishing/exploding gradients, dead ReLUs, saturated units, off-centre activations.
+
+:func:`health_report` runs one forward and backward pass on a batch with forward hooks on
+the layers and reports, per layer:
+
+* **weighted layers** (``Linear``, ``Conv1d/2d``: any module owning a weight of two or more
+  dimensions): the gradient norm ``||dW||_F``, the weight norm ``||W||_F`` and their ratio
+  ``||dW|| / ||W||`` (how far one step of size ``lr`` moves the weights, relatively), and
+  the mean/std of the layer's output (pre-activations);
+* **activation modules** (``ReLU``, ``Sigmoid``, ``Tanh``, ...): the mean and std of the
+  activations, the fraction of **dead ReLU units** (units never positive on the batch: they
+  pass no gradient, so they never recover), and the fraction of **saturated** sigmoid/tanh
+  outputs (``|tanh| > 0.99``, sigmoid outside ``(0.01, 0.99)``: the derivative is nearly 0).
+
+Warnings (thresholds in :class:`HealthThresholds`, all adjustable):
+
+==================  =====================================================================
+``vanishing``       ``||dW||/||W|| < vanishing_ratio`` (1e-5), or below ``vanishing_spread``
+                    (1e-4) times the largest ratio among the layers (deep nets whose early
+                    layers barely learn)
+``exploding``       ``||dW||/||W|| > exploding_ratio`` (10), or a non-finite gradient
+``zero_weights``    a weight tensor that is all zeros (symmetry is never broken)
+``dead_relu``       more than ``dead_threshold`` (50 %) of a ReLU's units dead on the batch
+``saturated``       more than ``saturation_threshold`` (25 %) of sigmoid/tanh outputs saturated
+``collapsed``       activation std below ``collapse_std`` (1e-3): the signal dies going forward
+``not_centered``    (info) a sigmoid-like activation with ``|mean| > center_threshold`` (0.25):
+                    not zero-centred, which slows the next layer's learning (tanh is better
+                    for hidden layers)
+==================  =====================================================================
+
+Each warning carries the standard remedies (He/Xavier initialization, batch norm, a lower
+learning rate, leaky ReLU, gradient clipping, input standardization). :class:`TrainingHealth`
+is a ``fit`` callback that records all this per epoch and plots the gradient norm per layer.
+
+Only activations used as modules are seen (``gk.nn.ReLU()``, not ``x.relu()`` inside a
+``forward``); the report runs in training mode with dropout switched off, and leaves the
+model's gradients, buffers and modes as it found them.
+
+Example:
+    >>> import gradkit as gk
+    >>> net = gk.nn.Sequential(gk.nn.Linear(4, 16), gk.nn.ReLU(), gk.nn.Linear(16, 3))
+    >>> with gk.no_grad():
+    ...     _ = net[0].bias.fill_(-100.0)  # every ReLU unit dead
+    >>> rep = gk.diagnose.health_report(net, "cross_entropy", gk.randn(32, 4), gk.zeros(32, dtype="int64"))
+    >>> [w.kind for w in rep.warnings if w.layer == "1"]
+    ['dead_relu', 'collapsed']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..backend import get_array_module
+from ..tensor import Tensor
+from ..train.callbacks import Callback
+from .model_check import DROPOUT_TYPES
+
+__all__ = ["HealthThresholds", "LayerHealth", "HealthWarning", "HealthReport", "health_report", "TrainingHealth",
+           "REMEDIES"]
+
+RELU_TYPES = ("ReLU", "ReLU6")
+SIGMOID_TYPES = ("Sigmoid", "Hardsigmoid")
+TANH_TYPES = ("Tanh", "Hardtanh")
+_NOT_ACTIVATIONS = ("Softmax", "LogSoftmax")
+
+REMEDIES = {
+    "vanishing": ["He initialization for ReLU layers, Xavier/Glorot for tanh (gk.nn.init.kaiming_normal_, "
+                  "xavier_normal_)", "batch normalization (gk.nn.BatchNorm1d/2d)",
+                  "ReLU or leaky ReLU instead of sigmoid/tanh in hidden layers",
+                  "a shallower network or residual connections"],
+    "exploding": ["gradient clipping (fit(..., clip_grad_norm=1.0) or gk.optim.clip_grad_norm_)",
+                  "a lower learning rate", "He/Xavier initialization instead of large random weights",
+                  "batch normalization"],
+    "zero_weights": ["random initialization (He/Xavier): zero weights make every unit of a layer compute "
+                     "the same thing forever (symmetry is never broken)"],
+    "dead_relu": ["leaky ReLU (gk.nn.LeakyReLU) or ELU", "a lower learning rate",
+                  "He initialization and biases at 0 (not large negative)", "batch normalization before the ReLU"],
+    "saturated": ["standardize the inputs (gk.data.Standardize)", "Xavier initialization (smaller weights)",
+                  "batch normalization", "ReLU / leaky ReLU in hidden layers"],
+    "collapsed": ["He/Xavier initialization (weights too small or zero)", "batch normalization",
+                  "check for dead units upstream"],
+    "not_centered": ["tanh instead of sigmoid in hidden layers (zero-centred outputs)",
+                     "standardize the inputs", "batch normalization"],
+}
+
+
+@dataclass
+class HealthThresholds:
+    """The documented thresholds of the health checks (see the module docs)."""
+
+    vanishing_ratio: float = 1e-5
+    vanishing_spread: float = 1e-4
+    exploding_ratio: float = 10.0
+    dead_threshold: float = 0.5
+    saturation_threshold: float = 0.25
+    collapse_std: float = 1e-3
+    center_threshold: float = 0.25
+
+
+@dataclass
+class LayerHealth:
+    """Measurements of one layer on the batch (``None`` where a measure does not apply)."""
+
+    name: str
+    type: str
+    kind: str  # "weighted" or "activation"
+    weight_norm: float | None = None
+    grad_norm: float | None = None
+    ratio: float | None = None
+    act_mean: float | None = None
+    act_std: float | None = None
+    dead_fraction: float | None = None
+    saturated_fraction: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.type})"
+
+
+@dataclass
+class HealthWarning:
+    """A problem found in one layer, with its standard remedies."""
+
+    layer: str
+    kind: str
+    message: str
+    remedies: list = field(default_factory=list)
+    severity: str = "warning"  # or "info"
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.layer}: {self.message}\n      try: " + "; ".join(self.remedies)
+
+
+@dataclass
+class HealthReport:
+    """What :func:`health_report` found: a :class:`LayerHealth` per layer and the warnings.
+
+    ``report.ok`` is True when there is no warning (infos allowed).
+    """
+
+    layers: list
+    warnings: list
+    loss: float
+    thresholds: HealthThresholds
+
+    @property
+    def ok(self) -> bool:
+        return not any(w.severity == "warning" for w in self.warnings)
+
+    def layer(self, name: str) -> LayerHealth:
+        """The row of the layer with this module name."""
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise KeyError(f"no layer {name!r} in the health report; layers: {', '.join(r.name for r in self.layers)}")
+
+    def warnings_for(self, name: str) -> list:
+        """The warning kinds of one layer."""
+        return [w.kind for w in self.warnings if w.layer == name]
+
+    def __str__(self) -> str:
+        def f(v, spec=".3g"):
+            return "-" if v is None else format(v, spec)
+
+        lines = [f"training health (loss {self.loss:.4g}): "
+                 + ("no problems found" if self.ok else f"{sum(w.severity == 'warning' for w in self.warnings)} "
+                    "warning(s)")]
+        lines.append(f"  {'layer':<24} {'|dW|':>9} {'|W|':>9} {'|dW|/|W|':>9} {'mean':>8} {'std':>8} "
+                     f"{'dead':>6} {'satur.':>6}")
+        for r in self.layers:
+            pct = (lambda v: "-" if v is None else f"{100 * v:.0f}%")
+            lines.append(f"  {r.label[:24]:<24} {f(r.grad_norm):>9} {f(r.weight_norm):>9} {f(r.ratio):>9} "
+                         f"{f(r.act_mean, '.3f'):>8} {f(r.act_std, '.3f'):>8} {pct(r.dead_fraction):>6} "
+                         f"{pct(r.saturated_fraction):>6}")
+        for w in self.warnings:
+            lines.append("  " + str(w))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The report as plain JSON-able values."""
+        return {"loss": self.loss, "ok": self.ok, "layers": [asdict(r) for r in self.layers],
+                "warnings": [asdict(w) for w in self.warnings], "thresholds": asdict(self.thresholds)}
+
+
+# ---------------------------------------------------------------------------- inspection
+def _weights(mod) -> list:
+    return [p for p in mod._parameters.values() if p is not None and p.ndim >= 2]
+
+
+def _kind(mod):
+    name = type(mod).__name__
+    if _weights(mod):
+        return "weighted"
+    if type(mod).__module__.endswith("nn.activation") and name not in _NOT_ACTIVATIONS:
+        return "activation"
+    return None
+
+
+def _watch(model, store: dict) -> list:
+    """Forward hooks keeping each watched module's latest training-mode output in ``store``."""
+    handles = []
+    for name, mod in model.named_modules():
+        if _kind(mod) is None:
+            continue
+
+        def hook(m, inputs, out, name=name):
+            if m.training and isinstance(out, Tensor):
+                store[name] = out.data
+
+        handles.append(mod.register_forward_hook(hook))
+    return handles
+
+
+def _f(v) -> float:
+    return float(v.item() if hasattr(v, "item") else v)
+
+
+def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthReport:
+    rows, warns = [], []
+    for name, mod in model.named_modules():
+        kind = _kind(mod)
+        if kind is None:
+            continue
+        tname = type(mod).__name__
+        row = LayerHealth(name or "<model>", tname, kind)
+        out = acts.get(name)
+        if out is not None and out.size:
+            xp = get_array_module(out)
+            a = out.astype(xp.float64) if out.dtype != xp.float64 else out
+            row.act_mean, row.act_std = _f(a.mean()), _f(a.std())
+            if tname in RELU_TYPES:
+                flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+                row.dead_fraction = _f((~(flat > 0).any(axis=0)).mean())
+            elif tname in SIGMOID_TYPES:
+                row.saturated_fraction = _f(((a < 0.01) | (a > 0.99)).mean())
+            elif tname in TANH_TYPES:
+                row.saturated_fraction = _f((xp.abs(a) > 0.99).mean())
+        if kind == "weighted":
+            ws = _weights(mod)
+            wn = math.sqrt(sum(_f((p.data.astype(np.float64) ** 2).sum()) for p in ws))
+            gs = [p.grad.data for p in ws if p.grad is not None]
+            gn = math.sqrt(sum(_f((g.astype(np.float64) ** 2).sum()) for g in gs)) if gs else None
+            row.weight_norm, row.grad_norm = wn, gn
+            if gn is not None and wn > 0:
+                row.ratio = gn / wn
+        rows.append(row)
+
+    def warn(r, kind, msg, severity="warning"):
+        warns.append(HealthWarning(r.name, kind, f"{r.type}: {msg}", list(REMEDIES[kind]), severity))
+
+    ratios = [r.ratio for r in rows if r.ratio is not None and math.isfinite(r.ratio)]
+    top = max(ratios, default=0.0)
+    for r in rows:
+        if r.kind == "weighted":
+            if r.weight_norm == 0:
+                warn(r, "zero_weights", "all weights are zero")
+            if r.grad_norm is not None and not math.isfinite(r.grad_norm):
+                warn(r, "exploding", f"non-finite gradient norm ({r.grad_norm})")
+            elif r.ratio is not None:
+                if r.ratio > th.exploding_ratio:
+                    warn(r, "exploding", f"gradient/weight norm ratio {r.ratio:.3g} > {th.exploding_ratio:g} "
+                                         "(exploding gradients)")
+                elif r.ratio < th.vanishing_ratio:
+                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} < {th.vanishing_ratio:g} "
+                                         "(vanishing gradients: this layer barely learns)")
+                elif top > 0 and r.ratio < th.vanishing_spread * top:
+                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} is below {th.vanishing_spread:g}"
+                                         f" x the largest layer's ({top:.3g}) (vanishing gradients)")
+        if r.dead_fraction is not None and r.dead_fraction > th.dead_threshold:
+            warn(r, "dead_relu", f"{100 * r.dead_fraction:.0f}% of the units are dead (never positive on the batch)")
+        if r.saturated_fraction is not None and r.saturated_fraction > th.saturation_threshold:
+            warn(r, "saturated", f"{100 * r.saturated_fraction:.0f}% of the outputs are saturated "
+                                 "(derivative nearly 0)")
+        if r.kind == "activation" and r.act_std is not None and r.act_std < th.collapse_std:
+            warn(r, "collapsed", f"activation std {r.act_std:.3g} < {th.collapse_std:g} (the signal has collapsed)")
+        if (r.type in SIGMOID_TYPES + ("Softplus",) and r.act_mean is not None
+                and abs(r.act_mean) > th.center_threshold):
+            warn(r, "not_centered", f"activations not zero-centred (mean {r.act_mean:.3f})", severity="info")
+    return HealthReport(rows, warns, float(loss) if loss is not None else float("nan"), th)
+
+
+def _prepare(model, x, y):
+    dt = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), None)
+
+    def conv(a, cast):
+        a = a if isinstance(a, Tensor) else Tensor(a)
+        if cast and dt is not None and a.dtype.kind == "f" and a.dtype != dt:
+            a = Tensor(a.data.astype(dt))
+        return a
+
+    return conv(x, True), conv(y, False)
+
+
+def health_report(model, loss_fn, x, y, **thresholds) -> HealthReport:
+    """One forward/backward pass on ``(x, y)`` with hooks; per-layer gradient and activation health.
+
+    Args:
+        model: a ``gk.nn.Module``.
+        loss_fn: a loss module/callable ``loss(output, target)`` or a name (``'cross_entropy'``...).
+        x: a batch of inputs (array or Tensor; floating inputs take the model's dtype).
+        y: the batch's targets.
+        **thresholds: any field of :class:`HealthThresholds` (``vanishing_ratio``,
+            ``exploding_ratio``, ``dead_threshold``, ``saturation_threshold``, ``collapse_std``,
+            ``center_threshold``, ``vanishing_spread``).
+
+    Returns:
+        A :class:`HealthReport` (print it; ``.ok``, ``.layers``, ``.warnings``).
+
+    Raises:
+        TypeError: for a model that is not a Module, or an unknown threshold name.
+    """
+    from ..nn import Module
+    from ..train.loop import resolve_loss
+
+    if not isinstance(model, Module):
+        raise TypeError(f"health_report: model must be a gk.nn.Module, got {type(model).__name__}")
+    th = HealthThresholds(**thresholds)
+    loss_mod = resolve_loss(loss_fn)
+    xt, yt = _prepare(model, x, y)
+    params = list(model.parameters())
+    old_grads = [p.grad for p in params]
+    buffers = [(b, b.data.copy()) for b in model.buffers() if b is not None]
+    modes = [(m, m.training) for m in model.modules()]
+    acts: dict = {}
+    handles = _watch(model, acts)
+    try:
+        model.train()
+        for m in model.modules():
+            if type(m).__name__ in DROPOUT_TYPES:
+                m.training = False
+        for p in params:
+            p.grad = None
+        with enable_grad():
+            loss = loss_mod(model(xt), yt)
+            loss.backward()
+        return _analyze(model, acts, _f(loss.data), th)
+    finally:
+        for h in handles:
+            h.remove()
+        for p, g in zip(params, old_grads):
+            p.grad = g
+        for b, saved in buffers:
+            b.data[...] = saved
+        for m, t in modes:
+            m.training = t
+
+
+class TrainingHealth(Callback):
+    """A ``fit`` callback that records the training health per epoch.
+
+    With a ``probe`` batch ``(x, y)`` it runs :func:`health_report` on it at the end of every
+    ``every``-th epoch (the same batch each time, so epochs compare). Without one it hooks the
+    training forward passes and, at the end of the epoch, analyses the last training batch:
+    its activations and the gradients the last step used (after any clipping).
+
+    Args:
+        probe: an optional fixed batch ``(x, y)``.
+        every: record every ``every`` epochs.
+        verbose: print each new warning (a layer and kind printed once per run).
+        **thresholds: fields of :class:`HealthThresholds`.
+
+    Attributes:
+        records: one dict per recorded epoch: ``{"epoch", "loss", "layers": {name: {...}},
+            "warnings": [{"layer", "kind", "message"}]}``.
+        reports: the :class:`HealthReport` of each recorded epoch.
+
+    Example:
+        >>> import numpy as np, gradkit as gk
+        >>> X = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> net = gk.nn.Sequential(gk.nn.Linear(3, 8), gk.nn.ReLU(), gk.nn.Linear(8, 2))
+        >>> th = gk.diagnose.TrainingHealth(verbose=False)
+        >>> _ = gk.train.fit(net, "cross_entropy", "adam", (X, y), epochs=3, callbacks=[th], verbose=0)
+        >>> len(th.records), sorted(th.grad_norms())
+        (3, ['0', '2'])
+    """
+
+    def __init__(self, probe=None, *, every: int = 1, verbose: bool = True, **thresholds):
+        if probe is not None and (not isinstance(probe, (tuple, list)) or len(probe) != 2):
+            raise TypeError(f"TrainingHealth: probe must be a batch (x, y), got {type(probe).__name__}")
+        if int(every) < 1:
+            raise ValueError(f"TrainingHealth: every must be >= 1, got {every}")
+        self.probe = probe
+        self.every = int(every)
+        self.verbose = verbose
+        self.thresholds = HealthThresholds(**thresholds)
+        self.records: list = []
+        self.reports: list = []
+        self._acts: dict = {}
+        self._handles: list = []
+        self._printed: set = set()
+
+    def on_train_begin(self, logs=None):
+        self.records, self.reports, self._printed = [], [], set()
+        self._remove()
+        self._acts = {}
+        if self.probe is None:
+            self._handles = _watch(self.model, self._acts)
+
+    def _remove(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch % self.every:
+            return
+        logs = logs or {}
+        if self.probe is not None:
+            rep = health_report(self.model, self.trainer.loss_fn, *self.probe, **asdict(self.thresholds))
+        else:
+            rep = _analyze(self.model, self._acts, logs.get("loss"), self.thresholds)
+        self.reports.append(rep)
+        self.records.append({
+            "epoch": int(epoch), "loss": rep.loss,
+            "layers": {r.name: {k: v for k, v in asdict(r).items() if k != "name"} for r in rep.layers},
+            "warnings": [{"layer": w.layer, "kind": w.kind, "message": w.message} for w in rep.warnings],
+        })
+        if self.verbose:
+            for w in rep.warnings:
+                if (w.layer, w.kind) not in self._printed:
+                    self._printed.add((w.layer, w.kind))
+                    print(f"epoch {epoch + 1}: {w}")
+
+    def on_train_end(self, logs=None):
+        self._remove()
+        self._acts = {}
+
+    def grad_norms(self) -> dict:
+        """``{layer name: [gradient norm per recorded epoch]}`` for the weighted layers."""
+        out: dict = {}
+        for rec in self.records:
+            for name, row in rec["layers"].items():
+                if row["kind"] == "weighted":
+                    out.setdefault(name, []).append(row["grad_norm"])
+        return out
+
+    def plot(self, path, title: str = "gradient norm per layer") -> None:
+        """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        if not self.records:
+            raise ValueError("TrainingHealth.plot: nothing recorded yet (train with this callback first)")
+        epochs = [r["epoch"] + 1 for r in self.records]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for name in self.grad_norms():
+            rows = [rec["layers"][name] for rec in self.records]
+            label = f"{name} ({rows[0]['type']})"
+            axes[0].plot(epochs, [r["grad_norm"] if r["grad_norm"] else np.nan for r in rows], marker="o", label=label)
+            axes[1].plot(epochs, [r["ratio"] if r["ratio"] else np.nan for r in rows], marker="o", label=label)
+        for ax, yl in zip(axes, ("||dW||", "||dW|| / ||W||")):
+            ax.set_yscale("log")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(yl)
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0].set_title(title)
+        axes[1].axhline(self.thresholds.vanishing_ratio, color="gray", ls="--", lw=0.8)
+        axes[1].set_title("gradient / weight norm ratio")
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
