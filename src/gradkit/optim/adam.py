@@ -43,7 +43,7 @@ class Adam(FlatOptimizer):
         >>> w = gk.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = gk.optim.Adam([w], lr=0.1)
         >>> (w * w).sum().backward(); opt.step()
-        >>> w.detach().numpy().round(4).tolist()
+        >>> [round(v, 4) for v in w.tolist()]
         [0.9, -1.9]
     """
 
