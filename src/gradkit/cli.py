@@ -185,7 +185,7 @@ def cmd_train(args) -> int:
     Xtr, Xdv, Xte = (prep.transform(a).astype(np.float32) for a in (Xtr, Xdv, Xte))
     num_classes = int(max(ytr.max(), ydv.max(), yte.max()) + 1)
     model = _build_model(model_cfg, preset, Xtr.shape[1:], num_classes)
-    epochs = tr["epochs"] if tr["epochs"] is not None else (60 if preset == "cnn" else 100)
+    epochs = tr["epochs"] if tr["epochs"] is not None else (30 if preset == "cnn" else 60)
     lr = tr["lr"] if tr["lr"] is not None else (3e-3 if preset in ("cnn", "cnn1d") else 1e-3)
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,8 @@ def cmd_train(args) -> int:
     opt = gk.train.loop.resolve_optimizer(str(tr["optimizer"]).lower(), model, lr)
     sched = gk.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     patience = int(tr["patience"])
-    callbacks = [cb.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
+    # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
+    callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
                  cb.CSVLogger(out / "history.csv")]
     n_params = model.num_parameters()
     if not args.quiet:

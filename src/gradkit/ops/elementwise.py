@@ -364,8 +364,10 @@ class MaskMul(Op):
 
 class ReLU(Op):
     def forward(self, x):
-        self.mask = x > 0
-        return get_array_module(x).maximum(x, 0)  # (x * mask would give -0.0 for negatives)
+        self.mask = m = x > 0
+        y = x * m  # twice as fast as maximum(x, 0) in NumPy
+        y += 0  # turns the -0.0 of negative inputs into +0.0
+        return y
 
     def backward(self, gy):
         return MaskMul(self.mask)(gy)
