@@ -371,7 +371,7 @@ class Optimizer:
 class _Bucket:
     """Parameters of one group with one dtype and device, flattened into contiguous buffers."""
 
-    __slots__ = ("params", "views", "offsets", "sizes", "data", "grad", "tmp", "bufs", "xp", "numel", "chunks")
+    __slots__ = ("params", "views", "offsets", "sizes", "data", "grad", "tmp", "bufs", "xp", "numel", "chunks", "cache")
 
     def matches(self, params) -> bool:
         views = self.views
@@ -452,6 +452,7 @@ class FlatOptimizer(Optimizer):
                 offsets.append(offsets[-1] + s)
             n = offsets[-1]
             b.params, b.sizes, b.offsets, b.xp, b.numel = params, sizes, offsets, xp, n
+            b.cache = None
             b.data = xp.empty(n, dtype=dtype)
             b.grad = xp.zeros(n, dtype=dtype)
             b.tmp = [xp.empty(n, dtype=dtype) for _ in range(self._n_tmp)]
@@ -507,6 +508,24 @@ class FlatOptimizer(Optimizer):
                 active.append(i)
         if not active:
             return
+        cache = b.cache
+        if cache is not None and len(active) == len(params) and cache[0] is state and cache[1] == len(state):
+            # common case: every parameter has a gradient and state from an earlier step
+            sts = cache[2]
+            keys = cache[3]
+            first = sts[0]
+            for st in sts:
+                for k in keys:
+                    if st[k] != first[k]:
+                        break
+                else:
+                    continue
+                break
+            else:
+                new = self._run_flat(group, b, {k: first[k] for k in keys}, False)
+                for st in sts:
+                    st.update(new)
+                return
         arrays = self._array_state(group)
         scalars0 = self._scalar_state(group)
         fresh = []
@@ -536,8 +555,11 @@ class FlatOptimizer(Optimizer):
                     break
         if uniform:
             new = self._run_flat(group, b, dict(zip(scalars0, sig)), fresh[0])
-            for p in params:
-                state[p].update(new)
+            sts = [state[p] for p in params]
+            for st in sts:
+                st.update(new)
+            if arrays or scalars0:
+                b.cache = (state, len(state), sts, tuple(scalars0))
             return
         for i, f in zip(active, fresh):
             p = params[i]
