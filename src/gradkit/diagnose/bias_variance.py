@@ -247,9 +247,10 @@ def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, 
         var, mismatch = dv - tr, None
     else:
         var, mismatch = td - tr, dv - td
-    high_bias = bias > bias_threshold
-    high_var = var > variance_threshold
-    high_mis = mismatch is not None and mismatch > mismatch_threshold
+    tiny = 1e-12  # so that 0.22 - 0.20 is not "above" a threshold of 0.02 by round-off
+    high_bias = bias > bias_threshold + tiny
+    high_var = var > variance_threshold + tiny
+    high_mis = mismatch is not None and mismatch > mismatch_threshold + tiny
     if high_bias and high_var:
         verdict = VERDICTS[2]
     elif high_bias:
