@@ -37,3 +37,4 @@ from .conv import Conv1d, Conv2d  # noqa: F401,E402
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401,E402
 from .embedding import Embedding  # noqa: F401,E402
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase, pad_sequence  # noqa: F401,E402
+from .multitask import MultiTaskLoss, MultiTaskModel, labelled_mask, nuclear_norm, soft_sharing_penalty  # noqa: F401,E402

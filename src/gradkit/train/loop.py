@@ -12,6 +12,14 @@ optimizer moments, schedule, callbacks' state, the loader's position and shuffli
 gradkit's global RNG, the epoch's running sums and the history. ``fit(..., resume=path)``
 continues so that the final weights equal those of the uninterrupted run bit for bit.
 
+Multi-task training: a model returning a dict ``{task: output}`` (``gk.nn.MultiTaskModel``)
+with a ``gk.nn.MultiTaskLoss`` (or a dict ``{task: loss}``, wrapped in one), and targets as
+a dict: ``train_data=(X, {"digit": y1, "parity": y2})`` or a Dataset whose samples are
+``(x, {task: y})``. Heads and losses are matched before training. The logs gain
+``loss_<task>`` (each task's mean loss over its labelled examples) and per-task metrics
+``<task>_<metric>`` (``metrics={"digit": ["accuracy"]}``, or a list applied to every task),
+with ``val_`` versions; early stopping can monitor any of them (``"val_digit_accuracy"``).
+
 Example:
     >>> import numpy as np, gradkit as gk
     >>> _ = gk.manual_seed(0)
@@ -50,7 +58,12 @@ _PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabil
 
 
 def resolve_loss(loss):
-    """A loss module from a name (``'cross_entropy'``, ``'mse'``, ...) or a callable ``loss(output, target)``."""
+    """A loss module from a name (``'cross_entropy'``, ``'mse'``, ...), a callable ``loss(output, target)``,
+    or a dict ``{task: loss}`` (a ``gk.nn.MultiTaskLoss``)."""
+    if isinstance(loss, dict):
+        from ..nn.multitask import MultiTaskLoss
+
+        return MultiTaskLoss(loss)
     if isinstance(loss, str):
         from .. import nn
 
@@ -63,8 +76,11 @@ def resolve_loss(loss):
     return loss
 
 
-def resolve_optimizer(optimizer, model, lr=None):
-    """An optimizer from an instance, a name (``'adam'``, ``'sgd'``...) or ``None`` (Adam, lr 1e-3)."""
+def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
+    """An optimizer from an instance, a name (``'adam'``, ``'sgd'``...) or ``None`` (Adam, lr 1e-3).
+
+    A named optimizer trains the model's parameters that require grad, plus ``extra_params``
+    (e.g. a loss's learned task weights)."""
     from .. import optim
 
     if optimizer is None:
@@ -75,6 +91,8 @@ def resolve_optimizer(optimizer, model, lr=None):
             raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(sorted(_OPTIMIZERS))}")
         cls = getattr(optim, _OPTIMIZERS[key])
         params = [p for p in model.parameters() if p.requires_grad]
+        seen = {id(p) for p in params}
+        params += [p for p in extra_params if p.requires_grad and id(p) not in seen]
         return cls(params, lr=lr) if lr is not None else cls(params)
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"optimizer must be a gk.optim optimizer or a name, got {type(optimizer).__name__}")
@@ -91,6 +109,11 @@ def _as_loader(data, batch_size, shuffle, name, generator=None):
         return data
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (tuple, list))):
         return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+    if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], dict):
+        # multi-task targets: NaN / ignore_index mark missing labels, so only X is checked
+        x = data[0].data if isinstance(data[0], Tensor) else data[0]
+        return DataLoader(_DictTargets(check_finite(x, f"{name}[0]"), data[1]), batch_size=batch_size,
+                          shuffle=shuffle, generator=generator)
     if isinstance(data, (tuple, list)) and len(data) >= 2:
         arrays = []
         for k, a in enumerate(data):
@@ -106,6 +129,101 @@ def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(a)
 
 
+_DICT_TARGETS = []
+
+
+def _DictTargets(X, targets):
+    """``(X, {task: y})`` as a dataset (the class is made on first use: gk.data loads lazily)."""
+    if not _DICT_TARGETS:
+        _DICT_TARGETS.append(_make_dict_targets())
+    return _DICT_TARGETS[0](X, targets)
+
+
+def _make_dict_targets():
+    from ..data import TensorDataset
+
+    class DictTargets(TensorDataset):
+        """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
+
+        def __init__(self, X, targets):
+            if not targets:
+                raise ValueError("multi-task targets: the dict {task: y} is empty")
+            self.target_keys = list(targets)
+            super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
+
+        def __getitem__(self, index):
+            x, *ys = super().__getitem__(index)
+            return x, dict(zip(self.target_keys, ys))
+
+    return DictTargets
+
+
+def _split_batch(batch, keys):
+    """``(x, y)`` of a batch; ``y`` a dict for multi-task data (``keys`` from the dataset)."""
+    if keys is None:
+        return batch[0], batch[1]
+    return batch[0], dict(zip(keys, batch[1:]))
+
+
+def _raw(out):
+    return {k: v.data for k, v in out.items()} if isinstance(out, dict) else out.data
+
+
+def _batch_len(xb, yb):
+    return len(next(iter(yb.values()))) if isinstance(yb, dict) else len(yb)
+
+
+class _TaskMetric(metrics_mod.Metric):
+    """A metric on one task of a multi-task model (``<task>_<metric>``), on labelled examples only."""
+
+    def __init__(self, task, inner, ignore_index=-100):
+        self.task, self.inner, self.ignore_index = task, inner, int(ignore_index)
+        self.name = f"{task}_{inner.name}"
+        self.seen = 0
+
+    @property
+    def logits(self):
+        return self.inner.logits
+
+    @logits.setter
+    def logits(self, value):
+        self.inner.logits = value
+
+    def reset(self):
+        self.inner.reset()
+        self.seen = 0
+
+    def update(self, scores, target):
+        from ..nn.multitask import labelled_mask
+
+        s = scores.get(self.task) if isinstance(scores, dict) else None
+        if s is None:  # an auxiliary head, dropped in eval mode
+            return
+        t = target[self.task]
+        t = t.data if isinstance(t, Tensor) else t
+        lab = labelled_mask(t, self.ignore_index)
+        if not bool(lab.all()):
+            s, t = s[lab], t[lab]
+        if len(t):
+            self.inner.update(s, t)
+            self.seen += len(t)
+
+    def result(self):
+        return self.inner.result()
+
+    def state_dict(self):
+        return {"inner": self.inner.state_dict(), "seen": self.seen}
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state["inner"])
+        self.seen = int(state["seen"])
+
+    def __copy__(self):
+        import copy
+
+        return _TaskMetric(self.task, copy.copy(self.inner), self.ignore_index)
+
+
 class Trainer:
     """Trains ``model`` with ``loss`` and ``optimizer``; keeps the state of a run.
 
@@ -114,7 +232,9 @@ class Trainer:
         loss: a loss module/callable ``loss(output, target)`` or a name (``'cross_entropy'``,
             ``'mse'``, ``'bce_with_logits'``...).
         optimizer: a ``gk.optim`` optimizer, a name (``'adam'``, ``'sgd'``...), or ``None`` for Adam.
-        metrics: names or ``gk.train.metrics.Metric`` objects (``'accuracy'``, ``'f1_macro'``, ``'rmse'``...).
+        metrics: names or ``gk.train.metrics.Metric`` objects (``'accuracy'``, ``'f1_macro'``, ``'rmse'``...);
+            with a multi-task loss, a dict ``{task: [metrics]}`` (logged as ``<task>_<metric>``) or a
+            list applied to every task.
         callbacks: ``gk.train.callbacks.Callback`` objects.
         schedule: a ``gk.optim.lr_scheduler`` scheduler (stepped each epoch) or a function
             ``epoch -> lr`` / ``(epoch, lr) -> lr``.
@@ -133,19 +253,47 @@ class Trainer:
                  verbose="auto", lr: float | None = None):
         from ..nn import Module
 
+        self._keys = None
         if not isinstance(model, Module):
             raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
         if l1 < 0 or l2 < 0:
             raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
         self.loss_fn = resolve_loss(loss)
-        self.optimizer = resolve_optimizer(optimizer, model, lr)
-        logits = type(self.loss_fn).__name__ not in _PROB_LOSSES
+        self.tasks = list(self.loss_fn.tasks) if hasattr(self.loss_fn, "check_tasks") else None
+        if self.tasks is not None and hasattr(model, "heads") and hasattr(model, "auxiliary"):
+            self.loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
+        loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
+        self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
+        if loss_params and not isinstance(self.optimizer, _NoOptimizer) and hasattr(self.optimizer, "param_groups"):
+            in_opt = {id(p) for g in self.optimizer.param_groups for p in g.get("params", ())}
+            if any(p.requires_grad and id(p) not in in_opt for p in loss_params):
+                import warnings
+
+                warnings.warn(f"the loss {type(self.loss_fn).__name__} has trainable parameters (e.g. learned task "
+                              "weights) that are not in the optimizer; add loss.parameters() to it",
+                              UserWarning, stacklevel=3)
         self.metrics = []
-        for m in metrics or []:
-            mm = metrics_mod.get(m)
-            mm.logits = logits
-            self.metrics.append(mm)
+        if self.tasks is None:
+            if isinstance(metrics, dict):
+                raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
+            logits = type(self.loss_fn).__name__ not in _PROB_LOSSES
+            for m in metrics or []:
+                mm = metrics_mod.get(m)
+                mm.logits = logits
+                self.metrics.append(mm)
+        else:
+            per_task = metrics if isinstance(metrics, dict) else {t: list(metrics or []) for t in self.tasks}
+            unknown = [t for t in per_task if t not in self.tasks]
+            if unknown:
+                raise ValueError(f"metrics name unknown task(s) {unknown}; tasks: {self.tasks}")
+            for task, ms in per_task.items():
+                fn = self.loss_fn.loss_for(task)
+                for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
+                    mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m),
+                                     self.loss_fn.ignore_index_for(task))
+                    mm.logits = type(fn).__name__ not in _PROB_LOSSES
+                    self.metrics.append(mm)
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names):
             raise ValueError(f"metrics must have distinct names, got {names}")
@@ -250,6 +398,7 @@ class Trainer:
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         self._loader = loader = _as_loader(train_data, batch_size, shuffle, "train_data", generator)
+        self._keys = getattr(loader.dataset, "target_keys", None)
         dev_loader = _as_loader(dev_data, max(batch_size, 256), False, "dev_data")
         self.epochs = epochs
         self.steps_per_epoch = len(loader)
@@ -316,7 +465,7 @@ class Trainer:
         return self.history
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
-        xb, yb = batch[0], batch[1]
+        xb, yb = _split_batch(batch, self._keys)
         if self.augment is not None:
             xb = _as_tensor(self.augment(xb.data))
         if batch_hooks:
@@ -334,11 +483,13 @@ class Trainer:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         lv = float(loss.data)
         self.optimizer.step()
-        n = len(yb)
+        n = _batch_len(xb, yb)
         self._running["loss_sum"] += lv * n
         self._running["count"] += n
+        if self.tasks is not None:
+            _add_task_losses(self._running, self.loss_fn)
         for m in self.metrics:
-            m.update(out.data, yb.data)
+            m.update(_raw(out), _raw(yb))
         self._batches_done = b + 1
         if batch_hooks:
             cbs.call("on_batch_end", b, {"loss": lv, "size": n})
@@ -369,6 +520,8 @@ class Trainer:
     def _epoch_logs(self, dev_loader) -> dict:
         count = self._running["count"]
         logs = {"loss": self._running["loss_sum"] / count if count else float("nan")}
+        if self.tasks is not None:
+            logs.update(_task_loss_logs(self._running, self.tasks))
         for m in self.metrics:
             logs[m.name] = float(m.result())
         if dev_loader is not None:
@@ -384,27 +537,51 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         ms = [_fresh(m) for m in self.metrics]
+        keys = getattr(loader.dataset, "target_keys", None)
         loss_sum, count = 0.0, 0
+        task_sums: dict = {}
         try:
             with no_grad():
                 for batch in loader:
-                    xb, yb = batch[0], batch[1]
+                    xb, yb = _split_batch(batch, keys)
                     out = self.model(xb)
-                    n = len(yb)
+                    n = _batch_len(xb, yb)
                     loss_sum += float(self.loss_fn(out, yb).data) * n
                     count += n
+                    if self.tasks is not None:
+                        _add_task_losses(task_sums, self.loss_fn)
                     for m in ms:
-                        m.update(out.data, yb.data)
+                        m.update(_raw(out), _raw(yb))
         finally:
             self.model.train(was_training)
         res = {"loss": loss_sum / count if count else float("nan")}
+        if self.tasks is not None:
+            res.update(_task_loss_logs(task_sums, self.tasks))
         for m in ms:
+            if isinstance(m, _TaskMetric) and not m.seen:
+                continue  # an auxiliary task (no output in eval mode) or no labelled example
             res[m.name] = float(m.result())
         return res
 
     def predict(self, X, batch_size: int = 256) -> np.ndarray:
         """Model outputs for ``X`` (eval mode, no gradients) as a NumPy array."""
         return predict(self.model, X, batch_size)
+
+
+def _add_task_losses(sums: dict, loss_fn) -> None:
+    """Accumulate ``loss_<task>`` sums (weighted by labelled examples) from a multi-task loss's last call."""
+    counts = loss_fn.last_counts
+    for task, li in loss_fn.last_losses.items():
+        if li is None:
+            continue
+        c = counts[task]
+        sums[f"task_sum:{task}"] = sums.get(f"task_sum:{task}", 0.0) + float(li.data) * c
+        sums[f"task_count:{task}"] = sums.get(f"task_count:{task}", 0) + c
+
+
+def _task_loss_logs(sums: dict, tasks) -> dict:
+    return {f"loss_{t}": sums[f"task_sum:{t}"] / sums[f"task_count:{t}"]
+            for t in tasks if sums.get(f"task_count:{t}")}
 
 
 def _fresh(m):
@@ -440,7 +617,8 @@ def evaluate(model, loss, data, metrics=None, batch_size: int = 256) -> dict:
 
 
 def predict(model, X, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for inputs ``X`` (array or Tensor), in eval mode, batch by batch."""
+    """Outputs of ``model`` for inputs ``X`` (array or Tensor), in eval mode, batch by batch
+    (a dict ``{task: array}`` for a model that returns a dict)."""
     from ..backend import to_numpy
 
     arr = X.data if isinstance(X, Tensor) else np.asarray(X)
@@ -450,9 +628,12 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     try:
         with no_grad():
             for i in range(0, len(arr), batch_size):
-                outs.append(to_numpy(model(Tensor(arr[i:i + batch_size])).data))
+                out = model(Tensor(arr[i:i + batch_size]))
+                outs.append({k: to_numpy(v.data) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.data))
     finally:
         model.train(was_training)
+    if outs and isinstance(outs[0], dict):  # a multi-task model: {task: array}
+        return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     return np.concatenate(outs) if outs else np.zeros((0,))
 
 
