@@ -4,7 +4,11 @@ import json
 
 import pytest
 
-from gradkit.diagnose import BiasVarianceReport, bias_variance, bias_variance_from_history
+from gradkit.diagnose import (
+    BiasVarianceReport,
+    bias_variance,
+    bias_variance_from_history,
+)
 from gradkit.train import History
 
 

@@ -47,7 +47,7 @@ def test_flags_dead_relus():
     assert rep.layer("3").dead_fraction == 1.0
     assert "dead_relu" in rep.warnings_for("3")
     assert rep.warnings_for("1") == []  # the first ReLU is fine
-    w = [w for w in rep.warnings if w.kind == "dead_relu"][0]
+    w = next(w for w in rep.warnings if w.kind == "dead_relu")
     assert any("leaky" in r.lower() for r in w.remedies)
     assert not rep.ok and "dead" in str(rep)
 

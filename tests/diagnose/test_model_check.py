@@ -79,7 +79,7 @@ def test_names_the_parameter_with_a_wrong_backward():
     assert not rep.passed
     assert rep.failing == ["1.weight"]
     assert rep.failing_layers == ["1 (Scale)"]
-    bad = [r for r in rep.rows if r.name == "1.weight"][0]
+    bad = next(r for r in rep.rows if r.name == "1.weight")
     assert bad.rel_error > 0.1  # 2g vs g: relative error 1/3
     assert all(r.passed for r in rep.rows if r.name != "1.weight")
     text = str(rep)

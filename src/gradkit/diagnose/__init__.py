@@ -8,16 +8,45 @@
 * :func:`learning_curve` / :func:`capacity_curve`: error against data size and model size.
 """
 
-from .bias_variance import BiasVarianceReport, bias_variance, bias_variance_from_history  # noqa: F401
-from .curves import CurveResult, capacity_curve, learning_curve  # noqa: F401
-from .gradcheck import GradcheckResult, GradcheckWarning, gradcheck, gradgradcheck, relative_error  # noqa: F401
-from .health import HealthReport, HealthThresholds, HealthWarning, LayerHealth, TrainingHealth, health_report  # noqa: F401
-from .model_check import LayerCheck, ModelGradcheckReport, ParamCheck, gradcheck_model  # noqa: F401
+from .bias_variance import BiasVarianceReport, bias_variance, bias_variance_from_history
+from .curves import CurveResult, capacity_curve, learning_curve
+from .gradcheck import (
+    GradcheckResult,
+    GradcheckWarning,
+    gradcheck,
+    gradgradcheck,
+    relative_error,
+)
+from .health import (
+    HealthReport,
+    HealthThresholds,
+    HealthWarning,
+    LayerHealth,
+    TrainingHealth,
+    health_report,
+)
+from .model_check import LayerCheck, ModelGradcheckReport, ParamCheck, gradcheck_model
 
 __all__ = [
-    "gradcheck", "gradgradcheck", "relative_error", "GradcheckResult", "GradcheckWarning",
-    "gradcheck_model", "ModelGradcheckReport", "ParamCheck", "LayerCheck",
-    "bias_variance", "bias_variance_from_history", "BiasVarianceReport",
-    "health_report", "HealthReport", "HealthThresholds", "HealthWarning", "LayerHealth", "TrainingHealth",
-    "learning_curve", "capacity_curve", "CurveResult",
+    "BiasVarianceReport",
+    "CurveResult",
+    "GradcheckResult",
+    "GradcheckWarning",
+    "HealthReport",
+    "HealthThresholds",
+    "HealthWarning",
+    "LayerCheck",
+    "LayerHealth",
+    "ModelGradcheckReport",
+    "ParamCheck",
+    "TrainingHealth",
+    "bias_variance",
+    "bias_variance_from_history",
+    "capacity_curve",
+    "gradcheck",
+    "gradcheck_model",
+    "gradgradcheck",
+    "health_report",
+    "learning_curve",
+    "relative_error",
 ]

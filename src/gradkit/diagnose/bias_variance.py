@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["BiasVarianceReport", "bias_variance", "bias_variance_from_history", "VERDICTS"]
+__all__ = ["VERDICTS", "BiasVarianceReport", "bias_variance", "bias_variance_from_history"]
 
 VERDICTS = ("high bias", "high variance", "high bias and high variance", "good fit")
 _SCALES = ("auto", "fraction", "percent", "raw")
@@ -58,8 +58,8 @@ ADVICE_VARIANCE = [
     "Try another architecture (one with fewer parameters or better inductive bias).",
 ]
 ADVICE_MISMATCH = [
-    "Data mismatch: the dev distribution differs from the training distribution. Do manual error analysis "
-    "on dev examples, make the training data more like the dev data (collect or synthesize dev-like examples).",
+    ("Data mismatch: the dev distribution differs from the training distribution. Do manual error analysis "
+    "on dev examples, make the training data more like the dev data (collect or synthesize dev-like examples)."),
 ]
 ADVICE_GOOD = [
     "Good fit: errors are close to the base error and to each other; confirm once on the test set.",

@@ -31,7 +31,7 @@ import numpy as np
 
 from .bias_variance import bias_variance
 
-__all__ = ["CurveResult", "learning_curve", "capacity_curve"]
+__all__ = ["CurveResult", "capacity_curve", "learning_curve"]
 
 _MAX_HINTS = ("acc", "f1", "precision", "recall", "auc", "r2")
 
@@ -201,7 +201,7 @@ def learning_curve(make_model, data, sizes, *, loss="cross_entropy", optimizer="
     m = len(train[0])
     ns = []
     for s in sizes:
-        n = int(round(s * m)) if isinstance(s, float) and 0 < s <= 1 else int(s)
+        n = round(s * m) if isinstance(s, float) and 0 < s <= 1 else int(s)
         if not 1 <= n <= m:
             raise ValueError(f"learning_curve: size {s!r} gives {n} examples; sizes must be in 1..{m} "
                              "(or fractions in (0, 1])")

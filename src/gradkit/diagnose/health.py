@@ -59,8 +59,15 @@ from ..tensor import Tensor
 from ..train.callbacks import Callback
 from .model_check import DROPOUT_TYPES
 
-__all__ = ["HealthThresholds", "LayerHealth", "HealthWarning", "HealthReport", "health_report", "TrainingHealth",
-           "REMEDIES"]
+__all__ = [
+    "REMEDIES",
+    "HealthReport",
+    "HealthThresholds",
+    "HealthWarning",
+    "LayerHealth",
+    "TrainingHealth",
+    "health_report",
+]
 
 RELU_TYPES = ("ReLU", "ReLU6")
 SIGMOID_TYPES = ("Sigmoid", "Hardsigmoid")
@@ -68,15 +75,15 @@ TANH_TYPES = ("Tanh", "Hardtanh")
 _NOT_ACTIVATIONS = ("Softmax", "LogSoftmax")
 
 REMEDIES = {
-    "vanishing": ["He initialization for ReLU layers, Xavier/Glorot for tanh (gk.nn.init.kaiming_normal_, "
-                  "xavier_normal_)", "batch normalization (gk.nn.BatchNorm1d/2d)",
+    "vanishing": [("He initialization for ReLU layers, Xavier/Glorot for tanh (gk.nn.init.kaiming_normal_, "
+                  "xavier_normal_)"), "batch normalization (gk.nn.BatchNorm1d/2d)",
                   "ReLU or leaky ReLU instead of sigmoid/tanh in hidden layers",
                   "a shallower network or residual connections"],
     "exploding": ["gradient clipping (fit(..., clip_grad_norm=1.0) or gk.optim.clip_grad_norm_)",
                   "a lower learning rate", "He/Xavier initialization instead of large random weights",
                   "batch normalization"],
-    "zero_weights": ["random initialization (He/Xavier): zero weights make every unit of a layer compute "
-                     "the same thing forever (symmetry is never broken)"],
+    "zero_weights": [("random initialization (He/Xavier): zero weights make every unit of a layer compute "
+                     "the same thing forever (symmetry is never broken)")],
     "dead_relu": ["leaky ReLU (gk.nn.LeakyReLU) or ELU", "a lower learning rate",
                   "He initialization and biases at 0 (not large negative)", "batch normalization before the ReLU"],
     "saturated": ["standardize the inputs (gk.data.Standardize)", "Xavier initialization (smaller weights)",

@@ -44,7 +44,7 @@ from ..backend import to_numpy
 from ..tensor import Tensor
 from .gradcheck import relative_error
 
-__all__ = ["ParamCheck", "LayerCheck", "ModelGradcheckReport", "gradcheck_model", "DROPOUT_TYPES"]
+__all__ = ["DROPOUT_TYPES", "LayerCheck", "ModelGradcheckReport", "ParamCheck", "gradcheck_model"]
 
 DROPOUT_TYPES = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
                  "DropConnect")
@@ -135,9 +135,9 @@ class ModelGradcheckReport:
     def __str__(self) -> str:
         reg = f", L1 {self.l1:g}" if self.l1 else ""
         reg += f", L2 {self.l2:g}" if self.l2 else ""
-        lines = [f"gradcheck_model (float64, eps={self.eps:g}, pass below {self.tol:g}{reg}): "
+        lines = [(f"gradcheck_model (float64, eps={self.eps:g}, pass below {self.tol:g}{reg}): "
                  f"{'passed' if self.passed else 'FAILED'}; overall relative error {self.rel_error:.3e}, "
-                 f"J = {self.loss:.6g}"]
+                 f"J = {self.loss:.6g}")]
         if self.dropout_disabled:
             lines.append(f"  dropout switched off for the check: {', '.join(self.dropout_disabled)}")
         w = max([len(r.name) for r in self.rows] + [9])
@@ -145,7 +145,7 @@ class ModelGradcheckReport:
         for r in self.rows:
             flag = "FAIL" if not r.passed else ("ok" if r.rel_error < self.tol else "ok (zero gradient, within atol)")
             extra = "  (no gradient from backprop)" if r.no_grad else ""
-            lines.append(f"  {r.name:<{w}}  {r.layer:<22} {str(r.shape):<16} {r.checked:>4}/{r.size:<4}  "
+            lines.append(f"  {r.name:<{w}}  {r.layer:<22} {r.shape!s:<16} {r.checked:>4}/{r.size:<4}  "
                          f"{r.rel_error:.3e}  {flag}{extra}")
         if not self.passed:
             lines.append("  failing layers (look at their backward first): " + ", ".join(self.failing_layers))
