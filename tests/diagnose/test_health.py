@@ -151,3 +151,14 @@ def test_training_health_with_probe_and_every():
         TrainingHealth(probe=X)
     with pytest.raises(ValueError, match="nothing recorded"):
         TrainingHealth().plot("unused.png")
+
+
+def test_training_health_survives_a_resume(tmp_path):
+    X, y = _data(n=64)
+    ck = tmp_path / "ck.safetensors"
+    first = TrainingHealth(verbose=False)
+    gk.train.fit(_he_net(), "cross_entropy", "adam", (X, y), epochs=2, callbacks=[first], verbose=0, checkpoint=ck)
+    again = TrainingHealth(verbose=False)
+    gk.train.fit(_he_net(), "cross_entropy", "adam", (X, y), epochs=4, callbacks=[again], verbose=0, resume=ck)
+    assert [r["epoch"] for r in again.records] == [0, 1, 2, 3]
+    assert again.records[0]["layers"]["0"]["grad_norm"] == pytest.approx(first.records[0]["layers"]["0"]["grad_norm"])

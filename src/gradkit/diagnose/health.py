@@ -373,7 +373,8 @@ class TrainingHealth(Callback):
     Attributes:
         records: one dict per recorded epoch: ``{"epoch", "loss", "layers": {name: {...}},
             "warnings": [{"layer", "kind", "message"}]}``.
-        reports: the :class:`HealthReport` of each recorded epoch.
+        reports: the :class:`HealthReport` of each recorded epoch (of this process: after a
+            resume, only ``records`` holds the epochs before the checkpoint).
 
     Example:
         >>> import numpy as np, gradkit as gk
@@ -436,6 +437,15 @@ class TrainingHealth(Callback):
     def on_train_end(self, logs=None):
         self._remove()
         self._acts = {}
+
+    def state_dict(self) -> dict:
+        """The records so far (plain values), so that a resumed ``fit`` keeps the earlier epochs."""
+        return {"records": [dict(r) for r in self.records], "printed": [list(k) for k in sorted(self._printed)]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore the records of a checkpoint (the :class:`HealthReport` objects are not kept)."""
+        self.records = [dict(r) for r in state.get("records", [])]
+        self._printed = {tuple(k) for k in state.get("printed", [])}
 
     def grad_norms(self) -> dict:
         """``{layer name: [gradient norm per recorded epoch]}`` for the weighted layers."""
