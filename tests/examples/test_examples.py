@@ -26,7 +26,7 @@ CASES = {
                                  r"single-example predictions match batch predictions: True"]),
     "gradient_checking.py": ("gradient_checking.png",
                              [r"correct op: passed=True", r"buggy op: passed=False",
-                              r"gradcheck_model names the failing layer\(s\): \['1'\]"]),
+                              r"gradcheck_model names the failing layer\(s\): \['2'\]"]),
     "bias_variance_workflow.py": ("bias_variance_workflow.png",
                                   [r"verdict: high bias", r"verdict: high variance", r"after the recipe"]),
 }
