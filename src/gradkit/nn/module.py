@@ -193,8 +193,21 @@ def _decode(value):
     return value
 
 
+# Modules whose classes register themselves on import; imported on demand when a
+# spec names a class that is not registered yet (e.g. a model loaded in a fresh process).
+_BUILTIN_MODULES = ("gradkit.nn", "gradkit.models", "gradkit.nn.multitask")
+
+
 def _lookup_class(name):
     cls = MODULE_REGISTRY.get(name)
+    if cls is None:
+        import importlib
+        import importlib.util
+
+        for mod in _BUILTIN_MODULES:
+            if importlib.util.find_spec(mod) is not None:
+                importlib.import_module(mod)
+        cls = MODULE_REGISTRY.get(name)
     if cls is None:
         raise ValueError(
             f"cannot rebuild the architecture: class {name!r} is not one of gradkit's built-in layers "

@@ -1,0 +1,85 @@
+"""The `gradkit` command: train, evaluate, predict, summary, recipes and errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gradkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "5", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_train_writes_the_run_folder(run_dir):
+    for name in ("metrics.json", "history.csv", "model.safetensors", "learning_curves.png", "confusion_matrix.png"):
+        assert (run_dir / name).exists(), name
+    assert not (run_dir / "checkpoint.safetensors").exists()  # removed once the run finished
+    m = json.loads((run_dir / "metrics.json").read_text())
+    for split in ("train", "dev", "test"):
+        assert set(m[split]) >= {"loss", "accuracy"}
+        assert 0.0 <= m[split]["accuracy"] <= 1.0
+    assert m["run"]["dataset"] == "iris" and m["run"]["model"] == "mlp"
+    assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + m["run"]["epochs_run"]
+
+
+def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert main(["evaluate", str(run_dir / "model.safetensors"), "--split", "test", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rows["test"]["accuracy"] == pytest.approx(m["test"]["accuracy"], abs=1e-6)
+
+
+def test_predict_from_npy_and_csv(run_dir, tmp_path, capsys):
+    import gradkit as gk
+
+    X, y = gk.data.datasets.load("iris")
+    np.save(tmp_path / "x.npy", X[:6])
+    np.savetxt(tmp_path / "x.csv", X[:6], delimiter=",")
+    assert main(["predict", str(run_dir / "model.safetensors"), "--input", str(tmp_path / "x.npy")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "label,confidence" and len(lines) == 7
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(run_dir / "model.safetensors"), "--input", str(tmp_path / "x.csv"),
+                 "--output", str(out)]) == 0
+    assert out.read_text().splitlines()[1:] == lines[1:]
+    np.save(tmp_path / "bad.npy", X[:2, :3])
+    assert main(["predict", str(run_dir / "model.safetensors"), "--input", str(tmp_path / "bad.npy")]) == 2
+    assert "expects inputs of shape (N, 4)" in capsys.readouterr().err
+
+
+def test_summary(run_dir, capsys):
+    assert main(["summary", str(run_dir / "model.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert "Linear" in out and "Total params" in out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--data", "nope"], "unknown dataset 'nope'; valid: "),
+    (["train", "--model", "nope"], "unknown model 'nope'; valid presets: auto, cnn"),
+    (["train", "--optimizer", "adamm"], "unknown optimizer 'adamm'; valid: adam"),
+    (["train", "--data", "iris", "--model", "cnn"], "model 'cnn' needs an image dataset"),
+    (["evaluate", "missing.safetensors"], "model file not found"),
+])
+def test_bad_input_lists_valid_choices(args, needle, capsys):
+    assert main(args) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_toml_recipe(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        '[data]\nname = "breast_cancer"\n\n[model]\npreset = "mlp"\nhidden = [16]\ndropout = 0.0\n\n'
+        '[train]\nepochs = 3\nbatch_size = 64\noptimizer = "sgd"\nlr = 0.05\n'
+    )
+    out = tmp_path / "run"
+    assert main(["train", "--recipe", str(recipe), "--out", str(out), "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["run"]["dataset"] == "breast_cancer" and m["run"]["epochs_run"] == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[nonsense]\nx = 1\n")
+    assert main(["train", "--recipe", str(bad)]) == 2
