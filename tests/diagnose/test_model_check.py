@@ -117,3 +117,12 @@ def test_mse_regression_and_errors():
     noisy = gk.nn.Sequential(gk.nn.Linear(3, 2), Noisy())
     with pytest.raises(ValueError, match="random"):
         gradcheck_model(noisy, "mse", x, y)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_bias_before_batchnorm_is_a_zero_gradient_not_a_failure(seed):
+    gk.manual_seed(seed)
+    net = gk.models.MLP([6, 16, 3], batchnorm=True)
+    rep = gradcheck_model(net, "cross_entropy", gk.randn(4, 6), gk.tensor(np.arange(4) % 3))
+    assert rep.passed, str(rep)
+    assert "zero gradient" in str(rep)

@@ -141,11 +141,13 @@ class ModelGradcheckReport:
         if self.dropout_disabled:
             lines.append(f"  dropout switched off for the check: {', '.join(self.dropout_disabled)}")
         w = max([len(r.name) for r in self.rows] + [9])
-        lines.append(f"  {'parameter':<{w}}  {'layer':<22} {'shape':<16} {'checked':>9}  rel. error")
+        lw = max([len(r.layer) for r in self.rows] + [5])
+        sw = max([len(str(r.shape)) for r in self.rows] + [5])
+        lines.append(f"  {'parameter':<{w}}  {'layer':<{lw}}  {'shape':<{sw}}  {'checked':>11}  rel. error")
         for r in self.rows:
             flag = "FAIL" if not r.passed else ("ok" if r.rel_error < self.tol else "ok (zero gradient, within atol)")
             extra = "  (no gradient from backprop)" if r.no_grad else ""
-            lines.append(f"  {r.name:<{w}}  {r.layer:<22} {r.shape!s:<16} {r.checked:>4}/{r.size:<4}  "
+            lines.append(f"  {r.name:<{w}}  {r.layer:<{lw}}  {r.shape!s:<{sw}}  {r.checked:>5}/{r.size:<5}  "
                          f"{r.rel_error:.3e}  {flag}{extra}")
         if not self.passed:
             lines.append("  failing layers (look at their backward first): " + ", ".join(self.failing_layers))
@@ -186,7 +188,7 @@ def _layer_names(model) -> dict:
 
 def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-7,
                     max_elements_per_tensor: int | None = 32, l1: float = 0.0, l2: float = 0.0,
-                    seed: int = 0, atol: float = 1e-9) -> ModelGradcheckReport:
+                    seed: int = 0, atol: float | None = None) -> ModelGradcheckReport:
     """Check a whole model's backprop gradients against two-sided differences, in float64.
 
     The model is deep-copied and cast to float64 (the original is not touched), put in
@@ -207,8 +209,10 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
         seed: seeds the element sample.
         atol: a tensor also passes when no checked element differs by more than this
             (absolute). This covers gradients that are exactly zero in theory, such as a
-            bias followed by batch norm: backprop then gives round-off (1e-17) and the
-            relative error of two zeros is meaningless.
+            bias followed by batch norm: backprop then gives round-off (1e-17), the
+            differences give a few units of ``|J| * 2.2e-16 / (2 eps)``, and the relative
+            error of two near-zeros is meaningless. ``None`` (default) uses the resolution of
+            the differences, ``max(1, |J|) * 1e-15 / eps`` (1e-8 for ``J`` near 1).
 
     Returns:
         A :class:`ModelGradcheckReport` (``.passed``, ``.rows``, ``.layers``, ``.failing``; print it).
@@ -268,6 +272,8 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
                          "pass is random (a stochastic layer other than dropout?); a gradient check needs a "
                          "deterministic J(theta)")
 
+    if atol is None:
+        atol = max(1.0, abs(j0)) * 1e-15 / eps
     rng = np.random.default_rng([seed, 0x6D6F64656C])
     rows, all_a, all_n = [], [], []
     by_layer: dict = {}
