@@ -84,6 +84,7 @@ def test_names_the_parameter_with_a_wrong_backward():
     assert all(r.passed for r in rep.rows if r.name != "1.weight")
     text = str(rep)
     assert "FAIL" in text and "1 (Scale)" in text and "look at their backward" in text
+    assert "per layer: 0 (Linear)" in text and "1 (Scale) " in text
     assert not bool(rep)
     ok = gk.nn.Sequential(gk.nn.Linear(6, 5), Scale(5, wrong=False), gk.nn.Tanh(), gk.nn.Linear(5, 3))
     assert gradcheck_model(ok, "cross_entropy", x, y).passed

@@ -149,6 +149,8 @@ class ModelGradcheckReport:
             extra = "  (no gradient from backprop)" if r.no_grad else ""
             lines.append(f"  {r.name:<{w}}  {r.layer:<{lw}}  {r.shape!s:<{sw}}  {r.checked:>5}/{r.size:<5}  "
                          f"{r.rel_error:.3e}  {flag}{extra}")
+        lines.append("  per layer: " + ", ".join(f"{lc.layer} {lc.rel_error:.2e}{'' if lc.passed else ' FAIL'}"
+                                             for lc in self.layers))
         if not self.passed:
             lines.append("  failing layers (look at their backward first): " + ", ".join(self.failing_layers))
             for r in self.rows:
