@@ -21,9 +21,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from _common import out_dir, parser, pyplot, save, standardized_splits
 
 import gradkit as gk
-from _common import out_dir, parser, pyplot, save, standardized_splits
 
 
 def epochs_to(values, target):

@@ -26,9 +26,9 @@ Run:
 from __future__ import annotations
 
 import numpy as np
+from _common import error, out_dir, parser, pyplot, save, standardized_splits
 
 import gradkit as gk
-from _common import error, out_dir, parser, pyplot, save, standardized_splits
 
 
 def train(net, X, y, X_dev, y_dev, epochs, l2=0.0, batch_size=64):
@@ -82,7 +82,8 @@ def main(argv=None):
 
     sizes = [n_small // 2, n_small, len(X_tr) // 3, len(X_tr)]
     curve = gk.diagnose.learning_curve(lambda: gk.models.MLP([2, w, w, 3]), ((X_tr, y_tr), (X_dev, y_dev)),
-                                       sizes, epochs=6 if args.quick else 25, lr=0.01, l2=l2, seed=args.seed)
+                                       sizes, epochs=6 if args.quick else 25, min_steps=60 if args.quick else 400,
+                                       lr=0.01, l2=l2, seed=args.seed)
     print("\nlearning curve (round-3 model):")
     for n, te, de, reg in zip(curve.x, curve.train_error, curve.dev_error, curve.regimes):
         print(f"   {int(n):>4} examples: train error {te:.3f}   dev error {de:.3f}   {reg}")

@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from _common import out_dir, parser, pyplot, save
 
 import gradkit as gk
-from _common import out_dir, parser, pyplot, save
 
 
 class LinearFn(gk.autograd.Function):

@@ -20,9 +20,9 @@ Run:
 from __future__ import annotations
 
 import numpy as np
+from _common import out_dir, parser, plot_boundary, pyplot, save, standardized_splits
 
 import gradkit as gk
-from _common import out_dir, parser, plot_boundary, pyplot, save, standardized_splits
 
 
 def make_net(init: str) -> gk.nn.Module:

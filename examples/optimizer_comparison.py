@@ -19,9 +19,9 @@ Run:
 from __future__ import annotations
 
 import numpy as np
+from _common import out_dir, parser, pyplot, save, standardized_splits
 
 import gradkit as gk
-from _common import out_dir, parser, pyplot, save, standardized_splits
 
 OPTIMIZERS = {
     "SGD (lr=0.01)": lambda p: gk.optim.SGD(p, lr=0.01),

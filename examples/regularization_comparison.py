@@ -18,8 +18,9 @@ Run:
 
 from __future__ import annotations
 
-import gradkit as gk
 from _common import out_dir, parser, plot_boundary, pyplot, save, standardized_splits
+
+import gradkit as gk
 
 
 def main(argv=None):
@@ -30,8 +31,8 @@ def main(argv=None):
     # a small training set (20 %) and a large dev set make overfitting visible
     X_tr, y_tr, X_dev, y_dev, _, _ = standardized_splits(X, y, sizes=(0.2, 0.6, 0.2), seed=args.seed)
 
-    settings = {"none": dict(dropout=0.0, l2=0.0), "L2 (lambda=2)": dict(dropout=0.0, l2=2.0),
-                "dropout (p=0.5)": dict(dropout=0.5, l2=0.0)}
+    settings = {"none": {"dropout": 0.0, "l2": 0.0}, "L2 (lambda=2)": {"dropout": 0.0, "l2": 2.0},
+                "dropout (p=0.5)": {"dropout": 0.5, "l2": 0.0}}
     results = {}
     for name, s in settings.items():
         gk.manual_seed(args.seed)

@@ -36,7 +36,7 @@ def run_example(name, out_dir):
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
                MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, os.path.join(EXAMPLES, name), "--quick", "--out", str(out_dir)],
-                          capture_output=True, text=True, env=env, timeout=240, cwd=str(out_dir))
+                          check=False, capture_output=True, text=True, env=env, timeout=240, cwd=str(out_dir))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -59,6 +59,6 @@ def test_default_out_is_runs_examples(tmp_path):
     """Without --out, the picture goes to runs/examples under the working directory."""
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "init_comparison.py"), "--quick"],
-                          capture_output=True, text=True, env=env, timeout=240, cwd=str(tmp_path))
+                          check=False, capture_output=True, text=True, env=env, timeout=240, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "runs" / "examples" / "init_comparison.png").exists()
