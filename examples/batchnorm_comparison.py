@@ -8,7 +8,10 @@ allows larger learning rates and makes deep nets train in fewer epochs.
 Two identical 6-layer MLPs (64 -> 5 x 64 -> 10, sigmoid, plain SGD lr 0.1, mini-batch 64) are trained
 on digits, one with ``gk.models.MLP(..., batchnorm=True)`` (``gk.nn.BatchNorm1d`` after each hidden
 Linear). The script prints the loss and dev accuracy per epoch, the epochs each needs to reach
-90 % dev accuracy, seconds per epoch, and checks batch norm at test time: in ``eval()`` the layer
+90 % dev accuracy, seconds per epoch, the gradient-to-weight norm ratio of the first and last
+Linear at initialization (``gk.diagnose.health_report``: without batch norm the sigmoid layers
+shrink the gradient at every layer, so the first layer barely learns), and checks batch norm at
+test time: in ``eval()`` the layer
 uses its running averages, so one example alone gets the same prediction as inside a batch.
 Saves ``batchnorm_comparison.png``.
 
@@ -45,6 +48,10 @@ def main(argv=None):
     for name, bn in (("without batch norm", False), ("with batch norm", True)):
         gk.manual_seed(args.seed)
         net = gk.models.MLP([64] + [64] * 5 + [10], activation="sigmoid", batchnorm=bn)
+        health = gk.diagnose.health_report(net, "cross_entropy", X_tr[:256], y_tr[:256])
+        ratios = [lh.ratio for lh in health.layers if lh.type == "Linear"]
+        print(f"{name:>19}: at initialization |dW|/|W| first Linear {ratios[0]:.1e}, last {ratios[-1]:.1e}; "
+              f"health warnings: {[w.kind for w in health.warnings if w.severity == 'warning'] or 'none'}")
         t0 = time.perf_counter()
         hist = gk.train.fit(net, "cross_entropy", gk.optim.SGD(net.parameters(), lr=0.1), (X_tr, y_tr),
                             (X_dev, y_dev), epochs=epochs, batch_size=64, metrics=["accuracy"], verbose=0,
