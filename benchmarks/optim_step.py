@@ -15,11 +15,16 @@ import numpy as np
 SHAPES = [(256, 784), (256,), (256, 256), (256,), (10, 256), (10,)]
 
 
-def time_fn(fn, number, repeat):
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e3
+def interleaved(fns, number, repeat):
+    """Best time (ms per call) of each function, timed in alternation so load changes hit all alike."""
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            best[k] = min(best[k], timeit.timeit(fn, number=number) / number * 1e3)
+    return best
 
 
-def gradkit_step(name, kw, grads, number, repeat):
+def gradkit_step(name, kw, grads):
     import gradkit as gk
 
     params = [gk.tensor(np.random.default_rng(0).standard_normal(s).astype(np.float32), requires_grad=True)
@@ -34,10 +39,10 @@ def gradkit_step(name, kw, grads, number, repeat):
 
     for _ in range(5):
         step()
-    return time_fn(step, number, repeat)
+    return step
 
 
-def torch_step(name, kw, grads, number, repeat):
+def torch_step(name, kw, grads):
     import torch
 
     params = [torch.nn.Parameter(torch.randn(s)) for s in SHAPES]
@@ -51,7 +56,7 @@ def torch_step(name, kw, grads, number, repeat):
 
     for _ in range(5):
         step()
-    return time_fn(step, number, repeat)
+    return step
 
 
 def main():
@@ -74,11 +79,18 @@ def main():
             ("RMSprop", dict(lr=1e-3)), ("Adagrad", dict(lr=1e-2)), ("NAdam", dict(lr=2e-3))]
     print(f"{'optimizer':<10}{'gradkit ms':>12}{'torch ms':>10}{'fused ms':>10}{'torch/gk':>10}{'fused/gk':>10}")
     for name, kw in rows:
-        g = gradkit_step(name, kw, grads, args.number, args.repeat)
+        fns = [gradkit_step(name, kw, grads)]
+        has_fused = name in ("Adam", "AdamW", "SGD", "Adagrad")
+        if have_torch:
+            fns.append(torch_step(name, kw, grads))
+            if has_fused:
+                fns.append(torch_step(name, dict(kw, fused=True), grads))
+        times = interleaved(fns, args.number, args.repeat)
+        g = times[0]
         line = f"{name:<10}{g:>12.3f}"
         if have_torch:
-            t = torch_step(name, kw, grads, args.number, args.repeat)
-            f = torch_step(name, dict(kw, fused=True), grads, args.number, args.repeat) if name in ("Adam", "AdamW", "SGD", "Adagrad") else float("nan")
+            t = times[1]
+            f = times[2] if has_fused else float("nan")
             line += f"{t:>10.3f}{f:>10.3f}{t / g:>10.2f}{f / g:>10.2f}"
         print(line)
 

@@ -188,7 +188,7 @@ def test_lbfgs_converges(line_search):
                              line_search_fn=line_search)
         if line_search is None and fn is _rosenbrock:
             opt.param_groups[0]["lr"] = 0.05
-        gk.optim.minimize(lambda: fn(x), [x], opt, steps=steps if line_search else 40)
+        gk.optim.minimize(lambda fn=fn, x=x: fn(x), [x], opt, steps=steps if line_search else 40)
         np.testing.assert_allclose(x.numpy(), target, atol=1e-4 if line_search else 1e-2)
 
 
@@ -475,3 +475,17 @@ def test_step_returns_closure_loss_and_threads_setting():
     assert gk.optim.get_num_threads() == 1
     gk.optim.set_num_threads(n)
     assert optmod._NUM_THREADS == n
+
+
+def test_changing_a_group_option_that_adds_state_mid_training():
+    w = _param([1.0, -1.0])
+    opt = gk.optim.Adam([w], lr=0.1)
+    for _ in range(2):
+        _set_grad(w, [1.0, 2.0])
+        opt.step()
+    v = opt.state[w]["exp_avg_sq"].copy()
+    opt.param_groups[0]["amsgrad"] = True  # the flat buffers are rebuilt with the new buffer
+    _set_grad(w, [0.0, 0.0])
+    opt.step()
+    np.testing.assert_allclose(opt.state[w]["max_exp_avg_sq"], 0.999 * v)  # max(0-filled buffer, decayed v)
+    assert opt.state[w]["step"] == 3.0

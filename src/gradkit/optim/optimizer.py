@@ -364,9 +364,6 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
-    def __getstate__(self):
-        raise TypeError("optimizers are not pickled in gradkit; save optimizer.state_dict() instead")
-
 
 class _Bucket:
     """Parameters of one group with one dtype and device, flattened into contiguous buffers."""
@@ -465,7 +462,7 @@ class FlatOptimizer(Optimizer):
                 views.append(view)
                 st = self.state.get(p)
                 if st:
-                    for name in arrays:
+                    for name, fill in arrays.items():
                         old = st.get(name)
                         dst = b.bufs[name][lo:hi].reshape(view.shape)
                         if old is not None:
