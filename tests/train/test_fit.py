@@ -283,3 +283,15 @@ def test_progress_lines_when_not_a_terminal(capsys):
     gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=2, metrics=["accuracy"], verbose=2)
     out = capsys.readouterr().out
     assert "epoch 1/2" in out and "epoch 2/2" in out and "accuracy" in out
+
+
+def test_fit_reports_a_bias_variance_verdict_with_dev_data(capsys):
+    X, y = _blobs()
+    hist = gk.train.fit(_net(), "cross_entropy", None, (X[:90], y[:90]),
+                        (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01)
+    report = hist.diagnosis
+    assert report is not None and report.verdict in ("high bias", "high variance", "high bias and high variance",
+                                                     "good fit")
+    assert report.avoidable_bias == pytest.approx((1 - hist["accuracy"][-1]) - 0.01)
+    assert "bias/variance" in capsys.readouterr().out
+    assert gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0).diagnosis is None

@@ -23,6 +23,7 @@ class History:
         self.history: dict = {}
         self.epoch: list = []
         self.interrupted = False
+        self.diagnosis = None  # the bias/variance report fit attaches when dev data was given
 
     def append(self, epoch: int, logs: dict) -> None:
         n = len(self.epoch)

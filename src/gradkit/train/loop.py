@@ -246,11 +246,13 @@ class Trainer:
             never applied to dev/test data.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
         lr: learning rate when ``optimizer`` is given by name.
+        base_error: the base (e.g. human-level) error for the end-of-training bias/variance
+            verdict (``history.diagnosis``, printed unless ``verbose=0``) when dev data is given.
     """
 
     def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
                  l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None, augment=None,
-                 verbose="auto", lr: float | None = None):
+                 verbose="auto", lr: float | None = None, base_error: float = 0.0):
         from ..nn import Module
 
         self._keys = None
@@ -303,6 +305,7 @@ class Trainer:
         self.clip_grad_norm = clip_grad_norm
         self.augment = augment
         self.verbose = verbose
+        self.base_error = base_error
         self.history = History()
         self.epoch = 0
         self.epochs = 0
@@ -462,7 +465,26 @@ class Trainer:
                 for cb in cbs.callbacks:
                     if isinstance(cb, ProgressBar):
                         cb.on_train_end()
+        if dev_loader is not None and len(self.history) and not interrupted:
+            self.history.diagnosis = self._diagnose()
+            if self.history.diagnosis is not None and self.verbose not in (0, "0", False):
+                print(self.history.diagnosis)
         return self.history
+
+    def _diagnose(self):
+        """The bias/variance verdict of the run (from the last epoch's logged train and dev values).
+
+        The training value is the running mean over the epoch's batches (with dropout and
+        augmentation on), as Keras logs it; evaluate the training set in eval mode for a
+        sharper estimate of the avoidable bias.
+        """
+        from ..diagnose import bias_variance_from_history
+
+        metric = "accuracy" if "accuracy" in self.history and "val_accuracy" in self.history else "loss"
+        try:
+            return bias_variance_from_history(self.history, base_error=self.base_error, metric=metric)
+        except ValueError:
+            return None
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
         xb, yb = _split_batch(batch, self._keys)
@@ -595,7 +617,7 @@ def _fresh(m):
 def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: int = 1, batch_size: int = 32,
         metrics=None, callbacks=None, schedule=None, l1: float = 0.0, l2: float = 0.0,
         clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
-        resume=None, checkpoint=None, lr: float | None = None, generator=None) -> History:
+        resume=None, checkpoint=None, lr: float | None = None, generator=None, base_error: float = 0.0) -> History:
     """Train ``model`` (Keras' ``fit``); see :class:`Trainer` for every argument.
 
     Returns:
@@ -604,7 +626,7 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
     if train_data is None:
         raise ValueError("fit needs train_data: a DataLoader, a Dataset or a tuple (X, y)")
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks, schedule=schedule, l1=l1, l2=l2,
-                      clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr)
+                      clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr, base_error=base_error)
     hist = trainer.fit(train_data, dev_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle, resume=resume,
                        checkpoint=checkpoint, generator=generator)
     hist.trainer = trainer
