@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util as _ilu
 
-from . import init  # noqa: F401
+from . import init, utils  # noqa: F401
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import AlphaDropout, DropConnect, Dropout, Dropout2d  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
