@@ -80,6 +80,7 @@ def test_recipe_errors_name_the_problem(tmp_path, capsys, recipe_text, needle):
     (["--data", "mnist"], "--data-root"),
     (["--trials", "0"], "--trials must be an integer >= 1"),
     (["--zoom", "1.5"], "--zoom must be in (0, 1]"),
+    (["--address", "auto"], "use it with --executor ray"),
 ])
 def test_bad_options_are_refused_with_the_valid_ones(tmp_path, capsys, argv, needle):
     out = tmp_path / "run"

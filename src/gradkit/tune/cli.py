@@ -46,7 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["add_commands", "cmd_tune", "SEARCH_KEYS"]
+__all__ = ["SEARCH_KEYS", "add_commands", "cmd_tune"]
 
 #: Keys a recipe's ``[search]`` table may set (the long option names, ``-`` as ``_``).
 SEARCH_KEYS = ("data", "data_root", "trials", "rounds", "zoom", "top_k", "executor", "address", "max_workers",
@@ -120,6 +120,9 @@ def _settings(args) -> tuple[dict, dict]:
         raise TuneCLIError(f"--zoom must be in (0, 1], got {s['zoom']!r}")
     if s["executor"] not in _EXECUTORS:
         raise TuneCLIError(f"unknown executor {s['executor']!r}; valid: {', '.join(_EXECUTORS)}")
+    if s["address"] is not None and s["executor"] != "ray":
+        raise TuneCLIError(f"--address {s['address']} names a Ray cluster: use it with --executor ray "
+                           f"(got --executor {s['executor']})")
     if s["metric"] not in MLP_METRICS:
         raise TuneCLIError(f"unknown metric {s['metric']!r}; valid: {', '.join(MLP_METRICS)}")
     if s["mode"] is None:
@@ -130,9 +133,8 @@ def _settings(args) -> tuple[dict, dict]:
     space = dict(recipe_space) if recipe_space is not None else default_space()
     # constants every trial needs (the recipe's own values stay unless a flag overrides them)
     for key, setting in (("dataset", "data"), ("epochs", "epochs"), ("data_root", "data_root")):
-        if setting in explicit or key not in space:
-            if s[setting] is not None:
-                space[key] = s[setting]
+        if (setting in explicit or key not in space) and s[setting] is not None:
+            space[key] = s[setting]
     space.setdefault("seed", s["seed"])
     space.setdefault("split_seed", s["seed"])
     if isinstance(space.get("dataset"), Domain):
@@ -185,9 +187,9 @@ def cmd_tune(args) -> int:
         return 2
     out = Path(s["out"]) if s["out"] else Path("runs") / f"tune-{time.strftime('%Y%m%d-%H%M%S')}"
     verbose = 0 if args.quiet else 1
-    common = dict(metric=s["metric"], mode=s["mode"], executor=s["executor"], max_workers=s["max_workers"],
-                  run_dir=str(out), seed=s["seed"], address=s["address"], metrics=list(MLP_METRICS),
-                  early_stopping="successive_halving" if s["early_stopping"] else None, verbose=verbose)
+    common = {"metric": s["metric"], "mode": s["mode"], "executor": s["executor"], "max_workers": s["max_workers"],
+              "run_dir": str(out), "seed": s["seed"], "address": s["address"], "metrics": list(MLP_METRICS),
+              "early_stopping": "successive_halving" if s["early_stopping"] else None, "verbose": verbose}
     if not args.quiet:
         searched = [k for k, d in space.items() if hasattr(d, "sample")]
         how = (f"coarse to fine, {s['rounds']} rounds of {math.ceil(s['trials'] / s['rounds'])}"

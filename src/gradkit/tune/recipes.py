@@ -35,8 +35,8 @@ import functools
 import math
 import numbers
 
-__all__ = ["train_mlp", "MLP_METRICS", "MLP_PARAMS", "DATASETS", "DATASETS_NEEDING_ROOT", "check_mlp_space",
-           "load_standardized"]
+__all__ = ["DATASETS", "DATASETS_NEEDING_ROOT", "MLP_METRICS", "MLP_PARAMS", "check_mlp_space", "load_standardized",
+           "train_mlp"]
 
 #: Metrics :func:`train_mlp` reports every epoch (``--metric`` must be one of them).
 MLP_METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "lr")
