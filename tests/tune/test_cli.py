@@ -160,3 +160,26 @@ def test_local_executor_runs_the_module_level_trial_function(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     trials = _lines(out / "results.jsonl")
     assert len(trials) == 2 and all(t["status"] == "completed" for t in trials), trials
+
+
+def test_early_stopping_flag_stops_bad_trials(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["tune", "--data", "iris", "--trials", "3", "--epochs", "3", "--executor", "serial",
+               "--early-stopping", "--out", str(out), "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    search = json.loads((out / "search.json").read_text())
+    assert search["early_stopping"] is not None
+    trials = _lines(out / "results.jsonl")
+    stopped = [t for t in trials if t["status"] == "stopped"]
+    assert stopped and all(len(t["reports"]) < 3 for t in stopped)
+    assert any(t["status"] == "completed" and len(t["reports"]) == 3 for t in trials)
+
+
+def test_ray_executor_runs_a_small_tune(tmp_path, capsys):
+    pytest.importorskip("ray")
+    out = tmp_path / "run"
+    rc = main(["tune", "--data", "iris", "--trials", "2", "--epochs", "1", "--executor", "ray",
+               "--max-workers", "2", "--out", str(out), "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    trials = _lines(out / "results.jsonl")
+    assert len(trials) == 2 and all(t["status"] == "completed" for t in trials), trials
