@@ -355,6 +355,8 @@ class Module:
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
 
     def __call__(self, *args, **kwargs):
+        if not self._forward_pre_hooks and not self._forward_hooks:  # the common case
+            return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
             if res is not None:

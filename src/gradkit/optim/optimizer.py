@@ -43,8 +43,12 @@ class _Required:
 required = _Required()
 
 # Threads used for one flat update on the CPU, and the smallest chunk worth a thread.
+# Measured on 2 cores: inside a training step the BLAS threads of the backward's GEMMs are
+# still spinning when the optimizer starts, so splitting a 270k-parameter Adam update over
+# two threads made the step ~0.1 ms slower (though faster in isolation); threads pay only
+# from about a million parameters per thread.
 _NUM_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
-_MIN_CHUNK = 65536
+_MIN_CHUNK = 1 << 20
 _POOL = None
 
 
