@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import pickle
 import secrets
 import shutil
 import sys
@@ -95,6 +94,22 @@ class _SchedulerManager(BaseManager):
 _SchedulerManager.register("SuccessiveHalving", SuccessiveHalving, exposed=("should_stop", "config"))
 
 
+def _importable_by_name(fn) -> bool:
+    """True when ``fn`` (or the function inside a ``functools.partial``) is reachable as
+    ``module.qualname``: what a worker process needs to find it."""
+    import functools
+
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    mod, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not mod or not qualname or "<" in qualname:
+        return False
+    obj = sys.modules.get(mod)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj is fn
+
+
 class LocalExecutor(Executor):
     """Runs trials in parallel worker processes on this machine.
 
@@ -114,13 +129,11 @@ class LocalExecutor(Executor):
         self._manager = None
 
     def check_job(self, job):
-        try:
-            pickle.dumps(job.train_fn)
-        except Exception as e:  # noqa: BLE001
+        if not _importable_by_name(job.train_fn):
             raise TypeError(
-                f"executor='local' runs trials in separate processes, so train_fn must be picklable (a function "
-                f"defined at module level, not a lambda or nested function); got {job.train_fn!r} ({e}). "
-                f"Use executor='serial' to run it in this process.") from None
+                f"executor='local' runs trials in separate processes, which import train_fn by name, so it must "
+                f"be a function defined at module level (not a lambda or nested function); got {job.train_fn!r}. "
+                f"Use executor='serial' to run it in this process.")
         main = sys.modules.get("__main__")
         if getattr(job.train_fn, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
             raise TypeError(
