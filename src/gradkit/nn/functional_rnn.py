@@ -508,32 +508,6 @@ class RecurrentSequence(Op):
         dA = dA.reshape(T * B, G)
         return self._weight_grads(x, dA, dA, hprev, dh, dc)
 
-    def _weight_grads(self, x, dgi, dgh, hprev, dh0, dc0):
-        T, B, _ = x.shape
-        G, H = dgi.shape[-1], hprev.shape[-1]
-        dgi = dgi.reshape(T * B, G)
-        dgh = dgh.reshape(T * B, G)
-        need = self.needs_input_grad
-        lstm = dc0 is not None
-        k = 3 if lstm else 2
-        out = [None] * len(need)
-        if need[0]:
-            out[0] = const((dgi @ self.saved[1]).reshape(x.shape))
-        if need[1]:
-            out[1] = const(dh0)
-        if lstm and need[2]:
-            out[2] = const(dc0)
-        if need[k]:
-            out[k] = const(dgi.T @ x.reshape(T * B, -1))
-        if need[k + 1]:
-            out[k + 1] = const(dgh.T @ hprev.reshape(T * B, H))
-        if self.has_bias:
-            if need[k + 2]:
-                out[k + 2] = const(dgi.sum(axis=0))
-            if need[k + 3]:
-                out[k + 3] = const(dgh.sum(axis=0))
-        return tuple(out)
-
 
 # --------------------------------------------------------------------------- sequence driver
 def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False, fused=True):
