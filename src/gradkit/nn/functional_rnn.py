@@ -44,6 +44,7 @@ Example:
 from __future__ import annotations
 
 from ..autograd.function import Op, once_differentiable
+from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
 from ..ops import linear, relu, sigmoid, stack, tanh, where
 from ..ops._util import const, shape_str
@@ -191,6 +192,67 @@ class _ignore_overflow:
         if self.ctx is not None:
             self.ctx.__exit__(*exc)
         return False
+
+
+class _Workspace:
+    """A small free list of large scratch arrays, reused across calls of the fused LSTM.
+
+    Fresh multi-megabyte NumPy arrays come from ``mmap`` and cost a page fault per 4 KiB on
+    first touch (several milliseconds per training step at the benchmark sizes); reusing them
+    avoids that. Only arrays that never leave the op go here (activations, derivatives, the
+    backward's gate gradients), and an array comes back only when its owner lets go of it.
+    At most ``per_key`` arrays are kept per (shape, dtype); CuPy has its own memory pool, so
+    only NumPy arrays are kept. :func:`release_workspace` empties it.
+    """
+
+    def __init__(self, per_key: int = 4):
+        self.per_key = per_key
+        self.free: dict = {}
+
+    def take(self, xp, shape, dtype):
+        import numpy as np
+
+        if xp is np:
+            lst = self.free.get((shape, np.dtype(dtype)))
+            if lst:
+                return lst.pop()
+        return xp.empty(shape, dtype=dtype)
+
+    def give(self, *arrays):
+        import numpy as np
+
+        for a in arrays:
+            if type(a) is np.ndarray and a.base is None:
+                lst = self.free.setdefault((a.shape, a.dtype), [])
+                if len(lst) < self.per_key:
+                    lst.append(a)
+
+    def clear(self):
+        self.free.clear()
+
+
+_WORKSPACE = _Workspace()
+
+
+def release_workspace() -> None:
+    """Drop the scratch arrays the fused LSTM keeps for reuse (frees their memory)."""
+    _WORKSPACE.clear()
+
+
+class _Lease:
+    """Holds workspace arrays saved for the backward; returns them to the pool when released
+    (the engine drops an op's saved state after its backward unless ``retain_graph``)."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, *arrays):
+        self.arrays = arrays
+
+    def __del__(self):
+        try:
+            _WORKSPACE.give(*self.arrays)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
 class RecurrentSequence(Op):
@@ -393,120 +455,176 @@ class RecurrentSequence(Op):
 
 
     # ------------------------------------------------------------------ LSTM, specialised
-    # Every gate goes through one exp: the i, f, o pre-activations are negated and g's is
-    # scaled by -2 (folded into the weights once per call), so that for the whole (B, 4H)
-    # block sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1. One exp over the
-    # gates is about half the cost of tanh-based sigmoids on NumPy.
+    # Internally the gate blocks are reordered to (o, i, f, g) (rows of the weights permuted once
+    # per call, gradients permuted back at the end): the three sigmoid gates are then contiguous,
+    # and so are the three gates whose gradient is scaled by dc (i, f, g). Every gate goes through
+    # one exp: the o, i, f pre-activations are negated and g's is scaled by -2 (folded into the
+    # weights), so sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) = 2 / (1 + exp(-2a)) - 1 share one
+    # exp over the whole (B, 4H) block, about half the cost of tanh-based sigmoids on NumPy.
+    # While a step's gates are hot in cache the forward also stores the local derivatives the
+    # backward needs (P and D below), so the backward loop is a handful of multiplies and one GEMM.
+    @staticmethod
+    def _lstm_perm(H, xp):
+        """Row indices taking PyTorch's gate order (i, f, g, o) to the internal (o, i, f, g), and back."""
+        perm = xp.concatenate([xp.arange(3 * H, 4 * H), xp.arange(0, 3 * H)])
+        inv = xp.concatenate([xp.arange(H, 4 * H), xp.arange(0, H)])
+        return perm, inv
+
+    def __call__(self, *inputs):
+        # whether the forward must keep what the backward needs (skipped for inference)
+        self._keep = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        return super().__call__(*inputs)
+
     def _lstm_forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
         T, B, _ = x.shape
         H = w_hh.shape[1]
+        G = 4 * H
         dt = x.dtype
-        scale = xp.full((4 * H, 1), -1.0, dtype=dt)
-        scale[2 * H : 3 * H] = -2.0
-        gi = (x.reshape(T * B, -1) @ (w_ih * scale).T).reshape(T, B, 4 * H)
+        keep = getattr(self, "_keep", True)
+        perm, _ = self._lstm_perm(H, xp)
+        scale = xp.full((G, 1), -1.0, dtype=dt)
+        scale[3 * H :] = -2.0
+        acts = _WORKSPACE.take(xp, (T, B, G), dt)  # the projections, then the activations in place
+        gi = acts.reshape(T * B, G)
+        # matmul(out=) is only fast on C-order operands: transpose the (small) weights once per call
+        xp.matmul(x.reshape(T * B, -1), xp.ascontiguousarray((w_ih[perm] * scale).T), out=gi)
         if b_ih is not None:
-            gi += (b_ih + b_hh) * scale[:, 0]
-        whhT = xp.ascontiguousarray((w_hh * scale).T)  # matmul(out=) is only fast on C-order operands
+            gi += (b_ih + b_hh)[perm] * scale[:, 0]
+        whhT = xp.ascontiguousarray((w_hh[perm] * scale).T)
         mask = self.mask
-        steps = range(T - 1, -1, -1) if self.reverse else range(T)
-        acts = gi  # the activations overwrite the projections
-        y = xp.empty((T, B, H), dtype=dt)
-        hprev = xp.empty((T, B, H), dtype=dt)
-        cprev = xp.empty((T, B, H), dtype=dt)
-        tanh_c = xp.empty((T, B, H), dtype=dt)
-        buf = xp.empty((B, 4 * H), dtype=dt)
+        rev = 1 if self.reverse else 0
+        steps = range(T - 1, -1, -1) if rev else range(T)
+        # S and C hold the states in time order: the state before step t is S[t + rev], after it
+        # S[t + 1 - rev]; without a mask the outputs are exactly the new states (y is a view of S)
+        S = xp.empty((T + 1, B, H), dtype=dt)
+        C = _WORKSPACE.take(xp, (T + 1, B, H), dt)
+        S[T if rev else 0] = h0
+        C[T if rev else 0] = c0
+        y = S[:T] if rev else S[1:]
+        if mask is not None:
+            y = xp.empty((T, B, H), dtype=dt)
+            hn = xp.empty((B, H), dtype=dt)
+            cn = xp.empty((B, H), dtype=dt)
+        if keep:
+            P = _WORKSPACE.take(xp, (T, B, G), dt)  # d(gates)/d(pre-activations) times the other factor
+            D = _WORKSPACE.take(xp, (T, B, H), dt)  # o * (1 - tanh(c)^2), the path dh -> dc
+        buf = xp.empty((B, G), dtype=dt)
         ig = xp.empty((B, H), dtype=dt)
-        cn = xp.empty((B, H), dtype=dt)
-        h, c = h0, c0
+        tc = xp.empty((B, H), dtype=dt)
+        H3 = 3 * H
         with _ignore_overflow(xp):
             for t in steps:
-                hprev[t] = h
-                cprev[t] = c
+                h, c = S[t + rev], C[t + rev]
                 a = acts[t]
                 xp.matmul(h, whhT, out=buf)
                 buf += a
                 xp.exp(buf, out=buf)
                 buf += 1.0
-                xp.reciprocal(buf, out=a)
-                g = a[:, 2 * H : 3 * H]
-                g *= 2.0
+                xp.divide(1.0, buf[:, :H3], out=a[:, :H3])
+                g = a[:, H3:]
+                xp.divide(2.0, buf[:, H3:], out=g)
                 g -= 1.0
-                xp.multiply(a[:, H : 2 * H], c, out=cn)
-                xp.multiply(a[:, :H], g, out=ig)
-                cn += ig
-                tc = tanh_c[t]
-                xp.multiply(cn, -2.0, out=tc)
-                xp.exp(tc, out=tc)
-                tc += 1.0
-                xp.reciprocal(tc, out=tc)
-                tc *= 2.0
-                tc -= 1.0
+                o, i, f = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : H3]
                 if mask is None:
-                    xp.multiply(a[:, 3 * H :], tc, out=y[t])
-                    h = y[t]
-                    c, cn = cn, c if c is not c0 else xp.empty((B, H), dtype=dt)
-                else:
+                    hn, cn = S[t + 1 - rev], C[t + 1 - rev]
+                xp.multiply(f, c, out=cn)
+                xp.multiply(i, g, out=ig)
+                cn += ig
+                xp.tanh(cn, out=tc)
+                xp.multiply(o, tc, out=hn)
+                if keep:
+                    p, dd = P[t], D[t]
+                    ps = p[:, :H3]
+                    xp.subtract(1.0, a[:, :H3], out=ps)
+                    ps *= a[:, :H3]  # s (1 - s) for o, i, f
+                    p[:, :H] *= tc
+                    p[:, H : 2 * H] *= g
+                    p[:, 2 * H : H3] *= c
+                    pg = p[:, H3:]
+                    xp.multiply(g, g, out=pg)
+                    xp.subtract(1.0, pg, out=pg)
+                    pg *= i
+                    xp.multiply(tc, tc, out=dd)
+                    xp.subtract(1.0, dd, out=dd)
+                    dd *= o
+                if mask is not None:
                     m = mask[t][:, None]
-                    hn = a[:, 3 * H :] * tc
                     xp.multiply(hn, m, out=y[t])
-                    h = xp.where(m, hn, h)
-                    c = xp.where(m, cn, c)
-        self.saved = (x, w_ih, w_hh, acts, hprev, cprev, tanh_c)
-        return y, xp.array(h, copy=True), xp.array(c, copy=True)
+                    s_new, c_new = S[t + 1 - rev], C[t + 1 - rev]
+                    s_new[...] = h
+                    c_new[...] = c
+                    xp.copyto(s_new, hn, where=m)
+                    xp.copyto(c_new, cn, where=m)
+                    if keep:
+                        # a padded step passes the state through: no gate gradient, and f acts as 1
+                        P[t] *= m
+                        D[t] *= m
+                        xp.copyto(f, 1.0, where=~m)
+        h_n = S[0] if rev else S[T]
+        c_n = xp.array(C[0] if rev else C[T], copy=True)
+        if keep:
+            self.saved = (x, w_ih, w_hh, S, _Lease(acts, C, P, D))
+        else:
+            _WORKSPACE.give(acts, C)
+        return y, xp.array(h_n, copy=True), c_n
 
     def _lstm_backward(self, gy, dh_n, dc_n):
-        x, w_ih, w_hh, acts, hprev, cprev, tanh_c = self.saved
+        x, w_ih, w_hh, S, lease = self.saved
+        acts, C, P, D = lease.arrays
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
         G = 4 * H
+        H3 = 3 * H
+        dt = x.dtype
+        perm, inv = self._lstm_perm(H, xp)
+        whh = xp.ascontiguousarray(w_hh[perm])
         mask = self.mask
-        # local derivative factors for every step at once (few large vectorised passes):
-        # dA = dc * [g i', c_prev f', i g', .] and dA_o = dh * tanh(c) o'
-        a4 = acts.reshape(T, B, 4, H)
-        i, f, g, o = a4[:, :, 0], a4[:, :, 1], a4[:, :, 2], a4[:, :, 3]
-        P = xp.empty((T, B, 4, H), dtype=x.dtype)
-        xp.multiply(i, 1.0 - i, out=P[:, :, 0])
-        P[:, :, 0] *= g
-        xp.multiply(f, 1.0 - f, out=P[:, :, 1])
-        P[:, :, 1] *= cprev
-        xp.multiply(g, g, out=P[:, :, 2])
-        xp.subtract(1.0, P[:, :, 2], out=P[:, :, 2])
-        P[:, :, 2] *= i
-        xp.multiply(o, 1.0 - o, out=P[:, :, 3])
-        P[:, :, 3] *= tanh_c
-        dtc = tanh_c * tanh_c  # o * (1 - tanh(c)^2), the path dh -> dc
-        xp.subtract(1.0, dtc, out=dtc)
-        dtc *= o
-        dA = xp.empty((T, B, 4, H), dtype=x.dtype)
-        dh = xp.array(dh_n, copy=True)
-        dc = xp.array(dc_n, copy=True)
-        dct = xp.empty((B, H), dtype=x.dtype)
-        dcand = xp.empty((B, H), dtype=x.dtype)
-        steps = range(T) if self.reverse else range(T - 1, -1, -1)
+        rev = 1 if self.reverse else 0
+        dA = _WORKSPACE.take(xp, (T, B, G), dt)
+        dh = xp.array(dh_n, dtype=dt, copy=True)
+        dh2 = xp.empty((B, H), dtype=dt)
+        dc = xp.array(dc_n, dtype=dt, copy=True)
+        dct = xp.empty((B, H), dtype=dt)
+        dcand = xp.empty((B, H), dtype=dt)
+        if mask is not None:
+            carry = (~mask).astype(dt)[:, :, None]
+        steps = range(T) if rev else range(T - 1, -1, -1)
         for t in steps:
-            d = dA[t]
-            if mask is None:
-                xp.add(dh, gy[t], out=dcand)
-                xp.multiply(dcand, dtc[t], out=dct)
-                dct += dc
-            else:
-                m = mask[t][:, None]
-                xp.add(dh, gy[t], out=dcand)
-                dcand *= m
-                xp.multiply(dcand, dtc[t], out=dct)
-                dct += dc * m
-            xp.multiply(dct[:, None, :], P[t, :, :3], out=d[:, :3])
-            xp.multiply(dcand, P[t, :, 3], out=d[:, 3])
-            if mask is None:
-                xp.multiply(dct, f[t], out=dc)
-                xp.matmul(d.reshape(B, G), w_hh, out=dh)
-            else:
-                keep = ~m
-                dc = dct * f[t] + dc * keep
-                dh = d.reshape(B, G) @ w_hh + dh * keep
-        dA = dA.reshape(T * B, G)
-        return self._weight_grads(x, dA, dA, hprev, dh, dc)
+            d, p = dA[t], P[t]
+            xp.add(dh, gy[t], out=dcand)
+            xp.multiply(dcand, D[t], out=dct)
+            dct += dc
+            xp.multiply(dcand, p[:, :H], out=d[:, :H])
+            xp.multiply(dct, p[:, H : 2 * H], out=d[:, H : 2 * H])
+            xp.multiply(dct, p[:, 2 * H : H3], out=d[:, 2 * H : H3])
+            xp.multiply(dct, p[:, H3:], out=d[:, H3:])
+            xp.multiply(dct, acts[t][:, 2 * H : H3], out=dc)
+            xp.matmul(d, whh, out=dh2)
+            if mask is not None:
+                dh *= carry[t]
+                dh2 += dh
+            dh, dh2 = dh2, dh
+        dA2 = dA.reshape(T * B, G)
+        need = self.needs_input_grad
+        out = [None] * len(need)
+        if need[0]:
+            out[0] = const((dA2 @ xp.ascontiguousarray(w_ih[perm])).reshape(x.shape))
+        if need[1]:
+            out[1] = const(dh)
+        if need[2]:
+            out[2] = const(dc)
+        if need[3]:
+            out[3] = const((dA2.T @ x.reshape(T * B, -1))[inv])
+        if need[4]:
+            hprev = S[1:] if rev else S[:T]
+            out[4] = const((dA2.T @ hprev.reshape(T * B, H))[inv])
+        if self.has_bias and (need[5] or need[6]):
+            db = dA2.sum(axis=0)[inv]
+            out[5] = const(db) if need[5] else None
+            out[6] = const(db.copy()) if need[6] else None
+        _WORKSPACE.give(dA)
+        return tuple(out)
 
 
 # --------------------------------------------------------------------------- sequence driver
@@ -612,6 +730,6 @@ def lengths_to_mask(lengths, T: int, xp=None):
 
 
 __all__ = [
-    "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "rnn_relu_cell", "rnn_sequence",
-    "rnn_tanh_cell",
+    "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace", "rnn_relu_cell",
+    "rnn_sequence", "rnn_tanh_cell",
 ]
