@@ -506,9 +506,11 @@ class RecurrentSequence(Op):
             hn = xp.empty((B, H), dtype=dt)
             cn = xp.empty((B, H), dtype=dt)
         if keep:
-            P = _WORKSPACE.take(xp, (T, B, G), dt)  # d(gates)/d(pre-activations) times the other factor
+            F = _WORKSPACE.take(xp, (T, B, H), dt)  # the forget gate, the path dc -> dc_prev
             D = _WORKSPACE.take(xp, (T, B, H), dt)  # o * (1 - tanh(c)^2), the path dh -> dc
         buf = xp.empty((B, G), dtype=dt)
+        sg = xp.empty((B, G), dtype=dt)
+        g = xp.empty((B, H), dtype=dt)
         ig = xp.empty((B, H), dtype=dt)
         tc = xp.empty((B, H), dtype=dt)
         H3 = 3 * H
@@ -520,11 +522,10 @@ class RecurrentSequence(Op):
                 buf += a
                 xp.exp(buf, out=buf)
                 buf += 1.0
-                xp.divide(1.0, buf[:, :H3], out=a[:, :H3])
-                g = a[:, H3:]
-                xp.divide(2.0, buf[:, H3:], out=g)
-                g -= 1.0
-                o, i, f = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : H3]
+                xp.divide(1.0, buf, out=sg)  # sigmoid of o, i, f and r = sigmoid(2 a_g)
+                o, i, f, r = sg[:, :H], sg[:, H : 2 * H], sg[:, 2 * H : H3], sg[:, H3:]
+                xp.multiply(r, 2.0, out=g)
+                g -= 1.0  # tanh(a_g) = 2 r - 1
                 if mask is None:
                     hn, cn = S[t + 1 - rev], C[t + 1 - rev]
                 xp.multiply(f, c, out=cn)
@@ -533,17 +534,17 @@ class RecurrentSequence(Op):
                 xp.tanh(cn, out=tc)
                 xp.multiply(o, tc, out=hn)
                 if keep:
-                    p, dd = P[t], D[t]
-                    ps = p[:, :H3]
-                    xp.subtract(1.0, a[:, :H3], out=ps)
-                    ps *= a[:, :H3]  # s (1 - s) for o, i, f
-                    p[:, :H] *= tc
-                    p[:, H : 2 * H] *= g
-                    p[:, 2 * H : H3] *= c
-                    pg = p[:, H3:]
-                    xp.multiply(g, g, out=pg)
-                    xp.subtract(1.0, pg, out=pg)
-                    pg *= i
+                    # the projections at t are used up: store P there, s (1 - s) times the
+                    # factor each gate meets (tanh(c), g, c_prev, and i for the g block, whose
+                    # 1 - g^2 = 4 r (1 - r): the 4 is applied to the weights in the backward)
+                    xp.subtract(1.0, sg, out=a)
+                    a *= sg
+                    a[:, :H] *= tc
+                    a[:, H : 2 * H] *= g
+                    a[:, 2 * H : H3] *= c
+                    a[:, H3:] *= i
+                    xp.copyto(F[t], f)
+                    dd = D[t]
                     xp.multiply(tc, tc, out=dd)
                     xp.subtract(1.0, dd, out=dd)
                     dd *= o
@@ -557,20 +558,20 @@ class RecurrentSequence(Op):
                     xp.copyto(c_new, cn, where=m)
                     if keep:
                         # a padded step passes the state through: no gate gradient, and f acts as 1
-                        P[t] *= m
+                        a *= m
                         D[t] *= m
-                        xp.copyto(f, 1.0, where=~m)
+                        xp.copyto(F[t], 1.0, where=~m)
         h_n = S[0] if rev else S[T]
         c_n = xp.array(C[0] if rev else C[T], copy=True)
         if keep:
-            self.saved = (x, w_ih, w_hh, S, _Lease(acts, C, P, D))
+            self.saved = (x, w_ih, w_hh, S, _Lease(acts, C, F, D))
         else:
             _WORKSPACE.give(acts, C)
         return y, xp.array(h_n, copy=True), c_n
 
     def _lstm_backward(self, gy, dh_n, dc_n):
         x, w_ih, w_hh, S, lease = self.saved
-        acts, C, P, D = lease.arrays
+        P, C, F, D = lease.arrays
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
@@ -578,7 +579,10 @@ class RecurrentSequence(Op):
         H3 = 3 * H
         dt = x.dtype
         perm, inv = self._lstm_perm(H, xp)
-        whh = xp.ascontiguousarray(w_hh[perm])
+        # P holds a quarter of the g block's derivative: scale g's rows of the weights by 4 instead
+        gscale = xp.ones((G, 1), dtype=dt)
+        gscale[H3:] = 4.0
+        whh = xp.ascontiguousarray(w_hh[perm] * gscale)
         mask = self.mask
         rev = 1 if self.reverse else 0
         dA = _WORKSPACE.take(xp, (T, B, G), dt)
@@ -599,7 +603,7 @@ class RecurrentSequence(Op):
             xp.multiply(dct, p[:, H : 2 * H], out=d[:, H : 2 * H])
             xp.multiply(dct, p[:, 2 * H : H3], out=d[:, 2 * H : H3])
             xp.multiply(dct, p[:, H3:], out=d[:, H3:])
-            xp.multiply(dct, acts[t][:, 2 * H : H3], out=dc)
+            xp.multiply(dct, F[t], out=dc)
             xp.matmul(d, whh, out=dh2)
             if mask is not None:
                 dh *= carry[t]
@@ -609,18 +613,18 @@ class RecurrentSequence(Op):
         need = self.needs_input_grad
         out = [None] * len(need)
         if need[0]:
-            out[0] = const((dA2 @ xp.ascontiguousarray(w_ih[perm])).reshape(x.shape))
+            out[0] = const((dA2 @ xp.ascontiguousarray(w_ih[perm] * gscale)).reshape(x.shape))
         if need[1]:
             out[1] = const(dh)
         if need[2]:
             out[2] = const(dc)
         if need[3]:
-            out[3] = const((dA2.T @ x.reshape(T * B, -1))[inv])
+            out[3] = const(((dA2.T @ x.reshape(T * B, -1)) * gscale)[inv])
         if need[4]:
             hprev = S[1:] if rev else S[:T]
-            out[4] = const((dA2.T @ hprev.reshape(T * B, H))[inv])
+            out[4] = const(((dA2.T @ hprev.reshape(T * B, H)) * gscale)[inv])
         if self.has_bias and (need[5] or need[6]):
-            db = dA2.sum(axis=0)[inv]
+            db = (dA2.sum(axis=0) * gscale[:, 0])[inv]
             out[5] = const(db) if need[5] else None
             out[6] = const(db.copy()) if need[6] else None
         _WORKSPACE.give(dA)
