@@ -53,6 +53,7 @@ Example:
 from __future__ import annotations
 
 import numbers
+import threading
 
 import numpy as np
 
@@ -191,6 +192,32 @@ def _unpad(buf, g: _Geom):
 
 
 # ----------------------------------------------------------------------------- convolution kernels
+_scratch_local = threading.local()
+
+
+def _scratch(xp, name: str, shape, dtype):
+    """A reusable NumPy work array for a temporary that never leaves the function using it.
+
+    Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch whenever the C
+    allocator has handed the memory back to the OS (glibc trims the heap top on free), which
+    on the benchmark CNN was milliseconds per step; reusing the big temporaries of the conv
+    GEMMs avoids that. One array per (name, shape, dtype) and thread; CuPy arrays are not kept
+    (CuPy has its own memory pool).
+    """
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    cache = getattr(_scratch_local, "arrays", None)
+    if cache is None:
+        cache = _scratch_local.arrays = {}
+    key = (name, tuple(shape), np.dtype(dtype))
+    arr = cache.get(key)
+    if arr is None:
+        if len(cache) >= 16:  # many geometries in turn: start over rather than grow without bound
+            cache.clear()
+        arr = cache[key] = np.empty(shape, dtype=dtype)
+    return arr
+
+
 def _use_flat(g: _Geom, out_channels: int) -> bool:
     """Whether a convolution uses the stride-1 "padded-width" layout (see :func:`_im2col_flat`).
 
@@ -302,7 +329,7 @@ def _dy_matrix(gy, g: _Geom):
     if not _flat(g):
         return gy.transpose(1, 0, 2, 3).reshape(O, -1)
     xp = get_array_module(gy)
-    ext = xp.empty((O, g.N, g.Ho, g.Wp), dtype=gy.dtype)
+    ext = _scratch(xp, "dy", (O, g.N, g.Ho, g.Wp), gy.dtype)
     ext[..., : g.Wo] = gy.transpose(1, 0, 2, 3)
     ext[..., g.Wo:] = 0
     return ext.reshape(O, -1)
@@ -315,7 +342,9 @@ def _conv_forward(x, w, g: _Geom, b=None, col=None):
     O = w.shape[0]
     G = g.groups
     if G == 1:
-        y = xp.dot(w.reshape(O, -1), col)
+        # in the padded-width layout the GEMM result is a temporary (compacted below)
+        out = _scratch(xp, "y", (O, col.shape[1]), col.dtype) if _flat(g) and col.dtype == w.dtype else None
+        y = xp.dot(w.reshape(O, -1), col, out=out) if out is not None else xp.dot(w.reshape(O, -1), col)
     else:
         y = (w.reshape(G, O // G, -1) @ col.reshape(G, -1, col.shape[1])).reshape(O, -1)
     if _flat(g):
@@ -346,7 +375,12 @@ def _conv_grad_input(w, gy2, g: _Geom):
     O = w.shape[0]
     G = g.groups
     if G == 1:
-        gcol = get_array_module(gy2).dot(w.reshape(O, -1).T, gy2)
+        xp = get_array_module(gy2)
+        w2t = w.reshape(O, -1).T
+        if w.dtype == gy2.dtype:  # gcol is a temporary: col2im adds it into a fresh buffer
+            gcol = xp.dot(w2t, gy2, out=_scratch(xp, "gcol", (w2t.shape[0], gy2.shape[1]), gy2.dtype))
+        else:
+            gcol = xp.dot(w2t, gy2)
     else:
         gcol = (w.reshape(G, O // G, -1).transpose(0, 2, 1) @ gy2.reshape(G, O // G, -1)).reshape(-1, gy2.shape[1])
     return _col2im_flat(gcol, g) if _flat(g) else _col2im(gcol, g)
