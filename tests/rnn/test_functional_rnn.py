@@ -152,3 +152,43 @@ def test_cell_shape_errors():
         FR.rnn_tanh_cell(x, gk.zeros(3, 4), gk.randn(5, 4), gk.randn(5, 5))
     with pytest.raises(ValueError, match="unknown recurrent mode"):
         FR.rnn_sequence("LSTMX", gk.randn(2, 1, 4), h, gk.randn(5, 4), gk.randn(5, 5))
+
+
+def test_lstm_workspace_reuse_keeps_earlier_results(rng):
+    """The fused LSTM recycles its scratch arrays: outputs and gradients of one call must not
+    change when later calls of the same shape reuse that memory."""
+    T, B, I, H = 5, 3, 4, 6
+    lstm = gk.nn.LSTM(I, H)
+    x1 = gk.tensor(rng.standard_normal((T, B, I)).astype(np.float32))
+    x2 = gk.tensor(rng.standard_normal((T, B, I)).astype(np.float32))
+    y1, (h1, c1) = lstm(x1)
+    y1_copy, h1_copy = y1.numpy().copy(), h1.numpy().copy()
+    y1.sum().backward()
+    g1 = lstm.weight_hh_l0.grad.numpy().copy()
+    for _ in range(3):  # these reuse the buffers released by the first call
+        lstm.zero_grad()
+        y2, _ = lstm(x2)
+        (y2 * y2).sum().backward()
+    np.testing.assert_array_equal(y1.numpy(), y1_copy)
+    np.testing.assert_array_equal(h1.numpy(), h1_copy)
+    assert not np.allclose(y2.numpy(), y1_copy)
+    lstm.zero_grad()
+    y3, _ = lstm(x1)
+    y3.sum().backward()
+    np.testing.assert_allclose(y3.numpy(), y1_copy, rtol=0, atol=0)
+    np.testing.assert_allclose(lstm.weight_hh_l0.grad.numpy(), g1, rtol=1e-6, atol=1e-7)
+    FR.release_workspace()
+
+
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_lstm_inference_forward_matches_training_forward(use_mask, rng):
+    T, B, I, H = 6, 4, 3, 5
+    lstm = gk.nn.LSTM(I, H, bidirectional=True)
+    x = gk.tensor(rng.standard_normal((T, B, I)).astype(np.float32))
+    lengths = [6, 3, 1, 4] if use_mask else None
+    y, (h, c) = lstm(x, lengths=lengths)
+    with gk.no_grad():
+        y0, (h0, c0) = lstm(x, lengths=lengths)
+    assert y.requires_grad and not y0.requires_grad
+    for a, b in ((y, y0), (h, h0), (c, c0)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -199,8 +199,9 @@ class _Workspace:
 
     Fresh multi-megabyte NumPy arrays come from ``mmap`` and cost a page fault per 4 KiB on
     first touch (several milliseconds per training step at the benchmark sizes); reusing them
-    avoids that. Only arrays that never leave the op go here (activations, derivatives, the
-    backward's gate gradients), and an array comes back only when its owner lets go of it.
+    avoids that. An array comes back only when its owner lets go of it: the scratch saved for
+    the backward through a :class:`_Lease` (when the engine frees the op), and the state buffer
+    whose view is the output through :class:`_Returned` (when the last view of it dies).
     At most ``per_key`` arrays are kept per (shape, dtype); CuPy has its own memory pool, so
     only NumPy arrays are kept. :func:`release_workspace` empties it.
     """
@@ -217,6 +218,14 @@ class _Workspace:
             if lst:
                 return lst.pop()
         return xp.empty(shape, dtype=dtype)
+
+    def take_shared(self, xp, shape, dtype):
+        """Like :meth:`take`, for an array whose views may leave the op (an output): it comes
+        back to the pool only once the last view of it is gone."""
+        a = self.take(xp, shape, dtype)
+        import numpy as np
+
+        return np.asarray(_Returned(a)) if xp is np else a
 
     def give(self, *arrays):
         import numpy as np
@@ -237,6 +246,21 @@ _WORKSPACE = _Workspace()
 def release_workspace() -> None:
     """Drop the scratch arrays the fused LSTM keeps for reuse (frees their memory)."""
     _WORKSPACE.clear()
+
+
+class _Returned:
+    """Exports a workspace array through ``__array_interface__`` so that arrays made from it keep
+    this object as their ``base``; when the last of them dies the array goes back to the pool."""
+
+    def __init__(self, arr):
+        self.arr = arr
+        self.__array_interface__ = arr.__array_interface__
+
+    def __del__(self):
+        try:
+            _WORKSPACE.give(self.arr)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
 class _Lease:
@@ -487,16 +511,25 @@ class RecurrentSequence(Op):
         acts = _WORKSPACE.take(xp, (T, B, G), dt)  # the projections, then the activations in place
         gi = acts.reshape(T * B, G)
         # matmul(out=) is only fast on C-order operands: transpose the (small) weights once per call
-        xp.matmul(x.reshape(T * B, -1), xp.ascontiguousarray((w_ih[perm] * scale).T), out=gi)
-        if b_ih is not None:
-            gi += (b_ih + b_hh)[perm] * scale[:, 0]
+        wT = (w_ih[perm] * scale).T
+        if b_ih is None:
+            xp.matmul(x.reshape(T * B, -1), xp.ascontiguousarray(wT), out=gi)
+        else:  # the biases ride in the GEMM as an extra input column of ones (cheaper than a pass over gi)
+            I = x.shape[2]
+            xa = xp.empty((T * B, I + 1), dtype=dt)
+            xa[:, :I] = x.reshape(T * B, I)
+            xa[:, I] = 1.0
+            wa = xp.empty((I + 1, G), dtype=dt)
+            wa[:I] = wT
+            wa[I] = (b_ih + b_hh)[perm] * scale[:, 0]
+            xp.matmul(xa, wa, out=gi)
         whhT = xp.ascontiguousarray((w_hh[perm] * scale).T)
         mask = self.mask
         rev = 1 if self.reverse else 0
         steps = range(T - 1, -1, -1) if rev else range(T)
         # S and C hold the states in time order: the state before step t is S[t + rev], after it
         # S[t + 1 - rev]; without a mask the outputs are exactly the new states (y is a view of S)
-        S = xp.empty((T + 1, B, H), dtype=dt)
+        S = _WORKSPACE.take_shared(xp, (T + 1, B, H), dt)
         C = _WORKSPACE.take(xp, (T + 1, B, H), dt)
         S[T if rev else 0] = h0
         C[T if rev else 0] = c0
@@ -545,9 +578,8 @@ class RecurrentSequence(Op):
                     a[:, H3:] *= i
                     xp.copyto(F[t], f)
                     dd = D[t]
-                    xp.multiply(tc, tc, out=dd)
-                    xp.subtract(1.0, dd, out=dd)
-                    dd *= o
+                    xp.multiply(hn, tc, out=dd)
+                    xp.subtract(o, dd, out=dd)  # o (1 - tanh(c)^2) = o - h tanh(c)
                 if mask is not None:
                     m = mask[t][:, None]
                     xp.multiply(hn, m, out=y[t])
@@ -600,9 +632,7 @@ class RecurrentSequence(Op):
             xp.multiply(dcand, D[t], out=dct)
             dct += dc
             xp.multiply(dcand, p[:, :H], out=d[:, :H])
-            xp.multiply(dct, p[:, H : 2 * H], out=d[:, H : 2 * H])
-            xp.multiply(dct, p[:, 2 * H : H3], out=d[:, 2 * H : H3])
-            xp.multiply(dct, p[:, H3:], out=d[:, H3:])
+            xp.multiply(dct[:, None, :], p.reshape(B, 4, H)[:, 1:], out=d.reshape(B, 4, H)[:, 1:])  # i, f, g
             xp.multiply(dct, F[t], out=dc)
             xp.matmul(d, whh, out=dh2)
             if mask is not None:
