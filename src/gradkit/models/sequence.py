@@ -41,6 +41,18 @@ def _recurrent(cell, input_size, hidden_size, num_layers, bidirectional, dropout
 
 
 class _SequenceModel(Module):
+    def _build(self, input_size, hidden_size, num_out, cell, num_layers, bidirectional, dropout, vocab_size,
+               embedding_dim, padding_idx):
+        """An optional embedding (for integer inputs), the recurrent layers and a linear head."""
+        if vocab_size is not None:
+            embedding_dim = embedding_dim or hidden_size
+            self.embedding = Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+            input_size = embedding_dim
+        else:
+            self.embedding = None
+        self.rnn = _recurrent(cell, input_size, hidden_size, num_layers, bidirectional, dropout)
+        self.head = Linear(hidden_size * (2 if bidirectional else 1), num_out)
+
     def _embed_and_run(self, x, lengths):
         if self.embedding is not None:
             x = self.embedding(x)
@@ -81,14 +93,8 @@ class SequenceClassifier(_SequenceModel):
                  num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0, vocab_size=None,
                  embedding_dim=None, padding_idx=None):
         super().__init__()
-        if vocab_size is not None:
-            embedding_dim = embedding_dim or hidden_size
-            self.embedding = Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-            input_size = embedding_dim
-        else:
-            self.embedding = None
-        self.rnn = _recurrent(cell, input_size, hidden_size, num_layers, bidirectional, dropout)
-        self.head = Linear(hidden_size * (2 if bidirectional else 1), num_classes)
+        self._build(input_size, hidden_size, num_classes, cell, num_layers, bidirectional, dropout, vocab_size,
+                    embedding_dim, padding_idx)
 
     def forward(self, x, lengths=None):
         """Logits (batch, num_classes) from each sequence's final state."""
@@ -120,14 +126,8 @@ class SequenceTagger(_SequenceModel):
                  num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0, vocab_size=None,
                  embedding_dim=None, padding_idx=None):
         super().__init__()
-        if vocab_size is not None:
-            embedding_dim = embedding_dim or hidden_size
-            self.embedding = Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-            input_size = embedding_dim
-        else:
-            self.embedding = None
-        self.rnn = _recurrent(cell, input_size, hidden_size, num_layers, bidirectional, dropout)
-        self.head = Linear(hidden_size * (2 if bidirectional else 1), num_tags)
+        self._build(input_size, hidden_size, num_tags, cell, num_layers, bidirectional, dropout, vocab_size,
+                    embedding_dim, padding_idx)
 
     def forward(self, x, lengths=None):
         """Logits (batch, time, num_tags); rows past a sequence's length come from zero outputs."""
