@@ -260,11 +260,19 @@ class RayExecutor(Executor):
             if self.max_workers and "num_cpus" not in self.ray_init_kwargs:
                 kw["num_cpus"] = int(self.max_workers * self.num_cpus_per_trial + 0.999)
             kw.update(self.ray_init_kwargs)
+            # Ray waits 30 s for its GCS server to start; a cold first start on a small machine
+            # (a fresh environment, 2 cores) was measured to take longer. Allow 120 s unless set.
+            wait_set = "RAY_gcs_server_port_wait_time_s" not in os.environ
+            if wait_set:
+                os.environ["RAY_gcs_server_port_wait_time_s"] = "120"
             try:
                 ray.init(**kw)
             except BaseException:
                 self.close()
                 raise
+            finally:
+                if wait_set:
+                    os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
             self._started = True
         return self
 
