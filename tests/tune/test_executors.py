@@ -28,8 +28,10 @@ def test_local_executor_default_is_one_worker_per_core():
 
 def test_local_executor_with_successive_halving(tmp_path):
     res = tune.random_search(trainfns.curves, {"x": tune.uniform(0.0, 1.0), "epochs": 8}, trials=6,
-                             metric="loss", executor="local", max_workers=2, early_stopping="successive_halving",
-                             reduction_factor=2, run_dir=tmp_path, plots=False, verbose=0)
+                             metric="loss", executor="local", max_workers=2,
+                             # no rung at the last epoch: a trial that reported all 8 epochs has completed
+                             early_stopping=tune.SuccessiveHalving(reduction_factor=2, max_t=8),
+                             run_dir=tmp_path, plots=False, verbose=0)
     assert res.stopped and res.completed and not res.failed
     assert all(len(t.reports) < 8 for t in res.stopped)
     assert res.best.config["x"] == min(t.config["x"] for t in res.trials)
@@ -56,7 +58,8 @@ def test_ray_executor_runs_a_small_search(tmp_path):
     home_ray = os.path.join(os.path.expanduser("~"), ".ray")
     had_home_ray = os.path.exists(home_ray)
     res = tune.random_search(trainfns.quadratic, space, trials=4, metric="loss", executor="ray", max_workers=2,
-                             early_stopping="successive_halving", run_dir=tmp_path, plots=False, verbose=0)
+                             early_stopping=tune.SuccessiveHalving(max_t=3), run_dir=tmp_path, plots=False,
+                             verbose=0)
     assert not ray.is_initialized()  # the local instance it started is shut down
     assert os.path.exists(home_ray) == had_home_ray  # nothing written to the home folder
     assert len(res.trials) == 4 and not res.failed
