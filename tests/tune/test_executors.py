@@ -70,3 +70,16 @@ def test_ray_executor_runs_a_small_search(tmp_path):
         n = len(row["reports"])
         assert (row["status"], n) in (("completed", 3), ("stopped", 1), ("stopped", 2))
         assert [r["epoch"] for r in row["reports"]] == list(range(n))
+
+
+@pytest.mark.slow  # two local Ray starts, ~6 s
+def test_ray_executor_starts_twice_in_one_process_and_restores_the_environment():
+    pytest.importorskip("ray")
+    from gradkit.tune.executors import RayExecutor
+
+    before = {k: v for k, v in os.environ.items() if k.startswith("RAY_")}
+    for _ in range(2):  # the second start used to crash Ray's GCS server (token mode left set, no token)
+        ex = RayExecutor(max_workers=1)
+        ex.__enter__()
+        ex.close()
+        assert {k: v for k, v in os.environ.items() if k.startswith("RAY_")} == before

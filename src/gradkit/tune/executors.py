@@ -94,6 +94,17 @@ class _SchedulerManager(BaseManager):
 _SchedulerManager.register("SuccessiveHalving", SuccessiveHalving, exposed=("should_stop", "config"))
 
 
+_RAY_TOKEN = None
+
+
+def _process_ray_token() -> str:
+    """The auth token of the Ray instances this process starts (one per process, never on disk)."""
+    global _RAY_TOKEN
+    if _RAY_TOKEN is None:
+        _RAY_TOKEN = secrets.token_hex(32)
+    return _RAY_TOKEN
+
+
 def _importable_by_name(fn) -> bool:
     """True when ``fn`` (or the function inside a ``functools.partial``) is reachable as
     ``module.qualname``: what a worker process needs to find it."""
@@ -239,7 +250,7 @@ class RayExecutor(Executor):
         self._started = False
         self._temp_dir = None
         self._actor = None
-        self._env_token = False
+        self._ray_env = None  # RAY_* variables before this executor started Ray (restored on close)
 
     def __enter__(self):
         ray = self.ray
@@ -252,27 +263,24 @@ class RayExecutor(Executor):
                 # Short path: Ray's unix sockets live under it (path length limit ~107 chars).
                 self._temp_dir = tempfile.mkdtemp(prefix="gkray-")
                 kw["_temp_dir"] = self._temp_dir
+            # ray.init leaves RAY_* variables (RAY_AUTH_MODE=token, ...) in os.environ after shutdown;
+            # a later private instance then found token mode set without a token and its GCS server
+            # crashed ("Check failed: has_token"). Snapshot them now and restore them on close.
+            self._ray_env = {k: v for k, v in os.environ.items() if k.startswith("RAY_")}
             if not any(v in os.environ for v in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
                 # Recent Ray enables token auth for local instances and saves a token in the home folder;
-                # give this private instance its own token in the environment (inherited by its workers).
-                os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-                self._env_token = True
+                # give private instances a token in the environment instead (inherited by their workers).
+                # One token per process: Ray's driver keeps the first token it loaded, so a fresh token
+                # for a second instance in the same process would not match its GCS server.
+                os.environ["RAY_AUTH_TOKEN"] = _process_ray_token()
             if self.max_workers and "num_cpus" not in self.ray_init_kwargs:
                 kw["num_cpus"] = int(self.max_workers * self.num_cpus_per_trial + 0.999)
             kw.update(self.ray_init_kwargs)
-            # Ray waits 30 s for its GCS server to start; a cold first start on a small machine
-            # (a fresh environment, 2 cores) was measured to take longer. Allow 120 s unless set.
-            wait_set = "RAY_gcs_server_port_wait_time_s" not in os.environ
-            if wait_set:
-                os.environ["RAY_gcs_server_port_wait_time_s"] = "120"
             try:
                 ray.init(**kw)
             except BaseException:
                 self.close()
                 raise
-            finally:
-                if wait_set:
-                    os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
             self._started = True
         return self
 
@@ -287,9 +295,12 @@ class RayExecutor(Executor):
         if self._started:
             ray.shutdown()
             self._started = False
-        if self._env_token:
-            os.environ.pop("RAY_AUTH_TOKEN", None)
-            self._env_token = False
+        if self._ray_env is not None:
+            for k in [k for k in os.environ if k.startswith("RAY_")]:
+                if k not in self._ray_env:
+                    del os.environ[k]
+            os.environ.update(self._ray_env)
+            self._ray_env = None
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
