@@ -21,12 +21,11 @@ Run:
 
 from __future__ import annotations
 
-import argparse
-import os
 
 import numpy as np
 
 import gradkit as gk
+from _common import out_dir, parser, pyplot, save
 
 
 def make_data(n: int, seed: int = 0, missing_b: float = 0.5, noise: float = 0.1):
@@ -86,12 +85,8 @@ def run(n_train: int = 80, quick: bool = False, seed: int = 0, verbose: bool = T
     return results
 
 
-def plot(results: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(results: dict, folder: str) -> str:
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
     for ax, task in zip(axes, ("a", "b")):
         for kind, res in results.items():
@@ -100,23 +95,15 @@ def plot(results: dict, path: str) -> None:
         ax.set_title(f"task {task}: test MSE per epoch")
         ax.set_xlabel("epoch")
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return save(fig, folder, "multitask_synthetic.png")
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
-    ap.add_argument("--out", default=os.path.join("runs", "examples"), help="folder for the picture")
-    ap.add_argument("--quick", action="store_true", help="small settings (seconds)")
+    ap = parser(__doc__)
     ap.add_argument("--n-train", type=int, default=80, help="training examples")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     res = run(args.n_train, quick=args.quick, seed=args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "multitask_synthetic.png")
-    plot(res, path)
-    print(f"saved {path}")
+    plot(res, out_dir(args.out))
     return res
 
 

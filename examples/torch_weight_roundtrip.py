@@ -14,13 +14,13 @@ Run:
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 
 import numpy as np
 
 import gradkit as gk
+from _common import out_dir, parser, pyplot, save
 
 
 def gradkit_model():
@@ -83,36 +83,24 @@ def run(folder: str, seed: int = 0, verbose: bool = True) -> dict | None:
     return res
 
 
-def plot(res: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(res: dict, folder: str) -> str:
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3))
     keys = ["cnn_output_diff", "lstm_output_diff"]
     ax.bar(["CNN output", "LSTM output"], [max(res[k], 1e-12) for k in keys])
     ax.set_yscale("log")
     ax.set_ylabel("max |torch - gradkit|")
     ax.set_title(f"round-trip weight difference: {res['roundtrip_weight_diff']:.1e}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return save(fig, folder, "torch_weight_roundtrip.png")
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
-    ap.add_argument("--out", default=os.path.join("runs", "examples"), help="folder for the picture")
-    ap.add_argument("--quick", action="store_true", help="accepted for uniformity (the script is already quick)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = parser(__doc__)  # --quick is accepted for uniformity: the script is already quick
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         res = run(tmp, seed=args.seed)
     if res is not None:
-        os.makedirs(args.out, exist_ok=True)
-        path = os.path.join(args.out, "torch_weight_roundtrip.png")
-        plot(res, path)
-        print(f"saved {path}")
+        plot(res, out_dir(args.out))
     return res
 
 

@@ -24,13 +24,12 @@ Run:
 
 from __future__ import annotations
 
-import argparse
-import os
 
 import numpy as np
 
 import gradkit as gk
 from gradkit.train.transfer import param_groups_for_finetuning
+from _common import out_dir, parser, pyplot, save
 
 
 def split_digits(seed: int = 0):
@@ -123,12 +122,8 @@ def run(shots: int = 2, quick: bool = False, seed: int = 0, repeats: int | None 
     return res
 
 
-def plot(res: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(res: dict, folder: str) -> str:
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     names = ["from scratch", "fine-tuned\n(body from 0-4)"]
     vals = [res["scratch"], res["finetune"]]
@@ -138,24 +133,16 @@ def plot(res: dict, path: str) -> None:
     ax.set_ylim(0, 1)
     ax.set_ylabel("test accuracy on digits 5-9")
     ax.set_title(f"{res['shots']} labelled examples per class")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return save(fig, folder, "transfer_digits.png")
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.strip().split("\n")[0])
-    ap.add_argument("--out", default=os.path.join("runs", "examples"), help="folder for the picture")
-    ap.add_argument("--quick", action="store_true", help="small settings (seconds)")
+    ap = parser(__doc__)
     ap.add_argument("--shots", type=int, default=2, help="labelled examples per class of 5-9")
     ap.add_argument("--body-lr-factor", type=float, default=1.0, help="body learning rate / head learning rate")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     res = run(shots=args.shots, quick=args.quick, seed=args.seed, body_lr_factor=args.body_lr_factor)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "transfer_digits.png")
-    plot(res, path)
-    print(f"saved {path}")
+    plot(res, out_dir(args.out))
     return res
 
 

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import sys
 
 import pytest
 
@@ -9,6 +10,8 @@ _EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 
 
 def _load(name):
+    if _EXAMPLES not in sys.path:  # the examples import examples/_common.py, as `python examples/x.py` allows
+        sys.path.insert(0, _EXAMPLES)
     spec = importlib.util.spec_from_file_location(name, os.path.join(_EXAMPLES, f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
