@@ -90,6 +90,30 @@ def relative_error(g, g_approx) -> float:
     return float(np.linalg.norm(g - g_approx) / den)
 
 
+def numeric_gradient(value, flat, indices, eps: float) -> np.ndarray:
+    """Two-sided differences ``(J(x + eps) - J(x - eps)) / (2 eps)`` for the elements ``indices``.
+
+    Args:
+        value: a function returning the scalar ``J`` for the current contents of ``flat``.
+        flat: a writable flat view of the array being perturbed (each element is restored).
+        indices: the flat positions to differentiate.
+        eps: the step.
+
+    Returns:
+        A float64 array with one derivative per index.
+    """
+    numeric = np.zeros(len(indices))
+    for j, i in enumerate(indices):
+        orig = flat[i].item()
+        flat[i] = orig + eps
+        fp = value()
+        flat[i] = orig - eps
+        fm = value()
+        flat[i] = orig
+        numeric[j] = (fp - fm) / (2 * eps)
+    return numeric
+
+
 def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: int | None = None, seed: int = 0, worst: int = 5) -> GradcheckResult:
     """Compare backprop gradients of ``fn`` with two-sided numerical differences.
 
@@ -156,16 +180,7 @@ def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: in
         flat_idx = np.arange(n)
         if max_elements is not None and n > max_elements:
             flat_idx = np.sort(rng.choice(n, size=max_elements, replace=False))
-        numeric = np.zeros(len(flat_idx))
-        view = x.data.reshape(-1)  # a view: writes change x.data
-        for j, fi in enumerate(flat_idx):
-            orig = view[fi].item()
-            view[fi] = orig + eps
-            fp = value()
-            view[fi] = orig - eps
-            fm = value()
-            view[fi] = orig
-            numeric[j] = (fp - fm) / (2 * eps)
+        numeric = numeric_gradient(value, x.data.reshape(-1), flat_idx, eps)  # reshape is a view of x.data
         a = analytic[k].reshape(-1)[flat_idx]
         err = relative_error(a, numeric)
         order = np.argsort(-np.abs(a - numeric))[:worst]

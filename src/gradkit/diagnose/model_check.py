@@ -42,7 +42,7 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import to_numpy
 from ..tensor import Tensor
-from .gradcheck import relative_error
+from .gradcheck import numeric_gradient, relative_error
 
 __all__ = ["DROPOUT_TYPES", "LayerCheck", "ModelGradcheckReport", "ParamCheck", "gradcheck_model"]
 
@@ -286,16 +286,8 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
         idx = np.arange(n)
         if max_elements_per_tensor is not None and n > max_elements_per_tensor:
             idx = np.sort(rng.choice(n, size=int(max_elements_per_tensor), replace=False))
-        view = p.data.reshape(-1)  # a view of the float64 copy: writes change the parameter
-        numeric = np.zeros(len(idx))
-        for k, i in enumerate(idx):
-            orig = view[i].item()
-            view[i] = orig + eps
-            jp = value()
-            view[i] = orig - eps
-            jm = value()
-            view[i] = orig
-            numeric[k] = (jp - jm) / (2 * eps)
+        # reshape is a view of the float64 copy: the perturbations change the parameter itself
+        numeric = numeric_gradient(value, p.data.reshape(-1), idx, eps)
         a = analytic.reshape(-1)[idx]
         err = relative_error(a, numeric)
         ok = bool(err < tol or (len(a) and np.max(np.abs(a - numeric)) <= atol) or not len(a))
