@@ -10,6 +10,18 @@ from ..backend import get_array_module, get_default_dtype
 from .optimizer import FlatOptimizer, _check_betas, _check_nonneg
 
 
+def _update_moments(xp, g, m, v, t, beta1, beta2) -> None:
+    """In place: ``m <- m + (1 - beta1)(g - m)`` (torch's lerp) and ``v <- beta2 v + (1 - beta2) g^2``;
+    ``t`` is scratch."""
+    xp.subtract(g, m, out=t)
+    t *= 1 - beta1
+    m += t
+    v *= beta2
+    xp.multiply(g, g, out=t)
+    t *= 1 - beta2
+    v += t
+
+
 class Adam(FlatOptimizer):
     r"""Adam: momentum plus RMSprop with bias correction (Kingma & Ba, 2015, "Adam: A Method
     for Stochastic Optimization").
@@ -83,15 +95,7 @@ class Adam(FlatOptimizer):
                 xp.multiply(p, wd, out=t)
                 g += t
         m, v = bufs["exp_avg"], bufs["exp_avg_sq"]
-        # m <- m + (1 - beta1) (g - m)   (torch's lerp)
-        xp.subtract(g, m, out=t)
-        t *= 1 - beta1
-        m += t
-        # v <- beta2 v + (1 - beta2) g^2
-        v *= beta2
-        xp.multiply(g, g, out=t)
-        t *= 1 - beta2
-        v += t
+        _update_moments(xp, g, m, v, t, beta1, beta2)
         if group["amsgrad"]:
             vmax = bufs["max_exp_avg_sq"]
             xp.maximum(vmax, v, out=vmax)
@@ -215,13 +219,7 @@ class NAdam(FlatOptimizer):
         mu_product = float(sdt(scalars["mu_product"]) * sdt(mu))
         mu_product_next = mu_product * mu_next
         m, v = bufs["exp_avg"], bufs["exp_avg_sq"]
-        xp.subtract(g, m, out=t)
-        t *= 1 - beta1
-        m += t
-        v *= beta2
-        xp.multiply(g, g, out=t)
-        t *= 1 - beta2
-        v += t
+        _update_moments(xp, g, m, v, t, beta1, beta2)
         xp.divide(v, 1 - beta2**step, out=t)
         xp.sqrt(t, out=t)
         t += eps
