@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 

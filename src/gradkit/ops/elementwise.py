@@ -15,6 +15,7 @@ from ..autograd.grad_mode import _enabled
 from ..backend import get_array_module
 from ..tensor import Tensor
 from ._util import coerce, const, ensure_tensor, shape_str
+from .shape import sum_to
 
 
 def _bcast_error(name, a, b):
@@ -39,8 +40,6 @@ class Add(Op):
         return a + b
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         na, nb = self.needs_input_grad
         return (sum_to(gy, a.shape) if na else None, sum_to(gy, b.shape) if nb else None)
@@ -51,8 +50,6 @@ class Sub(Op):
         return a - b
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         na, nb = self.needs_input_grad
         return (sum_to(gy, a.shape) if na else None, sum_to(-gy, b.shape) if nb else None)
@@ -63,8 +60,6 @@ class Mul(Op):
         return a * b
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         na, nb = self.needs_input_grad
         return (sum_to(gy * b, a.shape) if na else None, sum_to(gy * a, b.shape) if nb else None)
@@ -75,8 +70,6 @@ class Div(Op):
         return a / b
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         na, nb = self.needs_input_grad
         ga = gy / b
@@ -120,8 +113,6 @@ class Pow(Op):
         return a**b
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         na, nb = self.needs_input_grad
         ga = sum_to(gy * b * pow(a, b - 1), a.shape) if na else None
@@ -393,8 +384,6 @@ class Maximum(Op):
         return get_array_module(a, b).maximum(a, b)
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         wa = (a.data > b.data) + 0.5 * (a.data == b.data)
         wa = const(wa.astype(gy.dtype))
@@ -408,8 +397,6 @@ class Minimum(Op):
         return get_array_module(a, b).minimum(a, b)
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         wa = (a.data < b.data) + 0.5 * (a.data == b.data)
         wa = const(wa.astype(gy.dtype))
@@ -426,8 +413,6 @@ class Where(Op):
         return get_array_module(a, b).where(self.cond, a, b)
 
     def backward(self, gy):
-        from .shape import sum_to
-
         a, b = self.inputs
         zero = const(get_array_module(gy.data).zeros((), dtype=gy.dtype))
         ga = sum_to(where(const(self.cond), gy, zero), a.shape) if self.needs_input_grad[0] else None

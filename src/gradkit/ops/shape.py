@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import const, ensure_tensor, norm_axes, shape_str
+from ._util import ensure_tensor, norm_axes, shape_str
 
 
 class Reshape(Op):
@@ -388,7 +388,3 @@ def pad(x, pad, value=0.0) -> Tensor:
     if any(a < 0 or b < 0 for a, b in widths):
         raise ValueError(f"pad: widths must be non-negative, got {widths}")
     return Pad(widths, value)(x)
-
-
-def _zero(like):
-    return const(get_array_module(like.data).zeros((), dtype=like.dtype))
