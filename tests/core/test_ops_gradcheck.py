@@ -151,3 +151,34 @@ def test_reductions_random_shapes(shape, seed, keep):
                lambda t: t.logsumexp(dim, keepdim=keep)):
         report = gradcheck(fn, [x])
         assert report.passed, str(report)
+
+
+class _DivWrongInB(gk.autograd.Function):
+    """a / b with the gradient in b scaled by ``factor`` (1.0 is the true gradient)."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        gb = (-gy * a / (b * b)).sum(dim=(0, 1, 2), keepdim=True) * _DivWrongInB.factor
+        return gy / b, gb
+
+
+def test_gradcheck_tolerates_rounding_noise_but_not_a_wrong_gradient():
+    # found by hypothesis: the projected gradient in b is a sum whose terms cancel to ~6e-3, so
+    # the difference quotient's rounding (~2e-9) is a relative error above 1e-7: it must pass
+    a, b = _t((1, 2, 2), 406), _t((1, 1, 1), 407, positive=True)
+    assert gradcheck(gk.div, [a, b]).passed
+    assert gradcheck(_DivWrongInB.apply, [a, b]).passed
+    _DivWrongInB.factor = 1.001  # 0.1 % off: far above the rounding noise, must fail
+    try:
+        report = gradcheck(_DivWrongInB.apply, [a, b])
+    finally:
+        _DivWrongInB.factor = 1.0
+    assert report.inputs[0].passed and not report.inputs[1].passed
