@@ -34,6 +34,7 @@ from .ops import (  # noqa: F401
     neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin, split, sqrt, square, squeeze, stack, std,
     sub, sum, tanh, transpose, unsqueeze, var, view, where,
 )
+from .parallel import get_num_threads, set_num_threads  # noqa: F401
 from .random import Generator, get_rng_state, manual_seed, set_rng_state  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
+from ..parallel import matmul as _mm
 from ..tensor import Tensor
 from ._util import coerce, const, ensure_tensor, shape_str
 from .shape import reshape, sum_to, transpose
@@ -13,7 +14,7 @@ class MatMul(Op):
     """``a @ b`` for operands with at least two dimensions (batch dimensions broadcast)."""
 
     def forward(self, a, b):
-        return a @ b
+        return _mm(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -27,7 +28,7 @@ class Linear(Op):
     """``x @ W.T + b`` in one op: forward one GEMM, backward two GEMMs and a reduction."""
 
     def forward(self, x, w, b=None):
-        y = x @ w.T
+        y = _mm(x, w.T)
         if b is not None:
             y += b
         return y
@@ -51,13 +52,13 @@ class Linear(Op):
 
     def _backward_arrays(self, g, x, w, need):
         """The common path (no graph of the backward asked for): two GEMMs and a sum on raw arrays."""
-        gx = const(g @ w) if need[0] else None
+        gx = const(_mm(g, w)) if need[0] else None
         gw = None
         if need[1]:
             if x.ndim == 2:
-                gw = const(g.T @ x)
+                gw = const(_mm(g.T, x))
             else:
-                gw = const(g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
+                gw = const(_mm(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1])))
         if len(need) == 2:
             return gx, gw
         gb = const(g.reshape(-1, g.shape[-1]).sum(0)) if need[2] else None

@@ -1,0 +1,385 @@
+"""Intra-op parallelism on the CPU: how many threads gradkit's own kernels use, and BLAS's.
+
+PyTorch splits the work of one op across its intra-op thread pool (``torch.set_num_threads``).
+NumPy does that only inside BLAS (matrix products); every other NumPy function runs on one
+core. gradkit's heavy kernels (the fused LSTM, convolution's im2col/col2im, pooling) cut their
+work into independent pieces, usually along the batch, and run the pieces at once with
+:func:`parallel_for`. NumPy releases the GIL inside its loops, so the pieces really do run
+side by side.
+
+gradkit also splits large matrix products itself (:func:`matmul`) and runs BLAS on one
+thread. The reason is measured, not taste: after a multi-threaded product OpenBLAS keeps its
+worker threads spinning for a long while (up to about a tenth of a second), and they take the
+cores that gradkit's parallel pieces need next; on 2 cores a split elementwise pass ran 55 %
+slower, and a split GEMM no faster than one thread, right after a 2-thread OpenBLAS product.
+So the first time gradkit runs parallel work it sets NumPy's BLAS to one thread (for the
+whole process: your own NumPy products then run on one thread too; wrap them in
+``with gk.parallel.blas_threads(n):`` to give BLAS ``n`` threads there). BLAS's thread count
+is set through the BLAS library NumPy loaded (OpenBLAS, as in NumPy's wheels); where that
+library cannot be found the pieces still run in parallel and BLAS is left alone.
+
+:func:`set_num_threads` sets both numbers, like ``torch.set_num_threads``. The default is the
+number of cores this process may use, or ``GRADKIT_NUM_THREADS`` / ``OMP_NUM_THREADS`` /
+``OPENBLAS_NUM_THREADS`` when set (the first one found). One thread turns every split off.
+
+Results do not depend on the thread count: each piece computes exactly what the serial loop
+computes for its part of the batch (the matrix products of a smaller batch may round in a
+different order, as they may between BLAS thread counts).
+
+Example:
+    >>> import gradkit as gk
+    >>> n = gk.get_num_threads()
+    >>> gk.set_num_threads(1)
+    >>> gk.get_num_threads()
+    1
+    >>> gk.set_num_threads(n)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["get_num_threads", "set_num_threads", "parallel_for", "parallel_pieces", "blas_threads", "matmul", "outer_axis"]
+
+
+def _default_threads() -> int:
+    for var in ("GRADKIT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+_num_threads = _default_threads()
+_pool = None
+_pool_lock = threading.Lock()
+_local = threading.local()  # .busy: this thread is running a piece (no nested splits)
+_blas_taken = False  # whether gradkit has set BLAS to one thread (see the module docstring)
+
+
+# ----------------------------------------------------------------------------- BLAS threads
+class _Blas:
+    """``set``/``get`` of the loaded BLAS library's thread count, found once through ctypes."""
+
+    _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                "openblas_set_num_threads64_", "openblas_set_num_threads")
+    _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+                "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+    def __init__(self):
+        self.set = self.get = None
+        self.searched = False
+
+    def find(self) -> bool:
+        if not self.searched:
+            self.searched = True
+            try:
+                self._search()
+            except Exception:  # no /proc, no ctypes access: leave BLAS alone
+                self.set = self.get = None
+        return self.set is not None
+
+    def _search(self) -> None:
+        paths = []
+        with open("/proc/self/maps") as maps:  # Linux: the shared libraries mapped into this process
+            for line in maps:
+                path = line.rsplit(None, 1)[-1] if "/" in line else ""
+                if "openblas" in os.path.basename(path).lower() and path not in paths:
+                    paths.append(path)
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            setter = next((getattr(lib, n) for n in self._SETTERS if hasattr(lib, n)), None)
+            getter = next((getattr(lib, n) for n in self._GETTERS if hasattr(lib, n)), None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                getter.argtypes, getter.restype = [], ctypes.c_int
+                self.set, self.get = setter, getter
+                return
+
+
+_blas = _Blas()
+
+
+def _take_blas() -> None:
+    """Run BLAS on one thread from now on: gradkit splits the work itself (module docstring)."""
+    global _blas_taken
+    _blas_taken = True
+    if _blas.find():
+        _blas.set(1)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int):
+    """Within the block, BLAS (NumPy's matrix products) uses ``n`` threads; restored after.
+
+    Does nothing when the BLAS library cannot be controlled (see the module docstring).
+
+    Example:
+        >>> import numpy as np
+        >>> with blas_threads(1):
+        ...     _ = np.ones((4, 4)) @ np.ones((4, 4))
+    """
+    if not _blas.find():
+        yield
+        return
+    before = _blas.get()
+    if before == n:
+        yield
+        return
+    _blas.set(n)
+    try:
+        yield
+    finally:
+        _blas.set(before)
+
+
+# ----------------------------------------------------------------------------- thread count
+def get_num_threads() -> int:
+    """The number of threads gradkit's CPU kernels split their work into (see the module docstring)."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads on the CPU for gradkit's work, as ``torch.set_num_threads``.
+
+    gradkit splits its kernels and its large matrix products over ``n`` threads and runs
+    BLAS itself on one thread (see the module docstring).
+
+    Args:
+        n: a positive number of threads; 1 runs everything on the calling thread.
+
+    Raises:
+        ValueError: when ``n`` is not a positive integer.
+    """
+    global _num_threads, _pool
+    import numbers
+
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
+    n = int(n)
+    with _pool_lock:
+        if _pool is not None and n != _num_threads:
+            _pool.shutdown(wait=False)
+            _pool = None
+        _num_threads = n
+    if _blas.find():
+        _blas.set(1)  # gradkit splits its own work over the n threads
+
+
+def _get_pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(max_workers=max(1, _num_threads - 1), thread_name_prefix="gradkit-intraop")
+        return _pool
+
+
+def _run_piece(fn, lo, hi):
+    _local.busy = True
+    try:
+        return fn(lo, hi)
+    finally:
+        _local.busy = False
+
+
+def parallel_for(n: int, fn, grain: int = 1) -> None:
+    """Call ``fn(lo, hi)`` over consecutive pieces of ``range(n)``, the pieces in parallel.
+
+    Splits into at most :func:`get_num_threads` pieces of at least ``grain`` items each; with
+    one piece (one thread, small ``n``, or a call from inside another piece) it is just
+    ``fn(0, n)`` on the calling thread. The calling thread runs the first piece itself.
+    ``fn`` must write disjoint parts of its outputs.
+    The first exception raised by a piece is raised here, after every piece has finished.
+
+    Args:
+        n: the number of items (batch rows, time steps ...).
+        fn: ``fn(lo, hi)`` processes items ``lo`` to ``hi - 1``; its return value is ignored.
+        grain: the smallest number of items worth a thread of its own.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(10.0); y = np.empty_like(x)
+        >>> def square(lo, hi):
+        ...     np.multiply(x[lo:hi], x[lo:hi], out=y[lo:hi])
+        >>> parallel_for(10, square, grain=2)
+        >>> y[:4]
+        array([0., 1., 4., 9.])
+    """
+    if getattr(_local, "busy", False) or _num_threads == 1:
+        fn(0, n)
+        return
+    if not _blas_taken:
+        _take_blas()
+    pieces = min(_num_threads, n // max(1, grain))
+    if pieces <= 1:
+        fn(0, n)
+        return
+    bounds = [n * k // pieces for k in range(pieces + 1)]
+    pool = _get_pool()
+    futures = [pool.submit(_run_piece, fn, bounds[k], bounds[k + 1]) for k in range(1, pieces)]
+    error = None
+    try:
+        _run_piece(fn, bounds[0], bounds[1])
+    except BaseException as exc:  # noqa: BLE001 - re-raised after the other pieces end
+        error = exc
+    for fut in futures:
+        try:
+            fut.result()
+        except BaseException as exc:  # noqa: BLE001
+            error = error or exc
+    if error is not None:
+        raise error
+
+
+# The smallest m*n*k worth splitting: a piece must outweigh the ~30 us hand-off to the pool.
+_SPLIT_WORK = 1 << 22
+
+
+def matmul(a, b, out=None):
+    """``a @ b`` (NumPy's ``matmul`` semantics), large products split over the intra-op threads.
+
+    gradkit runs BLAS on one thread and splits instead (see the module docstring): a large 2-D
+    product is cut into row blocks (or column blocks when it is wider than tall), one
+    single-threaded GEMM per block written into ``out``; a batched product is cut along its
+    first batch axis, or folded into one 2-D product when ``b`` is a plain matrix.
+
+    Args:
+        a: array with at least one dimension.
+        b: array with at least one dimension.
+        out: optional array of the product's shape to write into.
+
+    Returns:
+        The product (``out`` when given).
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.arange(6.0).reshape(2, 3); b = np.ones((3, 2))
+        >>> matmul(a, b)
+        array([[ 3.,  3.],
+               [12., 12.]])
+    """
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):  # subclasses: NumPy decides
+            return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+        from .backend import get_array_module  # CuPy: the GPU library decides
+
+        xp = get_array_module(a)
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+    if not _blas_taken:
+        _take_blas()
+    if a.ndim != 2 or b.ndim != 2:
+        return _batched_matmul(a, b, out)
+    m, k = a.shape
+    n = b.shape[1]
+    if _num_threads == 1 or m * n * k < _SPLIT_WORK or getattr(_local, "busy", False):
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if k >= 16 * max(m, n):
+        # long and skinny (a weight gradient summed over many pixels): split the sum over k,
+        # one partial product per piece, added at the end
+        return _matmul_split_k(a, b, out)
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(a.dtype, b.dtype))
+    if m >= n:
+        def rows(lo, hi):
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+        parallel_for(m, rows, grain=8)
+    else:
+        def cols(lo, hi):
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+
+        parallel_for(n, cols, grain=32)
+    return out
+
+
+def _matmul_split_k(a, b, out):
+    m, k = a.shape
+    n = b.shape[1]
+    pieces = min(_num_threads, max(1, k // 256))
+    partial = np.empty((pieces, m, n), dtype=np.result_type(a.dtype, b.dtype))
+    bounds = [k * p // pieces for p in range(pieces + 1)]
+
+    def piece(lo, hi):
+        for p in range(lo, hi):
+            np.matmul(a[:, bounds[p]: bounds[p + 1]], b[bounds[p]: bounds[p + 1]], out=partial[p])
+
+    parallel_for(pieces, piece)
+    return np.sum(partial, axis=0, out=out)
+
+
+def _batched_matmul(a, b, out):
+    def serial():
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+    if a.ndim < 2 or b.ndim < 2 or _num_threads == 1 or getattr(_local, "busy", False):
+        return serial()
+    if b.ndim == 2 and a.flags.c_contiguous:  # (..., m, k) @ (k, n): one (rows, k) @ (k, n)
+        res = matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    shape = batch + (a.shape[-2], b.shape[-1])
+    if shape[0] < 2 or int(np.prod(shape, dtype=np.int64)) * a.shape[-1] < _SPLIT_WORK:
+        return serial()
+    if out is None:
+        out = np.empty(shape, dtype=np.result_type(a.dtype, b.dtype))
+    nd = len(shape)
+    cut_a = a.ndim == nd and a.shape[0] != 1
+    cut_b = b.ndim == nd and b.shape[0] != 1
+
+    def piece(lo, hi):
+        np.matmul(a[lo:hi] if cut_a else a, b[lo:hi] if cut_b else b, out=out[lo:hi])
+
+    parallel_for(shape[0], piece)
+    return out
+
+
+# Elementwise passes over fewer elements than this stay on one thread (the hand-off to the
+# pool, ~30 us, buys nothing below about a hundred thousand elements).
+ELEMENTWISE_MIN = 1 << 17
+
+
+def outer_axis(a) -> int:
+    """The axis of ``a`` with the largest stride: cutting along it gives pieces that are each
+    one block of memory (for a channel-major (N, C, H, W) view, the C axis)."""
+    best, best_stride = 0, -1
+    for ax, (size, stride) in enumerate(zip(a.shape, a.strides)):
+        if size > 1 and abs(stride) > best_stride:
+            best, best_stride = ax, abs(stride)
+    return best
+
+
+def parallel_pieces(fn, arrays, axes, grain: int = 1, min_size: int = ELEMENTWISE_MIN) -> None:
+    """Call ``fn(*pieces)`` on pieces of ``arrays`` cut along ``axes`` (one axis per array, all of
+    the same length), the pieces in parallel (see :func:`parallel_for`).
+
+    Arrays smaller than ``min_size`` elements (the first one counts), and every array when
+    only one thread is in use, go to ``fn`` whole. ``fn`` must write only into its pieces.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(8.0).reshape(4, 2); y = np.empty_like(x)
+        >>> parallel_pieces(lambda a, b: np.negative(a, out=b), (x, y), (0, 0), min_size=1)
+        >>> y[3]
+        array([-6., -7.])
+    """
+    n = arrays[0].shape[axes[0]]
+    if _num_threads == 1 or arrays[0].size < min_size or n < 2 or getattr(_local, "busy", False):
+        fn(*arrays)
+        return
+
+    def piece(lo, hi):
+        fn(*[a[(slice(None),) * ax + (slice(lo, hi),)] for a, ax in zip(arrays, axes)])
+
+    parallel_for(n, piece, grain)

@@ -1,0 +1,158 @@
+"""Intra-op parallelism: the thread pool, the split matrix product, and kernels that use them.
+
+Every split kernel must give the same result with one thread and with several (up to the
+rounding of matrix products cut into blocks), so most tests run a computation both ways.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit import parallel
+from gradkit.nn import functional as F
+
+
+@pytest.fixture
+def threads():
+    """Run with a given number of intra-op threads; restores the previous setting."""
+    before = gk.get_num_threads()
+
+    def use(n):
+        gk.set_num_threads(n)
+
+    yield use
+    gk.set_num_threads(before)
+
+
+# ----------------------------------------------------------------------------- settings
+def test_set_num_threads_round_trips_and_rejects_bad_values(threads):
+    threads(3)
+    assert gk.get_num_threads() == 3 and parallel.get_num_threads() == 3
+    for bad in (0, -1, 1.5, "2", True, None):
+        with pytest.raises(ValueError, match="positive integer"):
+            gk.set_num_threads(bad)
+    assert gk.get_num_threads() == 3
+
+
+def test_blas_threads_restores_the_previous_count():
+    if not parallel._blas.find():
+        pytest.skip("the BLAS library cannot be controlled here")
+    before = parallel._blas.get()
+    with parallel.blas_threads(before + 1):
+        assert parallel._blas.get() == before + 1
+    assert parallel._blas.get() == before
+
+
+def test_outer_axis_follows_memory_layout():
+    a = np.empty((4, 3, 5, 6))
+    assert parallel.outer_axis(a) == 0
+    channel_major = np.empty((3, 4, 5, 6)).transpose(1, 0, 2, 3)
+    assert parallel.outer_axis(channel_major) == 1
+    assert parallel.outer_axis(np.empty((1, 7))) == 1  # a length-1 axis cannot be cut
+
+
+# ----------------------------------------------------------------------------- parallel_for
+def test_parallel_for_covers_the_range_once_in_disjoint_pieces(threads):
+    threads(2)
+    seen, lock = [], threading.Lock()
+
+    def record(lo, hi):
+        with lock:
+            seen.append((lo, hi, threading.get_ident()))
+
+    parallel.parallel_for(10, record, grain=2)
+    spans = sorted((lo, hi) for lo, hi, _ in seen)
+    assert spans == [(0, 5), (5, 10)]
+    assert len({tid for *_, tid in seen}) == 2  # really on two threads
+
+
+def test_parallel_for_one_thread_or_small_n_is_a_single_call(threads):
+    calls = []
+    threads(1)
+    parallel.parallel_for(100, lambda lo, hi: calls.append((lo, hi)))
+    threads(2)
+    parallel.parallel_for(7, lambda lo, hi: calls.append((lo, hi)), grain=4)  # 7 // 4 = 1 piece
+    parallel.parallel_for(0, lambda lo, hi: calls.append((lo, hi)))
+    assert calls == [(0, 100), (0, 7), (0, 0)]
+
+
+def test_parallel_for_nested_calls_run_serially(threads):
+    threads(2)
+    inner = []
+
+    def outer(lo, hi):
+        parallel.parallel_for(8, lambda a, b: inner.append((a, b)))
+
+    parallel.parallel_for(2, outer)
+    assert sorted(inner) == [(0, 8), (0, 8)]  # each outer piece ran its inner loop whole
+
+
+def test_parallel_for_raises_a_piece_error_after_all_pieces_finish(threads):
+    threads(2)
+    done = []
+
+    def piece(lo, hi):
+        if lo > 0:
+            raise KeyError("second piece failed")
+        done.append(lo)
+
+    with pytest.raises(KeyError, match="second piece failed"):
+        parallel.parallel_for(4, piece)
+    assert done == [0]
+    parallel.parallel_for(4, lambda lo, hi: None)  # the pool still works afterwards
+
+
+def test_parallel_pieces_splits_big_arrays_and_passes_small_ones_whole(threads):
+    threads(2)
+    shapes = []
+    x = np.arange(12.0).reshape(6, 2)
+    y = np.empty_like(x)
+
+    def neg(a, b):
+        shapes.append(a.shape)
+        np.negative(a, out=b)
+
+    parallel.parallel_pieces(neg, (x, y), (0, 0), min_size=1)
+    np.testing.assert_array_equal(y, -x)
+    assert sorted(shapes) == [(3, 2), (3, 2)]
+    shapes.clear()
+    parallel.parallel_pieces(neg, (x, y), (0, 0))  # below the default minimum: one call
+    assert shapes == [(6, 2)]
+
+
+# ----------------------------------------------------------------------------- matmul
+@pytest.mark.parametrize("shape_a, shape_b", [
+    ((300, 128), (128, 200)),     # tall: row blocks
+    ((40, 256), (256, 900)),      # wide: column blocks
+    ((16, 20000), (20000, 9)),    # long and skinny: the sum over k is split
+    ((6, 50, 120), (120, 300)),   # batch folded into rows
+    ((6, 50, 120), (6, 120, 300)),  # batched: cut along the batch
+    ((1, 50, 120), (6, 120, 300)),  # broadcast batch
+    ((120,), (120, 300)),          # vector operand: NumPy's rules
+    ((10, 10), (10, 10)),          # tiny: no split
+])
+@pytest.mark.parametrize("n", [1, 2])
+def test_matmul_equals_numpy(threads, shape_a, shape_b, n):
+    threads(n)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a)
+    b = rng.standard_normal(shape_b)
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12, atol=1e-9)
+
+
+def test_matmul_writes_into_out_and_handles_transposed_operands(threads):
+    threads(2)
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((200, 300)).astype(np.float32)
+    b = rng.standard_normal((400, 300)).astype(np.float32)
+    out = np.empty((200, 400), dtype=np.float32)
+    res = parallel.matmul(a, b.T, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, a @ b.T, rtol=1e-4, atol=1e-4)
+    col = rng.standard_normal((9, 30000)).astype(np.float32)
+    gy = rng.standard_normal((16, 30000)).astype(np.float32)
+    np.testing.assert_allclose(parallel.matmul(gy, col.T), gy @ col.T, rtol=1e-4, atol=1e-2)
