@@ -156,3 +156,45 @@ def test_matmul_writes_into_out_and_handles_transposed_operands(threads):
     col = rng.standard_normal((9, 30000)).astype(np.float32)
     gy = rng.standard_normal((16, 30000)).astype(np.float32)
     np.testing.assert_allclose(parallel.matmul(gy, col.T), gy @ col.T, rtol=1e-4, atol=1e-2)
+
+
+# ----------------------------------------------------------------------------- split kernels
+def _run_both(threads, fn, monkeypatch):
+    """fn() with one thread and with two (checking that work really ran on a second thread)."""
+    threads(1)
+    one = fn()
+    threads(2)
+    workers = set()
+    run_piece = parallel._run_piece
+
+    def spy(fn, lo, hi):
+        workers.add(threading.get_ident())
+        return run_piece(fn, lo, hi)
+
+    monkeypatch.setattr(parallel, "_run_piece", spy)
+    two = fn()
+    assert len(workers) == 2, "nothing was split over two threads"
+    return one, two
+
+
+def test_conv_pool_relu_are_the_same_on_one_and_two_threads(threads, monkeypatch):
+    # float64, big enough that every stage is split (more than ELEMENTWISE_MIN elements)
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((32, 8, 30, 30))
+    w1 = 0.2 * rng.standard_normal((16, 8, 3, 3))
+    w2 = 0.2 * rng.standard_normal((24, 16, 3, 3))
+    b2 = rng.standard_normal(24)
+    head = rng.standard_normal((24 * 7 * 7, 5))
+
+    def run():
+        x = gk.tensor(x0, requires_grad=True)
+        p1, p2, pb2 = (gk.tensor(v, requires_grad=True) for v in (w1, w2, b2))
+        h = F.max_pool2d(F.relu(F.conv2d(x, p1, padding=0)), 2)           # im2col path
+        h = F.max_pool2d(F.relu(F.conv2d(h, p2, pb2, padding=1)), 2)      # padded-width path
+        loss = (h.reshape(32, -1) @ gk.tensor(head)).square().mean()
+        loss.backward()
+        return [t.numpy().copy() for t in (h, x.grad, p1.grad, p2.grad, pb2.grad)]
+
+    one, two = _run_both(threads, run, monkeypatch)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

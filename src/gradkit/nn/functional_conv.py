@@ -63,6 +63,7 @@ from ..backend import get_array_module
 from ..ops import mean, squeeze, sum as _sum, unsqueeze
 from ..ops._util import const, ensure_tensor, shape_str
 from ..ops.linalg import matmul
+from ..parallel import matmul as _gemm, parallel_for, parallel_pieces
 from ..tensor import Tensor
 
 __all__ = [
@@ -181,7 +182,7 @@ def _pad(x, g: _Geom, value=0):
         buf[:, :, :, : g.pl] = value
     if g.pr:
         buf[:, :, :, Wp - g.pr:] = value
-    buf[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W] = x
+    parallel_pieces(xp.copyto, (buf[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W], x), (0, 0))
     return buf
 
 
@@ -247,22 +248,21 @@ def _im2col(x, g: _Geom):
         strides=(sC, sH * g.dh, sW * g.dw, sN, sH * g.sh, sW * g.sw),
     )
     col = xp.empty(view.shape, dtype=x.dtype)
-    col[...] = view
+    parallel_pieces(xp.copyto, (col, view), (3, 3))  # split over the batch
     return col.reshape(g.C * g.kh * g.kw, g.N * g.Ho * g.Wo)
 
 
-def _col2im(gcol, g: _Geom):
-    """Adjoint of :func:`_im2col`: add each kernel offset's slice back where it was read."""
-    xp = get_array_module(gcol)
-    gcol6 = gcol.reshape(g.C, g.kh, g.kw, g.N, g.Ho, g.Wo)
-    buf = xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=gcol.dtype)
+def _col2im_add(buf, gcol, g: _Geom):
+    """Add the column rows ``gcol`` ((c*kh*kw, N*Ho*Wo), for c channels) back where
+    :func:`_im2col` read them, into ``buf`` ((c, N, Hp, Wp), padded planes of those channels):
+    kh*kw vectorised slice adds instead of a scatter with ``np.add.at``."""
+    gcol6 = gcol.reshape(buf.shape[0], g.kh, g.kw, g.N, g.Ho, g.Wo)
     hspan = g.sh * (g.Ho - 1) + 1
     wspan = g.sw * (g.Wo - 1) + 1
     for i in range(g.kh):
         r = slice(i * g.dh, i * g.dh + hspan, g.sh)
         for j in range(g.kw):
             buf[:, :, r, j * g.dw: j * g.dw + wspan: g.sw] += gcol6[:, i, j]
-    return _unpad(buf.transpose(1, 0, 2, 3), g)
 
 
 # Stride-1 convolutions in the "padded-width" layout. Each padded plane is a flat vector of
@@ -279,14 +279,13 @@ def _flat_buffer(xp, g: _Geom, dtype):
 
 def _flat_planes(buf, g: _Geom):
     """The (C, N, Hp, Wp) padded planes of a flat buffer (a view)."""
-    return buf[:, : g.N * g.Hp * g.Wp].reshape(g.C, g.N, g.Hp, g.Wp)
+    return buf[:, : g.N * g.Hp * g.Wp].reshape(-1, g.N, g.Hp, g.Wp)
 
 
 def _im2col_flat(x, g: _Geom):
     """(C*kh*kw, N*Ho*Wp) column matrix in the padded-width layout (stride 1)."""
     xp = get_array_module(x)
-    buf = _flat_buffer(xp, g, x.dtype)
-    _flat_planes(buf, g)[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W] = x.transpose(1, 0, 2, 3)
+    buf = xp.empty((g.C, g.N * g.Hp * g.Wp + (g.kw - 1) * g.dw), dtype=x.dtype)
     it = buf.itemsize
     L = g.Ho * g.Wp
     view = xp.lib.stride_tricks.as_strided(
@@ -295,26 +294,30 @@ def _im2col_flat(x, g: _Geom):
         strides=(buf.strides[0], g.dh * g.Wp * it, g.dw * it, g.Hp * g.Wp * it, it),
     )
     col = xp.empty(view.shape, dtype=x.dtype)
-    col[...] = view
+
+    def fill(buf, x_cn, view, col):  # one piece of the channels: pad, then gather the columns
+        buf[...] = 0
+        _flat_planes(buf, g)[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W] = x_cn
+        col[...] = view
+
+    parallel_pieces(fill, (buf, x.transpose(1, 0, 2, 3), view, col), (0, 0, 0, 0), min_size=1 << 13)
     return col.reshape(g.C * g.kh * g.kw, g.N * L)
 
 
-def _col2im_flat(gcol, g: _Geom):
-    """Adjoint of :func:`_im2col_flat` (junk columns of ``gcol`` must be zero)."""
+def _col2im_flat_add(buf, gcol, g: _Geom):
+    """Adjoint of :func:`_im2col_flat` for c channels: add the column rows ``gcol``
+    ((c*kh*kw, N*Ho*Wp), junk columns zero) into the flat buffer rows ``buf`` of those channels."""
     xp = get_array_module(gcol)
-    buf = _flat_buffer(xp, g, gcol.dtype)
     L = g.Ho * g.Wp
-    gcol5 = gcol.reshape(g.C, g.kh, g.kw, g.N, L)
+    gcol5 = gcol.reshape(buf.shape[0], g.kh, g.kw, g.N, L)
     it = buf.itemsize
-    shape = (g.C, g.N, L)
+    shape = (buf.shape[0], g.N, L)
     strides = (buf.strides[0], g.Hp * g.Wp * it, it)
     for i in range(g.kh):
         for j in range(g.kw):
             s = i * g.dh * g.Wp + j * g.dw
             run = xp.lib.stride_tricks.as_strided(buf[:, s:], shape=shape, strides=strides)
             run += gcol5[:, i, j]
-    planes = _flat_planes(buf, g)[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W]
-    return planes.transpose(1, 0, 2, 3)
 
 
 def _cols(x, g: _Geom):
@@ -330,8 +333,12 @@ def _dy_matrix(gy, g: _Geom):
         return gy.transpose(1, 0, 2, 3).reshape(O, -1)
     xp = get_array_module(gy)
     ext = _scratch(xp, "dy", (O, g.N, g.Ho, g.Wp), gy.dtype)
-    ext[..., : g.Wo] = gy.transpose(1, 0, 2, 3)
-    ext[..., g.Wo:] = 0
+
+    def fill(ext, gy_cn):
+        ext[..., : g.Wo] = gy_cn
+        ext[..., g.Wo:] = 0
+
+    parallel_pieces(fill, (ext, gy.transpose(1, 0, 2, 3)), (0, 0))
     return ext.reshape(O, -1)
 
 
@@ -344,7 +351,7 @@ def _conv_forward(x, w, g: _Geom, b=None, col=None):
     if G == 1:
         # in the padded-width layout the GEMM result is a temporary (compacted below)
         out = _scratch(xp, "y", (O, col.shape[1]), col.dtype) if _flat(g) and col.dtype == w.dtype else None
-        y = xp.dot(w.reshape(O, -1), col, out=out) if out is not None else xp.dot(w.reshape(O, -1), col)
+        y = _gemm(w.reshape(O, -1), col, out=out)
     else:
         y = (w.reshape(G, O // G, -1) @ col.reshape(G, -1, col.shape[1])).reshape(O, -1)
     if _flat(g):
@@ -352,19 +359,18 @@ def _conv_forward(x, w, g: _Geom, b=None, col=None):
         y4 = y.reshape(O, g.N, g.Ho, g.Wp)[..., : g.Wo]
         out = xp.empty((O, g.N, g.Ho, g.Wo), dtype=y.dtype)
         if b is not None:
-            xp.add(y4, b.reshape(O, 1, 1, 1), out=out)
+            parallel_pieces(xp.add, (y4, b.reshape(O, 1, 1, 1), out), (0, 0, 0))
         else:
-            out[...] = y4
+            parallel_pieces(xp.copyto, (out, y4), (0, 0))
         return out.transpose(1, 0, 2, 3), col
     if b is not None:
-        y += b.reshape(O, 1)
+        parallel_pieces(xp.add, (y, b.reshape(O, 1), y), (0, 0, 0))
     return y.reshape(O, g.N, g.Ho, g.Wo).transpose(1, 0, 2, 3), col
 
 
 def _conv_grad_weight(col, gy2, wshape, G: int):
     if G == 1:
-        # np.dot, not @: NumPy's matmul is up to 10x slower on this long-K, transposed-operand GEMM
-        return get_array_module(col).dot(gy2, col.T).reshape(wshape)
+        return _gemm(gy2, col.T).reshape(wshape)
     O = wshape[0]
     npix = gy2.shape[1]
     gw = gy2.reshape(G, O // G, npix) @ col.reshape(G, -1, npix).transpose(0, 2, 1)
@@ -372,18 +378,41 @@ def _conv_grad_weight(col, gy2, wshape, G: int):
 
 
 def _conv_grad_input(w, gy2, g: _Geom):
+    """``dx`` from ``dy`` (as the (O, columns) matrix ``gy2``): ``col2im(W^T @ dy)``.
+
+    With one group the channels are split over the intra-op threads, and each thread makes its
+    channels' rows of ``W^T @ dy`` (a few megabytes at a time) and adds them back at once: the
+    product and the col2im run in parallel, with no shared column matrix in between.
+    """
+    xp = get_array_module(gy2)
     O = w.shape[0]
     G = g.groups
+    flat = _flat(g)
+    add = _col2im_flat_add if flat else _col2im_add
+    buf = _flat_buffer(xp, g, gy2.dtype) if flat else xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=gy2.dtype)
+    kk = g.kh * g.kw
     if G == 1:
-        xp = get_array_module(gy2)
         w2t = w.reshape(O, -1).T
-        if w.dtype == gy2.dtype:  # gcol is a temporary: col2im adds it into a fresh buffer
-            gcol = xp.dot(w2t, gy2, out=_scratch(xp, "gcol", (w2t.shape[0], gy2.shape[1]), gy2.dtype))
+        if w2t.dtype != gy2.dtype:
+            w2t = w2t.astype(gy2.dtype)
+        chunk = max(1, (1 << 20) // max(1, kk * gy2.shape[1]))  # channels per ~4 MB of float32
+
+        def piece(c0, c1):
+            for c in range(c0, c1, chunk):
+                ce = min(c1, c + chunk)
+                add(buf[c:ce], xp.matmul(w2t[c * kk: ce * kk], gy2), g)
+
+        if xp is np:
+            parallel_for(g.C, piece)
         else:
-            gcol = xp.dot(w2t, gy2)
+            add(buf, xp.matmul(w2t, gy2), g)
     else:
         gcol = (w.reshape(G, O // G, -1).transpose(0, 2, 1) @ gy2.reshape(G, O // G, -1)).reshape(-1, gy2.shape[1])
-    return _col2im_flat(gcol, g) if _flat(g) else _col2im(gcol, g)
+        add(buf, gcol, g)
+    if flat:
+        planes = _flat_planes(buf, g)[:, :, g.pt: g.pt + g.H, g.pl: g.pl + g.W]
+        return planes.transpose(1, 0, 2, 3)
+    return _unpad(buf.transpose(1, 0, 2, 3), g)
 
 
 class Conv2dOp(Op):
@@ -657,6 +686,11 @@ def _pool_geom(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, nd:
     return _Geom(tuple(x.shape), kernel, stride, dil, pads[0] + pads[1], out=tuple(outs))
 
 
+def _outer_nc_axis(a) -> int:
+    """0 or 1: the one of the batch and channel axes of an (N, C, H, W) array that is outer in memory."""
+    return 1 if a.shape[0] < 2 or (a.shape[1] > 1 and abs(a.strides[1]) > abs(a.strides[0])) else 0
+
+
 def _index_dtype(k: int):
     return np.uint8 if k <= 255 else np.int32
 
@@ -680,22 +714,32 @@ class MaxPool2dOp(Op):
         xp = get_array_module(x)
         xpad = _pad(x, g, _low_value(x.dtype))
         K = g.kh * g.kw
-        idx = m = None
-        for k, r, c in g.offsets():
-            v = xpad[:, :, r, c]
-            if m is None:
-                m = v.copy(order="K")
-                idx = xp.zeros_like(m, dtype=_index_dtype(K))  # same memory layout as m
-                continue
-            take = v > m
-            xp.maximum(m, v, out=m)  # NaN propagates
-            # offsets come in increasing k, so "idx = k where v won" is a maximum (no masked copy)
-            xp.maximum(idx, take.view(xp.uint8) * idx.dtype.type(k), out=idx)
-        if m.dtype.kind == "f" and K > 1 and bool(xp.isnan(m).any()):
-            # rare: the argmax of a window holding a NaN is its first NaN, as in PyTorch
-            nan_out = xp.isnan(m)
-            for k, r, c in reversed(list(g.offsets())):
-                idx = xp.where(nan_out & xp.isnan(xpad[:, :, r, c]), idx.dtype.type(k), idx)
+        first = xpad[:, :, : g.sh * (g.Ho - 1) + 1: g.sh, : g.sw * (g.Wo - 1) + 1: g.sw]
+        m = xp.empty_like(first)  # the layout of the input (channel-major stays channel-major)
+        idx = xp.empty_like(first, dtype=_index_dtype(K))
+        offsets = list(g.offsets())
+
+        def pool(xpad, m, idx):  # one piece of the channels (or of the batch)
+            take = None
+            for k, r, c in offsets:
+                v = xpad[:, :, r, c]
+                if k == 0:
+                    xp.copyto(m, v)
+                    idx[...] = 0
+                    continue
+                take = xp.greater(v, m, out=take)
+                xp.maximum(m, v, out=m)  # NaN propagates
+                # offsets come in increasing k, so "idx = k where v won" is a maximum (a masked
+                # copy, copyto(where=), is ~40x slower in NumPy)
+                xp.maximum(idx, take.view(xp.uint8) * idx.dtype.type(k), out=idx)
+            if m.dtype.kind == "f" and K > 1 and bool(xp.isnan(m).any()):
+                # rare: the argmax of a window holding a NaN is its first NaN, as in PyTorch
+                nan_out = xp.isnan(m)
+                for k, r, c in reversed(offsets):
+                    xp.copyto(idx, idx.dtype.type(k), where=nan_out & xp.isnan(xpad[:, :, r, c]))
+
+        ax = _outer_nc_axis(xpad)
+        parallel_pieces(pool, (xpad, m, idx), (ax, ax, ax))
         self.idx = idx
         return m
 
@@ -724,12 +768,25 @@ class _MaxPoolScatter(Op):
         xp = get_array_module(gy)
         buf = _cn_buffer(xp, g, gy.dtype)
         overlap = g.overlapping()
-        for k, r, c in g.offsets():
-            sel = self.idx == k
-            if overlap:
-                buf[:, :, r, c] += gy * sel
-            else:  # disjoint windows: every position is written once, no accumulation needed
-                xp.multiply(gy, sel, out=buf[:, :, r, c])
+        offsets = list(g.offsets())
+        if _outer_nc_axis(gy) != _outer_nc_axis(self.idx):
+            # gy in another memory layout than the saved argmax (a batch-major gradient from a
+            # Flatten + Linear head): one copy into that layout first, or every pass below would
+            # walk both layouts at once (measured 3x slower)
+            same = xp.empty_like(self.idx, dtype=gy.dtype)
+            xp.copyto(same, gy)
+            gy = same
+
+        def scatter(buf, gy, idx):  # one piece of the channels
+            sel = None
+            for k, r, c in offsets:
+                sel = xp.equal(idx, k, out=sel)
+                if overlap:
+                    buf[:, :, r, c] += gy * sel
+                else:  # disjoint windows: every position is written once, no accumulation needed
+                    xp.multiply(gy, sel, out=buf[:, :, r, c])
+
+        parallel_pieces(scatter, (buf, gy, self.idx), (1, 1, 1))
         return _unpad(buf, g)
 
     def backward(self, ggx):
