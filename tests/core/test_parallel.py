@@ -198,3 +198,35 @@ def test_conv_pool_relu_are_the_same_on_one_and_two_threads(threads, monkeypatch
     one, two = _run_both(threads, run, monkeypatch)
     for a, b in zip(one, two):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_split_over_the_batch_matches_one_thread_and_the_step_by_step_path(threads, bidirectional, monkeypatch):
+    rng = np.random.default_rng(3)
+    T, B, I, H = 6, 40, 5, 7  # B = 40: two pieces of 20 rows
+    gk.manual_seed(0)
+    lstm = gk.nn.LSTM(I, H, bidirectional=bidirectional).double()
+    x0 = rng.standard_normal((T, B, I))
+    lengths = rng.integers(1, T + 1, B)
+    mask = np.arange(T)[:, None] < lengths[None, :]
+
+    def run(fused=True):
+        x = gk.tensor(x0, requires_grad=True)
+        lstm.zero_grad()
+        outs = []
+        for direction in range(2 if bidirectional else 1):
+            sfx = "_reverse" if direction else ""
+            w = [getattr(lstm, f"{n}_l0{sfx}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            h0 = gk.zeros(B, H, dtype="float64")
+            y, (hn, cn) = F.rnn_sequence("LSTM", x, (h0, h0), *w, mask=mask, reverse=bool(direction), fused=fused)
+            outs += [y, hn, cn]
+        loss = sum((o * o).sum() for o in outs)
+        loss.backward()
+        return [o.numpy().copy() for o in outs] + [x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in lstm.parameters()]
+
+    one, two = _run_both(threads, run, monkeypatch)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    reference = run(fused=False)  # every step built from gradkit ops
+    for a, b in zip(two, reference):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)

@@ -43,11 +43,14 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Op, once_differentiable
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
 from ..ops import linear, relu, sigmoid, stack, tanh, where
 from ..ops._util import const, shape_str
+from ..parallel import matmul as _matmul, parallel_for
 from ..tensor import Tensor
 
 #: Number of stacked gate blocks in ``W_ih`` / ``W_hh`` per mode.
@@ -216,7 +219,10 @@ class _Workspace:
         if xp is np:
             lst = self.free.get((shape, np.dtype(dtype)))
             if lst:
-                return lst.pop()
+                try:
+                    return lst.pop()
+                except IndexError:  # another thread took the last one first
+                    pass
         return xp.empty(shape, dtype=dtype)
 
     def take_shared(self, xp, shape, dtype):
@@ -485,8 +491,17 @@ class RecurrentSequence(Op):
     # one exp: the o, i, f pre-activations are negated and g's is scaled by -2 (folded into the
     # weights), so sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) = 2 / (1 + exp(-2a)) - 1 share one
     # exp over the whole (B, 4H) block, about half the cost of tanh-based sigmoids on NumPy.
-    # While a step's gates are hot in cache the forward also stores the local derivatives the
-    # backward needs (P and D below), so the backward loop is a handful of multiplies and one GEMM.
+    #
+    # Each step is ONE GEMM: the rows of XH are [x_t, 1, h_prev] and the matching weight matrix
+    # stacks W_ih^T, the bias row and W_hh^T, so the input projection, the biases and the
+    # recurrent product come out together and the new state is written straight into the next
+    # row of XH. The backward's weight gradients are then one GEMM too, dA^T @ XH, giving
+    # [dW_ih | db | dW_hh] at once. The step loops keep only what the recurrence needs (the
+    # gates and tanh(c)); the local derivatives the backward uses (P, F, D below) are computed
+    # afterwards in bulk, split over time. Both loops split the batch over the intra-op threads
+    # (gradkit.parallel): every batch row's recurrence is independent of the others.
+    _GRAIN = 16  # the fewest batch rows worth a thread of their own
+
     @staticmethod
     def _lstm_perm(H, xp):
         """Row indices taking PyTorch's gate order (i, f, g, o) to the internal (o, i, f, g), and back."""
@@ -500,163 +515,210 @@ class RecurrentSequence(Op):
         return super().__call__(*inputs)
 
     def _lstm_forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
-        T, B, _ = x.shape
+        T, B, I = x.shape
         H = w_hh.shape[1]
         G = 4 * H
+        H3 = 3 * H
         dt = x.dtype
         keep = getattr(self, "_keep", True)
         perm, _ = self._lstm_perm(H, xp)
         scale = xp.full((G, 1), -1.0, dtype=dt)
-        scale[3 * H :] = -2.0
-        acts = _WORKSPACE.take(xp, (T, B, G), dt)  # the projections, then the activations in place
-        gi = acts.reshape(T * B, G)
-        # matmul(out=) is only fast on C-order operands: transpose the (small) weights once per call
-        wT = (w_ih[perm] * scale).T
-        if b_ih is None:
-            xp.matmul(x.reshape(T * B, -1), xp.ascontiguousarray(wT), out=gi)
-        else:  # the biases ride in the GEMM as an extra input column of ones (cheaper than a pass over gi)
-            I = x.shape[2]
-            xa = xp.empty((T * B, I + 1), dtype=dt)
-            xa[:, :I] = x.reshape(T * B, I)
-            xa[:, I] = 1.0
-            wa = xp.empty((I + 1, G), dtype=dt)
-            wa[:I] = wT
-            wa[I] = (b_ih + b_hh)[perm] * scale[:, 0]
-            xp.matmul(xa, wa, out=gi)
-        whhT = xp.ascontiguousarray((w_hh[perm] * scale).T)
-        mask = self.mask
+        scale[H3:] = -2.0
+        nb = 1 if b_ih is not None else 0
+        K = I + nb + H
         rev = 1 if self.reverse else 0
-        steps = range(T - 1, -1, -1) if rev else range(T)
-        # S and C hold the states in time order: the state before step t is S[t + rev], after it
-        # S[t + 1 - rev]; without a mask the outputs are exactly the new states (y is a view of S)
-        S = _WORKSPACE.take_shared(xp, (T + 1, B, H), dt)
+        # XH[t + rev] = [x_t, 1, state before step t]; the state column block is S (all states)
+        XH = _WORKSPACE.take_shared(xp, (T + 1, B, K), dt)
+        XH[rev: rev + T, :, :I] = x
+        if nb:
+            XH[:, :, I] = 1.0
+        S = XH[:, :, I + nb:]
+        W = xp.empty((K, G), dtype=dt)
+        W[:I] = (w_ih[perm] * scale).T
+        if nb:
+            W[I] = (b_ih + b_hh)[perm] * scale[:, 0]
+        W[I + nb:] = (w_hh[perm] * scale).T
         C = _WORKSPACE.take(xp, (T + 1, B, H), dt)
         S[T if rev else 0] = h0
         C[T if rev else 0] = c0
-        y = S[:T] if rev else S[1:]
+        SG = _WORKSPACE.take(xp, (T, B, G), dt)  # the gates: sigmoid(o, i, f) and r = sigmoid(2 a_g)
+        TC = _WORKSPACE.take(xp, (T, B, H), dt)  # tanh(c) after each step
+        mask = self.mask
+        y = S[:T] if rev else S[1:]  # the outputs are the new states (a view), unless masked
         if mask is not None:
             y = xp.empty((T, B, H), dtype=dt)
-            hn = xp.empty((B, H), dtype=dt)
-            cn = xp.empty((B, H), dtype=dt)
-        if keep:
-            F = _WORKSPACE.take(xp, (T, B, H), dt)  # the forget gate, the path dc -> dc_prev
-            D = _WORKSPACE.take(xp, (T, B, H), dt)  # o * (1 - tanh(c)^2), the path dh -> dc
-        buf = xp.empty((B, G), dtype=dt)
-        sg = xp.empty((B, G), dtype=dt)
-        g = xp.empty((B, H), dtype=dt)
-        ig = xp.empty((B, H), dtype=dt)
-        tc = xp.empty((B, H), dtype=dt)
-        H3 = 3 * H
-        with _ignore_overflow(xp):
+        steps = range(T - 1, -1, -1) if rev else range(T)
+
+        def run(b0, b1):
+            nbat = b1 - b0
+            buf = xp.empty((nbat, G), dtype=dt)
+            g = xp.empty((nbat, H), dtype=dt)
+            ig = xp.empty((nbat, H), dtype=dt)
+            if mask is not None:
+                hn = xp.empty((nbat, H), dtype=dt)
+                cn = xp.empty((nbat, H), dtype=dt)
             for t in steps:
-                h, c = S[t + rev], C[t + rev]
-                a = acts[t]
-                xp.matmul(h, whhT, out=buf)
-                buf += a
+                sg = SG[t, b0:b1]
+                xp.matmul(XH[t + rev, b0:b1], W, out=buf)
                 xp.exp(buf, out=buf)
                 buf += 1.0
-                xp.divide(1.0, buf, out=sg)  # sigmoid of o, i, f and r = sigmoid(2 a_g)
-                o, i, f, r = sg[:, :H], sg[:, H : 2 * H], sg[:, 2 * H : H3], sg[:, H3:]
+                xp.divide(1.0, buf, out=sg)
+                o, i, f, r = sg[:, :H], sg[:, H: 2 * H], sg[:, 2 * H: H3], sg[:, H3:]
                 xp.multiply(r, 2.0, out=g)
                 g -= 1.0  # tanh(a_g) = 2 r - 1
+                c = C[t + rev, b0:b1]
                 if mask is None:
-                    hn, cn = S[t + 1 - rev], C[t + 1 - rev]
+                    hn, cn = S[t + 1 - rev, b0:b1], C[t + 1 - rev, b0:b1]
                 xp.multiply(f, c, out=cn)
                 xp.multiply(i, g, out=ig)
                 cn += ig
+                tc = TC[t, b0:b1]
                 xp.tanh(cn, out=tc)
                 xp.multiply(o, tc, out=hn)
-                if keep:
-                    # the projections at t are used up: store P there, s (1 - s) times the
-                    # factor each gate meets (tanh(c), g, c_prev, and i for the g block, whose
-                    # 1 - g^2 = 4 r (1 - r): the 4 is applied to the weights in the backward)
-                    xp.subtract(1.0, sg, out=a)
-                    a *= sg
-                    a[:, :H] *= tc
-                    a[:, H : 2 * H] *= g
-                    a[:, 2 * H : H3] *= c
-                    a[:, H3:] *= i
-                    xp.copyto(F[t], f)
-                    dd = D[t]
-                    xp.multiply(hn, tc, out=dd)
-                    xp.subtract(o, dd, out=dd)  # o (1 - tanh(c)^2) = o - h tanh(c)
                 if mask is not None:
-                    m = mask[t][:, None]
-                    xp.multiply(hn, m, out=y[t])
-                    s_new, c_new = S[t + 1 - rev], C[t + 1 - rev]
-                    s_new[...] = h
+                    m = mask[t, b0:b1, None]
+                    xp.multiply(hn, m, out=y[t, b0:b1])
+                    s_new, c_new = S[t + 1 - rev, b0:b1], C[t + 1 - rev, b0:b1]
+                    s_new[...] = S[t + rev, b0:b1]
                     c_new[...] = c
                     xp.copyto(s_new, hn, where=m)
                     xp.copyto(c_new, cn, where=m)
-                    if keep:
-                        # a padded step passes the state through: no gate gradient, and f acts as 1
-                        a *= m
-                        D[t] *= m
-                        xp.copyto(F[t], 1.0, where=~m)
-        h_n = S[0] if rev else S[T]
+
+        with _ignore_overflow(xp):
+            if xp is np:
+                parallel_for(B, run, grain=self._GRAIN)
+            else:
+                run(0, B)
+        h_n = xp.array(S[0] if rev else S[T], copy=True)
         c_n = xp.array(C[0] if rev else C[T], copy=True)
         if keep:
-            self.saved = (x, w_ih, w_hh, S, _Lease(acts, C, F, D))
+            P, F, D = self._lstm_derivatives(xp, SG, TC, C, S, T, H, rev)
+            self.saved = (x.shape, w_ih, w_hh, XH, _Lease(P, F, D))
         else:
-            _WORKSPACE.give(acts, C)
-        return y, xp.array(h_n, copy=True), c_n
+            _WORKSPACE.give(SG)
+        _WORKSPACE.give(C, TC)
+        return y, h_n, c_n
+
+    def _lstm_derivatives(self, xp, SG, TC, C, S, T, H, rev):
+        """The local derivatives the backward needs, from the saved gates, in bulk over time.
+
+        ``P`` (written over the gates ``SG``) holds ``s (1 - s)`` times the factor each gate meets:
+        tanh(c) for o, g for i, c_prev for f, and i for the g block (whose ``1 - g^2`` is
+        ``4 r (1 - r)``; the 4 is applied to the weights in the backward); ``F`` is the forget
+        gate (the path dc -> dc_prev) and ``D = o (1 - tanh(c)^2) = o - h tanh(c)`` (dh -> dc).
+        At padded steps P and D are zero and F is one: the state passes through unchanged.
+        """
+        dt = SG.dtype
+        F = _WORKSPACE.take(xp, (T, SG.shape[1], H), dt)
+        D = _WORKSPACE.take(xp, (T, SG.shape[1], H), dt)
+        mask = self.mask
+        H3 = 3 * H
+
+        def run(t0, t1):
+            sg = SG[t0:t1]
+            o, i, f, r = sg[..., :H], sg[..., H: 2 * H], sg[..., 2 * H: H3], sg[..., H3:]
+            tc = TC[t0:t1]
+            h_new = S[t0 + 1 - rev: t1 + 1 - rev]
+            c_prev = C[t0 + rev: t1 + rev]
+            d = D[t0:t1]
+            xp.multiply(h_new, tc, out=d)
+            xp.subtract(o, d, out=d)
+            xp.copyto(F[t0:t1], f)
+            gfac = xp.multiply(r, 2.0)  # g = 2 r - 1, for the i block
+            gfac -= 1.0
+            one_minus = 1.0 - sg
+            r *= one_minus[..., H3:]
+            r *= i  # the g block: r (1 - r) i
+            i *= one_minus[..., H: 2 * H]
+            i *= gfac  # the i block: i (1 - i) g
+            f *= one_minus[..., 2 * H: H3]
+            f *= c_prev  # the f block: f (1 - f) c_prev
+            o *= one_minus[..., :H]
+            o *= tc  # the o block: o (1 - o) tanh(c)
+            if mask is not None:
+                m = mask[t0:t1, :, None]
+                sg *= m
+                d *= m
+                xp.copyto(F[t0:t1], 1.0, where=~m)
+
+        if xp is np:
+            parallel_for(T, run, grain=2)
+        else:
+            run(0, T)
+        return SG, F, D
 
     def _lstm_backward(self, gy, dh_n, dc_n):
-        x, w_ih, w_hh, S, lease = self.saved
-        P, C, F, D = lease.arrays
-        xp = get_array_module(x)
-        T, B, _ = x.shape
+        xshape, w_ih, w_hh, XH, lease = self.saved
+        P, F, D = lease.arrays
+        xp = get_array_module(P)
+        T, B, I = xshape
         H = w_hh.shape[1]
         G = 4 * H
-        H3 = 3 * H
-        dt = x.dtype
+        dt = P.dtype
+        nb = 1 if self.has_bias else 0
+        K = I + nb + H
         perm, inv = self._lstm_perm(H, xp)
         # P holds a quarter of the g block's derivative: scale g's rows of the weights by 4 instead
         gscale = xp.ones((G, 1), dtype=dt)
-        gscale[H3:] = 4.0
+        gscale[3 * H:] = 4.0
         whh = xp.ascontiguousarray(w_hh[perm] * gscale)
         mask = self.mask
         rev = 1 if self.reverse else 0
         dA = _WORKSPACE.take(xp, (T, B, G), dt)
-        dh = xp.array(dh_n, dtype=dt, copy=True)
-        dh2 = xp.empty((B, H), dtype=dt)
-        dc = xp.array(dc_n, dtype=dt, copy=True)
-        dct = xp.empty((B, H), dtype=dt)
-        dcand = xp.empty((B, H), dtype=dt)
+        dh_0 = xp.empty((B, H), dtype=dt)
+        dc_0 = xp.empty((B, H), dtype=dt)
         if mask is not None:
             carry = (~mask).astype(dt)[:, :, None]
         steps = range(T) if rev else range(T - 1, -1, -1)
-        for t in steps:
-            d, p = dA[t], P[t]
-            xp.add(dh, gy[t], out=dcand)
-            xp.multiply(dcand, D[t], out=dct)
-            dct += dc
-            xp.multiply(dcand, p[:, :H], out=d[:, :H])
-            xp.multiply(dct[:, None, :], p.reshape(B, 4, H)[:, 1:], out=d.reshape(B, 4, H)[:, 1:])  # i, f, g
-            xp.multiply(dct, F[t], out=dc)
-            xp.matmul(d, whh, out=dh2)
-            if mask is not None:
-                dh *= carry[t]
-                dh2 += dh
-            dh, dh2 = dh2, dh
+
+        def run(b0, b1):
+            nbat = b1 - b0
+            dh = xp.array(dh_n[b0:b1], dtype=dt, copy=True)
+            dc = xp.array(dc_n[b0:b1], dtype=dt, copy=True)
+            dh2 = xp.empty((nbat, H), dtype=dt)
+            dct = xp.empty((nbat, H), dtype=dt)
+            dcand = xp.empty((nbat, H), dtype=dt)
+            for t in steps:
+                d, p = dA[t, b0:b1], P[t, b0:b1]
+                xp.add(dh, gy[t, b0:b1], out=dcand)
+                xp.multiply(dcand, D[t, b0:b1], out=dct)
+                dct += dc
+                xp.multiply(dcand, p[:, :H], out=d[:, :H])
+                xp.multiply(dct[:, None, :], p.reshape(nbat, 4, H)[:, 1:], out=d.reshape(nbat, 4, H)[:, 1:])  # i, f, g
+                xp.multiply(dct, F[t, b0:b1], out=dc)
+                xp.matmul(d, whh, out=dh2)
+                if mask is not None:
+                    dh *= carry[t, b0:b1]
+                    dh2 += dh
+                dh, dh2 = dh2, dh
+            dh_0[b0:b1] = dh
+            dc_0[b0:b1] = dc
+
+        if xp is np:
+            parallel_for(B, run, grain=self._GRAIN)
+        else:
+            run(0, B)
         dA2 = dA.reshape(T * B, G)
         need = self.needs_input_grad
         out = [None] * len(need)
         if need[0]:
-            out[0] = const((dA2 @ xp.ascontiguousarray(w_ih[perm] * gscale)).reshape(x.shape))
+            out[0] = const(_matmul(dA2, xp.ascontiguousarray(w_ih[perm] * gscale)).reshape(xshape))
         if need[1]:
-            out[1] = const(dh)
+            out[1] = const(dh_0)
         if need[2]:
-            out[2] = const(dc)
-        if need[3]:
-            out[3] = const(((dA2.T @ x.reshape(T * B, -1)) * gscale)[inv])
-        if need[4]:
-            hprev = S[1:] if rev else S[:T]
-            out[4] = const(((dA2.T @ hprev.reshape(T * B, H)) * gscale)[inv])
-        if self.has_bias and (need[5] or need[6]):
-            db = (dA2.sum(axis=0) * gscale[:, 0])[inv]
-            out[5] = const(db) if need[5] else None
-            out[6] = const(db.copy()) if need[6] else None
+            out[2] = const(dc_0)
+        if need[3] or need[4] or (nb and (need[5] or need[6])):
+            # [dW_ih | db | dW_hh] in one GEMM over the rows [x_t, 1, h_prev] of every step
+            dW = _matmul(dA2.T, XH[rev: rev + T].reshape(T * B, K))
+            dW *= gscale
+            dW = dW[inv]
+            if need[3]:
+                out[3] = const(xp.ascontiguousarray(dW[:, :I]))
+            if need[4]:
+                out[4] = const(xp.ascontiguousarray(dW[:, I + nb:]))
+            if nb:
+                out[5] = const(dW[:, I].copy()) if need[5] else None
+                out[6] = const(dW[:, I].copy()) if need[6] else None
         _WORKSPACE.give(dA)
         return tuple(out)
 
