@@ -3,14 +3,16 @@
 Model (both frameworks, same initial weights):
     Conv2d(1,16,3,p1)-ReLU-MaxPool2-Conv2d(16,32,3,p1)-ReLU-MaxPool2-Flatten-Linear(1568,10)
 Batch 64 of random 1x28x28 inputs and labels, cross-entropy loss, Adam (lr 1e-3).
-Both run with the same number of threads (``--threads``, default: all cores); the two are
-timed in alternating rounds so that machine noise hits both alike. Prints samples/s and the
-ratio gradkit / PyTorch, and with ``--profile`` where gradkit's time goes (per op, forward
-and backward, from timers around every op call).
+Both run with the same number of threads (``--threads``, default: all cores), each framework
+in its own child process (idle OpenMP/BLAS threads of one framework spin for a while after
+its work and would slow the other if they shared a process), timed in alternating rounds so
+that machine noise hits both alike. Prints samples/s and the ratio gradkit / PyTorch, and
+with ``--profile`` where gradkit's time goes (per op, forward and backward, from timers
+around every op call, in this process).
 
 Run it on an otherwise idle machine. When other processes compete for the cores, multi-threaded
-BLAS/OpenMP workers of both frameworks spin and wait and the 2-thread numbers swing by 10x from
-round to round; ``--threads 1`` then still gives a usable ratio.
+workers of both frameworks spin and wait and the 2-thread numbers swing by 10x from round to
+round; ``--threads 1`` then still gives a usable ratio.
 
 Run:
     PYTHONPATH=src python3 benchmarks/cnn_vs_torch.py [--seconds 3] [--rounds 3] [--threads 2] [--profile]
@@ -19,7 +21,9 @@ Run:
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -101,6 +105,84 @@ def build_torch(gk_model):
     return model
 
 
+def _data(batch, n_batches=8):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((batch, 1, 28, 28)).astype(np.float32) for _ in range(n_batches)]
+    ys = [rng.integers(0, 10, batch) for _ in range(n_batches)]
+    return xs, ys
+
+
+def gradkit_step_fn(batch):
+    import gradkit as gk
+    import gradkit.nn.functional as F
+
+    xs, ys = _data(batch)
+    model = build_gradkit()
+    opt, opt_name = gradkit_optimizer(model.parameters(), 1e-3)
+    gx = [gk.tensor(x) for x in xs]
+    gy = [gk.tensor(y) for y in ys]
+
+    def step(i):
+        loss = F.cross_entropy(model(gx[i % len(gx)]), gy[i % len(gy)])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, opt_name
+
+
+def torch_step_fn(batch, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    xs, ys = _data(batch)
+    model = build_torch(build_gradkit())  # the same initial weights as gradkit's
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    tx = [torch.from_numpy(x) for x in xs]
+    ty = [torch.from_numpy(y) for y in ys]
+
+    def step(i):
+        loss = torch.nn.functional.cross_entropy(model(tx[i % len(tx)]), ty[i % len(ty)])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _timed(step, seconds):
+    for i in range(3):  # warm-up
+        step(i)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step(n)
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def worker(framework, args):
+    """Child process: warm up, time steps for ``--seconds``, print steps/s as JSON."""
+    if framework == "torch":
+        step = torch_step_fn(args.batch, args.threads)
+    else:
+        step, _ = gradkit_step_fn(args.batch)
+    print(json.dumps({"steps_per_s": _timed(step, args.seconds)}))
+
+
+def _run_child(framework, args):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(args.threads)
+    cmd = [sys.executable, __file__, "--worker", framework, "--batch", str(args.batch),
+           "--seconds", str(args.seconds), "--threads", str(args.threads)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=64)
@@ -108,12 +190,13 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--profile", action="store_true", help="time every gradkit op (forward and backward)")
+    ap.add_argument("--worker", choices=["gradkit", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     _set_threads(args.threads)
+    if args.worker:
+        worker(args.worker, args)
+        return
 
-    import numpy as np
-
-    import gradkit as gk
     import gradkit.nn.functional as F
 
     try:
@@ -122,61 +205,28 @@ def main(argv=None):
         torch = None
         print("PyTorch is not installed (pip install torch==2.13.0 for the CPU wheel): timing gradkit only")
 
-    rng = np.random.default_rng(0)
-    n_batches = 8
-    xs = [rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32) for _ in range(n_batches)]
-    ys = [rng.integers(0, 10, args.batch) for _ in range(n_batches)]
-
-    model = build_gradkit()
-    opt, opt_name = gradkit_optimizer(model.parameters(), 1e-3)
-    gx = [gk.tensor(x) for x in xs]
-    gy = [gk.tensor(y) for y in ys]
-
-    def gk_step(i):
-        loss = F.cross_entropy(model(gx[i % n_batches]), gy[i % n_batches])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
+    gk_step, opt_name = gradkit_step_fn(args.batch)
     if torch is not None:
-        torch.set_num_threads(args.threads)
-        tmodel = build_torch(model)
-        topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
-        tx = [torch.from_numpy(x) for x in xs]
-        ty = [torch.from_numpy(y) for y in ys]
-        tloss = torch.nn.functional.cross_entropy
-
-        def torch_step(i):
-            loss = tloss(tmodel(tx[i % n_batches]), ty[i % n_batches])
-            topt.zero_grad()
-            loss.backward()
-            topt.step()
-            return loss
-
         # same weights and data: the first losses must agree
-        l_gk = F.cross_entropy(model(gx[0]), gy[0]).item()
-        l_t = tloss(tmodel(tx[0]), ty[0]).item()
+        import gradkit as gk
+
+        xs, ys = _data(args.batch, 1)
+        model = build_gradkit()
+        l_gk = F.cross_entropy(model(gk.tensor(xs[0])), gk.tensor(ys[0])).item()
+        tmodel = build_torch(model)
+        l_t = torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(xs[0])), torch.from_numpy(ys[0])).item()
         print(f"initial loss: gradkit {l_gk:.6f}  torch {l_t:.6f}")
 
-    def timed(step, seconds):
-        for i in range(3):  # warm-up
-            step(i)
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            step(n)
-            n += 1
-        return n * args.batch / (time.perf_counter() - t0)
-
-    print(f"batch {args.batch}, {args.threads} threads, gradkit optimizer: {opt_name}")
+    print(f"batch {args.batch}, {args.threads} threads, gradkit optimizer: {opt_name}; "
+          "each framework timed in its own process, alternating rounds")
     gk_rates, t_rates = [], []
     for r in range(args.rounds):
-        gk_rates.append(timed(gk_step, args.seconds))
+        gk_rates.append(args.batch * _run_child("gradkit", args))
         line = f"round {r + 1}: gradkit {gk_rates[-1]:8.0f} samples/s"
         if torch is not None:
-            t_rates.append(timed(torch_step, args.seconds))
+            t_rates.append(args.batch * _run_child("torch", args))
             line += f"   torch {t_rates[-1]:8.0f} samples/s   ratio {gk_rates[-1] / t_rates[-1]:.2f}x"
-        print(line)
+        print(line, flush=True)
     best_gk = max(gk_rates)
     print(f"\ngradkit: {best_gk:.0f} samples/s (best of {args.rounds}), {1000 * args.batch / best_gk:.2f} ms/step")
     if torch is not None:
