@@ -720,18 +720,24 @@ class MaxPool2dOp(Op):
         offsets = list(g.offsets())
 
         def pool(xpad, m, idx):  # one piece of the channels (or of the batch)
-            take = None
+            # The running maximum alternates between m and a scratch array so that each strided
+            # slice is read once: new = max(old, v), and v won where new > old (ties keep the
+            # first offset). The start is chosen so that the last maximum lands in m.
+            other = xp.empty_like(m)
+            cur, nxt = (m, other) if (K - 1) % 2 == 0 else (other, m)
+            take = xp.empty(m.shape, dtype=bool)
             for k, r, c in offsets:
                 v = xpad[:, :, r, c]
                 if k == 0:
-                    xp.copyto(m, v)
+                    xp.copyto(cur, v)
                     idx[...] = 0
                     continue
-                take = xp.greater(v, m, out=take)
-                xp.maximum(m, v, out=m)  # NaN propagates
+                xp.maximum(cur, v, out=nxt)  # NaN propagates
+                xp.greater(nxt, cur, out=take)
                 # offsets come in increasing k, so "idx = k where v won" is a maximum (a masked
                 # copy, copyto(where=), is ~40x slower in NumPy)
                 xp.maximum(idx, take.view(xp.uint8) * idx.dtype.type(k), out=idx)
+                cur, nxt = nxt, cur
             if m.dtype.kind == "f" and K > 1 and bool(xp.isnan(m).any()):
                 # rare: the argmax of a window holding a NaN is its first NaN, as in PyTorch
                 nan_out = xp.isnan(m)
