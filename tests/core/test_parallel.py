@@ -106,6 +106,29 @@ def test_parallel_for_raises_a_piece_error_after_all_pieces_finish(threads):
     parallel.parallel_for(4, lambda lo, hi: None)  # the pool still works afterwards
 
 
+def test_parallel_for_from_several_program_threads_at_once(threads):
+    """The pool serves one caller at a time; a caller that finds it busy runs its loop itself."""
+    threads(2)
+    results, errors = {}, []
+
+    def job(seed):
+        try:
+            x = np.random.default_rng(seed).standard_normal((400, 300))
+            w = np.random.default_rng(seed + 1).standard_normal((300, 200))
+            for _ in range(20):
+                out = parallel.matmul(x, w)
+            results[seed] = np.allclose(out, x @ w)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=job, args=(s,)) for s in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors and results == {0: True, 1: True, 2: True, 3: True}
+
+
 def test_parallel_pieces_splits_big_arrays_and_passes_small_ones_whole(threads):
     threads(2)
     shapes = []
@@ -136,12 +159,15 @@ def test_parallel_pieces_splits_big_arrays_and_passes_small_ones_whole(threads):
     ((10, 10), (10, 10)),          # tiny: no split
 ])
 @pytest.mark.parametrize("n", [1, 2])
-def test_matmul_equals_numpy(threads, shape_a, shape_b, n):
+@pytest.mark.parametrize("product", [parallel.matmul, parallel.blas_matmul])
+def test_matmul_equals_numpy(threads, shape_a, shape_b, n, product):
     threads(n)
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape_a)
     b = rng.standard_normal(shape_b)
-    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-9)
+    if parallel._blas.find():
+        assert parallel._blas.get() == 1  # gradkit leaves BLAS on one thread
 
 
 def test_matmul_writes_into_out_and_handles_transposed_operands(threads):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
-from ..parallel import matmul as _mm
+from ..parallel import blas_matmul as _mm
 from ..tensor import Tensor
 from ._util import coerce, const, ensure_tensor, shape_str
 from .shape import reshape, sum_to, transpose
