@@ -7,20 +7,26 @@ work into independent pieces, usually along the batch, and run the pieces at onc
 :func:`parallel_for`. NumPy releases the GIL inside its loops, so the pieces really do run
 side by side.
 
-gradkit also splits large matrix products itself (:func:`matmul`) and runs BLAS on one
-thread. The reason is measured, not taste: after a multi-threaded product OpenBLAS keeps its
-worker threads spinning for a long while (up to about a tenth of a second), and they take the
-cores that gradkit's parallel pieces need next; on 2 cores a split elementwise pass ran 55 %
-slower, and a split GEMM no faster than one thread, right after a 2-thread OpenBLAS product.
-So the first time gradkit runs parallel work it sets NumPy's BLAS to one thread (for the
-whole process: your own NumPy products then run on one thread too; wrap them in
-``with gk.parallel.blas_threads(n):`` to give BLAS ``n`` threads there). BLAS's thread count
-is set through the BLAS library NumPy loaded (OpenBLAS, as in NumPy's wheels); where that
-library cannot be found the pieces still run in parallel and BLAS is left alone.
+The kernels that do parallel work of their own also split their large matrix products
+(:func:`matmul`) and run BLAS on one thread per piece. The reason is measured, not taste:
+after a multi-threaded product OpenBLAS keeps its worker threads spinning for a long while
+(up to about a tenth of a second), and they take the cores that gradkit's parallel pieces
+need next; on 2 cores a split elementwise pass ran 55 % slower, and a split GEMM no faster
+than one thread, right after a 2-thread OpenBLAS product. So the first time gradkit runs
+parallel work it sets NumPy's BLAS to one thread, for the whole process. The dense layers
+(``linear``, ``matmul``) are the exception: between their products there is little parallel
+work to disturb, and OpenBLAS's spinning threads start the next product sooner than
+gradkit's pool can wake, so :func:`blas_matmul` gives BLAS its threads for each large
+product and sets it back to one afterwards. Your own NumPy products in the same process run
+on one thread; wrap them in ``with gk.parallel.blas_threads(n):`` to give BLAS ``n`` there.
+BLAS's thread count is set through the BLAS library NumPy loaded (OpenBLAS, as in NumPy's
+wheels); where that library cannot be found the pieces still run in parallel and BLAS is
+left alone.
 
-:func:`set_num_threads` sets both numbers, like ``torch.set_num_threads``. The default is the
-number of cores this process may use, or ``GRADKIT_NUM_THREADS`` / ``OMP_NUM_THREADS`` /
-``OPENBLAS_NUM_THREADS`` when set (the first one found). One thread turns every split off.
+:func:`set_num_threads` sets the number of threads for both, like ``torch.set_num_threads``.
+The default is the number of cores this process may use, or ``GRADKIT_NUM_THREADS`` /
+``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` when set (the first one found). One thread
+turns every split off.
 
 Results do not depend on the thread count: each piece computes exactly what the serial loop
 computes for its part of the batch (the matrix products of a smaller batch may round in a
@@ -451,7 +457,8 @@ def parallel_pieces(fn, arrays, axes, grain: int = 1, min_size: int = ELEMENTWIS
         array([-6., -7.])
     """
     n = arrays[0].shape[axes[0]]
-    if _num_threads == 1 or arrays[0].size < min_size or n < 2 or getattr(_local, "busy", False):
+    if (_num_threads == 1 or type(arrays[0]) is not np.ndarray or arrays[0].size < min_size or n < 2
+            or getattr(_local, "busy", False)):  # CuPy arrays: the GPU runs them whole
         fn(*arrays)
         return
 
