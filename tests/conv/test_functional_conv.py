@@ -263,6 +263,18 @@ def test_pool2d_gradcheck(fn, rng):
     assert rep.passed, str(rep)
 
 
+@pytest.mark.parametrize("kernel", [2, 3, (2, 3), (1, 2)])
+def test_max_pool2d_tiling_windows_gradcheck(kernel, rng):
+    """Windows that tile the input exactly (kernel == stride, sizes divisible): the backward
+    writes every position without a zero fill first, so each one must still be right."""
+    x = gk.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    rep = gradcheck(lambda t: F.max_pool2d(t, kernel), [x])
+    assert rep.passed, str(rep)
+    F.max_pool2d(x, kernel).sum().backward()
+    k = (kernel, kernel) if isinstance(kernel, int) else kernel
+    assert np.count_nonzero(x.grad.numpy()) == x.numel() // (k[0] * k[1])  # one winner per window
+
+
 @pytest.mark.parametrize(
     "fn",
     [
