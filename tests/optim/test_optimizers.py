@@ -473,8 +473,9 @@ def test_step_returns_closure_loss_and_threads_setting():
     n = gk.optim.get_num_threads()
     gk.optim.set_num_threads(1)
     assert gk.optim.get_num_threads() == 1
+    assert gk.get_num_threads() == 1  # one setting: gradkit's intra-op threads
     gk.optim.set_num_threads(n)
-    assert optmod._NUM_THREADS == n
+    assert gk.get_num_threads() == n
 
 
 def test_changing_a_group_option_that_adds_state_mid_training():

@@ -82,26 +82,28 @@ def test_flat_threaded_path_matches_torch(monkeypatch):
     """Large buffers are split across threads: still torch's numbers."""
     from gradkit.optim import optimizer as optmod
 
-    monkeypatch.setattr(optmod, "_NUM_THREADS", 3)
-    monkeypatch.setattr(optmod, "_MIN_CHUNK", 64)
-    monkeypatch.setattr(optmod, "_POOL", None)
-    rng = np.random.default_rng(2)
-    inits = [rng.standard_normal(s) for s in [(20, 10), (10,), (7, 3)]]
-    gp = [gk.tensor(a.copy(), requires_grad=True) for a in inits]
-    tp = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in inits]
-    gopt = gk.optim.Adam(gp, lr=0.01, amsgrad=True, weight_decay=0.1)
-    topt = torch.optim.Adam(tp, lr=0.01, amsgrad=True, weight_decay=0.1)
-    assert len(gopt._group_buckets(gopt.param_groups[0])[0].chunks) == 3
-    for _ in range(10):
-        for p, q in zip(gp, tp):
-            g = rng.standard_normal(p.shape)
-            p.grad = gk.tensor(g.copy())
-            q.grad = torch.from_numpy(g)
-        gopt.step()
-        topt.step()
+    threads = gk.get_num_threads()
+    gk.set_num_threads(3)
+    try:
+        monkeypatch.setattr(optmod, "_MIN_CHUNK", 64)
+        rng = np.random.default_rng(2)
+        inits = [rng.standard_normal(s) for s in [(20, 10), (10,), (7, 3)]]
+        gp = [gk.tensor(a.copy(), requires_grad=True) for a in inits]
+        tp = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in inits]
+        gopt = gk.optim.Adam(gp, lr=0.01, amsgrad=True, weight_decay=0.1)
+        topt = torch.optim.Adam(tp, lr=0.01, amsgrad=True, weight_decay=0.1)
+        assert len(gopt._group_buckets(gopt.param_groups[0])[0].chunks) == 3
+        for _ in range(10):
+            for p, q in zip(gp, tp):
+                g = rng.standard_normal(p.shape)
+                p.grad = gk.tensor(g.copy())
+                q.grad = torch.from_numpy(g)
+            gopt.step()
+            topt.step()
+    finally:
+        gk.set_num_threads(threads)
     for p, q in zip(gp, tp):
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
-    optmod._POOL = None
 
 
 

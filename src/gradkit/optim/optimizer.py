@@ -23,12 +23,12 @@ buffer from the new arrays, keeping its state.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from .. import parallel as _parallel
 from ..backend import get_array_module, to_numpy
 from ..tensor import Tensor
 
@@ -42,46 +42,27 @@ class _Required:
 
 required = _Required()
 
-# Threads used for one flat update on the CPU, and the smallest chunk worth a thread.
-# Measured on 2 cores: inside a training step the BLAS threads of the backward's GEMMs are
-# still spinning when the optimizer starts, so splitting a 270k-parameter Adam update over
-# two threads made the step ~0.1 ms slower (though faster in isolation); threads pay only
-# from about a million parameters per thread.
-_NUM_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+# The smallest chunk of a flat update worth a thread of its own (the threads are gradkit's
+# intra-op threads, gk.set_num_threads). Measured on 2 cores: inside a training step the BLAS
+# threads of the dense layers' products are still spinning when the optimizer starts, so
+# splitting a 270k-parameter Adam update over two threads made the step ~0.1 ms slower (though
+# faster in isolation); threads pay only from about a million parameters per thread.
 _MIN_CHUNK = 1 << 20
-_POOL = None
 
 
 def set_num_threads(n: int) -> None:
-    """Set how many threads an optimizer step may use on the CPU (1 disables threading).
-
-    Args:
-        n: a positive number of threads.
+    """The same setting as :func:`gradkit.set_num_threads` (the optimizer's flat updates use
+    gradkit's intra-op threads); kept here so optimizer code can set it where it lives.
 
     Raises:
         ValueError: when ``n`` is not a positive integer.
     """
-    global _NUM_THREADS, _POOL
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
-    _NUM_THREADS = int(n)
-    if _POOL is not None:
-        _POOL.shutdown(wait=False)
-        _POOL = None
+    _parallel.set_num_threads(n)
 
 
 def get_num_threads() -> int:
-    """The number of threads an optimizer step may use on the CPU."""
-    return _NUM_THREADS
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=max(1, _NUM_THREADS - 1), thread_name_prefix="gradkit-optim")
-    return _POOL
+    """The number of threads an optimizer step may use on the CPU (:func:`gradkit.get_num_threads`)."""
+    return _parallel.get_num_threads()
 
 
 def _check_nonneg(name: str, value, what: str = "a number >= 0") -> None:
@@ -476,8 +457,9 @@ class FlatOptimizer(Optimizer):
                         st[name] = dst
             b.views = views
             nchunks = 1
-            if xp is np and _NUM_THREADS > 1:
-                nchunks = max(1, min(_NUM_THREADS, n // _MIN_CHUNK))
+            threads = _parallel.get_num_threads()
+            if xp is np and threads > 1:
+                nchunks = max(1, min(threads, n // _MIN_CHUNK))
             b.chunks = [(n * k // nchunks, n * (k + 1) // nchunks) for k in range(nchunks)]
             buckets.append(b)
         return buckets
@@ -599,12 +581,14 @@ class FlatOptimizer(Optimizer):
                 dict(scalars), [t[lo:hi] for t in b.tmp], fresh,
             )
 
-        pool = _pool()
-        futures = [pool.submit(work, lo, hi) for lo, hi in b.chunks[1:]]
-        new = work(*b.chunks[0])
-        for f in futures:
-            f.result()
-        return new
+        results = [None] * len(b.chunks)
+
+        def chunks(k0, k1):
+            for k in range(k0, k1):
+                results[k] = work(*b.chunks[k])
+
+        _parallel.parallel_for(len(b.chunks), chunks)
+        return results[0]
 
     def _gather_range(self, b, lo, hi) -> None:
         for i, p in enumerate(b.params):
