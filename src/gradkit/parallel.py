@@ -222,6 +222,19 @@ class _Worker:
         self.go.release()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's pool threads: start over with fresh locks."""
+    global _pool_lock, _dispatch
+    _workers.clear()
+    _pool_lock = threading.Lock()
+    _dispatch = threading.Lock()
+    _local.busy = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _get_workers(k: int) -> list:
     with _pool_lock:
         while len(_workers) < k:

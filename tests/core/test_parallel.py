@@ -129,6 +129,24 @@ def test_parallel_for_from_several_program_threads_at_once(threads):
     assert not errors and results == {0: True, 1: True, 2: True, 3: True}
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_working_pool(threads):
+    import os
+
+    threads(2)
+    parallel.parallel_for(4, lambda lo, hi: None)  # the parent's pool threads exist now
+    pid = os.fork()
+    if pid == 0:  # the child: its pool must start over, not wait on the parent's threads
+        code = 1
+        try:
+            x = np.random.default_rng(0).standard_normal((400, 300))
+            code = 0 if np.allclose(parallel.matmul(x, x.T), x @ x.T) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def test_parallel_pieces_splits_big_arrays_and_passes_small_ones_whole(threads):
     threads(2)
     shapes = []
