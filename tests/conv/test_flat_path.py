@@ -68,6 +68,19 @@ def test_flat_path_second_order(rng):
     assert rep.passed, str(rep)
 
 
+@pytest.mark.parametrize("C", [3, 1])  # the padded-width path, then the general one
+def test_bias_in_the_gemm_second_order(rng, C):
+    """With a bias the column matrix carries a row of ones (the bias rides in the GEMM); the
+    differentiable backward must leave that row out of its column matrix."""
+    O = 2 if C == 3 else 5
+    x = gk.tensor(rng.standard_normal((2, C, 5, 6)), requires_grad=True)
+    w = gk.tensor(rng.standard_normal((O, C, 3, 3)), requires_grad=True)
+    b = gk.tensor(rng.standard_normal(O), requires_grad=True)
+    assert _geom(C, O, 1, (3, 3), (1, 1, 1, 1), (1, 1), 5, 6)[1] == (C == 3)
+    rep = gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1).tanh(), [x, w, b])
+    assert rep.passed, str(rep)
+
+
 def test_flat_path_float32_equals_strided_path(rng):
     """The benchmark layer (16 -> 32 channels, 3x3, padding 1) in float32: output and all three
     gradients equal those of the general im2col path to float32 rounding."""
@@ -81,11 +94,14 @@ def test_flat_path_float32_equals_strided_path(rng):
     for flat in (True, False):
         g.flat = flat
         y, col = F._conv_forward(x, w, g, b)
+        assert col.shape[0] == 16 * 9 + 1 and np.all(col[-1] == 1)  # the bias's row of ones
         gy2 = F._dy_matrix(gy, g)
         gx = F._conv_grad_input(w, gy2, g)
-        gw = F._conv_grad_weight(col, gy2, w.shape, 1)
+        gw = F._conv_grad_weight(col[:-1], gy2, w.shape, 1)
+        db = (gy2 @ col.T)[:, -1]  # what the fused backward reads off the [dW | db] GEMM
         assert y.dtype == gx.dtype == gw.dtype == np.float32
-        results.append((np.array(y), np.array(gx), gw, gy2.sum(axis=1)))
+        np.testing.assert_allclose(db, gy2.sum(axis=1), rtol=1e-4, atol=1e-4)
+        results.append((np.array(y), np.array(gx), gw, db))
     for a, c in zip(*results):
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
 

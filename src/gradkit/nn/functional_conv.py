@@ -222,9 +222,9 @@ def _scratch(xp, name: str, shape, dtype):
 def _use_flat(g: _Geom, out_channels: int) -> bool:
     """Whether a convolution uses the stride-1 "padded-width" layout (see :func:`_im2col_flat`).
 
-    That layout computes ``Wp - Wo`` junk columns per output row and pays one compaction pass
-    over the output (and a padded copy of ``dy`` in backward); in exchange im2col and col2im move
-    long contiguous runs. Measured on the benchmark CNN it wins when the column matrix is large
+    That layout computes ``Wp - Wo`` junk columns per output row (the output is a strided view
+    that skips them, so the next op reads a little more memory) and pays a padded copy of ``dy``
+    in backward; in exchange im2col and col2im move long contiguous runs. Measured on the benchmark CNN it wins when the column matrix is large
     next to the output (C*kh*kw >= 2*out_channels: 16->32 channels, 3x3) and loses for a
     1-channel input layer, so it is used only there, and only when the junk columns are at most
     half as many as the real ones.
@@ -237,8 +237,18 @@ def _flat(g: _Geom) -> bool:
     return g.flat
 
 
-def _im2col(x, g: _Geom):
-    """(C*kh*kw, N*Ho*Wo) column matrix of the receptive fields of ``x`` (one copy of a strided view)."""
+def _col_matrix(xp, rows: int, cols: int, dtype, ones: bool):
+    """An empty (rows, cols) column matrix, or with ``ones`` a (rows + 1, cols) one whose last
+    row is ones (the bias rides in the GEMM; see :func:`_conv_forward`)."""
+    col = xp.empty((rows + 1 if ones else rows, cols), dtype=dtype)
+    if ones:
+        col[rows] = 1
+    return col
+
+
+def _im2col(x, g: _Geom, ones: bool = False):
+    """(C*kh*kw, N*Ho*Wo) column matrix of the receptive fields of ``x`` (one copy of a strided
+    view); with ``ones`` a last row of ones is added."""
     xp = get_array_module(x)
     xpad = _pad(x, g)
     sN, sC, sH, sW = xpad.strides
@@ -247,9 +257,10 @@ def _im2col(x, g: _Geom):
         shape=(g.C, g.kh, g.kw, g.N, g.Ho, g.Wo),
         strides=(sC, sH * g.dh, sW * g.dw, sN, sH * g.sh, sW * g.sw),
     )
-    col = xp.empty(view.shape, dtype=x.dtype)
+    colx = _col_matrix(xp, g.C * g.kh * g.kw, g.N * g.Ho * g.Wo, x.dtype, ones)
+    col = colx[: g.C * g.kh * g.kw].reshape(view.shape)
     parallel_pieces(xp.copyto, (col, view), (3, 3))  # split over the batch
-    return col.reshape(g.C * g.kh * g.kw, g.N * g.Ho * g.Wo)
+    return colx
 
 
 def _col2im_add(buf, gcol, g: _Geom):
@@ -282,8 +293,9 @@ def _flat_planes(buf, g: _Geom):
     return buf[:, : g.N * g.Hp * g.Wp].reshape(-1, g.N, g.Hp, g.Wp)
 
 
-def _im2col_flat(x, g: _Geom):
-    """(C*kh*kw, N*Ho*Wp) column matrix in the padded-width layout (stride 1)."""
+def _im2col_flat(x, g: _Geom, ones: bool = False):
+    """(C*kh*kw, N*Ho*Wp) column matrix in the padded-width layout (stride 1); with ``ones`` a
+    last row of ones is added."""
     xp = get_array_module(x)
     buf = xp.empty((g.C, g.N * g.Hp * g.Wp + (g.kw - 1) * g.dw), dtype=x.dtype)
     it = buf.itemsize
@@ -293,7 +305,8 @@ def _im2col_flat(x, g: _Geom):
         shape=(g.C, g.kh, g.kw, g.N, L),
         strides=(buf.strides[0], g.dh * g.Wp * it, g.dw * it, g.Hp * g.Wp * it, it),
     )
-    col = xp.empty(view.shape, dtype=x.dtype)
+    colx = _col_matrix(xp, g.C * g.kh * g.kw, g.N * L, x.dtype, ones)
+    col = colx[: g.C * g.kh * g.kw].reshape(view.shape)
 
     def fill(buf, x_cn, view, col):  # one piece of the channels: pad, then gather the columns
         buf[...] = 0
@@ -301,7 +314,7 @@ def _im2col_flat(x, g: _Geom):
         col[...] = view
 
     parallel_pieces(fill, (buf, x.transpose(1, 0, 2, 3), view, col), (0, 0, 0, 0), min_size=1 << 13)
-    return col.reshape(g.C * g.kh * g.kw, g.N * L)
+    return colx
 
 
 def _col2im_flat_add(buf, gcol, g: _Geom):
@@ -320,9 +333,9 @@ def _col2im_flat_add(buf, gcol, g: _Geom):
             run += gcol5[:, i, j]
 
 
-def _cols(x, g: _Geom):
-    """The column matrix of ``x`` in the layout this geometry uses."""
-    return _im2col_flat(x, g) if _flat(g) else _im2col(x, g)
+def _cols(x, g: _Geom, ones: bool = False):
+    """The column matrix of ``x`` in the layout this geometry uses (``ones``: plus a row of ones)."""
+    return _im2col_flat(x, g, ones) if _flat(g) else _im2col(x, g, ones)
 
 
 def _dy_matrix(gy, g: _Geom):
@@ -342,29 +355,31 @@ def _dy_matrix(gy, g: _Geom):
     return ext.reshape(O, -1)
 
 
-def _conv_forward(x, w, g: _Geom, b=None, col=None):
-    if col is None:
-        col = _cols(x, g)
-    xp = get_array_module(col)
+def _conv_forward(x, w, g: _Geom, b=None):
+    """``conv(x, W) + b`` and the column matrix kept for the weight gradient.
+
+    With one group the bias rides in the GEMM: the column matrix gets a last row of ones and
+    ``W`` a last column ``b`` (the backward then reads ``db`` off the weight-gradient GEMM's
+    last column), which saves a pass over the output. In the padded-width layout the result
+    is returned as a strided view that skips the junk columns, instead of being compacted
+    (the next op reads it once anyway; a pass saved again).
+    """
+    xp = get_array_module(x)
     O = w.shape[0]
     G = g.groups
+    ones = G == 1 and b is not None
+    col = _cols(x, g, ones)
     if G == 1:
-        # in the padded-width layout the GEMM result is a temporary (compacted below)
-        out = _scratch(xp, "y", (O, col.shape[1]), col.dtype) if _flat(g) and col.dtype == w.dtype else None
-        y = _gemm(w.reshape(O, -1), col, out=out)
+        w2 = w.reshape(O, -1)
+        if ones:
+            w2 = xp.concatenate([w2, b.reshape(O, 1).astype(w2.dtype, copy=False)], axis=1)
+        y = _gemm(w2, col)
     else:
         y = (w.reshape(G, O // G, -1) @ col.reshape(G, -1, col.shape[1])).reshape(O, -1)
-    if _flat(g):
-        # drop the junk columns, adding the bias in the same pass (a compact channel-major result)
-        y4 = y.reshape(O, g.N, g.Ho, g.Wp)[..., : g.Wo]
-        out = xp.empty((O, g.N, g.Ho, g.Wo), dtype=y.dtype)
         if b is not None:
-            parallel_pieces(xp.add, (y4, b.reshape(O, 1, 1, 1), out), (0, 0, 0))
-        else:
-            parallel_pieces(xp.copyto, (out, y4), (0, 0))
-        return out.transpose(1, 0, 2, 3), col
-    if b is not None:
-        parallel_pieces(xp.add, (y, b.reshape(O, 1), y), (0, 0, 0))
+            parallel_pieces(xp.add, (y, b.reshape(O, 1), y), (0, 0, 0))
+    if _flat(g):
+        return y.reshape(O, g.N, g.Ho, g.Wp)[..., : g.Wo].transpose(1, 0, 2, 3), col
     return y.reshape(O, g.N, g.Ho, g.Wo).transpose(1, 0, 2, 3), col
 
 
@@ -428,21 +443,31 @@ class Conv2dOp(Op):
 
     def forward(self, x, w, b=None):
         y, self.col = _conv_forward(x, w, self.g, b)
+        # with one group and a bias, the column matrix ends with the row of ones of the bias
+        self.ones = b is not None and self.g.groups == 1
         return y
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
         has_b = len(self.inputs) > 2
+        col = self.col[:-1] if self.ones else self.col  # the receptive fields alone
         if _enabled[0]:  # a graph of the backward is asked for: differentiable pieces
             gx = Conv2dGradInput(self.g)(gy, w) if need[0] else None
-            gw = Conv2dGradWeight(self.g, self.col)(x, gy) if need[1] else None
+            gw = Conv2dGradWeight(self.g, col)(x, gy) if need[1] else None
             gb = _sum(gy, dim=(0, 2, 3)) if has_b and need[2] else None
         else:  # fused on raw arrays, sharing dy2
             gy2 = _dy_matrix(gy.data, self.g)
             gx = const(_conv_grad_input(w.data, gy2, self.g)) if need[0] else None
-            gw = const(_conv_grad_weight(self.col, gy2, w.shape, self.g.groups)) if need[1] else None
-            gb = const(gy2.sum(axis=1)) if has_b and need[2] else None
+            gw = gb = None
+            if need[1] and self.ones:  # [dW | db] in one GEMM, over the row of ones too
+                full = _gemm(gy2, self.col.T)
+                gw = const(full[:, :-1].reshape(w.shape))
+                gb = const(full[:, -1].copy()) if need[2] else None
+            elif need[1]:
+                gw = const(_conv_grad_weight(col, gy2, w.shape, self.g.groups))
+            if has_b and need[2] and gb is None:
+                gb = const(gy2.sum(axis=1))
         return (gx, gw, gb) if has_b else (gx, gw)
 
 
