@@ -542,7 +542,9 @@ class RecurrentSequence(Op):
         C = _WORKSPACE.take(xp, (T + 1, B, H), dt)
         S[T if rev else 0] = h0
         C[T if rev else 0] = c0
-        SG = _WORKSPACE.take(xp, (T, B, G), dt)  # the gates: sigmoid(o, i, f) and r = sigmoid(2 a_g)
+        # the gates, sigmoid(o, i, f) and r = sigmoid(2 a_g), stored gate-major (T, 4, B, H): each
+        # gate of a step is then one contiguous block, for the step's math and the bulk passes
+        SG = _WORKSPACE.take(xp, (T, 4, B, H), dt)
         TC = _WORKSPACE.take(xp, (T, B, H), dt)  # tanh(c) after each step
         mask = self.mask
         y = S[:T] if rev else S[1:]  # the outputs are the new states (a view), unless masked
@@ -559,12 +561,12 @@ class RecurrentSequence(Op):
                 hn = xp.empty((nbat, H), dtype=dt)
                 cn = xp.empty((nbat, H), dtype=dt)
             for t in steps:
-                sg = SG[t, b0:b1]
+                sg = SG[t, :, b0:b1]
                 xp.matmul(XH[t + rev, b0:b1], W, out=buf)
                 xp.exp(buf, out=buf)
                 buf += 1.0
-                xp.divide(1.0, buf, out=sg)
-                o, i, f, r = sg[:, :H], sg[:, H: 2 * H], sg[:, 2 * H: H3], sg[:, H3:]
+                xp.divide(1.0, buf.reshape(nbat, 4, H), out=sg.transpose(1, 0, 2))
+                o, i, f, r = sg
                 xp.multiply(r, 2.0, out=g)
                 g -= 1.0  # tanh(a_g) = 2 r - 1
                 c = C[t + rev, b0:b1]
@@ -610,14 +612,14 @@ class RecurrentSequence(Op):
         At padded steps P and D are zero and F is one: the state passes through unchanged.
         """
         dt = SG.dtype
-        F = _WORKSPACE.take(xp, (T, SG.shape[1], H), dt)
-        D = _WORKSPACE.take(xp, (T, SG.shape[1], H), dt)
+        F = _WORKSPACE.take(xp, (T, SG.shape[2], H), dt)
+        D = _WORKSPACE.take(xp, (T, SG.shape[2], H), dt)
         mask = self.mask
         H3 = 3 * H
 
         def run(t0, t1):
             sg = SG[t0:t1]
-            o, i, f, r = sg[..., :H], sg[..., H: 2 * H], sg[..., 2 * H: H3], sg[..., H3:]
+            o, i, f, r = sg[:, 0], sg[:, 1], sg[:, 2], sg[:, 3]
             tc = TC[t0:t1]
             h_new = S[t0 + 1 - rev: t1 + 1 - rev]
             c_prev = C[t0 + rev: t1 + rev]
@@ -628,17 +630,17 @@ class RecurrentSequence(Op):
             gfac = xp.multiply(r, 2.0)  # g = 2 r - 1, for the i block
             gfac -= 1.0
             one_minus = xp.subtract(1.0, sg)
-            r *= one_minus[..., H3:]
+            r *= one_minus[:, 3]
             r *= i  # the g block: r (1 - r) i
-            i *= one_minus[..., H: 2 * H]
+            i *= one_minus[:, 1]
             i *= gfac  # the i block: i (1 - i) g
-            f *= one_minus[..., 2 * H: H3]
+            f *= one_minus[:, 2]
             f *= c_prev  # the f block: f (1 - f) c_prev
-            o *= one_minus[..., :H]
+            o *= one_minus[:, 0]
             o *= tc  # the o block: o (1 - o) tanh(c)
             if mask is not None:
                 m = mask[t0:t1, :, None]
-                sg *= m
+                sg *= m[:, None]
                 d *= m
                 F[t0:t1] *= m
                 F[t0:t1] += ~m  # f acts as 1 at padded steps (a masked copy is far slower)
@@ -681,12 +683,12 @@ class RecurrentSequence(Op):
             dct = xp.empty((nbat, H), dtype=dt)
             dcand = xp.empty((nbat, H), dtype=dt)
             for t in steps:
-                d, p = dA[t, b0:b1], P[t, b0:b1]
+                d, p = dA[t, b0:b1], P[t, :, b0:b1]
                 xp.add(dh, gy[t, b0:b1], out=dcand)
                 xp.multiply(dcand, D[t, b0:b1], out=dct)
                 dct += dc
-                xp.multiply(dcand, p[:, :H], out=d[:, :H])
-                xp.multiply(dct[:, None, :], p.reshape(nbat, 4, H)[:, 1:], out=d.reshape(nbat, 4, H)[:, 1:])  # i, f, g
+                xp.multiply(dcand, p[0], out=d[:, :H])
+                xp.multiply(dct, p[1:], out=d.reshape(nbat, 4, H)[:, 1:].transpose(1, 0, 2))  # i, f, g
                 xp.multiply(dct, F[t, b0:b1], out=dc)
                 xp.matmul(d, whh, out=dh2)
                 if mask is not None:
