@@ -499,8 +499,9 @@ class RecurrentSequence(Op):
     # [dW_ih | db | dW_hh] at once. The step loops keep only what the recurrence needs (the
     # gates and tanh(c)); the local derivatives the backward uses (P, F, D below) are computed
     # afterwards in bulk, split over time (inside the split step loop their nine extra NumPy
-    # calls per step cost more in GIL hand-offs than the bulk passes: measured 40 % slower). Both loops split the batch over the intra-op threads
-    # (gradkit.parallel): every batch row's recurrence is independent of the others.
+    # calls per step cost more in GIL hand-offs than the bulk passes: measured 40 % slower).
+    # Both step loops split the batch over the intra-op threads (gradkit.parallel): every
+    # batch row's recurrence is independent of the others.
     _GRAIN = 16  # the fewest batch rows worth a thread of their own
 
     @staticmethod
