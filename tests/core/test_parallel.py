@@ -266,7 +266,8 @@ def test_lstm_split_over_the_batch_matches_one_thread_and_the_step_by_step_path(
             outs += [y, hn, cn]
         loss = sum((o * o).sum() for o in outs)
         loss.backward()
-        return [o.numpy().copy() for o in outs] + [x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in lstm.parameters()]
+        grads = [x.grad] + [p.grad for p in lstm.parameters()]
+        return [t.numpy().copy() for t in outs + grads]
 
     one, two = _run_both(threads, run, monkeypatch)
     for a, b in zip(one, two):

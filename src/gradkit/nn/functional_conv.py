@@ -801,7 +801,10 @@ class _MaxPoolScatter(Op):
         # windows that tile the input exactly write every position once: no zero fill needed
         tiled = (not overlap and not g.padded and g.kh == g.sh and g.kw == g.sw and g.dh == g.dw == 1
                  and g.Ho * g.sh == g.H and g.Wo * g.sw == g.W)
-        buf = xp.empty((g.C, g.N, g.Hp, g.Wp), dtype=gy.dtype).transpose(1, 0, 2, 3) if tiled else _cn_buffer(xp, g, gy.dtype)
+        if tiled:
+            buf = xp.empty((g.C, g.N, g.Hp, g.Wp), dtype=gy.dtype).transpose(1, 0, 2, 3)
+        else:
+            buf = _cn_buffer(xp, g, gy.dtype)
         offsets = list(g.offsets())
         if _outer_nc_axis(gy) != _outer_nc_axis(self.idx):
             # gy in another memory layout than the saved argmax (a batch-major gradient from a
