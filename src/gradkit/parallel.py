@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import numbers
 import os
 import threading
 
@@ -167,8 +168,6 @@ def set_num_threads(n: int) -> None:
         ValueError: when ``n`` is not a positive integer.
     """
     global _num_threads
-    import numbers
-
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     n = int(n)
@@ -313,9 +312,10 @@ def matmul(a, b, out=None):
     """``a @ b`` (NumPy's ``matmul`` semantics), large products split over the intra-op threads.
 
     gradkit runs BLAS on one thread and splits instead (see the module docstring): a large 2-D
-    product is cut into row blocks (or column blocks when it is wider than tall), one
-    single-threaded GEMM per block written into ``out``; a batched product is cut along its
-    first batch axis, or folded into one 2-D product when ``b`` is a plain matrix.
+    product is cut into row blocks (or column blocks when it is wider than tall, or its sum
+    over k into partial products when it is long and skinny), one single-threaded GEMM per
+    block; a batched product is cut along its first batch axis, or folded into one 2-D
+    product when ``b`` is a plain matrix.
 
     Args:
         a: array with at least one dimension.
@@ -441,7 +441,7 @@ def _batched_matmul(a, b, out):
 
 
 # Elementwise passes over fewer elements than this stay on one thread (the hand-off to the
-# pool, ~30 us, buys nothing below about a hundred thousand elements).
+# pool, ~20 us, buys nothing below about a hundred thousand elements).
 ELEMENTWISE_MIN = 1 << 17
 
 

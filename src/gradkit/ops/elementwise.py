@@ -349,8 +349,8 @@ class MaskMul(Op):
 
     def forward(self, x):
         mask = self.mask
-        if type(x) is np.ndarray and x.size >= ELEMENTWISE_MIN and type(mask) is np.ndarray and mask.shape == x.shape:
-            y = np.empty_like(x)
+        if x.size >= ELEMENTWISE_MIN and getattr(mask, "shape", None) == x.shape:  # same-shape mask: split
+            y = get_array_module(x).empty_like(x)
             parallel_pieces(_mask_mul, (x, mask, y), (outer_axis(x),) * 3)
             return y
         return x * mask
@@ -360,25 +360,25 @@ class MaskMul(Op):
 
 
 def _mask_mul(x, mask, y):
-    np.multiply(x, mask, out=y)
+    get_array_module(x).multiply(x, mask, out=y)
 
 
 def _relu_into(x, mask, y):
-    np.greater(x, 0, out=mask)
-    np.multiply(x, mask, out=y)  # twice as fast as maximum(x, 0) in NumPy
+    xp = get_array_module(x)
+    xp.greater(x, 0, out=mask)
+    xp.multiply(x, mask, out=y)  # twice as fast as maximum(x, 0) in NumPy
     y += 0  # turns the -0.0 of negative inputs into +0.0
 
 
 class ReLU(Op):
     def forward(self, x):
-        if type(x) is np.ndarray and x.size >= ELEMENTWISE_MIN:  # split over the intra-op threads
-            y = np.empty_like(x)
-            self.mask = np.empty_like(x, dtype=bool)
+        xp = get_array_module(x)
+        y = xp.empty_like(x)
+        self.mask = xp.empty_like(x, dtype=bool)
+        if x.size >= ELEMENTWISE_MIN:  # split over the intra-op threads (NumPy arrays)
             parallel_pieces(_relu_into, (x, self.mask, y), (outer_axis(x),) * 3)
-            return y
-        self.mask = m = x > 0
-        y = x * m
-        y += 0
+        else:
+            _relu_into(x, self.mask, y)
         return y
 
     def backward(self, gy):
