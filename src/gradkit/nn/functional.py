@@ -36,6 +36,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
 from ..backend import get_array_module
 from ..ops._util import const, ensure_tensor, shape_str
+from ..ops.elementwise import MaskMul
 from ..tensor import Tensor
 
 __all__ = [
@@ -137,7 +138,7 @@ class _Threshold(Op):
         return get_array_module(x).where(mask, x, x.dtype.type(self.value))
 
     def backward(self, gy):
-        return gy * const(self.mask)
+        return MaskMul(self.mask)(gy)
 
 
 def threshold(x, threshold: float, value: float) -> Tensor:

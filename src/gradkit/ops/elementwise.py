@@ -328,7 +328,8 @@ def _sigmoid_array(x):
     """Logistic function without overflow: exp is only taken of -|x|."""
     xp = get_array_module(x)
     z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    r = 1 / (1 + z)
+    return xp.where(x >= 0, r, z * r)
 
 
 class Sigmoid(Op):
@@ -394,36 +395,34 @@ class Clamp(Op):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        mask = np.ones((), dtype=bool) if self.lo is None else x >= self.lo
+        mask = get_array_module(x).ones((), dtype=bool) if self.lo is None else x >= self.lo
         if self.hi is not None:
             mask = mask & (x <= self.hi)
         return MaskMul(mask)(gy)
 
 
 class Maximum(Op):
+    """Elementwise maximum; on ties the gradient is split evenly between the two inputs."""
+
+    _pick, _wins = "maximum", "greater"
+
     def forward(self, a, b):
-        return get_array_module(a, b).maximum(a, b)
+        return getattr(get_array_module(a, b), self._pick)(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
-        wa = (a.data > b.data) + 0.5 * (a.data == b.data)
-        wa = const(wa.astype(gy.dtype))
+        xp = get_array_module(gy.data)
+        dt = gy.dtype
+        wa = getattr(xp, self._wins)(a.data, b.data).astype(dt)  # 1 where a won, in gy's dtype
+        wa += (a.data == b.data) * dt.type(0.5)
+        wa = const(wa)
         ga = sum_to(gy * wa, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * (1 - wa), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
-class Minimum(Op):
-    def forward(self, a, b):
-        return get_array_module(a, b).minimum(a, b)
-
-    def backward(self, gy):
-        a, b = self.inputs
-        wa = (a.data < b.data) + 0.5 * (a.data == b.data)
-        wa = const(wa.astype(gy.dtype))
-        ga = sum_to(gy * wa, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * (1 - wa), b.shape) if self.needs_input_grad[1] else None
-        return ga, gb
+class Minimum(Maximum):
+    _pick, _wins = "minimum", "less"
 
 
 class Where(Op):
