@@ -295,3 +295,13 @@ def test_fit_reports_a_bias_variance_verdict_with_dev_data(capsys):
     assert report.avoidable_bias == pytest.approx((1 - hist["accuracy"][-1]) - 0.01)
     assert "bias/variance" in capsys.readouterr().out
     assert gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0).diagnosis is None
+
+
+def test_lambda_callback_hooks_run():
+    """Hooks set on the instance (not overridden in the class) must be dispatched too."""
+    X, y = _blobs(40)
+    calls = []
+    cb = C.LambdaCallback(on_epoch_end=lambda epoch, logs=None: calls.append(("epoch", epoch)),
+                          on_train_end=lambda logs=None: calls.append(("end",)))
+    gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=2, batch_size=20, callbacks=[cb], verbose=0)
+    assert calls == [("epoch", 0), ("epoch", 1), ("end",)]

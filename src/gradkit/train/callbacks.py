@@ -78,7 +78,11 @@ class CallbackList:
             cb.set_trainer(trainer)
         self._hooks = {}
         for name in ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end"):
-            self._hooks[name] = [getattr(cb, name) for cb in self.callbacks if getattr(type(cb), name) is not getattr(Callback, name)]
+            base = getattr(Callback, name)
+            # a hook counts when the callback's class overrides it or the instance sets its own
+            # (LambdaCallback): anything but the base class's do-nothing method
+            hooks = (getattr(cb, name) for cb in self.callbacks)
+            self._hooks[name] = [fn for fn in hooks if getattr(fn, "__func__", None) is not base]
 
     def has(self, hook: str) -> bool:
         return bool(self._hooks[hook])
@@ -348,9 +352,6 @@ class LambdaCallback(Callback):
             if not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}")
             setattr(self, name, fn)
-
-    def set_trainer(self, trainer):
-        super().set_trainer(trainer)
 
 
 class ProgressBar(Callback):
