@@ -174,3 +174,21 @@ def test_reduce_on_plateau_matches_torch():
             tsched.step(float(loss))
             gsched.step(float(loss))
             assert gsched.get_last_lr()[0] == pytest.approx(tsched.get_last_lr()[0], rel=1e-12)
+
+
+def test_multiplicative_lr_calls_its_lambda_once_per_step_and_recomputes_after_a_jump():
+    opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)
+    calls = []
+    s = S.MultiplicativeLR(opt, lambda e: (calls.append(e), 0.5 + 0.1 * e)[1])
+    for _ in range(4):
+        s.step()
+    assert calls == [1, 2, 3, 4]  # one call per step, not a growing loop
+    expected = 1.0
+    for e in range(1, 5):
+        expected *= 0.5 + 0.1 * e
+    assert s.get_last_lr()[0] == expected
+    state = s.state_dict()
+    fresh = S.MultiplicativeLR(opt, lambda e: 0.5 + 0.1 * e)
+    fresh.load_state_dict(state)
+    fresh.step()
+    assert fresh.get_last_lr()[0] == pytest.approx(expected * (0.5 + 0.1 * 5))

@@ -46,7 +46,7 @@ def _nonneg(name, value):
 
 
 class LRScheduler:
-    """Base class: subclasses implement :meth:`_factor_lr` (the closed-form lr at an epoch).
+    """Base class: subclasses implement :meth:`_lr_at` (the closed-form lr at an epoch).
 
     Args:
         optimizer: the wrapped optimizer.
@@ -138,7 +138,7 @@ class LambdaLR(LRScheduler):
         n = len(optimizer.param_groups)
         fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
         if len(fns) != n:
-            raise ValueError(f"LambdaLR expected {n} lr_lambdas (one per group), got {len(fns)}")
+            raise ValueError(f"{type(self).__name__} expected {n} lr_lambdas (one per group), got {len(fns)}")
         self._fn_lambdas = fns
         super().__init__(optimizer, last_epoch)
 
@@ -146,8 +146,11 @@ class LambdaLR(LRScheduler):
         return base_lr * self._fn_lambdas[k](epoch)
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaLR):
     """Multiply the current lr by ``lr_lambda(epoch)`` at every step after the first.
+
+    ``lr = base_lr * lr_lambda(1) * ... * lr_lambda(epoch)``; the running value is kept, so a
+    step costs one call of ``lr_lambda`` (it is recomputed only after a jump back, e.g. a resume).
 
     Args:
         optimizer: the wrapped optimizer.
@@ -155,18 +158,14 @@ class MultiplicativeLR(LRScheduler):
         last_epoch: index of the last epoch when resuming.
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        n = len(optimizer.param_groups)
-        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(fns) != n:
-            raise ValueError(f"MultiplicativeLR expected {n} lr_lambdas (one per group), got {len(fns)}")
-        self._fn_lambdas = fns
-        super().__init__(optimizer, last_epoch)
-
     def _lr_at(self, base_lr, epoch, k):
-        lr = base_lr
-        for e in range(1, epoch + 1):
-            lr *= self._fn_lambdas[k](e)
+        cache = self.__dict__.setdefault("_running", {})  # group -> (epoch, base_lr, lr at that epoch)
+        done, base, lr = cache.get(k, (0, base_lr, base_lr))
+        if done > epoch or base != base_lr:
+            done, lr = 0, base_lr
+        for e in range(done + 1, epoch + 1):
+            lr *= self._fn_lambdas[k](e)  # the order PyTorch multiplies in: lr_t = lr_{t-1} * f(t)
+        cache[k] = (epoch, base_lr, lr)
         return lr
 
 
