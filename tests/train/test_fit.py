@@ -305,3 +305,9 @@ def test_lambda_callback_hooks_run():
                           on_train_end=lambda logs=None: calls.append(("end",)))
     gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=2, batch_size=20, callbacks=[cb], verbose=0)
     assert calls == [("epoch", 0), ("epoch", 1), ("end",)]
+
+
+def test_fit_names_a_batch_without_targets():
+    X, _ = _blobs(20)
+    with pytest.raises(ValueError, match=r"\(inputs, targets\), got 1 field"):
+        gk.train.fit(_net(), "cross_entropy", "sgd", gk.data.TensorDataset(X), epochs=1, verbose=0)

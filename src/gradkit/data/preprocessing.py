@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ..backend import get_array_module, get_default_dtype
+from ..backend import get_array_module, get_default_dtype, to_numpy
 from ..tensor import Tensor
 
 
@@ -220,11 +220,12 @@ class _AxisStats(Preprocessor):
         self.axis = axis
 
     def _reduce(self, arr, fn):
+        """``fn(arr, axes)`` as float64 NumPy, reduced shape without the sample axis. ``fn``
+        accumulates in float64 itself (``dtype=np.float64``): no float64 copy of the data."""
         axes = _reduce_axes(self.axis, arr.ndim)
-        a64 = arr.astype(np.float64)
-        out = fn(a64, axes)
+        out = fn(arr, axes)
         out = out.reshape(tuple(1 if i in axes else s for i, s in enumerate(arr.shape))[1:])
-        return np.asarray(out.get() if hasattr(out, "get") else out)
+        return to_numpy(out).astype(np.float64, copy=False)
 
     def _cast(self, stat, arr):
         """The statistic as an array of the data's module and float dtype, broadcastable to (N, *F)."""
@@ -281,8 +282,8 @@ class Standardize(_AxisStats):
         self.eps = float(eps)
 
     def _fit(self, arr):
-        self.mean = self._reduce(arr, lambda a, ax: a.mean(axis=ax))
-        std = self._reduce(arr, lambda a, ax: a.std(axis=ax))
+        self.mean = self._reduce(arr, lambda a, ax: a.mean(axis=ax, dtype=np.float64))
+        std = self._reduce(arr, lambda a, ax: a.std(axis=ax, dtype=np.float64))
         self.std = np.where(std <= self.eps, 1.0, std)
 
     def _transform(self, arr):
@@ -311,7 +312,7 @@ class MeanCenter(_AxisStats):
     _state_keys = ("mean",)
 
     def _fit(self, arr):
-        self.mean = self._reduce(arr, lambda a, ax: a.mean(axis=ax))
+        self.mean = self._reduce(arr, lambda a, ax: a.mean(axis=ax, dtype=np.float64))
 
     def _transform(self, arr):
         self._check(arr, self.mean)

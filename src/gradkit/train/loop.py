@@ -160,6 +160,9 @@ def _make_dict_targets():
 
 def _split_batch(batch, keys):
     """``(x, y)`` of a batch; ``y`` a dict for multi-task data (``keys`` from the dataset)."""
+    if len(batch) < 2:
+        raise ValueError(f"fit: each batch must hold (inputs, targets), got {len(batch)} field(s); "
+                         "give the dataset its targets, e.g. TensorDataset(X, y)")
     if keys is None:
         return batch[0], batch[1]
     return batch[0], dict(zip(keys, batch[1:]))
