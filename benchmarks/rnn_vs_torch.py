@@ -1,6 +1,7 @@
 """Training throughput of recurrent networks: gradkit vs PyTorch on the CPU, side by side in one run.
 
-Cases (same initial weights in both frameworks, forward + backward + Adam step per batch):
+Cases (the same model, data and optimizer in both frameworks, each initialized by its own seeded
+generator; forward + backward + Adam step per batch):
 
 * ``lstm``: LSTM(input 32, hidden 128, 1 layer), sequence 40, batch 64, loss = mean square of
   the outputs against random targets.
