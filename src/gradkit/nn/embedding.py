@@ -20,7 +20,8 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import get_array_module, get_default_dtype
-from ..ops._util import const, shape_str
+from ..ops._util import shape_str
+from ..ops.elementwise import MaskMul
 from ..ops.shape import IndexAdd
 from ..tensor import Tensor
 from . import init
@@ -32,8 +33,9 @@ __all__ = ["Embedding", "embedding"]
 class EmbeddingLookup(Op):
     """``weight[ids]`` whose gradient accumulates repeated ids and skips ``padding_idx``.
 
-    The backward is written with gradkit ops (an index-add, then a row mask), so it can be
-    differentiated again.
+    The backward is written with gradkit ops (a mask over the looked-up rows, then an
+    index-add), so it can be differentiated again. The mask is batch-sized: masking the
+    gradient table instead would cost a pass over the whole (vocabulary, dim) table per step.
     """
 
     def __init__(self, ids, padding_idx=None):
@@ -44,12 +46,9 @@ class EmbeddingLookup(Op):
 
     def backward(self, gy):
         w = self.inputs[0]
-        gw = IndexAdd(self.ids, w.shape)(gy)
         if self.padding_idx is not None:
-            keep = get_array_module(w.data).ones((w.shape[0], 1), dtype=w.dtype)
-            keep[self.padding_idx] = 0
-            gw = gw * const(keep)
-        return gw
+            gy = MaskMul((self.ids != self.padding_idx)[..., None])(gy)
+        return IndexAdd(self.ids, w.shape)(gy)
 
 
 def _check_ids(ids, num_embeddings, where):
