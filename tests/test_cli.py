@@ -83,3 +83,8 @@ def test_toml_recipe(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[nonsense]\nx = 1\n")
     assert main(["train", "--recipe", str(bad)]) == 2
+
+
+def test_recipe_that_is_a_directory_is_a_user_error(tmp_path, capsys):
+    assert main(["train", "--recipe", str(tmp_path)]) == 2  # not an IsADirectoryError traceback
+    assert "recipe file not found" in capsys.readouterr().err

@@ -31,22 +31,31 @@ class CLIError(Exception):
 
 
 # ---------------------------------------------------------------------------- recipe and data
-def _load_recipe(path) -> dict:
+def read_toml_recipe(path, sections, error=CLIError) -> dict:
+    """A TOML recipe file as a dict whose top-level tables are among ``sections``.
+
+    Raises ``error`` (a user error, printed without a traceback) naming the file when it is
+    missing (or not a file), not valid TOML, or has an unknown section.
+    """
     try:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
     p = Path(path)
-    if not p.exists():
-        raise CLIError(f"recipe file not found: {p}")
+    if not p.is_file():
+        raise error(f"recipe file not found: {p}")
     try:
-        recipe = tomllib.loads(p.read_text())
+        recipe = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise CLIError(f"recipe {p} is not valid TOML: {exc}") from None
-    unknown = set(recipe) - {"data", "model", "train"}
+        raise error(f"recipe {p} is not valid TOML: {exc}") from None
+    unknown = sorted(set(recipe) - set(sections))
     if unknown:
-        raise CLIError(f"recipe {p}: unknown sections {sorted(unknown)}; valid: data, model, train")
+        raise error(f"recipe {p}: unknown sections {unknown}; valid: {', '.join(sections)}")
     return recipe
+
+
+def _load_recipe(path) -> dict:
+    return read_toml_recipe(path, ("data", "model", "train"))
 
 
 def _settings(args) -> dict:

@@ -63,22 +63,11 @@ class TuneCLIError(Exception):
 
 def _load_recipe(path) -> tuple[dict, dict | None]:
     """Read a recipe: its ``[search]`` settings and its space (None when it has no ``[space]``)."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
+    from ..cli import read_toml_recipe
     from .space import space_from_dict
 
     p = Path(path)
-    if not p.is_file():
-        raise TuneCLIError(f"recipe file not found: {p}")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TuneCLIError(f"recipe {p} is not valid TOML: {exc}") from None
-    unknown = sorted(set(doc) - {"search", "space"})
-    if unknown:
-        raise TuneCLIError(f"recipe {p}: unknown sections {unknown}; valid: search, space")
+    doc = read_toml_recipe(p, ("search", "space"), error=TuneCLIError)
     search = doc.get("search", {})
     if not isinstance(search, dict):
         raise TuneCLIError(f"recipe {p}: 'search' must be a table, got {type(search).__name__}")
