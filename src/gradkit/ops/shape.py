@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import ensure_tensor, norm_axes, shape_str
+from ._util import coerce, ensure_tensor, norm_axes, shape_str
 
 
 class Reshape(Op):
@@ -204,7 +204,7 @@ def _index_item(i):
 def _has_int_array(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     for i in items:
-        if hasattr(i, "dtype") and getattr(i, "ndim", 0) >= 0 and i.dtype.kind in "iu" and not isinstance(i, numbers.Integral):
+        if hasattr(i, "dtype") and i.dtype.kind in "iu" and not isinstance(i, numbers.Integral):
             return True
     return False
 
@@ -295,8 +295,6 @@ def cat(tensors, dim=0, axis=None) -> Tensor:
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]:
             shapes = ", ".join(shape_str(t.shape) for t in tensors)
             raise ValueError(f"cat: tensors must match in every dimension except {d}, got shapes {shapes}")
-    from .elementwise import coerce
-
     if len({t.dtype for t in tensors}) > 1:
         base = tensors[0]
         for t in tensors[1:]:
