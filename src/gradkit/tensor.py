@@ -561,16 +561,9 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-def _method(name, fn):
-    def m(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-
-    m.__name__ = name
-    m.__doc__ = fn.__doc__
-    setattr(Tensor, name, m)
-
-
 from . import ops  # noqa: E402  (ops import Tensor; bound here to avoid a cycle)
 
+# the functions themselves become the methods (a plain function binds ``self`` as its first
+# argument): no wrapper call on every ``x.sum()`` / ``x.reshape(...)``
 for _name in ops.TENSOR_METHODS:
-    _method(_name, getattr(ops, _name))
+    setattr(Tensor, _name, getattr(ops, _name))

@@ -473,61 +473,49 @@ class Clone(Op):
         return gy
 
 
-def _unary(op_cls):
-    def f(x):
-        return op_cls()(ensure_tensor(x))
-
-    return f
-
-
-_exp, _log, _sqrt, _abs = _unary(Exp), _unary(Log), _unary(Sqrt), _unary(Abs)
-_tanh, _sigmoid, _relu = _unary(Tanh), _unary(Sigmoid), _unary(ReLU)
-_sin, _cos = _unary(Sin), _unary(Cos)
-
-
 def exp(x) -> Tensor:
     """Elementwise ``e ** x``."""
-    return _exp(x)
+    return Exp()(ensure_tensor(x))
 
 
 def log(x) -> Tensor:
     """Elementwise natural logarithm."""
-    return _log(x)
+    return Log()(ensure_tensor(x))
 
 
 def sqrt(x) -> Tensor:
     """Elementwise square root."""
-    return _sqrt(x)
+    return Sqrt()(ensure_tensor(x))
 
 
 def abs(x) -> Tensor:
     """Elementwise absolute value (gradient ``sign(x)``, 0 at 0)."""
-    return _abs(x)
+    return Abs()(ensure_tensor(x))
 
 
 def sin(x) -> Tensor:
     """Elementwise sine."""
-    return _sin(x)
+    return Sin()(ensure_tensor(x))
 
 
 def cos(x) -> Tensor:
     """Elementwise cosine."""
-    return _cos(x)
+    return Cos()(ensure_tensor(x))
 
 
 def tanh(x) -> Tensor:
     """Hyperbolic tangent; derivative ``1 - tanh(x)**2``."""
-    return _tanh(x)
+    return Tanh()(ensure_tensor(x))
 
 
 def sigmoid(x) -> Tensor:
     """Logistic function ``1 / (1 + exp(-x))``, stable for any |x| (no overflow)."""
-    return _sigmoid(x)
+    return Sigmoid()(ensure_tensor(x))
 
 
 def relu(x) -> Tensor:
     """``max(x, 0)``; gradient 1 where x > 0, else 0."""
-    return _relu(x)
+    return ReLU()(ensure_tensor(x))
 
 
 def clamp(x, min=None, max=None) -> Tensor:
