@@ -287,7 +287,6 @@ def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, 
         variance_threshold=float(variance_threshold), mismatch_threshold=float(mismatch_threshold))
 
 
-_MAX_HINTS = ("acc", "f1", "precision", "recall", "auc", "r2")
 
 
 def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy", *, epoch="last",
@@ -329,7 +328,9 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
         raise ValueError(f"bias_variance_from_history: the history has no dev-set values (no 'val_{metric}' or "
                          f"'val_loss'); logged: {', '.join(history.keys())}. Pass dev_data to fit().")
     train_vals, dev_vals = history[key], history[f"val_{key}"]
-    maximize = key != "loss" and any(h in key for h in _MAX_HINTS)
+    from ..train.metrics import higher_is_better
+
+    maximize = key != "loss" and higher_is_better(key)
     if epoch == "last":
         i = len(train_vals) - 1
     elif epoch == "best":

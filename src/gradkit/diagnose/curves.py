@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..train.metrics import higher_is_better
 from .bias_variance import bias_variance
 
 __all__ = ["CurveResult", "capacity_curve", "learning_curve"]
-
-_MAX_HINTS = ("acc", "f1", "precision", "recall", "auc", "r2")
 
 
 @dataclass
@@ -69,7 +68,7 @@ class CurveResult:
     def __str__(self) -> str:
         if self.metric is None:
             what = "loss"
-        elif any(h in self.metric for h in _MAX_HINTS):
+        elif higher_is_better(self.metric):
             what = f"error = 1 - {self.metric}"
         else:
             what = self.metric
@@ -132,7 +131,7 @@ def _error(model, loss, data, metric):
     if metric is None:
         return res["loss"]
     v = res[metric]
-    return 1.0 - v if any(h in metric for h in _MAX_HINTS) else v
+    return 1.0 - v if higher_is_better(metric) else v
 
 
 def _train_point(model, train, dev, *, loss, optimizer, lr, epochs, batch_size, metric, min_steps, fit_kwargs):

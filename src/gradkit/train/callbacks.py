@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-_MAX_HINTS = ("acc", "f1", "precision", "recall", "r2", "auc")
+from .metrics import higher_is_better
 
 
 def _infer_mode(monitor: str, mode: str) -> str:
@@ -32,7 +32,7 @@ def _infer_mode(monitor: str, mode: str) -> str:
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    return "max" if any(h in monitor for h in _MAX_HINTS) else "min"
+    return "max" if higher_is_better(monitor) else "min"
 
 
 class Callback:

@@ -23,6 +23,20 @@ import numpy as np
 
 from ..backend import to_numpy
 
+# substrings of metric names where larger is better (accuracy, val_f1, r2 ...); all else is minimized
+_HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "r2", "auc")
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether a logged value named ``name`` improves upward (accuracy, F1, R^2, AUC ...) rather
+    than downward (losses, errors). Used by callbacks (``mode='auto'``) and the diagnostics.
+
+    Example:
+        >>> higher_is_better("val_accuracy"), higher_is_better("val_loss")
+        (True, False)
+    """
+    return any(h in name for h in _HIGHER_IS_BETTER)
+
 
 def _np(a):
     if hasattr(a, "data") and not isinstance(a, np.ndarray):
