@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from ..backend import get_array_module, get_default_dtype
+from ..backend import get_array_module, get_default_dtype, is_cupy_array
 from ..random import Generator, get_generator
 from ..tensor import Tensor
 
@@ -33,7 +33,7 @@ from ..tensor import Tensor
 def _unwrap(x, who: str, need_4d: bool = True):
     was_tensor = isinstance(x, Tensor)
     arr = x.data if was_tensor else x
-    if not (isinstance(arr, np.ndarray) or type(arr).__module__.startswith("cupy")):
+    if not (isinstance(arr, np.ndarray) or is_cupy_array(arr)):
         arr = np.asarray(arr)
     if need_4d and arr.ndim != 4:
         raise ValueError(f"{who} expects a batch of images (N, C, H, W), got shape {tuple(arr.shape)}")

@@ -21,6 +21,7 @@ import bisect
 
 import numpy as np
 
+from ..backend import get_array_module, is_cupy_array
 from ..tensor import Tensor
 
 
@@ -28,7 +29,7 @@ def _as_array(a, what: str):
     """The raw array behind ``a`` (a Tensor's ``.data``, or ``np.asarray`` of array-likes)."""
     if isinstance(a, Tensor):
         return a.data
-    if isinstance(a, np.ndarray) or type(a).__module__.startswith("cupy"):
+    if isinstance(a, np.ndarray) or is_cupy_array(a):
         return a
     arr = np.asarray(a)
     if arr.dtype == object:
@@ -120,9 +121,7 @@ class TensorDataset(Dataset):
         out = []
         for a in self.arrays:
             idx = indices
-            if type(a).__module__.startswith("cupy"):  # index GPU arrays with a GPU index array
-                from ..backend import get_array_module
-
+            if is_cupy_array(a):  # index GPU arrays with a GPU index array
                 idx = get_array_module(a).asarray(indices)
             out.append(a[idx])
         return tuple(out)

@@ -29,6 +29,7 @@ import numbers
 
 import numpy as np
 
+from ..backend import get_array_module, get_default_dtype, is_cupy_array
 from ..random import Generator, default_generator
 from ..tensor import Tensor
 from .dataset import supports_batches
@@ -44,20 +45,14 @@ def _stack(items):
     first = items[0]
     if isinstance(first, Tensor):
         xp_items = [it.data for it in items]
-        from ..backend import get_array_module
-
         return get_array_module(*xp_items).stack(xp_items)
-    if isinstance(first, np.ndarray) or type(first).__module__.startswith("cupy"):
-        from ..backend import get_array_module
-
+    if isinstance(first, np.ndarray) or is_cupy_array(first):
         return get_array_module(*items).stack(items)
     if isinstance(first, (bool, np.bool_)):
         return np.asarray(items, dtype=np.bool_)
     if isinstance(first, numbers.Integral):
         return np.asarray(items, dtype=np.int64)
     if isinstance(first, numbers.Real):
-        from ..backend import get_default_dtype
-
         return np.asarray(items, dtype=np.float64 if isinstance(first, np.float64) else get_default_dtype())
     return np.asarray(items)
 

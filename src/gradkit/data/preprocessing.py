@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ..backend import get_array_module, get_default_dtype, to_numpy
+from ..backend import get_array_module, get_default_dtype, is_cupy_array, to_numpy
 from ..tensor import Tensor
 
 
@@ -35,7 +35,7 @@ def _unwrap(X, who: str):
     """(raw array, was_tensor) for an array-like or Tensor input."""
     if isinstance(X, Tensor):
         return X.data, True
-    if isinstance(X, np.ndarray) or type(X).__module__.startswith("cupy"):
+    if isinstance(X, np.ndarray) or is_cupy_array(X):
         return X, False
     arr = np.asarray(X)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
