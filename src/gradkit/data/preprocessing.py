@@ -81,7 +81,7 @@ def check_finite(X, name: str = "X"):
     xp = get_array_module(arr)
     if bool(xp.isfinite(arr).all()):
         return X
-    a = np.asarray(arr.get() if hasattr(arr, "get") else arr)
+    a = to_numpy(arr)
     nan = np.isnan(a)
     inf = np.isinf(a)
     n_nan, n_inf = int(nan.sum()), int(inf.sum())
@@ -193,7 +193,7 @@ class Preprocessor:
         for k in self._state_keys:
             v = state[k]
             v = v.data if isinstance(v, Tensor) else v
-            setattr(self, k, np.array(v.get() if hasattr(v, "get") else v, copy=True))
+            setattr(self, k, np.array(to_numpy(v), copy=True))
         self._after_load()
         self._fitted = True
 

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..random import Generator, get_generator
 from ..tensor import Tensor
 from .dataset import Subset
@@ -172,7 +173,7 @@ def train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify: bool = True, see
     else:
         rng = Generator(int(seed)).np
 
-    y_host = None if yr is None else np.asarray(yr.get() if hasattr(yr, "get") else yr)
+    y_host = None if yr is None else to_numpy(yr)
     if stratify and y_host is not None and _is_class_labels(y_host) and n > 0:
         parts = _stratified_indices(y_host, counts, rng)
     else:
