@@ -782,21 +782,22 @@ class Module:
         return self.requires_grad_(True)
 
     # ------------------------------------------------------------------ device / dtype
-    def _apply_arrays(self, fn_param, fn_buffer) -> "Module":
+    def _apply_arrays(self, fn) -> "Module":
+        """Replace the array of every parameter (and its grad) and buffer by ``fn(array)``."""
         seen = set()
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None or id(p) in seen:
                     continue
                 seen.add(id(p))
-                p.data = fn_param(p.data)
+                p.data = fn(p.data)
                 if p.grad is not None:
-                    p.grad = Tensor(fn_param(p.grad.data))
+                    p.grad = Tensor(fn(p.grad.data))
             for b in m._buffers.values():
                 if b is None or id(b) in seen:
                     continue
                 seen.add(id(b))
-                b.data = fn_buffer(b.data)
+                b.data = fn(b.data)
         return self
 
     def to(self, *args, device=None, dtype=None) -> "Module":
@@ -821,14 +822,14 @@ class Module:
         if dt is not None and dt.kind not in "fc":
             raise TypeError(f"Module.to only accepts floating dtypes, got {dt}")
 
-        def conv(a, cast):
+        def conv(a):
             if dev is not None:
                 a = backend.to_device(a, dev)
-            if cast and dt is not None and a.dtype.kind in "fc" and a.dtype != dt:
+            if dt is not None and a.dtype.kind in "fc" and a.dtype != dt:
                 a = a.astype(dt)
             return a
 
-        return self._apply_arrays(lambda a: conv(a, True), lambda a: conv(a, True))
+        return self._apply_arrays(conv)
 
     def double(self) -> "Module":
         """Cast floating parameters and buffers to float64; returns self."""
