@@ -23,10 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections import defaultdict
+
+from _common import run_worker  # benchmarks/ is on sys.path when a script runs
 
 
 def _set_threads(n: int) -> None:
@@ -45,49 +46,6 @@ def build_gradkit(seed: int = 0):
         nn.Flatten(), nn.Linear(1568, 10),
     )
     return model
-
-
-def gradkit_optimizer(params, lr):
-    import gradkit as gk
-
-    try:
-        optim = gk.optim
-    except (ImportError, AttributeError):  # optimizers not (yet) importable
-        optim = None
-    if optim is not None and hasattr(optim, "Adam"):
-        return optim.Adam(params, lr=lr), "gk.optim.Adam"
-    return _InlineAdam(params, lr=lr), "inline Adam (gk.optim.Adam not available)"
-
-
-class _InlineAdam:
-    """A minimal Adam (Kingma & Ba, 2015) on raw arrays, used only when gk.optim.Adam is missing."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        import numpy as np
-
-        self.params = list(params)
-        self.lr, self.b1, self.b2, self.eps, self.t = lr, betas[0], betas[1], eps, 0
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        import numpy as np
-
-        self.t += 1
-        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            m *= self.b1
-            m += (1 - self.b1) * g
-            v *= self.b2
-            v += (1 - self.b2) * (g * g)
-            p.data -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
 
 
 def build_torch(gk_model):
@@ -120,7 +78,7 @@ def gradkit_step_fn(batch):
 
     xs, ys = _data(batch)
     model = build_gradkit()
-    opt, opt_name = gradkit_optimizer(model.parameters(), 1e-3)
+    opt, opt_name = gk.optim.Adam(model.parameters(), lr=1e-3), "gk.optim.Adam"
     gx = [gk.tensor(x) for x in xs]
     gy = [gk.tensor(y) for y in ys]
 
@@ -174,13 +132,8 @@ def worker(framework, args):
 
 
 def _run_child(framework, args):
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
-    cmd = [sys.executable, __file__, "--worker", framework, "--batch", str(args.batch),
-           "--seconds", str(args.seconds), "--threads", str(args.threads)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"]
+    worker_args = ["--worker", framework, "--batch", args.batch, "--seconds", args.seconds, "--threads", args.threads]
+    return run_worker(__file__, worker_args, args.threads, framework)["steps_per_s"]
 
 
 def main(argv=None):

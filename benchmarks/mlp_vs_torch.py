@@ -55,9 +55,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
+
+from _common import run_worker  # benchmarks/ is on sys.path when a script runs
 
 N, D, H, C, B, LR = 20_000, 784, 256, 10, 128, 1e-3
 TARGET_TORCH, TARGET_SKLEARN = 1.3, 3.0
@@ -184,16 +185,8 @@ def worker(framework: str, epochs: int, threads: int, metrics: str | None) -> di
 
 
 def _run_child(framework, epochs, threads, metrics) -> dict:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    cmd = [sys.executable, __file__, "--worker", framework, "--epochs", str(epochs), "--threads", str(threads)]
-    if metrics:
-        cmd += ["--metrics", metrics]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{framework} worker failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    args = ["--worker", framework, "--epochs", epochs, "--threads", threads] + (["--metrics", metrics] if metrics else [])
+    return run_worker(__file__, args, threads, framework)
 
 
 # ---------------------------------------------------------------------------- profile

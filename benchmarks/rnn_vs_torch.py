@@ -22,9 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
+
+from _common import run_worker  # benchmarks/ is on sys.path when a script runs
 
 B, T = 64, 40
 
@@ -134,14 +134,7 @@ def worker(framework, case, seconds):
 
 
 def _run_child(framework, case, seconds, threads):
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", framework, "--case", case, "--seconds", str(seconds)],
-        env=env, capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, ["--worker", framework, "--case", case, "--seconds", seconds], threads, framework)
 
 
 def main():
