@@ -163,13 +163,9 @@ class DataLoader:
     def _gen(self) -> Generator:
         return self.generator if self.generator is not None else default_generator
 
-    def _order(self, n: int, rng_state) -> np.ndarray | None:
+    def _order(self, n: int, rng_state) -> np.ndarray:
         """The sample order of an epoch: a permutation drawn from the generator in ``rng_state``."""
-        if not self.shuffle:
-            return None
-        g = Generator.__new__(Generator)
-        g.initial_seed = None
-        g.np = np.random.Generator(np.random.PCG64(0))
+        g = Generator(0)
         g.load_state_dict(rng_state)
         return g.np.permutation(n)
 
