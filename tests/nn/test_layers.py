@@ -232,3 +232,23 @@ def test_residual_adds_and_checks_shape():
     np.testing.assert_allclose(nn.Residual(lin)(x).numpy(), (x + lin(x)).numpy())
     with pytest.raises(ValueError, match=r"changed the shape from \(2, 3\) to \(2, 4\)"):
         nn.Residual(nn.Linear(3, 4))(x)
+
+
+def test_nn_functional_reexports_every_sibling_functional_name():
+    # gk.nn.functional lists its siblings' names statically; a name added to a sibling's
+    # __all__ must be added there too.
+    import importlib
+
+    F = gk.nn.functional
+    for sib in ("functional_layers", "functional_conv", "functional_rnn"):
+        mod = importlib.import_module(f"gradkit.nn.{sib}")
+        for name in mod.__all__:
+            assert name in F.__all__, (sib, name)
+            assert getattr(F, name) is getattr(mod, name), (sib, name)
+    assert len(F.__all__) == len(set(F.__all__))
+
+
+def test_nn_reexports_activation_loss_regularization():
+    for mod in (gk.nn.activation, gk.nn.loss, gk.nn.regularization):
+        for name in mod.__all__:
+            assert getattr(gk.nn, name) is getattr(mod, name), name

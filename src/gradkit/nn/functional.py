@@ -1304,23 +1304,23 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
 
 
 # ===================================================================== the other functional families
-# Layers written elsewhere in gk.nn keep their stateless forms in sibling modules
-# (functional_layers, functional_conv, functional_rnn, ...); ``gk.nn.functional`` is the
-# one place users look, so their public names are re-exported here once they exist.
-def _reexport_siblings():
-    import importlib
-    import importlib.util
+# Layers written elsewhere in gk.nn keep their stateless forms in sibling modules;
+# ``gk.nn.functional`` is the one place users look, so their public names are re-exported
+# here (imported last: the siblings may import from this module).
+from .functional_layers import alpha_dropout, batch_norm, dropout, dropout2d, layer_norm, rbf  # noqa: E402
+from .functional_conv import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_output_size,
+    global_avg_pool2d, max_pool1d, max_pool2d,
+)
+from .functional_rnn import (  # noqa: E402
+    GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
+    rnn_sequence, rnn_tanh_cell,
+)
 
-    pkg = __name__.rsplit(".", 1)[0]
-    for sib in ("functional_layers", "functional_conv", "functional_rnn", "functional_dropout", "functional_norm"):
-        if importlib.util.find_spec(f"{pkg}.{sib}") is None:
-            continue
-        mod = importlib.import_module(f"{pkg}.{sib}")
-        for n in getattr(mod, "__all__", ()):
-            if n not in globals():
-                globals()[n] = getattr(mod, n)
-                __all__.append(n)
-
-
-_reexport_siblings()
-del _reexport_siblings
+__all__ += [
+    "rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm",
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
+    "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
+    "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",
+]
