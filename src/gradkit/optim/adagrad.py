@@ -61,11 +61,7 @@ class Adagrad(FlatOptimizer):
         xp = get_array_module(p)
         t = tmp[0]
         step = scalars["step"] + 1.0
-        if group["maximize"]:
-            g *= -1
-        if group["weight_decay"] != 0:
-            xp.multiply(p, group["weight_decay"], out=t)
-            g += t
+        self._prep_grad(xp, group, p, g, t)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         s = bufs["sum"]
         xp.multiply(g, g, out=t)

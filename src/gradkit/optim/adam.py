@@ -83,17 +83,10 @@ class Adam(FlatOptimizer):
 
     def _update(self, group, p, g, bufs, scalars, tmp, fresh):
         xp = get_array_module(p)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         t = tmp[0]
         step = scalars["step"] + 1.0
-        if group["maximize"]:
-            g *= -1
-        if wd != 0:
-            if self._decoupled:
-                p *= 1 - lr * wd
-            else:
-                xp.multiply(p, wd, out=t)
-                g += t
+        self._prep_grad(xp, group, p, g, t, self._decoupled)
         m, v = bufs["exp_avg"], bufs["exp_avg_sq"]
         _update_moments(xp, g, m, v, t, beta1, beta2)
         if group["amsgrad"]:
@@ -200,18 +193,11 @@ class NAdam(FlatOptimizer):
 
     def _update(self, group, p, g, bufs, scalars, tmp, fresh):
         xp = get_array_module(p)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         psi = group["momentum_decay"]
         t = tmp[0]
         step = scalars["step"] + 1.0
-        if group["maximize"]:
-            g *= -1
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                xp.multiply(p, wd, out=t)
-                g += t
+        self._prep_grad(xp, group, p, g, t, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         # PyTorch keeps the product in a 0-d tensor of the default dtype (float32 unless changed)

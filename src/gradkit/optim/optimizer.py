@@ -391,6 +391,21 @@ class FlatOptimizer(Optimizer):
     def _update(self, group, p, g, bufs, scalars, tmp, fresh):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @staticmethod
+    def _prep_grad(xp, group, p, g, t, decoupled: bool = False) -> None:
+        """The common start of an update, in place: negate ``g`` for ``maximize``, then apply
+        ``weight_decay``, either coupled (L2: ``g += weight_decay * p``, using the scratch ``t``)
+        or, with ``decoupled``, to the parameter (AdamW: ``p *= 1 - lr * weight_decay``)."""
+        if group["maximize"]:
+            g *= -1
+        wd = group["weight_decay"]
+        if wd != 0:
+            if decoupled:
+                p *= 1 - group["lr"] * wd
+            else:
+                xp.multiply(p, wd, out=t)
+                g += t
+
     # ------------------------------------------------------------------ flat buffers
     def _on_state_loaded(self) -> None:
         self._buckets = {}

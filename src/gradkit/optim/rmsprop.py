@@ -73,11 +73,7 @@ class RMSprop(FlatOptimizer):
         xp = get_array_module(p)
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         t = tmp[0]
-        if group["maximize"]:
-            g *= -1
-        if group["weight_decay"] != 0:
-            xp.multiply(p, group["weight_decay"], out=t)
-            g += t
+        self._prep_grad(xp, group, p, g, t)
         v = bufs["square_avg"]
         v *= alpha
         xp.multiply(g, g, out=t)

@@ -71,13 +71,8 @@ class SGD(FlatOptimizer):
     def _update(self, group, p, g, bufs, scalars, tmp, fresh):
         xp = get_array_module(p)
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        wd = group["weight_decay"]
         t = tmp[0]
-        if group["maximize"]:
-            g *= -1
-        if wd != 0:
-            xp.multiply(p, wd, out=t)
-            g += t
+        self._prep_grad(xp, group, p, g, t)
         if momentum != 0:
             buf = bufs["momentum_buffer"]
             if fresh:
