@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from ..backend import get_default_dtype
-from ..ops._util import shape_str
+from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
 from .functional_conv import conv_output_size, conv1d, conv2d
@@ -190,8 +190,7 @@ class Conv2d(_ConvNd):
     _layout = "(N, C, H, W)"
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         self._check_input(x)
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -233,8 +232,7 @@ class Conv1d(_ConvNd):
     _layout = "(N, C, L)"
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         self._check_input(x)
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         return conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)

@@ -15,7 +15,7 @@ import math
 
 from .. import ops
 from ..backend import get_default_dtype
-from ..ops._util import shape_str
+from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -82,8 +82,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}) expected input with last dimension "
@@ -212,8 +211,7 @@ class RBF(Module):
         init.constant_(self.log_sigma, math.log(self.sigma))
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"RBF(in_features={self.in_features}) expected input with last dimension "

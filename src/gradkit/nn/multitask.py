@@ -43,7 +43,7 @@ import numpy as np
 
 from ..autograd.function import Op, once_differentiable
 from ..backend import get_array_module
-from ..ops._util import const
+from ..ops._util import const, ensure_tensor
 from ..tensor import Tensor
 from .containers import ModuleDict
 from .layers import Identity
@@ -451,8 +451,7 @@ def nuclear_norm(x: Tensor) -> Tensor:
         >>> round(nuclear_norm(gk.tensor([[3.0, 0.0], [0.0, -4.0]])).item(), 5)
         7.0
     """
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
+    x = ensure_tensor(x)
     if x.ndim != 2:
         raise ValueError(f"nuclear_norm expects a 2-D tensor, got shape {tuple(x.shape)}")
     return NuclearNorm()(x)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_default_dtype
-from ..ops._util import shape_str
+from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
 from .functional_layers import batch_norm, layer_norm
@@ -69,8 +69,7 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}(num_features={self.num_features}) expected input {self._layout} "
@@ -174,8 +173,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = ensure_tensor(x)
         k = len(self.normalized_shape)
         if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
             raise ValueError(
