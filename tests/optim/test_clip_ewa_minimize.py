@@ -172,3 +172,14 @@ def test_minimize_errors():
         gk.optim.minimize(lambda: w ** 2, [w], gk.optim.SGD([w], lr=0.1), steps=0)
     with pytest.raises(TypeError, match="scalar"):
         gk.optim.minimize(lambda: gk.tensor([1.0, 2.0], requires_grad=True) * w, [w], gk.optim.SGD([w], lr=0.1))
+
+
+def test_ewa_numpy_beta_and_messages():
+    assert gk.optim.ExponentiallyWeightedAverage(beta=np.float32(0.5)).update(2.0) == pytest.approx(1.0)
+    np.testing.assert_allclose(gk.optim.ewa([1.0, 1.0], beta=np.float64(0.5)), [0.5, 0.75])
+    w = gk.tensor([0.0], requires_grad=True)
+    assert type(gk.optim.ExponentialMovingAverage([w], decay=np.float64(0.5)).decay) is float
+    with pytest.raises(ValueError, match=r"invalid beta: expected a number in \[0, 1\), got 1.0"):
+        gk.optim.ewa([1.0], beta=1.0)
+    with pytest.raises(ValueError, match=r"invalid decay: expected a number in \[0, 1\)"):
+        gk.optim.ExponentialMovingAverage([w], decay=True)

@@ -192,3 +192,18 @@ def test_multiplicative_lr_calls_its_lambda_once_per_step_and_recomputes_after_a
     fresh.load_state_dict(state)
     fresh.step()
     assert fresh.get_last_lr()[0] == pytest.approx(expected * (0.5 + 0.1 * 5))
+
+
+def test_numpy_scalar_arguments_match_python_ones():
+    a = S.StepLR(_opt(), step_size=np.int64(2), gamma=np.float32(0.5))
+    b = S.StepLR(_opt(), step_size=2, gamma=0.5)
+    assert type(a.step_size) is int and type(a.gamma) is float
+    assert _trace(a, 5) == _trace(b, 5)
+    c = S.CosineAnnealingLR(_opt(), T_max=np.int32(4), eta_min=np.float64(0.01))
+    assert _trace(c, 6) == _trace(S.CosineAnnealingLR(_opt(), T_max=4, eta_min=0.01), 6)
+    with pytest.raises(ValueError, match=r"invalid gamma: expected a number >= 0"):
+        S.ExponentialLR(_opt(), gamma=-0.1)
+    with pytest.raises(ValueError, match=r"invalid T_max: expected a positive integer"):
+        S.CosineAnnealingLR(_opt(), T_max=np.int64(0))
+    with pytest.raises(ValueError, match="step_size"):
+        S.StepLR(_opt(), step_size=2.0)

@@ -14,12 +14,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module, to_numpy
 from ..tensor import Tensor
-
-
-def _check_beta(beta, name="beta"):
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0.0 <= beta < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {beta!r}")
-    return float(beta)
+from .optimizer import _check_beta
 
 
 class ExponentiallyWeightedAverage:
@@ -41,7 +36,7 @@ class ExponentiallyWeightedAverage:
     """
 
     def __init__(self, beta: float = 0.9, bias_correction: bool = False):
-        self.beta = _check_beta(beta)
+        self.beta = _check_beta("beta", beta)
         self.bias_correction = bool(bias_correction)
         self.t = 0
         self.average = None
@@ -82,7 +77,7 @@ class ExponentiallyWeightedAverage:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state from :meth:`state_dict`."""
-        self.beta = _check_beta(state["beta"])
+        self.beta = _check_beta("beta", state["beta"])
         self.bias_correction = bool(state["bias_correction"])
         self.t = int(state["t"])
         avg = state["average"]
@@ -106,7 +101,7 @@ def ewa(values, beta: float = 0.9, bias_correction: bool = False) -> np.ndarray:
         >>> ewa([1.0, 1.0, 1.0], beta=0.5, bias_correction=True).tolist()
         [1.0, 1.0, 1.0]
     """
-    beta = _check_beta(beta)
+    beta = _check_beta("beta", beta)
     if isinstance(values, Tensor):
         values = values.numpy()
     xs = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -147,7 +142,7 @@ class ExponentialMovingAverage:
     """
 
     def __init__(self, parameters, decay: float = 0.999, use_num_updates: bool = False):
-        self.decay = _check_beta(decay, "decay")
+        self.decay = _check_beta("decay", decay)
         self.params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
         if not self.params:
             raise ValueError("ExponentialMovingAverage got an empty parameter list")
@@ -211,7 +206,7 @@ class ExponentialMovingAverage:
         for i, (s, p) in enumerate(zip(shadow, self.params)):
             if tuple(np.shape(s)) != tuple(p.data.shape):
                 raise ValueError(f"shadow {i} has shape {np.shape(s)}, its parameter {tuple(p.data.shape)}")
-        self.decay = _check_beta(state["decay"], "decay")
+        self.decay = _check_beta("decay", state["decay"])
         self.use_num_updates = bool(state["use_num_updates"])
         self.num_updates = int(state["num_updates"])
         self.shadow = [

@@ -25,7 +25,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
-from .optimizer import Optimizer
+import numpy as np
+
+from .optimizer import Optimizer, _check_nonneg
 
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "LinearWarmup",
@@ -34,15 +36,9 @@ __all__ = [
 
 
 def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"invalid {name}: expected a positive integer, got {value!r}")
-    return value
-
-
-def _nonneg(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"invalid {name}: expected a number >= 0, got {value!r}")
-    return float(value)
+    return int(value)
 
 
 class LRScheduler:
@@ -181,7 +177,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size = _positive_int("step_size", step_size)
-        self.gamma = _nonneg("gamma", gamma)
+        self.gamma = _check_nonneg("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, epoch, k):
@@ -200,7 +196,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
         self.milestones = sorted(int(m) for m in milestones)
-        self.gamma = _nonneg("gamma", gamma)
+        self.gamma = _check_nonneg("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, epoch, k):
@@ -290,7 +286,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = _nonneg("gamma", gamma)
+        self.gamma = _check_nonneg("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, epoch, k):
@@ -319,7 +315,7 @@ class InverseTimeDecay(LRScheduler):
 
     def __init__(self, optimizer, decay_rate: float, decay_steps: int = 1, staircase: bool = False,
                  last_epoch: int = -1):
-        self.decay_rate = _nonneg("decay_rate", decay_rate)
+        self.decay_rate = _check_nonneg("decay_rate", decay_rate)
         self.decay_steps = _positive_int("decay_steps", decay_steps)
         self.staircase = bool(staircase)
         super().__init__(optimizer, last_epoch)
@@ -363,7 +359,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max = _positive_int("T_max", T_max)
-        self.eta_min = _nonneg("eta_min", eta_min)
+        self.eta_min = _check_nonneg("eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, epoch, k):

@@ -65,24 +65,26 @@ def get_num_threads() -> int:
     return _parallel.get_num_threads()
 
 
-def _check_nonneg(name: str, value, what: str = "a number >= 0") -> None:
+def _check_nonneg(name: str, value, what: str = "a number >= 0") -> float:
+    """``value`` (a number or a one-element Tensor) as a float; ValueError naming ``name`` unless it is >= 0."""
     if isinstance(value, Tensor):
         value = value.item()
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not value >= 0:
         raise ValueError(f"invalid {name}: expected {what}, got {value!r}")
+    return float(value)
 
 
-def _check_beta(name: str, value) -> None:
+def _check_beta(name: str, value) -> float:
+    """``value`` as a float; ValueError naming ``name`` unless it is a number in [0, 1)."""
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
         raise ValueError(f"invalid {name}: expected a number in [0, 1), got {value!r}")
+    return float(value)
 
 
 def _check_betas(betas) -> tuple:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"invalid betas: expected a pair (beta1, beta2) of numbers in [0, 1), got {betas!r}")
-    _check_beta("beta1 (betas[0])", betas[0])
-    _check_beta("beta2 (betas[1])", betas[1])
-    return (float(betas[0]), float(betas[1]))
+    return (_check_beta("beta1 (betas[0])", betas[0]), _check_beta("beta2 (betas[1])", betas[1]))
 
 
 def _plain(value):
