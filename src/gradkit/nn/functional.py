@@ -38,6 +38,7 @@ from ..backend import get_array_module
 from ..ops._util import const, ensure_tensor, shape_str
 from ..ops.elementwise import MaskMul
 from ..tensor import Tensor
+from .functional_layers import SELU_ALPHA, SELU_SCALE  # SELU's constants, public here too
 
 __all__ = [
     # activations
@@ -48,10 +49,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
     "hinge_embedding_loss", "multi_margin_loss",
 ]
-
-#: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -777,8 +774,9 @@ def _class_layout(input, name):
     return C
 
 
-def _index_shape(input):
-    return () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+def _index_shape(shape):
+    """The shape of class-index targets for an input of ``shape``: (N, C, d1, ...) -> (N, d1, ...); (C,) -> ()."""
+    return () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
 
 
 def _rows(a):
@@ -826,7 +824,7 @@ def _unrows_t(t, shape):
 def _class_targets(input, target, name, ignore_index):
     """Validate class-index targets; returns the flat int array, the valid mask (or None) and C."""
     C = _class_layout(input, name)
-    expected = _index_shape(input)
+    expected = _index_shape(input.shape)
     if tuple(target.shape) != expected:
         raise ValueError(
             f"{name}: class-index target of shape {shape_str(target.shape)} does not fit input of shape "
@@ -954,7 +952,7 @@ class _CrossEntropy(Op):
             loss = logs * S - ztw
             self.den = float(M)
         if self.reduction == "none":
-            return loss.reshape(_index_shape_from(self.shape))
+            return loss.reshape(_index_shape(self.shape))
         total = loss.sum()
         if self.reduction == "mean":
             if self.den:
@@ -1067,10 +1065,6 @@ class _CrossEntropy(Op):
         return gx, gt
 
 
-def _index_shape_from(shape):
-    return () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
-
-
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between logits and targets: stable ``log_softmax`` + NLL in ONE fused op.
@@ -1121,7 +1115,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     eps = float(label_smoothing)
     if target.dtype.kind == "f":
         if tuple(target.shape) != tuple(input.shape):
-            if tuple(target.shape) == _index_shape(input):
+            if tuple(target.shape) == _index_shape(input.shape):
                 raise ValueError(
                     f"{name}: got a floating-point target of shape {shape_str(target.shape)} where class indices "
                     f"are expected; convert it with target.long(), or pass class probabilities of the input's "
@@ -1137,10 +1131,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         return op(input, target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold class indices (integer) or probabilities (float), got dtype {target.dtype}")
-    if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1 and tuple(target.shape) != _index_shape(input):
+    if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1 and tuple(target.shape) != _index_shape(input.shape):
         raise ValueError(
             f"{name}: integer target has the input's shape {shape_str(input.shape)}; class probabilities must be "
-            f"floating point (target.float()), class indices must have shape {shape_str(_index_shape(input))}"
+            f"floating point (target.float()), class indices must have shape {shape_str(_index_shape(input.shape))}"
         )
     t, valid, C = _class_targets(input, target, name, ignore_index)
     op = _CrossEntropy(t, valid, w, reduction, eps, tuple(input.shape))
@@ -1182,7 +1176,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         a = vw
     loss = -picked if a is None else -(picked * const(a))
     if reduction == "none":
-        return ops.reshape(loss, _index_shape(input))
+        return ops.reshape(loss, _index_shape(input.shape))
     total = ops.sum(loss)
     if reduction == "sum":
         return total
@@ -1299,14 +1293,13 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         mask *= w[t][:, None]
     loss = ops.sum(h * const(mask), 1) * (1.0 / C)
     if reduction == "none":
-        return ops.reshape(loss, _index_shape(input))
+        return ops.reshape(loss, _index_shape(input.shape))
     return _reduce(loss, reduction)
 
 
 # ===================================================================== the other functional families
 # Layers written elsewhere in gk.nn keep their stateless forms in sibling modules;
-# ``gk.nn.functional`` is the one place users look, so their public names are re-exported
-# here (imported last: the siblings may import from this module).
+# ``gk.nn.functional`` is the one place users look, so their public names are re-exported here.
 from .functional_layers import alpha_dropout, batch_norm, dropout, dropout2d, layer_norm, rbf  # noqa: E402
 from .functional_conv import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_output_size,

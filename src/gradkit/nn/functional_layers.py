@@ -43,10 +43,12 @@ from ..random import get_generator as _get_generator  # noqa: E402
 
 __all__ += ["dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm"]
 
-# SELU's constants (Klambauer et al., 2017) and AlphaDropout's saturation value -lambda*alpha.
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-_ALPHA_PRIME = -_SELU_SCALE * _SELU_ALPHA
+#: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses (``gk.nn.functional``
+#: and ``selu`` take them from here).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+# AlphaDropout's saturation value -lambda*alpha.
+_ALPHA_PRIME = -SELU_SCALE * SELU_ALPHA
 
 
 def _check_p(p, name):
