@@ -581,10 +581,7 @@ class FlatOptimizer(Optimizer):
             raise RuntimeError(
                 f"gradient of shape {tuple(gd.shape)} does not match its parameter of shape {tuple(p.data.shape)}"
             )
-        if lo == 0 and hi == src.shape[0]:
-            dst[...] = src
-        else:
-            dst[...] = src[lo:hi]
+        dst[...] = src[lo:hi]
 
     def _run_flat(self, group, b, scalars, fresh):
         if len(b.chunks) == 1:
