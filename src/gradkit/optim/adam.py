@@ -22,6 +22,13 @@ def _update_moments(xp, g, m, v, t, beta1, beta2) -> None:
     v += t
 
 
+def _check_adam_options(group) -> None:
+    """Check (and normalise ``betas`` of) the options Adam, AdamW and NAdam share."""
+    group["betas"] = _check_betas(group["betas"])
+    _check_nonneg("epsilon (eps)", group["eps"])
+    _check_nonneg("weight_decay", group["weight_decay"])
+
+
 class Adam(FlatOptimizer):
     r"""Adam: momentum plus RMSprop with bias correction (Kingma & Ba, 2015, "Adam: A Method
     for Stochastic Optimization").
@@ -68,9 +75,7 @@ class Adam(FlatOptimizer):
 
     def _validate_group(self, group):
         super()._validate_group(group)
-        group["betas"] = _check_betas(group["betas"])
-        _check_nonneg("epsilon (eps)", group["eps"])
-        _check_nonneg("weight_decay", group["weight_decay"])
+        _check_adam_options(group)
 
     def _array_state(self, group):
         names = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
@@ -180,9 +185,7 @@ class NAdam(FlatOptimizer):
 
     def _validate_group(self, group):
         super()._validate_group(group)
-        group["betas"] = _check_betas(group["betas"])
-        _check_nonneg("epsilon (eps)", group["eps"])
-        _check_nonneg("weight_decay", group["weight_decay"])
+        _check_adam_options(group)
         _check_nonneg("momentum_decay", group["momentum_decay"])
 
     def _array_state(self, group):
