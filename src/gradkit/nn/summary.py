@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..backend import get_default_dtype
+from ..ops._util import shape_str
 from ..tensor import Tensor
 
 __all__ = ["summary", "summary_rows"]
@@ -155,7 +156,7 @@ def _shape_text(s):
         return "-"
     if isinstance(s, list):
         return ", ".join(_shape_text(x) for x in s)
-    return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
+    return shape_str(s)
 
 
 def _footer(totals) -> list:
