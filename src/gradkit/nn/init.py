@@ -141,16 +141,12 @@ def _check_float(tensor, name):
 
 def zeros_(tensor):
     """Fill with 0. Returns the tensor."""
-    with no_grad():
-        tensor.data[...] = 0
-    return tensor
+    return constant_(tensor, 0)
 
 
 def ones_(tensor):
     """Fill with 1. Returns the tensor."""
-    with no_grad():
-        tensor.data[...] = 1
-    return tensor
+    return constant_(tensor, 1)
 
 
 def constant_(tensor, val):
