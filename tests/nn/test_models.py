@@ -165,3 +165,16 @@ def test_without_lecun_init_the_signal_decays():
             m.reset_parameters()
     stats = _selu_stats(net, gk.randn(1000, 256))
     assert stats[-1, 1] < 0.5
+
+
+def test_logistic_regression_multiclass_predict_proba_is_the_softmax_of_the_scores():
+    gk.manual_seed(0)
+    m = gk.models.LogisticRegression(4, num_classes=3)
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    z = m(gk.tensor(x)).numpy().astype(np.float64)
+    ref = np.exp(z - z.max(-1, keepdims=True))
+    ref /= ref.sum(-1, keepdims=True)
+    p = m.predict_proba(x).numpy()
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p, ref, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(m.predict(x), ref.argmax(-1))

@@ -216,7 +216,7 @@ class LogisticRegression(Module):
             z = self.forward(x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=self.linear.weight.dtype)))
             if self.num_classes == 1:
                 return z.sigmoid()
-            return (z - z.logsumexp(-1, keepdim=True)).exp()
+            return nn.functional.softmax(z, dim=-1)
 
     def predict(self, x) -> np.ndarray:
         """Class labels: ``p > 0.5`` for binary, the argmax otherwise."""
