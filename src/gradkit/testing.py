@@ -231,8 +231,9 @@ def check_layer(
             for v in src.state_dict(keep_vars=True).values():
                 if v.dtype.kind == "f":
                     v.data[...] += 1.0
+        src_state = src.state_dict()
         for k, v in dst.state_dict().items():
-            if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src.state_dict()[k].numpy()):
+            if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src_state[k].numpy()):
                 raise LayerContractError(f"{name_of}: load_state_dict aliased {k!r} instead of copying it")
         if check_config and MODULE_REGISTRY.get(name_of) is type(layer):
             spec = json.loads(json.dumps({"class": name_of, "config": layer.get_config()}))
