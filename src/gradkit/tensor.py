@@ -376,9 +376,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ in-place (no graph)
     def _check_inplace(self, what):
-        from .autograd.grad_mode import _enabled
+        from .autograd.grad_mode import _mode
 
-        if _enabled[0] and (self.requires_grad or self._ctx is not None):
+        if _mode.enabled and (self.requires_grad or self._ctx is not None):
             raise RuntimeError(
                 f"{what} on a tensor that requires grad would corrupt the graph; do it inside "
                 "`with gk.no_grad():` (for parameter updates) or on a detached copy"
@@ -445,9 +445,9 @@ class Tensor:
         return self
 
     def _inplace(self, other, opname, fallback):
-        from .autograd.grad_mode import _enabled
+        from .autograd.grad_mode import _mode
 
-        if _enabled[0] and self.requires_grad:
+        if _mode.enabled and self.requires_grad:
             if self._ctx is None:
                 raise RuntimeError(
                     f"a leaf tensor that requires grad is used in an in-place operation ({opname}); "

@@ -139,6 +139,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 _capture_nonleaf(op, grads, capture, captured)
             if run is not None and id(op) not in run:
                 continue
+            op.create_graph = create_graph  # the rule is told, not left to read the grad mode
             gxs = op.backward(*grads)
             if type(gxs) is not tuple:
                 gxs = (gxs,)

@@ -1,11 +1,21 @@
-"""Differentiable operations: the internal :class:`Op` base and the public :class:`Function`.
+"""Differentiable operations: the internal :class:`Op` and :class:`FusedOp` bases and the public :class:`Function`.
 
-An :class:`Op` has its forward and backward side by side. ``forward`` takes and returns
-raw arrays (NumPy or CuPy); ``backward`` takes the output gradients as Tensors and returns
-one gradient Tensor (or ``None``) per input. Because backward rules are written with
-gradkit's own ops, differentiating them again gives higher-order gradients; the engine
-runs them under ``no_grad`` unless ``create_graph=True`` was asked for, so the common
-path records nothing.
+How a derivative is written, once per op:
+
+* An :class:`Op` (a primitive) has ``forward`` on raw arrays (NumPy or CuPy) and ``backward``
+  written with gradkit's own ops on Tensors, side by side. The engine runs ``backward`` under
+  ``no_grad`` for an ordinary ``backward()``, so those ops only compute; with
+  ``create_graph=True`` it runs the same rule with recording on, and differentiating it again
+  gives higher-order gradients. The engine tells the op which of the two it wants through
+  ``op.create_graph``, never through a global flag read inside ``backward``. A rule that needs
+  the forward's result calls :meth:`Op.output`: the saved array on the ordinary path, the op
+  applied again in the graph when a graph is built.
+* A :class:`FusedOp` is a kernel fused for speed (linear + bias, softmax + cross-entropy,
+  im2col convolution, the LSTM). Its derivative is written once, on raw arrays, in
+  ``backward_arrays``. When a graph of the backward is asked for, the graph comes from
+  ``composite``: the same function written with differentiable primitives, whose own rules then
+  give every higher derivative. A fused op without a composite is once-differentiable: asking
+  for a second derivative through it raises a clear error instead of returning zeros.
 
 :class:`Function` is the PyTorch-style way for users to add an op:
 
@@ -28,10 +38,11 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import functools
 
 from ..tensor import Tensor, _make
-from .grad_mode import _enabled, no_grad
+from .grad_mode import _mode, enable_grad, no_grad
 
 
 class Op:
@@ -44,10 +55,20 @@ class Op:
 
     Class attributes:
         non_differentiable: indices of outputs that carry no gradient (e.g. argmax).
+        saves_output: keep the forward's result for :meth:`output` (rules such as
+            ``tanh' = 1 - y**2`` that are cheapest in terms of the output).
+
+    Attributes:
+        create_graph: set by the engine right before it calls ``backward``: True when the
+            backward is itself recorded (``create_graph=True``), so a rule can tell whether
+            the saved output may stand in as a constant.
     """
 
     non_differentiable: tuple = ()
+    saves_output = False
+    create_graph = False
     inputs = None
+    _saved_output = None
     _freed = False
     _retained = None
     _out_meta = None
@@ -65,14 +86,33 @@ class Op:
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
+    def output(self, index: int = 0) -> Tensor:
+        """The forward's output ``index``, for use in this op's own backward rule.
+
+        On the ordinary path it is the saved array as a constant; when the engine builds a
+        graph of the backward it is this op applied again to its inputs, so the rule stays
+        differentiable. Needs ``saves_output = True`` on the class.
+        """
+        if self.create_graph:
+            again = copy.copy(self)
+            again.create_graph = False
+            out = again(*self.inputs)
+            return out[index] if type(out) is tuple else out
+        saved = self._saved_output
+        if type(saved) is tuple:
+            saved = saved[index]
+        return _make(saved, False, None)
+
     def __call__(self, *inputs: Tensor):
         out = self.forward(*[x.data for x in inputs])
         track = False
-        if _enabled[0]:
+        if _mode.enabled:
             for x in inputs:
                 if x.requires_grad:
                     track = True
                     break
+        if track and self.saves_output:
+            self._saved_output = out
         if type(out) is not tuple:
             if not track:
                 return _make(out, False, None)
@@ -106,35 +146,86 @@ class _DoubleBackwardError(Op):
         )
 
 
+def _guard_once_differentiable(op, result, grads):
+    """Make each gradient in ``result`` a graph node that raises if it is differentiated again."""
+    sources = tuple(t for t in (*op.inputs, *grads) if t.requires_grad)
+    if not sources:
+        return result
+    single = not isinstance(result, tuple)
+    items = (result,) if single else result
+    wrapped = []
+    for r in items:
+        if r is None:
+            wrapped.append(None)
+            continue
+        guard = _DoubleBackwardError(op.name)
+        guard.inputs = sources
+        guard.needs_input_grad = tuple(True for _ in guard.inputs)
+        wrapped.append(_make(r.data, True, guard))
+    return wrapped[0] if single else tuple(wrapped)
+
+
 def once_differentiable(backward):
-    """Decorate an op's ``backward`` that is written on raw arrays (a fused op for speed).
+    """Decorate an op's ``backward`` that cannot itself be differentiated.
 
     The backward runs under ``no_grad``; when a second derivative is requested through
-    it, the engine raises a clear error instead of silently returning zeros.
+    it, the engine raises a clear error instead of silently returning zeros. Fused kernels
+    inside gradkit are :class:`FusedOp` subclasses instead; this decorator is for ``Op``
+    subclasses written outside it.
     """
 
     @functools.wraps(backward)
     def wrapper(self, *grads):
-        create_graph = _enabled[0]
         with no_grad():
             result = backward(self, *grads)
-        sources = tuple(t for t in (*self.inputs, *grads) if t.requires_grad)
-        if not create_graph or not sources:
+        if not self.create_graph:
             return result
-        single = not isinstance(result, tuple)
-        items = (result,) if single else result
-        wrapped = []
-        for r in items:
-            if r is None:
-                wrapped.append(None)
-                continue
-            guard = _DoubleBackwardError(self.name)
-            guard.inputs = sources
-            guard.needs_input_grad = tuple(True for _ in guard.inputs)
-            wrapped.append(_make(r.data, True, guard))
-        return wrapped[0] if single else tuple(wrapped)
+        return _guard_once_differentiable(self, result, grads)
 
     return wrapper
+
+
+class FusedOp(Op):
+    """Base of the ops fused for speed: one derivative on raw arrays, higher ones from primitives.
+
+    Subclasses implement ``forward(*arrays)`` and ``backward_arrays(*grad_arrays)``, which
+    returns one gradient array (or ``None``) per input, or a single array for a single input.
+    ``backward_arrays`` reads ``self.needs_input_grad`` to skip what is not needed. When the
+    fused function can be written with differentiable primitives, ``composite(*inputs)``
+    returns it on Tensors (same outputs as ``forward``, up to rounding); then a graph of the
+    backward (``create_graph=True``) is the derivative of the composite, and every rule stays
+    written once. Without a composite the op is once-differentiable.
+    """
+
+    composite = None
+
+    def backward_arrays(self, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grads):
+        if self.create_graph and self.composite is not None:
+            return self._backward_through_composite(grads)
+        result = self.backward_arrays(*[g.data for g in grads])
+        if type(result) is tuple:
+            result = tuple(None if r is None else _make(r, False, None) for r in result)
+        elif result is not None:
+            result = _make(result, False, None)
+        if self.create_graph:
+            return _guard_once_differentiable(self, result, grads)
+        return result
+
+    def _backward_through_composite(self, grads):
+        from .engine import grad  # the engine imports this module
+
+        inputs = self.inputs
+        wanted = [x for x, need in zip(inputs, self.needs_input_grad) if need]
+        with enable_grad():
+            outs = self.composite(*inputs)
+        outs = outs if type(outs) is tuple else (outs,)
+        pairs = [(o, g) for i, (o, g) in enumerate(zip(outs, grads)) if i not in self.non_differentiable]
+        found = grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True, allow_unused=True)
+        found = iter(found)
+        return tuple(next(found) if need else None for need in self.needs_input_grad)
 
 
 class FunctionCtx:
@@ -167,7 +258,7 @@ class _CustomOp(Op):
     def run(self):
         args = self.args
         tensors = tuple(args[i] for i in self.tensor_pos)
-        track = _enabled[0] and any(t.requires_grad for t in tensors)
+        track = _mode.enabled and any(t.requires_grad for t in tensors)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with no_grad():

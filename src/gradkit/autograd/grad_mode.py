@@ -1,6 +1,9 @@
 """Switching graph recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
 
-Each works as a context manager and as a function decorator, as in PyTorch.
+Each works as a context manager and as a function decorator, as in PyTorch. The mode belongs
+to the thread that sets it, as in PyTorch: ``no_grad`` in one thread leaves every other thread
+recording, and a new thread starts with recording on (gradkit's worker threads in :mod:`gradkit.parallel` run raw
+array kernels only, never recording ops).
 
 Example:
     >>> import gradkit as gk
@@ -14,29 +17,41 @@ Example:
 from __future__ import annotations
 
 import functools
+import threading
 
-# A one-element list so every module reads the same flag without a function call.
-_enabled = [True]
+
+class _GradMode(threading.local):
+    """The per-thread recording flag. ``enabled`` is a class attribute, so each new thread
+    starts with recording on; setting it in a thread creates that thread's own value.
+
+    This is the one piece of mutable module state in autograd: every op reads it when it runs
+    (``_mode.enabled``, one attribute lookup), and only the context managers below write it.
+    """
+
+    enabled = True
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph."""
-    return _enabled[0]
+    """True when ops record the graph in this thread."""
+    return _mode.enabled
 
 
 class set_grad_enabled:
-    """Turn graph recording on or off; also a context manager restoring the previous mode."""
+    """Turn graph recording on or off in this thread; also a context manager restoring the previous mode."""
 
     def __init__(self, mode: bool):
-        self.prev = _enabled[0]
+        self.prev = _mode.enabled
         self.mode = bool(mode)
-        _enabled[0] = self.mode
+        _mode.enabled = self.mode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _enabled[0] = self.prev
+        _mode.enabled = self.prev
         return False
 
 
@@ -44,12 +59,12 @@ class _GradModeContext:
     mode = True
 
     def __enter__(self):
-        self._prev = _enabled[0]
-        _enabled[0] = self.mode
+        self._prev = _mode.enabled
+        _mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        _enabled[0] = self._prev
+        _mode.enabled = self._prev
         return False
 
     def __call__(self, fn):
@@ -57,12 +72,12 @@ class _GradModeContext:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = _enabled[0]
-            _enabled[0] = mode
+            prev = _mode.enabled
+            _mode.enabled = mode
             try:
                 return fn(*args, **kwargs)
             finally:
-                _enabled[0] = prev
+                _mode.enabled = prev
 
         return wrapper
 

@@ -58,7 +58,6 @@ import threading
 import numpy as np
 
 from ..autograd.function import Op
-from ..autograd.grad_mode import _enabled
 from ..backend import get_array_module
 from ..ops import mean, squeeze, sum as _sum, unsqueeze
 from ..ops._util import const, ensure_tensor, shape_str
@@ -452,7 +451,7 @@ class Conv2dOp(Op):
         need = self.needs_input_grad
         has_b = len(self.inputs) > 2
         col = self.col[:-1] if self.ones else self.col  # the receptive fields alone
-        if _enabled[0]:  # a graph of the backward is asked for: differentiable pieces
+        if self.create_graph:  # a graph of the backward is asked for: differentiable pieces
             gx = Conv2dGradInput(self.g)(gy, w) if need[0] else None
             gw = Conv2dGradWeight(self.g, col)(x, gy) if need[1] else None
             gb = _sum(gy, dim=(0, 2, 3)) if has_b and need[2] else None

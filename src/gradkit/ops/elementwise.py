@@ -2,8 +2,7 @@
 
 Each binary op's backward sums its gradient back to each input's shape (``sum_to``).
 Backward rules use gradkit ops, so they can be differentiated again; where a rule
-needs the forward's output, it reuses the saved array on the fast path and recomputes
-it in the graph only when ``create_graph=True``.
+needs the forward's output it calls ``self.output()`` (see :class:`~gradkit.autograd.function.Op`).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op
-from ..autograd.grad_mode import _enabled
 from ..backend import get_array_module
 from ..parallel import ELEMENTWISE_MIN, outer_axis, parallel_pieces
 from ..tensor import Tensor
@@ -261,14 +259,13 @@ def square(x) -> Tensor:
 
 # --------------------------------------------------------------------- unary functions
 class Exp(Op):
+    saves_output = True
+
     def forward(self, x):
-        self.y = y = get_array_module(x).exp(x)
-        return y
+        return get_array_module(x).exp(x)
 
     def backward(self, gy):
-        if _enabled[0]:
-            return gy * exp(self.inputs[0])
-        return gy * const(self.y)
+        return gy * self.output()
 
 
 class Log(Op):
@@ -280,13 +277,13 @@ class Log(Op):
 
 
 class Sqrt(Op):
+    saves_output = True
+
     def forward(self, x):
-        self.y = y = get_array_module(x).sqrt(x)
-        return y
+        return get_array_module(x).sqrt(x)
 
     def backward(self, gy):
-        y = sqrt(self.inputs[0]) if _enabled[0] else const(self.y)
-        return gy / (y * 2)
+        return gy / (self.output() * 2)
 
 
 class Abs(Op):
@@ -315,12 +312,13 @@ class Cos(Op):
 
 
 class Tanh(Op):
+    saves_output = True
+
     def forward(self, x):
-        self.y = y = get_array_module(x).tanh(x)
-        return y
+        return get_array_module(x).tanh(x)
 
     def backward(self, gy):
-        y = tanh(self.inputs[0]) if _enabled[0] else const(self.y)
+        y = self.output()
         return gy * (1 - y * y)
 
 
@@ -333,12 +331,13 @@ def _sigmoid_array(x):
 
 
 class Sigmoid(Op):
+    saves_output = True
+
     def forward(self, x):
-        self.y = y = _sigmoid_array(x)
-        return y
+        return _sigmoid_array(x)
 
     def backward(self, gy):
-        y = sigmoid(self.inputs[0]) if _enabled[0] else const(self.y)
+        y = self.output()
         return gy * (y * (1 - y))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..autograd.grad_mode import _enabled
 from ..parallel import blas_matmul as _mm
 from ..tensor import Tensor
 from ._util import coerce, const, ensure_tensor, shape_str
@@ -36,32 +35,16 @@ class Linear(Op):
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        if not _enabled[0]:
-            return self._backward_arrays(gy.data, x.data, w.data, need)
-        gx = gy @ w if need[0] else None
+        gx = matmul(gy, w) if need[0] else None
         gw = None
         if need[1]:
             if x.ndim == 2:
-                gw = transpose(gy) @ x
+                gw = matmul(transpose(gy), x)
             else:
-                gw = transpose(reshape(gy, (-1, gy.shape[-1]))) @ reshape(x, (-1, x.shape[-1]))
+                gw = matmul(transpose(reshape(gy, (-1, gy.shape[-1]))), reshape(x, (-1, x.shape[-1])))
         if len(self.inputs) == 2:
             return gx, gw
         gb = sum_to(gy, self.inputs[2].shape) if need[2] else None
-        return gx, gw, gb
-
-    def _backward_arrays(self, g, x, w, need):
-        """The common path (no graph of the backward asked for): two GEMMs and a sum on raw arrays."""
-        gx = const(_mm(g, w)) if need[0] else None
-        gw = None
-        if need[1]:
-            if x.ndim == 2:
-                gw = const(_mm(g.T, x))
-            else:
-                gw = const(_mm(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1])))
-        if len(need) == 2:
-            return gx, gw
-        gb = const(g.reshape(-1, g.shape[-1]).sum(0)) if need[2] else None
         return gx, gw, gb
 
 

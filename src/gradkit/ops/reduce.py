@@ -6,7 +6,6 @@ import builtins
 from collections import namedtuple
 
 from ..autograd.function import Op
-from ..autograd.grad_mode import _enabled
 from ..backend import get_array_module
 from ..tensor import Tensor
 from ._util import const, dim_arg, ensure_tensor, keep_shape, norm_axes
@@ -54,6 +53,8 @@ class AMax(Op):
 
 
 class LogSumExp(Op):
+    saves_output = True
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
@@ -62,18 +63,16 @@ class LogSumExp(Op):
         m = x.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         s = xp.exp(x - m).sum(axis=self.axes, keepdims=True)
-        self.yk = yk = xp.log(s) + m
+        yk = xp.log(s) + m
         return yk if self.keepdims else yk.reshape(tuple(d for i, d in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, gy):
         x = self.inputs[0]
+        y = self.output()
         if not self.keepdims:
             gy = reshape(gy, keep_shape(x.shape, self.axes))
-        if _enabled[0]:
-            p = exp(x - logsumexp(x, self.axes, keepdim=True))
-        else:
-            p = const(get_array_module(x.data).exp(x.data - self.yk))
-        return gy * p
+            y = reshape(y, keep_shape(x.shape, self.axes))
+        return gy * exp(x - y)
 
 
 def _reduce_args(x, dim, axis, keepdim, keepdims, name):
