@@ -12,7 +12,7 @@ import pytest
 import gradkit as gk
 from gradkit.diagnose import gradcheck
 from gradkit.diagnose.gradcheck import gradgradcheck
-from gradkit.nn import functional_conv as F
+from gradkit.nn.functional import conv as F
 
 from .test_functional_conv import naive_conv2d
 

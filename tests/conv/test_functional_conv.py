@@ -6,7 +6,7 @@ import pytest
 import gradkit as gk
 from gradkit.diagnose import gradcheck
 from gradkit.diagnose.gradcheck import gradgradcheck
-from gradkit.nn import functional_conv as F
+from gradkit.nn.functional import conv as F
 
 
 # ----------------------------------------------------------------------------- naive references

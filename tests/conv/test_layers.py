@@ -98,7 +98,7 @@ def test_conv_module_gradcheck_with_stride_dilation_groups():
     params = [conv.weight, conv.bias]
 
     def f(x, w, b):
-        return gk.nn.functional_conv.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups)
+        return gk.nn.functional.conv.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups)
 
     rep = gradcheck(f, [x] + params)
     assert rep.passed, str(rep)

@@ -7,7 +7,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import nn
-from gradkit.nn import functional_layers as FL
+from gradkit.nn.functional import layers as FL
 from gradkit.testing import LayerContractError, check_layer
 
 
@@ -235,13 +235,16 @@ def test_residual_adds_and_checks_shape():
 
 
 def test_nn_functional_reexports_every_sibling_functional_name():
-    # gk.nn.functional lists its siblings' names statically; a name added to a sibling's
+    # gk.nn.functional lists its modules' names statically; a name added to a module's
     # __all__ must be added there too.
     import importlib
+    import pkgutil
 
     F = gk.nn.functional
-    for sib in ("functional_layers", "functional_conv", "functional_rnn"):
-        mod = importlib.import_module(f"gradkit.nn.{sib}")
+    subs = [m.name for m in pkgutil.iter_modules(F.__path__) if not m.name.startswith("_")]
+    assert subs, "gk.nn.functional is a package of modules"
+    for sib in subs:
+        mod = importlib.import_module(f"gradkit.nn.functional.{sib}")
         for name in mod.__all__:
             assert name in F.__all__, (sib, name)
             assert getattr(F, name) is getattr(mod, name), (sib, name)

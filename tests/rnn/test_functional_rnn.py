@@ -6,7 +6,7 @@ import pytest
 import gradkit as gk
 from gradkit.diagnose import gradcheck
 from gradkit.diagnose.gradcheck import gradgradcheck
-from gradkit.nn import functional_rnn as FR
+from gradkit.nn.functional import rnn as FR
 
 MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
 

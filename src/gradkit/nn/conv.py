@@ -3,7 +3,7 @@
 A convolution slides a small learned filter over the input and takes a dot product at every
 position: the same weights everywhere (weight sharing) and each output sees only a local
 window (sparse connectivity), which is what makes CNNs data-efficient on images and signals.
-The computation is :func:`gradkit.nn.functional_conv.conv2d` (im2col + one GEMM per group).
+The computation is :func:`gradkit.nn.functional.conv.conv2d` (im2col + one GEMM per group).
 
 Example:
     >>> import gradkit as gk
@@ -23,7 +23,7 @@ from ..backend import get_default_dtype
 from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
-from .functional_conv import conv_output_size, conv1d, conv2d
+from .functional.conv import conv_output_size, conv1d, conv2d
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
@@ -151,7 +151,7 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) images (``torch.nn.Conv2d``).
 
     ``y[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]`` (cross-correlation), computed as im2col + one
-    GEMM per group; backward is two GEMMs and a col2im (see :mod:`gradkit.nn.functional_conv`).
+    GEMM per group; backward is two GEMMs and a col2im (see :mod:`gradkit.nn.functional.conv`).
 
     Args:
         in_channels: channels C of the input.

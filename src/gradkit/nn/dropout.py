@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from .functional_layers import _check_p, alpha_dropout, dropout, dropout2d
+from .functional.layers import _check_p, alpha_dropout, dropout, dropout2d
 from .module import Module, functional_call
 
 __all__ = ["Dropout", "AlphaDropout", "Dropout2d", "DropConnect"]
@@ -55,7 +55,7 @@ class Dropout(Module):
 class Dropout2d(Module):
     """Channel dropout: zero whole channels of an ``(N, C, H, W)`` input with probability ``p``.
 
-    See :func:`gradkit.nn.functional_layers.dropout2d`.
+    See :func:`gradkit.nn.functional.layers.dropout2d`.
 
     Args:
         p: drop probability (default 0.5).
@@ -76,7 +76,7 @@ class Dropout2d(Module):
 class AlphaDropout(Module):
     """Dropout that keeps SELU activations at mean 0 / variance 1 (Klambauer et al., 2017).
 
-    See :func:`gradkit.nn.functional_layers.alpha_dropout` for the formula.
+    See :func:`gradkit.nn.functional.layers.alpha_dropout` for the formula.
 
     Args:
         p: drop probability (default 0.5).

@@ -217,7 +217,7 @@ class RBF(Module):
                 f"RBF(in_features={self.in_features}) expected input with last dimension "
                 f"{self.in_features}, got shape {shape_str(x.shape)}"
             )
-        from .functional_layers import rbf
+        from .functional.layers import rbf
 
         return rbf(x, self.centres, self.log_sigma)
 

@@ -18,7 +18,7 @@ from ..backend import get_default_dtype
 from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
-from .functional_layers import batch_norm, layer_norm
+from .functional.layers import batch_norm, layer_norm
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]

@@ -5,7 +5,7 @@ trained there loads directly: for layer ``k`` (and ``_reverse`` for the backward
 ``weight_ih_l{k}`` is (gates*H, in), ``weight_hh_l{k}`` (gates*H, H), ``bias_ih_l{k}`` and
 ``bias_hh_l{k}`` (gates*H,), with gates ``i, f, g, o`` for the LSTM and ``r, z, n`` for the GRU.
 All weights start as ``U(-1/sqrt(H), 1/sqrt(H))``. The equations are in
-:mod:`gradkit.nn.functional_rnn`.
+:mod:`gradkit.nn.functional.rnn`.
 
 Speed: each layer and direction is one fused op (all input projections in one GEMM, the gate
 math of a step fused, backward through time as a loop of GEMMs). Set ``fused=False`` to build
@@ -35,9 +35,9 @@ from .. import ops
 from ..backend import get_array_module, get_default_dtype
 from ..ops._util import const, shape_str
 from ..tensor import Tensor
-from . import functional_rnn as FR
+from .functional import rnn as FR
 from . import init
-from .functional_layers import dropout as _dropout
+from .functional.layers import dropout as _dropout
 from .module import Module, Parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "pad_sequence"]

@@ -42,7 +42,7 @@ backward is the forward gather, so they are differentiable to any order.
 
 Example:
     >>> import gradkit as gk
-    >>> from gradkit.nn.functional_conv import conv2d, max_pool2d
+    >>> from gradkit.nn.functional import conv2d, max_pool2d
     >>> x = gk.randn(2, 3, 8, 8)
     >>> w = gk.randn(4, 3, 3, 3, requires_grad=True)
     >>> y = max_pool2d(conv2d(x, w, padding=1), 2)
@@ -57,13 +57,13 @@ import threading
 
 import numpy as np
 
-from ..autograd.function import Op
-from ..backend import get_array_module
-from ..ops import mean, squeeze, sum as _sum, unsqueeze
-from ..ops._util import const, ensure_tensor, shape_str
-from ..ops.linalg import matmul
-from ..parallel import matmul as _gemm, parallel_for, parallel_pieces
-from ..tensor import Tensor
+from ...autograd.function import Op
+from ...backend import get_array_module
+from ...ops import mean, squeeze, sum as _sum, unsqueeze
+from ...ops._util import const, ensure_tensor, shape_str
+from ...ops.linalg import matmul
+from ...parallel import matmul as _gemm, parallel_for, parallel_pieces
+from ...tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",

@@ -31,13 +31,13 @@ import warnings
 
 import numpy as np
 
-from .. import ops
-from ..autograd.function import Op
-from ..backend import get_array_module
-from ..ops._util import const, ensure_tensor, shape_str
-from ..ops.elementwise import MaskMul
-from ..tensor import Tensor
-from .functional_layers import SELU_ALPHA, SELU_SCALE  # SELU's constants, public here too
+from ... import ops
+from ...autograd.function import Op
+from ...backend import get_array_module
+from ...ops._util import const, ensure_tensor, shape_str
+from ...ops.elementwise import MaskMul
+from ...tensor import Tensor
+from .layers import SELU_ALPHA, SELU_SCALE  # SELU's constants, public here too
 
 __all__ = [
     # activations
@@ -330,7 +330,7 @@ class _Softplus(Op):
             if self.threshold is not None:
                 d = ops.where(const(self.lin), 1.0, d)
         else:
-            from ..ops.elementwise import _sigmoid_array
+            from ...ops.elementwise import _sigmoid_array
 
             a = x.data
             s = _sigmoid_array(a * a.dtype.type(self.beta) if self.beta != 1.0 else a)
@@ -1299,12 +1299,12 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
 # ===================================================================== the other functional families
 # Layers written elsewhere in gk.nn keep their stateless forms in sibling modules;
 # ``gk.nn.functional`` is the one place users look, so their public names are re-exported here.
-from .functional_layers import alpha_dropout, batch_norm, dropout, dropout2d, layer_norm, rbf  # noqa: E402
-from .functional_conv import (  # noqa: E402
+from .layers import alpha_dropout, batch_norm, dropout, dropout2d, layer_norm, rbf  # noqa: E402
+from .conv import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_output_size,
     global_avg_pool2d, max_pool1d, max_pool2d,
 )
-from .functional_rnn import (  # noqa: E402
+from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
 )

@@ -34,7 +34,7 @@ first and skips the padding, so the reverse direction starts at each sequence's 
 
 Example:
     >>> import gradkit as gk
-    >>> from gradkit.nn import functional_rnn as F
+    >>> from gradkit.nn.functional import rnn as F
     >>> x, h = gk.randn(3, 4), gk.zeros(3, 5)
     >>> w_ih, w_hh = gk.randn(15, 4), gk.randn(15, 5)
     >>> F.gru_cell(x, h, w_ih, w_hh).shape
@@ -45,13 +45,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Op, once_differentiable
-from ..autograd.grad_mode import is_grad_enabled
-from ..backend import get_array_module
-from ..ops import linear, relu, sigmoid, stack, tanh, where
-from ..ops._util import const, shape_str
-from ..parallel import matmul as _matmul, parallel_for
-from ..tensor import Tensor
+from ...autograd.function import Op, once_differentiable
+from ...autograd.grad_mode import is_grad_enabled
+from ...backend import get_array_module
+from ...ops import linear, relu, sigmoid, stack, tanh, where
+from ...ops._util import const, shape_str
+from ...parallel import matmul as _matmul, parallel_for
+from ...tensor import Tensor
 
 #: Number of stacked gate blocks in ``W_ih`` / ``W_hh`` per mode.
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}

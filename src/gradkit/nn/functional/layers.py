@@ -6,8 +6,8 @@ re-exports them.
 
 from __future__ import annotations
 
-from .. import ops
-from ..tensor import Tensor
+from ... import ops
+from ...tensor import Tensor
 
 __all__ = ["rbf"]
 
@@ -33,13 +33,13 @@ def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- dropout family
 import math as _math  # noqa: E402
 
-from .. import backend as _backend  # noqa: E402
-from ..autograd.function import Op as _Op  # noqa: E402
-from ..autograd.function import once_differentiable as _once_differentiable  # noqa: E402
-from ..backend import get_array_module as _xp_of  # noqa: E402
-from ..ops._util import const as _const  # noqa: E402
-from ..ops._util import shape_str as _shape_str  # noqa: E402
-from ..random import get_generator as _get_generator  # noqa: E402
+from ... import backend as _backend  # noqa: E402
+from ...autograd.function import Op as _Op  # noqa: E402
+from ...autograd.function import once_differentiable as _once_differentiable  # noqa: E402
+from ...backend import get_array_module as _xp_of  # noqa: E402
+from ...ops._util import const as _const  # noqa: E402
+from ...ops._util import shape_str as _shape_str  # noqa: E402
+from ...random import get_generator as _get_generator  # noqa: E402
 
 __all__ += ["dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm"]
 
