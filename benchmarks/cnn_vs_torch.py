@@ -127,6 +127,9 @@ def worker(framework, args):
     if framework == "torch":
         step = torch_step_fn(args.batch, args.threads)
     else:
+        import gradkit as gk
+
+        gk.parallel.tune_allocator()  # the worker owns its process, as `gradkit train` does
         step, _ = gradkit_step_fn(args.batch)
     print(json.dumps({"steps_per_s": _timed(step, args.seconds)}))
 

@@ -166,6 +166,9 @@ def sklearn_epoch_fn(X, y):
 def worker(framework: str, epochs: int, threads: int, metrics: str | None) -> dict:
     X, y = make_data()
     if framework == "gradkit":
+        import gradkit as gk
+
+        gk.parallel.tune_allocator()  # the worker owns its process, as `gradkit train` does
         fn = gradkit_epoch_fn(X, y, metrics)
     elif framework == "torch":
         fn = torch_epoch_fn(X, y, threads)

@@ -122,6 +122,9 @@ def worker(framework, case, seconds):
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
         step = torch_step_fn(case)
     else:
+        import gradkit as gk
+
+        gk.parallel.tune_allocator()  # the worker owns its process, as `gradkit train` does
         step = gradkit_step_fn(case)
     for _ in range(3):
         step()

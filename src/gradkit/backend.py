@@ -12,9 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 
 _default_dtype = np.dtype(np.float32)
@@ -133,36 +130,3 @@ def to_device(a, device: str):
 def to_numpy(a) -> np.ndarray:
     """A NumPy array of ``a`` (copied from the GPU when needed)."""
     return a.get() if is_cupy_array(a) else np.asarray(a)
-
-
-# ----------------------------------------------------------------------------- allocator
-def _tune_glibc_malloc() -> bool:
-    """Keep freed memory in the process for reuse instead of returning it to the OS at once.
-
-    Training allocates and frees the same multi-megabyte arrays (activations, gradients,
-    im2col buffers) every step. With glibc's defaults the freed top of the heap goes back to
-    the OS and the next allocation page-faults on first touch (about 0.5 ms per MB); on a small
-    CNN that was ~40 % of the step. Raising the trim threshold (256 MB) and fixing the mmap
-    threshold (32 MB, glibc's own ceiling for it) keeps that memory reusable; the cost is a
-    resident size that does not shrink after a peak. Linux with glibc only; set
-    ``GRADKIT_MALLOC_TUNING=0`` before importing gradkit to leave the allocator alone.
-
-    Returns:
-        True when the settings were applied.
-    """
-    if os.environ.get("GRADKIT_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, ...)
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's mallopt parameter numbers
-    ok = mallopt(m_trim_threshold, 256 << 20) == 1
-    ok = mallopt(m_mmap_threshold, 32 << 20) == 1 and ok
-    return ok
-
-
-malloc_tuned = _tune_glibc_malloc()

@@ -8,20 +8,17 @@ work into independent pieces, usually along the batch, and run the pieces at onc
 side by side.
 
 The kernels that do parallel work of their own also split their large matrix products
-(:func:`matmul`) and run BLAS on one thread per piece. The reason is measured, not taste:
-after a multi-threaded product OpenBLAS keeps its worker threads spinning for a long while
-(up to about a tenth of a second), and they take the cores that gradkit's parallel pieces
-need next; on 2 cores a split elementwise pass ran 55 % slower, and a split GEMM no faster
-than one thread, right after a 2-thread OpenBLAS product. So the first time gradkit runs
-parallel work it sets NumPy's BLAS to one thread, for the whole process. The dense layers
-(``linear``, ``matmul``) are the exception: between their products there is little parallel
-work to disturb, and OpenBLAS's spinning threads start the next product sooner than
-gradkit's pool can wake, so :func:`blas_matmul` gives BLAS its threads for each large
-product and sets it back to one afterwards. Your own NumPy products in the same process run
-on one thread; wrap them in ``with gk.parallel.blas_threads(n):`` to give BLAS ``n`` there.
-BLAS's thread count is set through the BLAS library NumPy loaded (OpenBLAS, as in NumPy's
-wheels); where that library cannot be found the pieces still run in parallel and BLAS is
-left alone.
+(:func:`matmul`) and run BLAS on one thread per piece. The reason: after a multi-threaded
+product OpenBLAS keeps its worker threads spinning for a while, and they take the cores
+that gradkit's parallel pieces need next (``benchmarks/`` has the measurements). So while
+gradkit's own kernels run, BLAS runs on one thread, and when they return the BLAS thread
+count is what it was before: gradkit is a guest in your process, and your own NumPy products
+keep the threads you gave them. The dense layers (``linear``, ``matmul``) are the exception:
+between their products there is little parallel work to disturb, so :func:`blas_matmul`
+gives BLAS :func:`get_num_threads` threads for each large product. BLAS's thread count is
+read and set through threadpoolctl (OpenBLAS, MKL, BLIS); without a controllable BLAS the
+pieces still run in parallel and BLAS is left alone. :func:`blas_threads` sets it for a block
+of your own code.
 
 :func:`set_num_threads` sets the number of threads for both, like ``torch.set_num_threads``.
 The default is the number of cores this process may use, or ``GRADKIT_NUM_THREADS`` /
@@ -47,12 +44,13 @@ import contextlib
 import ctypes
 import numbers
 import os
+import sys
 import threading
 
 import numpy as np
 
 __all__ = ["get_num_threads", "set_num_threads", "parallel_for", "parallel_pieces", "blas_threads", "matmul",
-           "blas_matmul", "outer_axis"]
+           "blas_matmul", "outer_axis", "gradkit_kernels", "tune_allocator"]
 
 
 def _default_threads() -> int:
@@ -70,58 +68,96 @@ _workers: list = []  # the pool: _num_threads - 1 threads, started on first use
 _pool_lock = threading.Lock()  # guards _workers
 _dispatch = threading.Lock()  # held by the one parallel_for that is using the pool
 _local = threading.local()  # .busy: this thread is running a piece (no nested splits)
-_blas_taken = False  # whether gradkit has set BLAS to one thread (see the module docstring)
 
 
 # ----------------------------------------------------------------------------- BLAS threads
 class _Blas:
-    """``set``/``get`` of the loaded BLAS library's thread count, found once through ctypes."""
+    """The thread count of the BLAS libraries loaded in this process, through threadpoolctl.
 
-    _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                "openblas_set_num_threads64_", "openblas_set_num_threads")
-    _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                "openblas_get_num_threads64_", "openblas_get_num_threads")
+    The controller is built on first use (it inspects the loaded libraries once), never at
+    import. ``get`` returns one count per library, ``set`` takes a count or such a list.
+    """
 
     def __init__(self):
-        self.set = self.get = None
-        self.searched = False
+        self.libs = None
 
     def find(self) -> bool:
-        if not self.searched:
-            self.searched = True
+        if self.libs is None:
             try:
-                self._search()
-            except Exception:  # no /proc, no ctypes access: leave BLAS alone
-                self.set = self.get = None
-        return self.set is not None
+                from threadpoolctl import ThreadpoolController
 
-    def _search(self) -> None:
-        paths = []
-        with open("/proc/self/maps") as maps:  # Linux: the shared libraries mapped into this process
-            for line in maps:
-                path = line.rsplit(None, 1)[-1] if "/" in line else ""
-                if "openblas" in os.path.basename(path).lower() and path not in paths:
-                    paths.append(path)
-        for path in paths:
-            lib = ctypes.CDLL(path)
-            setter = next((getattr(lib, n) for n in self._SETTERS if hasattr(lib, n)), None)
-            getter = next((getattr(lib, n) for n in self._GETTERS if hasattr(lib, n)), None)
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                getter.argtypes, getter.restype = [], ctypes.c_int
-                self.set, self.get = setter, getter
-                return
+                self.libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+            except Exception:  # threadpoolctl missing or unable to inspect the process
+                self.libs = []
+        return bool(self.libs)
+
+    def get(self) -> list:
+        return [lib.num_threads for lib in self.libs]
+
+    def set(self, counts) -> None:
+        """Set the count from any thread. threadpoolctl lets one thread at a time control a
+        process-wide OpenBLAS pool (others are silently ignored); gradkit sets and restores
+        from whichever thread runs its kernels, so it takes control for the call and gives
+        it back at once."""
+        if isinstance(counts, int):
+            counts = [counts] * len(self.libs)
+        for lib, n in zip(self.libs, counts):
+            release = getattr(lib, "clear_controlling_thread", None)
+            if release is not None:
+                release(force=True)
+            lib.set_num_threads(n)
+            if release is not None:
+                release()
 
 
 _blas = _Blas()
 
 
-def _take_blas() -> None:
-    """Run BLAS on one thread from now on: gradkit splits the work itself (module docstring)."""
-    global _blas_taken
-    _blas_taken = True
-    if _blas.find():
-        _blas.set(1)
+class _GradkitBlas:
+    """``with _own_blas:`` marks gradkit's own kernels: BLAS on one thread inside, the caller's
+    count restored when the outermost such block in the process ends.
+
+    Blocks nest and may be entered from several threads at once: a process-wide depth count
+    (BLAS's thread count is process-wide too) makes only the outermost entry read and set the
+    count, and only the last exit restore it, so a nested block costs a lock and a counter.
+    This is the one owner of gradkit's BLAS state.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved = None
+
+    def __enter__(self):
+        with self.lock:
+            self.depth += 1
+            if self.depth == 1 and _blas.find():
+                self.saved = _blas.get()
+                if any(n != 1 for n in self.saved):
+                    _blas.set(1)
+        return self
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.depth -= 1
+            if self.depth == 0 and self.saved is not None:
+                if any(n != 1 for n in self.saved):
+                    _blas.set(self.saved)
+                self.saved = None
+        return False
+
+
+_own_blas = _GradkitBlas()
+
+
+def gradkit_kernels():
+    """Context manager for a block of gradkit's own parallel work (BLAS on one thread inside).
+
+    The training loop and the backward pass enter it once around a whole step, so that the
+    kernels inside (each of which enters it too) do not read and set BLAS's thread count one
+    by one. Nothing of it outlives the block.
+    """
+    return _own_blas
 
 
 @contextlib.contextmanager
@@ -139,9 +175,6 @@ def blas_threads(n: int):
         yield
         return
     before = _blas.get()
-    if before == n:
-        yield
-        return
     _blas.set(n)
     try:
         yield
@@ -158,8 +191,9 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads on the CPU for gradkit's work, as ``torch.set_num_threads``.
 
-    gradkit splits its kernels and its large matrix products over ``n`` threads and runs
-    BLAS itself on one thread (see the module docstring).
+    gradkit splits its kernels and its large matrix products over ``n`` threads, running
+    BLAS on one thread inside them (see the module docstring); BLAS's own setting outside
+    gradkit's kernels is left as it is.
 
     Args:
         n: a positive number of threads; 1 runs everything on the calling thread.
@@ -177,13 +211,11 @@ def set_num_threads(n: int) -> None:
                 worker.stop()
             _workers.clear()
         _num_threads = n
-    if _blas.find():
-        _blas.set(1)  # gradkit splits its own work over the n threads
 
 
 class _Worker:
     """One pool thread, handed its piece through two locks: the cheapest wake-up CPython has
-    (a round trip measured 17 us here, against 34 us through a ThreadPoolExecutor)."""
+    (about half the round trip of a ThreadPoolExecutor; ``benchmarks/NOTES.md``)."""
 
     def __init__(self):
         self.go = threading.Lock()
@@ -223,11 +255,12 @@ class _Worker:
 
 def _after_fork_in_child() -> None:
     """A forked child has none of the parent's pool threads: start over with fresh locks."""
-    global _pool_lock, _dispatch
+    global _pool_lock, _dispatch, _own_blas
     _workers.clear()
     _pool_lock = threading.Lock()
     _dispatch = threading.Lock()
     _local.busy = False
+    _own_blas = _GradkitBlas()
 
 
 if hasattr(os, "register_at_fork"):
@@ -275,8 +308,6 @@ def parallel_for(n: int, fn, grain: int = 1) -> None:
     if getattr(_local, "busy", False) or _num_threads == 1:
         fn(0, n)
         return
-    if not _blas_taken:
-        _take_blas()
     pieces = min(_num_threads, n // max(1, grain))
     if pieces <= 1:
         fn(0, n)
@@ -285,26 +316,33 @@ def parallel_for(n: int, fn, grain: int = 1) -> None:
         fn(0, n)
         return
     try:
-        bounds = [n * k // pieces for k in range(pieces + 1)]
-        workers = _get_workers(pieces - 1)
-        for k, worker in enumerate(workers, start=1):
-            worker.start(fn, bounds[k], bounds[k + 1])
-        error = None
-        try:
-            _run_piece(fn, bounds[0], bounds[1])
-        except BaseException as exc:  # noqa: BLE001 - raised after the other pieces end
-            error = exc
-        for worker in workers:
-            piece_error = worker.join()  # always wait: the pieces write into the caller's arrays
-            if error is None:
-                error = piece_error
+        with _own_blas:
+            error = _run_pieces(n, fn, pieces)
     finally:
         _dispatch.release()
     if error is not None:
         raise error
 
 
-# The smallest m*n*k worth splitting: a piece must outweigh the ~20 us hand-off to the pool.
+def _run_pieces(n, fn, pieces):
+    """Run the pieces of :func:`parallel_for`; returns the first exception raised by one."""
+    bounds = [n * k // pieces for k in range(pieces + 1)]
+    workers = _get_workers(pieces - 1)
+    for k, worker in enumerate(workers, start=1):
+        worker.start(fn, bounds[k], bounds[k + 1])
+    error = None
+    try:
+        _run_piece(fn, bounds[0], bounds[1])
+    except BaseException as exc:  # noqa: BLE001 - raised after the other pieces end
+        error = exc
+    for worker in workers:
+        piece_error = worker.join()  # always wait: the pieces write into the caller's arrays
+        if error is None:
+            error = piece_error
+    return error
+
+
+# The smallest m*n*k worth splitting: a piece must outweigh the hand-off to the pool.
 _SPLIT_WORK = 1 << 22
 
 
@@ -339,8 +377,11 @@ def matmul(a, b, out=None):
 
         xp = get_array_module(a)
         return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
-    if not _blas_taken:
-        _take_blas()
+    with _own_blas:
+        return _matmul(a, b, out)
+
+
+def _matmul(a, b, out):
     if a.ndim != 2 or b.ndim != 2:
         return _batched_matmul(a, b, out)
     m, k = a.shape
@@ -371,8 +412,8 @@ def blas_matmul(a, b, out=None):
 
     For the dense layers (``linear``, ``matmul``): between their products gradkit runs little
     parallel work of its own, and OpenBLAS's threads, which keep spinning between calls,
-    start the next product sooner than gradkit's pool can wake (an MLP training step measured
-    2.2 ms this way against 2.5 ms split by :func:`matmul`). Kernels that run parallel work of
+    start the next product sooner than gradkit's pool can wake (an MLP training step was faster
+    this way than split by :func:`matmul`; ``benchmarks/NOTES.md``). Kernels that run parallel work of
     their own between products (convolution, the fused LSTM) use :func:`matmul`, which never
     wakes BLAS's threads. Small products run on one thread either way.
 
@@ -384,16 +425,18 @@ def blas_matmul(a, b, out=None):
     """
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
         return matmul(a, b, out)
-    if not _blas_taken:
-        _take_blas()
     if (_num_threads == 1 or getattr(_local, "busy", False) or a.ndim < 2 or b.ndim < 2
             or a.size * b.shape[-1] < _SPLIT_WORK or not _blas.find()):
+        with _own_blas:  # small products: one thread, as in the rest of gradkit's kernels
+            return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    before = _blas.get()
+    if all(n == _num_threads for n in before):
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     _blas.set(_num_threads)
     try:
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     finally:
-        _blas.set(1)
+        _blas.set(before)
 
 
 def _matmul_split_k(a, b, out):
@@ -441,7 +484,7 @@ def _batched_matmul(a, b, out):
 
 
 # Elementwise passes over fewer elements than this stay on one thread (the hand-off to the
-# pool, ~20 us, buys nothing below about a hundred thousand elements).
+# pool buys nothing below about a hundred thousand elements).
 ELEMENTWISE_MIN = 1 << 17
 
 
@@ -479,3 +522,40 @@ def parallel_pieces(fn, arrays, axes, grain: int = 1, min_size: int = ELEMENTWIS
         fn(*[a[(slice(None),) * ax + (slice(lo, hi),)] for a, ax in zip(arrays, axes)])
 
     parallel_for(n, piece, grain)
+
+
+# ----------------------------------------------------------------------------- allocator
+def tune_allocator() -> bool:
+    """Opt in: let the C allocator keep freed memory for reuse (Linux with glibc; one-way).
+
+    Training allocates and frees the same multi-megabyte arrays (activations, gradients,
+    im2col buffers) every step. With glibc's defaults the freed top of the heap goes back to
+    the OS and the next allocation page-faults on first touch; on the benchmark CNN that made a
+    training step about 1.7x slower (``benchmarks/NOTES.md`` has the figures). This call raises
+    glibc's trim threshold (256 MB) and fixes its mmap threshold (32 MB, glibc's own ceiling
+    for it), so that memory stays reusable; the cost is a resident size that does not shrink
+    after a peak.
+
+    gradkit never calls it as a library (``import gradkit`` and its functions leave your
+    process's allocator as it was); a program that owns its process calls it once at the
+    start: ``gradkit train`` does, and so do the benchmarks. The setting is process-wide and
+    cannot be undone (glibc has no way to read the previous values back).
+
+    Returns:
+        True when the settings were applied; False where the allocator is not glibc's.
+
+    Example:
+        >>> import gradkit as gk
+        >>> isinstance(gk.parallel.tune_allocator(), bool)
+        True
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's mallopt parameter numbers
+    ok = mallopt(m_trim_threshold, 256 << 20) == 1
+    return mallopt(m_mmap_threshold, 32 << 20) == 1 and ok

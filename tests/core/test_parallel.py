@@ -42,9 +42,43 @@ def test_blas_threads_restores_the_previous_count():
     if not parallel._blas.find():
         pytest.skip("the BLAS library cannot be controlled here")
     before = parallel._blas.get()
-    with parallel.blas_threads(before + 1):
-        assert parallel._blas.get() == before + 1
+    with parallel.blas_threads(before[0] + 1):
+        assert parallel._blas.get() == [before[0] + 1] * len(before)
     assert parallel._blas.get() == before
+
+
+def test_gradkit_kernels_run_blas_on_one_thread_and_restore_the_callers_count():
+    if not parallel._blas.find():
+        pytest.skip("the BLAS library cannot be controlled here")
+    with parallel.blas_threads(3):
+        with parallel.gradkit_kernels():
+            assert parallel._blas.get() == [1] * len(parallel._blas.libs)
+            with parallel.gradkit_kernels():  # nested: still one thread, nothing restored yet
+                pass
+            assert parallel._blas.get() == [1] * len(parallel._blas.libs)
+        assert parallel._blas.get() == [3] * len(parallel._blas.libs)
+
+
+def test_gradkit_kernels_restore_once_when_entered_from_two_threads():
+    if not parallel._blas.find():
+        pytest.skip("the BLAS library cannot be controlled here")
+    inside = threading.Barrier(2)
+    seen = []
+
+    def work():
+        with parallel.gradkit_kernels():
+            inside.wait()
+            seen.append(parallel._blas.get())
+            inside.wait()
+
+    with parallel.blas_threads(3):
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [[1] * len(parallel._blas.libs)] * 2
+        assert parallel._blas.get() == [3] * len(parallel._blas.libs)
 
 
 def test_outer_axis_follows_memory_layout():
@@ -183,9 +217,12 @@ def test_matmul_equals_numpy(threads, shape_a, shape_b, n, product):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape_a)
     b = rng.standard_normal(shape_b)
-    np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-9)
-    if parallel._blas.find():
-        assert parallel._blas.get() == 1  # gradkit leaves BLAS on one thread
+    if not parallel._blas.find():
+        np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-9)
+        return
+    with parallel.blas_threads(3):
+        np.testing.assert_allclose(product(a, b), a @ b, rtol=1e-12, atol=1e-9)
+        assert parallel._blas.get() == [3] * len(parallel._blas.libs)  # the caller's count, untouched
 
 
 def test_matmul_writes_into_out_and_handles_transposed_operands(threads):

@@ -185,16 +185,3 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]"
 
 
-def test_malloc_tuning_is_applied_on_glibc_and_can_be_turned_off():
-    import subprocess
-    import sys
-
-    code = "import gradkit; print(gradkit.backend.malloc_tuned)"
-    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "GRADKIT_MALLOC_TUNING": "0"})
-    assert off.stdout.strip() == "False"
-    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    import platform
-
-    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    assert on.stdout.strip() == str(expected)

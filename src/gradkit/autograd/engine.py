@@ -9,6 +9,7 @@ backward has run, so the memory of the graph goes back during the pass.
 
 from __future__ import annotations
 
+from ..parallel import gradkit_kernels
 from ..tensor import Tensor, _make
 from .grad_mode import set_grad_enabled
 
@@ -100,7 +101,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         else:
             x.grad = x.grad + g
 
-    with set_grad_enabled(create_graph):
+    # one scope of gradkit's own kernels for the whole pass (BLAS threads, see gradkit.parallel)
+    with set_grad_enabled(create_graph), gradkit_kernels():
         for r, g in zip(roots, grad_roots):
             seen_owners.add(_owner(g.data))
             if r._ctx is None:
