@@ -72,7 +72,8 @@ def main(argv: list[str]) -> int:
         return subprocess.run([str(py), "-m", "gradkit", "train", *rest], cwd=ROOT, env=env).returncode
     args = [str(py), "-m", "pytest", "-q"]
     if os.environ.get("CI"):
-        args.append("--runslow")
+        # slow tests too, and line coverage with a per-package gate (see conftest.py)
+        args += ["--runslow", "--cov=gradkit", "--cov-report="]
     code = subprocess.run([*args, *rest], cwd=ROOT, env=env).returncode
     if code == 5:
         print("dev.py: pytest collected no tests; that is a failure, not a pass.", file=sys.stderr)
