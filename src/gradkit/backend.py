@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+# Process-wide defaults, as torch.set_default_dtype / set_default_device; only their setters below
+# write them. _cupy caches the CuPy module once it has been imported (None until a GPU is asked for).
 _default_dtype = np.dtype(np.float32)
 _default_device = "cpu"
 _cupy = None

@@ -67,6 +67,8 @@ class Generator:
         return child
 
 
+# gradkit's one global generator, as torch.default_generator: every random op draws from it unless
+# given its own; only manual_seed/set_rng_state replace its state. NumPy's global RNG is never used.
 default_generator = Generator(None)
 
 
