@@ -1,8 +1,17 @@
 """Differentiable primitives and the functions built on them.
 
 Every function here takes Tensors (or values convertible to them) and returns Tensors;
-the ones that carry gradients are implemented as :class:`~gradkit.autograd.function.Op`
-subclasses with forward and backward side by side.
+the ones that carry gradients are :class:`~gradkit.autograd.function.Op` subclasses with
+forward and backward side by side.
+
+Each derivative is written once. A primitive's ``backward`` is written with these same ops:
+the engine runs it without recording for an ordinary ``backward()`` and records it for
+``create_graph=True`` (telling the op through ``op.create_graph``; no rule reads the grad
+mode), which gives higher-order gradients. A rule that needs the forward's result calls
+``self.output()``. A kernel fused for speed (``linear`` here; softmax cross-entropy,
+convolution and the LSTM in ``nn.functional``) is a :class:`~gradkit.autograd.function.FusedOp`
+with one derivative on raw arrays and a ``composite`` of primitives from which every higher
+derivative follows. The full statement is at the top of ``autograd/function.py``.
 """
 
 from .elementwise import (  # noqa: F401
