@@ -310,3 +310,86 @@ def test_inplace_operators_update_parameters_under_no_grad():
     h += 1.0
     h.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), [1.0, 1.0] + 2 * np.array([0.0, 0.0]) + np.array([2.0, 4.0]))
+
+
+# ----------------------------------------------------------------------------- one derivative per op
+class _FusedSinMul(gk.autograd.FusedOp):
+    """sin(a) * b in one kernel: the derivative on arrays, higher ones from the composite."""
+
+    def forward(self, a, b):
+        return np.sin(a) * b
+
+    def backward_arrays(self, g):
+        a, b = self.inputs[0].data, self.inputs[1].data
+        na, nb = self.needs_input_grad
+        return (g * np.cos(a) * b if na else None, g * np.sin(a) if nb else None)
+
+    def composite(self, a, b):
+        return a.sin() * b
+
+
+class _FusedNoComposite(_FusedSinMul):
+    composite = None
+
+
+def test_fused_op_first_derivative_from_arrays_and_second_from_its_composite():
+    a = gk.tensor([0.3, -1.2, 2.0], dtype="float64", requires_grad=True)
+    b = gk.tensor([1.5, 0.5, -2.0], dtype="float64", requires_grad=True)
+    y = _FusedSinMul()(a, b).sum()
+    ga, gb = gk.grad(y, [a, b], create_graph=True)
+    np.testing.assert_allclose(ga.numpy(), np.cos(a.numpy()) * b.numpy())
+    np.testing.assert_allclose(gb.numpy(), np.sin(a.numpy()))
+    (gaa,) = gk.grad(ga.sum(), a)  # d/da of cos(a) b = -sin(a) b
+    np.testing.assert_allclose(gaa.numpy(), -np.sin(a.numpy()) * b.numpy())
+    (gab,) = gk.grad(gb.sum(), a)  # d/da of sin(a) = cos(a)
+    np.testing.assert_allclose(gab.numpy(), np.cos(a.numpy()))
+
+
+def test_fused_op_ordinary_backward_records_nothing_and_skips_unneeded_inputs():
+    a = gk.tensor([0.3, -1.2], dtype="float64", requires_grad=True)
+    b = gk.tensor([1.5, 0.5], dtype="float64")  # no grad wanted
+    _FusedSinMul()(a, b).sum().backward()
+    assert a.grad is not None and not a.grad.requires_grad and a.grad._ctx is None
+    np.testing.assert_allclose(a.grad.numpy(), np.cos(a.numpy()) * b.numpy())
+
+
+def test_fused_op_without_composite_refuses_a_second_derivative():
+    a = gk.tensor([0.3, -1.2], dtype="float64", requires_grad=True)
+    b = gk.tensor([1.5, 0.5], dtype="float64", requires_grad=True)
+    (ga,) = gk.grad(_FusedNoComposite()(a, b).sum(), a, create_graph=True)
+    np.testing.assert_allclose(ga.numpy(), np.cos(a.numpy()) * b.numpy())
+    with pytest.raises(RuntimeError, match="once-differentiable"):
+        ga.sum().backward()
+
+
+@pytest.mark.parametrize("fn", [gk.exp, gk.sqrt, gk.tanh, gk.sigmoid, lambda t: t.logsumexp(0)])
+def test_rules_in_terms_of_the_output_give_exact_higher_derivatives(fn):
+    x = gk.tensor([0.4, 1.3, 2.2], dtype="float64", requires_grad=True)
+    (g,) = gk.grad(fn(x).sum(), x, create_graph=True)
+    (h,) = gk.grad(g.sum(), x)
+    eps = 1e-6
+    xd = x.numpy()
+
+    def first(v):
+        t = gk.tensor(v, dtype="float64", requires_grad=True)
+        return gk.grad(fn(t).sum(), t)[0].numpy()
+
+    numeric = np.array([(first(xd + eps * e) - first(xd - eps * e)).sum() / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(h.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_the_engine_tells_each_op_whether_it_builds_a_graph():
+    seen = []
+
+    class Probe(gk.autograd.FusedOp):
+        def forward(self, x):
+            return x * 2
+
+        def backward_arrays(self, g):
+            seen.append(self.create_graph)
+            return g * 2
+
+    x = gk.tensor([1.0], requires_grad=True)
+    Probe()(x).sum().backward()
+    gk.grad(Probe()(x).sum(), x, create_graph=True)
+    assert seen == [False, True]
