@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import get_array_module, get_default_dtype
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from .architecture import (  # noqa: F401  (MODULE_REGISTRY... are re-exported: their documented home)
     MODULE_REGISTRY,
     ArchitectureMixin,
@@ -148,22 +148,6 @@ def _as_array(value, like, key):
     else:
         raise TypeError(f"load_state_dict: value for {key!r} must be a Tensor, an array or a number, got {type(value).__name__}")
     return backend.to_device(arr, backend.device_of(like))
-
-
-def _parse_to_args(args, device, dtype):
-    for a in args:
-        if isinstance(a, str):
-            try:
-                backend.normalize_device(a)
-                device = a
-                continue
-            except ValueError:
-                pass
-        if isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-            continue
-        dtype = a
-    return device, dtype
 
 
 # ---------------------------------------------------------------------------- Module
@@ -661,12 +645,23 @@ class Module(ArchitectureMixin):
     def to(self, *args, device=None, dtype=None) -> "Module":
         """Move and/or cast parameters and buffers in place (keeps the Parameter objects).
 
+        Takes the same forms as ``Tensor.to`` (one parser, :func:`gradkit.tensor.parse_to_args`):
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords.
         Floating parameters and buffers take ``dtype``; integer buffers (such as
-        ``num_batches_tracked``) keep theirs. Positional arguments may be a device
-        (``'cpu'``, ``'cuda'``), a dtype (``'float64'``, ``np.float32``) or a Tensor.
+        ``num_batches_tracked``) keep theirs.
+
+        Args:
+            *args: ``device``, ``dtype``, ``device, dtype`` or a tensor (its device and dtype).
+            device: ``'cpu'`` or ``'cuda'``.
+            dtype: a floating dtype (``'float64'``, ``np.float32``).
 
         Returns:
             self.
+
+        Raises:
+            TypeError: for a non-floating dtype, or arguments that are not a device, a
+                dtype or a tensor.
+            ValueError: for an unknown device name.
 
         Example:
             >>> import gradkit as gk
@@ -674,11 +669,9 @@ class Module(ArchitectureMixin):
             >>> str(lin.weight.dtype)
             'float64'
         """
-        device, dtype = _parse_to_args(args, device, dtype)
-        dev = None if device is None else backend.normalize_device(device)
-        dt = None if dtype is None else np.dtype(dtype)
+        dev, dt = parse_to_args(args, device, dtype, "Module.to")
         if dt is not None and dt.kind not in "fc":
-            raise TypeError(f"Module.to only accepts floating dtypes, got {dt}")
+            raise TypeError(f"Module.to only accepts floating dtypes (float32, float64), got {dt}")
 
         def conv(a):
             if dev is not None:
