@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .backend import get_array_module, get_default_dtype
+from .backend import get_array_module, get_default_dtype, parse_to_args
 
 _FLOAT_KINDS = "fc"
 
@@ -80,110 +80,6 @@ def _to_array(data, dtype, device):
     if xp is not np:
         out = xp.asarray(out)
     return out
-
-
-# ---------------------------------------------------------------------------- .to() arguments
-_TO_DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex: what a tensor or module can be cast to
-_TO_FORMS = "to(device), to(dtype), to(device, dtype), to(tensor) or to(device=..., dtype=...)"
-
-
-def _as_to_dtype(value, where: str):
-    """``value`` as a NumPy dtype for ``.to()``, or None when it is not a dtype at all."""
-    if isinstance(value, np.dtype):
-        dt = value
-    elif isinstance(value, (str, type)):
-        try:
-            dt = np.dtype(value)
-        except TypeError:
-            return None
-    else:
-        return None
-    if dt.kind not in _TO_DTYPE_KINDS:
-        raise TypeError(f"{where}: cannot convert to dtype {dt}; expected a bool, integer or floating dtype")
-    return dt
-
-
-def _as_to_device(value):
-    """``value`` as ``'cpu'``/``'cuda'`` for ``.to()``, or None when it is not a device name."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return backend.normalize_device(value)
-    except ValueError:
-        return None
-
-
-def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"):
-    """Parse the arguments of ``.to()``; the one parser behind ``Tensor.to`` and ``Module.to``.
-
-    The forms are PyTorch's: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
-    ``to(other_tensor)`` (its device and dtype) and the keywords ``to(device=..., dtype=...)``.
-    A device is ``'cpu'``, ``'cuda'`` or ``'cuda:N'``; a dtype is a NumPy dtype, a NumPy
-    scalar type (``np.float64``), a Python type (``float``) or a name (``'float32'``).
-
-    Args:
-        args: the positional arguments, as a tuple.
-        device: the ``device=`` keyword (None when not given).
-        dtype: the ``dtype=`` keyword (None when not given).
-        where: the caller's name for error messages (``'Tensor.to'``, ``'Module.to'``).
-
-    Returns:
-        ``(device, dtype)``: ``'cpu'``, ``'cuda'`` or None, and a ``np.dtype`` or None.
-
-    Raises:
-        TypeError: for more than two positional arguments, a tensor combined with other
-            arguments, an argument given twice, a value that is neither a device nor a
-            dtype, or a dtype that is not bool, integer or floating.
-        ValueError: for an unknown device or dtype name (``'tpu'``).
-
-    Example:
-        >>> import numpy as np
-        >>> parse_to_args(("cuda:0", "float64"))
-        ('cuda', dtype('float64'))
-        >>> parse_to_args((), dtype=np.float32)
-        (None, dtype('float32'))
-    """
-    pos_device = pos_dtype = None
-    if len(args) > 2:
-        raise TypeError(f"{where} takes at most 2 positional arguments (device, dtype), got {len(args)}; use {_TO_FORMS}")
-    if args and isinstance(args[0], Tensor):
-        if len(args) > 1 or device is not None or dtype is not None:
-            raise TypeError(f"{where}(tensor) takes no other device or dtype argument; use {_TO_FORMS}")
-        return args[0].device, args[0].dtype
-    for i, a in enumerate(args):
-        dev = _as_to_device(a)
-        dt = None if dev is not None else _as_to_dtype(a, where)
-        if dev is not None and i == 0:
-            pos_device = dev
-        elif dt is not None and pos_dtype is None:
-            pos_dtype = dt
-        elif dev is None and dt is None and isinstance(a, str):
-            raise ValueError(
-                f"{where}: unknown device or dtype {a!r}: expected a device ('cpu', 'cuda', 'cuda:0') or a "
-                "dtype name ('float32', 'float64', 'int64', 'bool')"
-            )
-        elif dev is None and dt is None:
-            raise TypeError(
-                f"{where} expects a device ('cpu', 'cuda'), a dtype (np.float32, 'float64') or a Tensor, "
-                f"got {type(a).__name__}"
-            )
-        else:
-            raise TypeError(f"{where}: argument {i + 1} ({a!r}) is out of place; use {_TO_FORMS}")
-    if device is not None:
-        if pos_device is not None:
-            raise TypeError(f"{where} got the device twice (positional {args[0]!r} and device={device!r})")
-        if not isinstance(device, str):
-            raise TypeError(f"{where}: device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}")
-        pos_device = backend.normalize_device(device)
-    if dtype is not None:
-        if pos_dtype is not None:
-            raise TypeError(f"{where} got the dtype twice (positional {pos_dtype} and dtype={dtype!r})")
-        pos_dtype = _as_to_dtype(dtype, where)
-        if pos_dtype is None:
-            raise TypeError(
-                f"{where}: dtype must be a NumPy dtype, a scalar type or a name such as 'float32', got {dtype!r}"
-            )
-    return pos_device, pos_dtype
 
 
 def _has_float(data) -> bool:
@@ -372,7 +268,7 @@ class Tensor:
 
         Args:
             *args: ``device``, ``dtype``, ``device, dtype`` or another tensor (its device and
-                dtype); see :func:`parse_to_args`, which ``Module.to`` shares.
+                dtype); see :func:`gradkit.backend.parse_to_args`, which ``Module.to`` shares.
             device: ``'cpu'`` or ``'cuda'``.
             dtype: a NumPy dtype, scalar type or name.
 
@@ -381,7 +277,7 @@ class Tensor:
 
         Raises:
             TypeError: for arguments that are not a device, a dtype or a tensor (see
-                :func:`parse_to_args`).
+                :func:`gradkit.backend.parse_to_args`).
             ValueError: for an unknown device name.
 
         Example:

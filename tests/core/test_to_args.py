@@ -1,4 +1,4 @@
-"""Tensor.to and Module.to: one parser (gradkit.tensor.parse_to_args), the same forms, the same errors."""
+"""Tensor.to and Module.to: one parser (gradkit.backend.parse_to_args), the same forms, the same errors."""
 
 import re
 
@@ -7,7 +7,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import nn
-from gradkit.tensor import parse_to_args
+from gradkit.backend import parse_to_args
 
 F64 = np.dtype("float64")
 F32 = np.dtype("float32")
@@ -61,6 +61,7 @@ def test_parser_other_tensor_and_cuda_names():
     assert parse_to_args(("cuda",)) == ("cuda", None)
     assert parse_to_args(("cuda:1", "float32")) == ("cuda", F32)
     assert parse_to_args((), device="gpu") == ("cuda", None)
+    assert parse_to_args((np.zeros(2, dtype=np.int32),)) == ("cpu", np.dtype("int32"))  # an array is tensor-like
 
 
 @pytest.mark.parametrize("args, kwargs, expected", GOOD)
@@ -119,3 +120,4 @@ def test_module_and_tensor_share_the_parser():
     from gradkit.nn import module
 
     assert module.parse_to_args is parse_to_args
+    assert vars(gk.Tensor)["to"].__module__ == "gradkit.tensor" and "parse_to_args" not in vars(gk.Tensor)

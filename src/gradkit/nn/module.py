@@ -43,8 +43,8 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
-from ..backend import get_array_module, get_default_dtype
-from ..tensor import Tensor, parse_to_args
+from ..backend import get_array_module, get_default_dtype, parse_to_args
+from ..tensor import Tensor
 from .architecture import (  # noqa: F401  (MODULE_REGISTRY... are re-exported: their documented home)
     MODULE_REGISTRY,
     ArchitectureMixin,
@@ -645,7 +645,7 @@ class Module(ArchitectureMixin):
     def to(self, *args, device=None, dtype=None) -> "Module":
         """Move and/or cast parameters and buffers in place (keeps the Parameter objects).
 
-        Takes the same forms as ``Tensor.to`` (one parser, :func:`gradkit.tensor.parse_to_args`):
+        Takes the same forms as ``Tensor.to`` (one parser, :func:`gradkit.backend.parse_to_args`):
         ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords.
         Floating parameters and buffers take ``dtype``; integer buffers (such as
         ``num_batches_tracked``) keep theirs.
