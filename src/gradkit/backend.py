@@ -166,6 +166,19 @@ def _as_to_device(value):
         return None
 
 
+def _neither_device_nor_dtype(value, where: str) -> Exception:
+    """The error for a positional ``.to()`` argument that is neither a device nor a dtype."""
+    if isinstance(value, str):
+        return ValueError(
+            f"{where}: unknown device or dtype {value!r}: expected a device ('cpu', 'cuda', 'cuda:0') or a "
+            "dtype name ('float32', 'float64', 'int64', 'bool')"
+        )
+    return TypeError(
+        f"{where} expects a device ('cpu', 'cuda'), a dtype (np.float32, 'float64') or a Tensor, "
+        f"got {type(value).__name__}"
+    )
+
+
 def _tensor_like(value):
     """``(device, dtype)`` of a tensor or an array, or None for anything else."""
     if isinstance(value, (str, type, np.dtype)):
@@ -219,21 +232,13 @@ def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"
     for i, a in enumerate(args):
         dev = _as_to_device(a)
         dt = None if dev is not None else _as_to_dtype(a, where)
+        if dev is None and dt is None:
+            raise _neither_device_nor_dtype(a, where)
         if dev is not None and i == 0:
             pos_device = dev
         elif dt is not None and pos_dtype is None:
             pos_dtype = dt
-        elif dev is None and dt is None and isinstance(a, str):
-            raise ValueError(
-                f"{where}: unknown device or dtype {a!r}: expected a device ('cpu', 'cuda', 'cuda:0') or a "
-                "dtype name ('float32', 'float64', 'int64', 'bool')"
-            )
-        elif dev is None and dt is None:
-            raise TypeError(
-                f"{where} expects a device ('cpu', 'cuda'), a dtype (np.float32, 'float64') or a Tensor, "
-                f"got {type(a).__name__}"
-            )
-        else:
+        else:  # a second device, a second dtype, or a device after the dtype
             raise TypeError(f"{where}: argument {i + 1} ({a!r}) is out of place; use {_TO_FORMS}")
     if device is not None:
         if pos_device is not None:

@@ -44,6 +44,7 @@ __all__ = [
     "MODULE_REGISTRY",
     "module_from_config",
     "register_serializable",
+    "lookup_class",
     "record_constructor_arguments",
     "constructor_arguments",
     "encode_value",
