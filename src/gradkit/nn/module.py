@@ -45,7 +45,8 @@ import numpy as np
 from .. import backend
 from ..backend import get_array_module, get_default_dtype, parse_to_args
 from ..tensor import Tensor
-from .architecture import (  # noqa: F401  (MODULE_REGISTRY... are re-exported: their documented home)
+# Re-exported: gradkit.nn.module.register_serializable and friends are the documented names.
+from .architecture import (  # noqa: F401
     MODULE_REGISTRY,
     ArchitectureMixin,
     module_from_config,
