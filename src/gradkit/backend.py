@@ -132,3 +132,125 @@ def to_device(a, device: str):
 def to_numpy(a) -> np.ndarray:
     """A NumPy array of ``a`` (copied from the GPU when needed)."""
     return a.get() if is_cupy_array(a) else np.asarray(a)
+
+
+# ----------------------------------------------------------------------------- .to() arguments
+_TO_DTYPE_KINDS = "biufc"  # bool, int, uint, float, complex: what a tensor or module can be cast to
+_TO_FORMS = "to(device), to(dtype), to(device, dtype), to(tensor) or to(device=..., dtype=...)"
+
+
+def _as_to_dtype(value, where: str):
+    """``value`` as a NumPy dtype for ``.to()``, or None when it is not a dtype at all."""
+    if isinstance(value, np.dtype):
+        dt = value
+    elif isinstance(value, (str, type)):
+        try:
+            dt = np.dtype(value)
+        except TypeError:
+            return None
+    else:
+        return None
+    if dt.kind not in _TO_DTYPE_KINDS:
+        raise TypeError(f"{where}: cannot convert to dtype {dt}; expected a bool, integer or floating dtype")
+    return dt
+
+
+def _as_to_device(value):
+    """``value`` as ``'cpu'``/``'cuda'`` for ``.to()``, or None when it is not a device name."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalize_device(value)
+    except ValueError:
+        return None
+
+
+def _neither_device_nor_dtype(value, where: str) -> Exception:
+    """The error for a positional ``.to()`` argument that is neither a device nor a dtype."""
+    if isinstance(value, str):
+        return ValueError(
+            f"{where}: unknown device or dtype {value!r}: expected a device ('cpu', 'cuda', 'cuda:0') or a "
+            "dtype name ('float32', 'float64', 'int64', 'bool')"
+        )
+    return TypeError(
+        f"{where} expects a device ('cpu', 'cuda'), a dtype (np.float32, 'float64') or a Tensor, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _tensor_like(value):
+    """``(device, dtype)`` of a tensor or an array, or None for anything else."""
+    if isinstance(value, (str, type, np.dtype)):
+        return None
+    dtype, device = getattr(value, "dtype", None), getattr(value, "device", None)
+    if not isinstance(dtype, np.dtype) or device is None:
+        return None
+    return (device if device in ("cpu", "cuda") else device_of(value)), dtype
+
+
+def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"):
+    """Parse the arguments of ``.to()``; the one parser behind ``Tensor.to`` and ``Module.to``.
+
+    The forms are PyTorch's: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+    ``to(other_tensor)`` (its device and dtype; an array works too) and the keywords
+    ``to(device=..., dtype=...)``. It lives here, below ``tensor``, so that ``Tensor.to`` and
+    ``Module.to`` share it.
+    A device is ``'cpu'``, ``'cuda'`` or ``'cuda:N'``; a dtype is a NumPy dtype, a NumPy
+    scalar type (``np.float64``), a Python type (``float``) or a name (``'float32'``).
+
+    Args:
+        args: the positional arguments, as a tuple.
+        device: the ``device=`` keyword (None when not given).
+        dtype: the ``dtype=`` keyword (None when not given).
+        where: the caller's name for error messages (``'Tensor.to'``, ``'Module.to'``).
+
+    Returns:
+        ``(device, dtype)``: ``'cpu'``, ``'cuda'`` or None, and a ``np.dtype`` or None.
+
+    Raises:
+        TypeError: for more than two positional arguments, a tensor combined with other
+            arguments, an argument given twice, a value that is neither a device nor a
+            dtype, or a dtype that is not bool, integer or floating.
+        ValueError: for an unknown device or dtype name (``'tpu'``).
+
+    Example:
+        >>> import numpy as np
+        >>> parse_to_args(("cuda:0", "float64"))
+        ('cuda', dtype('float64'))
+        >>> parse_to_args((), dtype=np.float32)
+        (None, dtype('float32'))
+    """
+    pos_device = pos_dtype = None
+    if len(args) > 2:
+        raise TypeError(f"{where} takes at most 2 positional arguments (device, dtype), got {len(args)}; use {_TO_FORMS}")
+    like = _tensor_like(args[0]) if args else None
+    if like is not None:
+        if len(args) > 1 or device is not None or dtype is not None:
+            raise TypeError(f"{where}(tensor) takes no other device or dtype argument; use {_TO_FORMS}")
+        return like
+    for i, a in enumerate(args):
+        dev = _as_to_device(a)
+        dt = None if dev is not None else _as_to_dtype(a, where)
+        if dev is None and dt is None:
+            raise _neither_device_nor_dtype(a, where)
+        if dev is not None and i == 0:
+            pos_device = dev
+        elif dt is not None and pos_dtype is None:
+            pos_dtype = dt
+        else:  # a second device, a second dtype, or a device after the dtype
+            raise TypeError(f"{where}: argument {i + 1} ({a!r}) is out of place; use {_TO_FORMS}")
+    if device is not None:
+        if pos_device is not None:
+            raise TypeError(f"{where} got the device twice (positional {args[0]!r} and device={device!r})")
+        if not isinstance(device, str):
+            raise TypeError(f"{where}: device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}")
+        pos_device = normalize_device(device)
+    if dtype is not None:
+        if pos_dtype is not None:
+            raise TypeError(f"{where} got the dtype twice (positional {pos_dtype} and dtype={dtype!r})")
+        pos_dtype = _as_to_dtype(dtype, where)
+        if pos_dtype is None:
+            raise TypeError(
+                f"{where}: dtype must be a NumPy dtype, a scalar type or a name such as 'float32', got {dtype!r}"
+            )
+    return pos_device, pos_dtype

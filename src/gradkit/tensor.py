@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .backend import get_array_module, get_default_dtype
+from .backend import get_array_module, get_default_dtype, parse_to_args
 
 _FLOAT_KINDS = "fc"
 
@@ -80,14 +80,6 @@ def _to_array(data, dtype, device):
     if xp is not np:
         out = xp.asarray(out)
     return out
-
-
-def _is_dtype_name(name: str) -> bool:
-    try:
-        np.dtype(name)
-        return True
-    except TypeError:
-        return False
 
 
 def _has_float(data) -> bool:
@@ -268,25 +260,37 @@ class Tensor:
         """A copy of the data that stays in the graph (its gradient flows back)."""
         return ops.clone(self)
 
-    def to(self, *args, dtype=None, device=None) -> "Tensor":
-        """Move to a device and/or cast to a dtype: ``t.to('cuda')``, ``t.to(np.float64)``.
+    def to(self, *args, device=None, dtype=None) -> "Tensor":
+        """Move to a device and/or cast to a dtype, as PyTorch's ``Tensor.to``.
 
-        The result stays in the graph: gradients flow back to the original.
+        The result stays in the graph: gradients flow back to the original. The tensor
+        itself is returned when nothing changes.
+
+        Args:
+            *args: ``device``, ``dtype``, ``device, dtype`` or another tensor (its device and
+                dtype); see :func:`gradkit.backend.parse_to_args`, which ``Module.to`` shares.
+            device: ``'cpu'`` or ``'cuda'``.
+            dtype: a NumPy dtype, scalar type or name.
+
+        Returns:
+            The converted tensor.
+
+        Raises:
+            TypeError: for arguments that are not a device, a dtype or a tensor (see
+                :func:`gradkit.backend.parse_to_args`).
+            ValueError: for an unknown device name.
+
+        Example:
+            >>> import gradkit as gk
+            >>> gk.tensor([1, 2]).to("float64")
+            tensor([1., 2.], dtype=float64)
         """
-        for a in args:
-            if isinstance(a, str) and not _is_dtype_name(a):
-                device = a
-            elif isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            else:
-                dtype = a
+        device, dtype = parse_to_args(args, device, dtype, "Tensor.to")
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = ops.cast(out, np.dtype(dtype))
-        if device is not None:
-            dev = backend.normalize_device(device)
-            if dev != out.device:
-                out = ops.to_device(out, dev)
+        if dtype is not None and dtype != self.dtype:
+            out = ops.cast(out, dtype)
+        if device is not None and device != out.device:
+            out = ops.to_device(out, device)
         return out
 
     def cpu(self) -> "Tensor":
@@ -552,6 +556,190 @@ class Tensor:
         return ops.logical_or(self, other)
 
 
+    # ------------------------------------------------------------------ ops as methods
+    # Each method is one plain call of the function of the same name in gradkit.ops, with the
+    # same signature (``x.sum(1)`` is ``gk.sum(x, 1)``); ``ops`` is bound at the bottom of this file.
+    # tests/core/test_tensor_methods.py checks the signatures match.
+    # reductions
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> "Tensor":
+        """Sum over ``dim`` (all dimensions by default); see :func:`gradkit.ops.sum`."""
+        return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """Mean over ``dim`` (all dimensions by default); see :func:`gradkit.ops.mean`."""
+        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def var(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
+            correction=None, unbiased=None, ddof=None) -> "Tensor":
+        """Variance over ``dim`` (unbiased by default); see :func:`gradkit.ops.var`."""
+        return ops.var(self, dim, keepdim, axis=axis, keepdims=keepdims,
+                       correction=correction, unbiased=unbiased, ddof=ddof)
+
+    def std(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
+            correction=None, unbiased=None, ddof=None) -> "Tensor":
+        """Standard deviation over ``dim`` (unbiased by default); see :func:`gradkit.ops.std`."""
+        return ops.std(self, dim, keepdim, axis=axis, keepdims=keepdims,
+                       correction=correction, unbiased=unbiased, ddof=ddof)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """Maximum; with an integer ``dim``, ``(values, indices)``; see :func:`gradkit.ops.max`."""
+        return ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """Minimum; with an integer ``dim``, ``(values, indices)``; see :func:`gradkit.ops.min`."""
+        return ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """Maximum values over ``dim``; see :func:`gradkit.ops.amax`."""
+        return ops.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """Minimum values over ``dim``; see :func:`gradkit.ops.amin`."""
+        return ops.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """Index of the maximum (no gradient); see :func:`gradkit.ops.argmax`."""
+        return ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """Index of the minimum (no gradient); see :func:`gradkit.ops.argmin`."""
+        return ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
+        """``log(sum(exp(x)))`` over ``dim``, computed stably; see :func:`gradkit.ops.logsumexp`."""
+        return ops.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def any(self, dim=None, keepdim=False, *, axis=None) -> "Tensor":
+        """Whether any element is true (over ``dim``); see :func:`gradkit.ops.any`."""
+        return ops.any(self, dim, keepdim, axis=axis)
+
+    def all(self, dim=None, keepdim=False, *, axis=None) -> "Tensor":
+        """Whether all elements are true (over ``dim``); see :func:`gradkit.ops.all`."""
+        return ops.all(self, dim, keepdim, axis=axis)
+
+    # elementwise
+    def exp(self) -> "Tensor":
+        """Elementwise ``e ** x``; see :func:`gradkit.ops.exp`."""
+        return ops.exp(self)
+
+    def log(self) -> "Tensor":
+        """Elementwise natural logarithm; see :func:`gradkit.ops.log`."""
+        return ops.log(self)
+
+    def sqrt(self) -> "Tensor":
+        """Elementwise square root; see :func:`gradkit.ops.sqrt`."""
+        return ops.sqrt(self)
+
+    def abs(self) -> "Tensor":
+        """Elementwise absolute value; see :func:`gradkit.ops.abs`."""
+        return ops.abs(self)
+
+    def pow(self, exponent) -> "Tensor":
+        """``self ** exponent``; see :func:`gradkit.ops.pow`."""
+        return ops.pow(self, exponent)
+
+    def square(self) -> "Tensor":
+        """``self * self``; see :func:`gradkit.ops.square`."""
+        return ops.square(self)
+
+    def clamp(self, min=None, max=None) -> "Tensor":
+        """Limit values to ``[min, max]``; see :func:`gradkit.ops.clamp`."""
+        return ops.clamp(self, min, max)
+
+    def clip(self, min=None, max=None) -> "Tensor":
+        """Limit values to ``[min, max]`` (alias of clamp); see :func:`gradkit.ops.clip`."""
+        return ops.clip(self, min, max)
+
+    def maximum(self, b) -> "Tensor":
+        """Elementwise maximum with ``b``; see :func:`gradkit.ops.maximum`."""
+        return ops.maximum(self, b)
+
+    def minimum(self, b) -> "Tensor":
+        """Elementwise minimum with ``b``; see :func:`gradkit.ops.minimum`."""
+        return ops.minimum(self, b)
+
+    def tanh(self) -> "Tensor":
+        """Hyperbolic tangent; see :func:`gradkit.ops.tanh`."""
+        return ops.tanh(self)
+
+    def sigmoid(self) -> "Tensor":
+        """Logistic function ``1 / (1 + exp(-x))``; see :func:`gradkit.ops.sigmoid`."""
+        return ops.sigmoid(self)
+
+    def relu(self) -> "Tensor":
+        """``max(x, 0)``; see :func:`gradkit.ops.relu`."""
+        return ops.relu(self)
+
+    def sin(self) -> "Tensor":
+        """Elementwise sine; see :func:`gradkit.ops.sin`."""
+        return ops.sin(self)
+
+    def cos(self) -> "Tensor":
+        """Elementwise cosine; see :func:`gradkit.ops.cos`."""
+        return ops.cos(self)
+
+    def sign(self) -> "Tensor":
+        """Elementwise sign (-1, 0, 1; no gradient); see :func:`gradkit.ops.sign`."""
+        return ops.sign(self)
+
+    def isnan(self) -> "Tensor":
+        """Elementwise NaN test (bool); see :func:`gradkit.ops.isnan`."""
+        return ops.isnan(self)
+
+    def isfinite(self) -> "Tensor":
+        """Elementwise finiteness test (bool); see :func:`gradkit.ops.isfinite`."""
+        return ops.isfinite(self)
+
+    # shape
+    def reshape(self, *shape) -> "Tensor":
+        """The same data in a new shape (-1 infers one dimension); see :func:`gradkit.ops.reshape`."""
+        return ops.reshape(self, *shape)
+
+    def view(self, *shape) -> "Tensor":
+        """The same data in a new shape (alias of reshape); see :func:`gradkit.ops.view`."""
+        return ops.view(self, *shape)
+
+    def transpose(self, dim0=-2, dim1=-1) -> "Tensor":
+        """Swap two dimensions (the last two by default); see :func:`gradkit.ops.transpose`."""
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims) -> "Tensor":
+        """Reorder dimensions; see :func:`gradkit.ops.permute`."""
+        return ops.permute(self, *dims)
+
+    def flatten(self, start_dim=0, end_dim=-1) -> "Tensor":
+        """Merge dimensions ``start_dim..end_dim`` into one; see :func:`gradkit.ops.flatten`."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None, axis=None) -> "Tensor":
+        """Remove size-1 dimensions (all, or ``dim``); see :func:`gradkit.ops.squeeze`."""
+        return ops.squeeze(self, dim, axis)
+
+    def unsqueeze(self, dim) -> "Tensor":
+        """Insert a size-1 dimension at ``dim``; see :func:`gradkit.ops.unsqueeze`."""
+        return ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes) -> "Tensor":
+        """Broadcast to ``sizes`` (-1 keeps a dimension); see :func:`gradkit.ops.expand`."""
+        return ops.expand(self, *sizes)
+
+    def broadcast_to(self, *shape) -> "Tensor":
+        """Broadcast to ``shape``; see :func:`gradkit.ops.broadcast_to`."""
+        return ops.broadcast_to(self, *shape)
+
+    def split(self, split_size_or_sections, dim=0, axis=None) -> tuple:
+        """Split into pieces of a size, or of the given sizes; see :func:`gradkit.ops.split`."""
+        return ops.split(self, split_size_or_sections, dim, axis)
+
+    def chunk(self, chunks: int, dim=0) -> tuple:
+        """Split into ``chunks`` nearly equal pieces; see :func:`gradkit.ops.chunk`."""
+        return ops.chunk(self, chunks, dim)
+
+    # linear algebra
+    def matmul(self, b) -> "Tensor":
+        """Matrix product with ``b`` (``self @ b``); see :func:`gradkit.ops.matmul`."""
+        return ops.matmul(self, b)
+
 class _HookHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -561,9 +749,6 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-from . import ops  # noqa: E402  (ops import Tensor; bound here to avoid a cycle)
-
-# the functions themselves become the methods (a plain function binds ``self`` as its first
-# argument): no wrapper call on every ``x.sum()`` / ``x.reshape(...)``
-for _name in ops.TENSOR_METHODS:
-    setattr(Tensor, _name, getattr(ops, _name))
+# ops import Tensor, so they are bound here, after the class: the methods above (and the
+# operators) look ``ops`` up as a module global when they are called.
+from . import ops  # noqa: E402

@@ -317,6 +317,10 @@ def load_model(path, map_location=None, *, device=None):
           (2): Linear(in_features=8, out_features=2, bias=True)
         )
     """
+    # Class names in the file are looked up in gradkit.nn's registry. gradkit's layers are
+    # registered once gradkit.nn is imported, its ready-made models (MLP, LeNet5...) once
+    # gradkit.models is: import it here, explicitly, before any name is looked up.
+    from .. import models  # noqa: F401
     from ..nn.module import module_from_config
 
     dev = _device(map_location, device)

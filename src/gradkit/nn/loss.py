@@ -45,24 +45,11 @@ class _Loss(Module):
     #: constructor arguments that may be tensors (class weights): recorded as lists.
     _tensor_args: tuple = ()
 
-    def get_config(self) -> dict:
-        """The constructor arguments as JSON data; weight tensors become plain lists."""
-        if not self._tensor_args:
-            return super().get_config()
-        import inspect
-
-        rec = self.__dict__.get("_init_record")
-        if rec is None:
-            return {}
-        init, args, kwargs = rec
-        bound = inspect.signature(init).bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        out = {}
-        for name, value in list(bound.arguments.items())[1:]:
-            if name in self._tensor_args and value is not None:
-                value = getattr(self, name).numpy().tolist()
-            out[name] = value
-        return out
+    def _config_value(self, name: str, value):
+        """Weight tensors (``_tensor_args``) are recorded as nested lists of their current values."""
+        if name in self._tensor_args and value is not None:
+            return getattr(self, name).numpy().tolist()
+        return super()._config_value(name, value)
 
 
 class MSELoss(_Loss):

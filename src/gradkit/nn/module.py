@@ -21,7 +21,10 @@ the same keys PyTorch would (``"fc1.weight"``, ``"bn.running_mean"``...).
 Every subclass also records the arguments its ``__init__`` was called with, so that
 :meth:`Module.get_config` can describe the architecture as plain JSON and
 :func:`module_from_config` can rebuild it without the user's code (for gradkit's own
-layers, which are registered in :data:`MODULE_REGISTRY` automatically).
+layers, which are registered in :data:`MODULE_REGISTRY` automatically). That part,
+architecture capture, lives in :mod:`gradkit.nn.architecture` (``Module``'s base class
+:class:`~gradkit.nn.architecture.ArchitectureMixin`); this file is about registration,
+traversal, state, hooks and device/dtype moves.
 
 Example:
     >>> import gradkit as gk
@@ -34,16 +37,22 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import inspect
 import numbers
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import backend
-from ..backend import get_array_module, get_default_dtype
+from ..backend import get_array_module, get_default_dtype, parse_to_args
 from ..tensor import Tensor
+# Re-exported: gradkit.nn.module.register_serializable and friends are the documented names.
+from .architecture import (  # noqa: F401
+    MODULE_REGISTRY,
+    ArchitectureMixin,
+    module_from_config,
+    register_serializable,
+)
+from .architecture import encode_value as _encode  # noqa: F401  (used by nn.multitask)
 
 __all__ = [
     "Parameter",
@@ -106,150 +115,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-# ---------------------------------------------------------------------------- config registry
-MODULE_REGISTRY: dict = {}
-"""Class name -> Module class, for every Module subclass defined inside gradkit (and any
-class registered with :func:`register_serializable`). :func:`module_from_config` looks
-classes up here."""
-
-
-def register_serializable(cls):
-    """Register a user Module subclass so :func:`module_from_config` can rebuild it.
-
-    gradkit's own layers are registered automatically. Use this (as a class decorator) for
-    your own architecture classes when you want ``gk.load_model`` to rebuild them; the
-    class must still be importable (defined) when loading.
-
-    Args:
-        cls: a :class:`Module` subclass.
-
-    Returns:
-        ``cls`` unchanged.
-
-    Raises:
-        TypeError: if ``cls`` is not a Module subclass.
-    """
-    if not (isinstance(cls, type) and issubclass(cls, Module)):
-        raise TypeError(f"register_serializable expects a Module subclass, got {cls!r}")
-    MODULE_REGISTRY[cls.__name__] = cls
-    return cls
-
-
-def _wrap_init(cls, init):
-    """Wrap ``cls.__init__`` so the outermost call records its arguments."""
-
-    @functools.wraps(init)
-    def __init__(self, *args, **kwargs):
-        d = self.__dict__
-        if "_init_record" not in d:
-            object.__setattr__(self, "_init_record", (init, args, kwargs))
-        init(self, *args, **kwargs)
-
-    __init__._gradkit_records_config = True
-    return __init__
-
-
-_MISSING = object()
-
-
-def _encode(value, where):
-    """A JSON-serializable form of a constructor argument."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, Module):
-        return {"class": type(value).__name__, "config": value.get_config()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise TypeError(f"cannot record {where}: dict keys must be strings, got {k!r}")
-            out[k] = _encode(v, f"{where}[{k!r}]")
-        return out
-    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
-        return np.dtype(value).name
-    if isinstance(value, type) and issubclass(value, Module):
-        return {"module_class": value.__name__}
-    raise TypeError(
-        f"cannot record {where} of type {type(value).__name__} in a JSON config; constructor arguments "
-        "must be numbers, strings, None, lists/dicts of those, or Modules"
-    )
-
-
-def _decode(value):
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"class", "config"}:
-            return module_from_config(value)
-        if set(value) == {"module_class"}:
-            return _lookup_class(value["module_class"])
-        return {k: _decode(v) for k, v in value.items()}
-    return value
-
-
-# Modules whose classes register themselves on import; imported on demand when a
-# spec names a class that is not registered yet (e.g. a model loaded in a fresh process).
-_BUILTIN_MODULES = ("gradkit.nn", "gradkit.models", "gradkit.nn.multitask")
-
-
-def _lookup_class(name):
-    cls = MODULE_REGISTRY.get(name)
-    if cls is None:
-        import importlib
-        import importlib.util
-
-        for mod in _BUILTIN_MODULES:
-            if importlib.util.find_spec(mod) is not None:
-                importlib.import_module(mod)
-        cls = MODULE_REGISTRY.get(name)
-    if cls is None:
-        raise ValueError(
-            f"cannot rebuild the architecture: class {name!r} is not one of gradkit's built-in layers "
-            "(it was defined in user code). Rebuild the model with your own code and load its "
-            "state_dict, or decorate the class with gradkit.nn.module.register_serializable and "
-            "define it before loading."
-        )
-    return cls
-
-
-def module_from_config(spec):
-    """Rebuild a module from ``{"class": name, "config": {...}}`` (see :meth:`Module.get_config`).
-
-    Nested module specs are rebuilt recursively; JSON lists are passed where tuples were
-    given (gradkit's layers accept both). The result has freshly initialized weights: load
-    a ``state_dict`` into it to restore values.
-
-    Args:
-        spec: a dict with keys ``"class"`` (a name in :data:`MODULE_REGISTRY`) and ``"config"``.
-
-    Returns:
-        The new :class:`Module`.
-
-    Raises:
-        ValueError: for a malformed spec or a class that is not registered (user code).
-
-    Example:
-        >>> import gradkit as gk
-        >>> from gradkit.nn.module import module_from_config
-        >>> lin = gk.nn.Linear(3, 2, bias=False)
-        >>> module_from_config({"class": "Linear", "config": lin.get_config()})
-        Linear(in_features=3, out_features=2, bias=False)
-    """
-    if not isinstance(spec, dict) or "class" not in spec:
-        raise ValueError(f"module_from_config expects a dict with 'class' and 'config', got {spec!r}")
-    cls = _lookup_class(spec["class"])
-    config = spec.get("config") or {}
-    if hasattr(cls, "from_config"):
-        return cls.from_config(config)
-    return Module.from_config.__func__(cls, config)
-
-
 class RemovableHandle:
     """Returned by hook registration; ``remove()`` unregisters the hook."""
 
@@ -286,29 +151,15 @@ def _as_array(value, like, key):
     return backend.to_device(arr, backend.device_of(like))
 
 
-def _parse_to_args(args, device, dtype):
-    for a in args:
-        if isinstance(a, str):
-            try:
-                backend.normalize_device(a)
-                device = a
-                continue
-            except ValueError:
-                pass
-        if isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-            continue
-        dtype = a
-    return device, dtype
-
-
 # ---------------------------------------------------------------------------- Module
-class Module:
+class Module(ArchitectureMixin):
     """Base class of all layers and models (``torch.nn.Module``).
 
     Subclasses call ``super().__init__()`` first, assign Parameters, buffers (through
     :meth:`register_buffer`) and sub-modules as attributes, and implement ``forward``.
     Calling the module runs forward pre-hooks, ``forward`` and forward hooks.
+    ``get_config``/``from_config`` (the architecture as JSON) come from the base class
+    :class:`~gradkit.nn.architecture.ArchitectureMixin`.
 
     Attributes:
         training: True in training mode (the default), False after :meth:`eval`.
@@ -330,14 +181,6 @@ class Module:
     """
 
     training: bool
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_gradkit_records_config", False):
-            cls.__init__ = _wrap_init(cls, init)
-        if cls.__module__.split(".")[0] == "gradkit" and not cls.__name__.startswith("_"):
-            MODULE_REGISTRY.setdefault(cls.__name__, cls)
 
     def __init__(self):
         sa = object.__setattr__
@@ -803,12 +646,23 @@ class Module:
     def to(self, *args, device=None, dtype=None) -> "Module":
         """Move and/or cast parameters and buffers in place (keeps the Parameter objects).
 
+        Takes the same forms as ``Tensor.to`` (one parser, :func:`gradkit.backend.parse_to_args`):
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords.
         Floating parameters and buffers take ``dtype``; integer buffers (such as
-        ``num_batches_tracked``) keep theirs. Positional arguments may be a device
-        (``'cpu'``, ``'cuda'``), a dtype (``'float64'``, ``np.float32``) or a Tensor.
+        ``num_batches_tracked``) keep theirs.
+
+        Args:
+            *args: ``device``, ``dtype``, ``device, dtype`` or a tensor (its device and dtype).
+            device: ``'cpu'`` or ``'cuda'``.
+            dtype: a floating dtype (``'float64'``, ``np.float32``).
 
         Returns:
             self.
+
+        Raises:
+            TypeError: for a non-floating dtype, or arguments that are not a device, a
+                dtype or a tensor.
+            ValueError: for an unknown device name.
 
         Example:
             >>> import gradkit as gk
@@ -816,11 +670,9 @@ class Module:
             >>> str(lin.weight.dtype)
             'float64'
         """
-        device, dtype = _parse_to_args(args, device, dtype)
-        dev = None if device is None else backend.normalize_device(device)
-        dt = None if dtype is None else np.dtype(dtype)
+        dev, dt = parse_to_args(args, device, dtype, "Module.to")
         if dt is not None and dt.kind not in "fc":
-            raise TypeError(f"Module.to only accepts floating dtypes, got {dt}")
+            raise TypeError(f"Module.to only accepts floating dtypes (float32, float64), got {dt}")
 
         def conv(a):
             if dev is not None:
@@ -856,71 +708,6 @@ class Module:
             m.apply(fn)
         fn(self)
         return self
-
-    # ------------------------------------------------------------------ config
-    def get_config(self) -> dict:
-        """The arguments this module's ``__init__`` was called with, as JSON-serializable data.
-
-        Defaults are filled in; tuples become lists; Module arguments become
-        ``{"class": name, "config": {...}}``. Containers report their current children.
-
-        Returns:
-            A dict parameter name -> value.
-
-        Raises:
-            TypeError: when an argument cannot be represented in JSON (a tensor, a function).
-        """
-        rec = self.__dict__.get("_init_record")
-        if rec is None:
-            return {}
-        init, args, kwargs = rec
-        sig = inspect.signature(init)
-        bound = sig.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        out = {}
-        params = list(sig.parameters.values())[1:]
-        for p in params:
-            value = bound.arguments.get(p.name, _MISSING)
-            if value is _MISSING:
-                continue
-            where = f"argument {p.name!r} of {type(self).__name__}"
-            if p.kind is inspect.Parameter.VAR_KEYWORD:
-                for k, v in value.items():
-                    out[k] = _encode(v, f"argument {k!r} of {type(self).__name__}")
-            else:
-                out[p.name] = _encode(value, where)
-        return out
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Module":
-        """Build an instance from :meth:`get_config`'s output (nested module specs rebuilt).
-
-        Raises:
-            ValueError: when a nested class is not registered.
-        """
-        config = {k: _decode(v) for k, v in (config or {}).items()}
-        init = cls.__init__
-        sig = inspect.signature(init)
-        params = list(sig.parameters.values())[1:]
-        args, kwargs = [], {}
-        names = set()
-        for p in params:
-            names.add(p.name)
-            if p.name not in config:
-                continue
-            v = config[p.name]
-            if p.kind is inspect.Parameter.VAR_POSITIONAL:
-                args.extend(v)
-            elif p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-                args.append(v)
-            elif p.kind is inspect.Parameter.KEYWORD_ONLY:
-                kwargs[p.name] = v
-        has_varkw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-        extra = {k: v for k, v in config.items() if k not in names}
-        if extra and not has_varkw:
-            raise ValueError(f"{cls.__name__} config has unknown arguments {sorted(extra)}")
-        kwargs.update(extra)
-        return cls(*args, **kwargs)
 
     # ------------------------------------------------------------------ repr / summary
     def extra_repr(self) -> str:
