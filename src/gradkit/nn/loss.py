@@ -325,3 +325,49 @@ class MultiMarginLoss(_Loss):
 
     def forward(self, input, target):
         return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+
+
+# ---------------------------------------------------------------------------- losses by name
+#: The one table of loss names (Keras' spellings and short ones) that ``gk.train.fit``,
+#: ``evaluate``, the diagnostics and :class:`~gradkit.nn.MultiTaskLoss` accept for a loss.
+#: Owned by this module; read it, do not extend it at run time.
+LOSS_NAMES = {
+    "cross_entropy": CrossEntropyLoss, "categorical_crossentropy": CrossEntropyLoss,
+    "sparse_categorical_crossentropy": CrossEntropyLoss, "nll": NLLLoss,
+    "mse": MSELoss, "mean_squared_error": MSELoss, "mae": L1Loss, "l1": L1Loss, "rmse": RMSELoss,
+    "huber": HuberLoss, "bce": BCELoss, "bce_with_logits": BCEWithLogitsLoss,
+    "binary_crossentropy": BCEWithLogitsLoss, "hinge": HingeLoss,
+}
+
+
+def resolve_loss(loss):
+    """A loss module from a name, a callable or a dict of per-task losses.
+
+    Args:
+        loss: a name from :data:`LOSS_NAMES` (``'cross_entropy'``, ``'mse'``...; any case), a
+            callable ``loss(output, target)`` (returned as is), or a dict ``{task: loss}``
+            (wrapped in a :class:`~gradkit.nn.MultiTaskLoss`).
+
+    Returns:
+        The loss: a new loss module for a name or a dict, else ``loss`` itself.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+        TypeError: when ``loss`` is neither a name, a dict nor a callable.
+
+    Example:
+        >>> resolve_loss("mse")
+        MSELoss(reduction='mean')
+    """
+    if isinstance(loss, dict):
+        from .multitask import MultiTaskLoss  # multitask builds on this module
+
+        return MultiTaskLoss(loss)
+    if isinstance(loss, str):
+        cls = LOSS_NAMES.get(loss.lower())
+        if cls is None:
+            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(LOSS_NAMES))}")
+        return cls()
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable loss(output, target), got {type(loss).__name__}")
+    return loss

@@ -47,6 +47,7 @@ from ..ops._util import const, ensure_tensor
 from ..tensor import Tensor
 from .containers import ModuleDict
 from .layers import Identity
+from .loss import resolve_loss
 from .module import Module, Parameter, _encode
 
 __all__ = ["MultiTaskModel", "MultiTaskLoss", "soft_sharing_penalty", "nuclear_norm", "labelled_mask"]
@@ -188,8 +189,6 @@ def labelled_mask(target, ignore_index: int = -100, mask=None):
 # ---------------------------------------------------------------------------- loss
 def _resolve(loss, name):
     if isinstance(loss, str):
-        from ..train.loop import resolve_loss
-
         return resolve_loss(loss)
     if not callable(loss):
         raise TypeError(f"MultiTaskLoss: the loss for task {name!r} must be a callable or a name, "

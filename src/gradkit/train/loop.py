@@ -40,40 +40,15 @@ import sys
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..nn.loss import resolve_loss
 from ..tensor import Tensor
 from . import metrics as metrics_mod
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
 
-_LOSSES = {
-    "cross_entropy": "CrossEntropyLoss", "categorical_crossentropy": "CrossEntropyLoss",
-    "sparse_categorical_crossentropy": "CrossEntropyLoss", "nll": "NLLLoss",
-    "mse": "MSELoss", "mean_squared_error": "MSELoss", "mae": "L1Loss", "l1": "L1Loss", "rmse": "RMSELoss",
-    "huber": "HuberLoss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
-    "binary_crossentropy": "BCEWithLogitsLoss", "hinge": "HingeLoss",
-}
 _OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop",
                "adagrad": "Adagrad"}
 _PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabilities
-
-
-def resolve_loss(loss):
-    """A loss module from a name (``'cross_entropy'``, ``'mse'``, ...), a callable ``loss(output, target)``,
-    or a dict ``{task: loss}`` (a ``gk.nn.MultiTaskLoss``)."""
-    if isinstance(loss, dict):
-        from ..nn.multitask import MultiTaskLoss
-
-        return MultiTaskLoss(loss)
-    if isinstance(loss, str):
-        from .. import nn
-
-        key = loss.lower()
-        if key not in _LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(_LOSSES))}")
-        return getattr(nn, _LOSSES[key])()
-    if not callable(loss):
-        raise TypeError(f"loss must be a name or a callable loss(output, target), got {type(loss).__name__}")
-    return loss
 
 
 def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
