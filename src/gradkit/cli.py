@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from .optim import OPTIMIZERS
+
 PRESETS = ("auto", "cnn", "mlp", "logreg", "cnn1d")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam")
 _IMAGE_DATASETS = {"digits": (1, 8, 8)}
 
 

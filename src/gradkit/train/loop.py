@@ -46,8 +46,6 @@ from . import metrics as metrics_mod
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
 
-_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop",
-               "adagrad": "Adagrad"}
 _PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabilities
 
 
@@ -56,15 +54,12 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
 
     A named optimizer trains the model's parameters that require grad, plus ``extra_params``
     (e.g. a loss's learned task weights)."""
-    from .. import optim
+    from ..optim import optimizer_class
 
     if optimizer is None:
         optimizer = "adam"
     if isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(sorted(_OPTIMIZERS))}")
-        cls = getattr(optim, _OPTIMIZERS[key])
+        cls = optimizer_class(optimizer)
         params = [p for p in model.parameters() if p.requires_grad]
         seen = {id(p) for p in params}
         params += [p for p in extra_params if p.requires_grad and id(p) not in seen]
