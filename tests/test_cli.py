@@ -88,3 +88,16 @@ def test_toml_recipe(tmp_path):
 def test_recipe_that_is_a_directory_is_a_user_error(tmp_path, capsys):
     assert main(["train", "--recipe", str(tmp_path)]) == 2  # not an IsADirectoryError traceback
     assert "recipe file not found" in capsys.readouterr().err
+
+
+def test_subcommands_share_one_helper_module_below_every_cli():
+    from gradkit import _cli_common, cli
+    from gradkit.diagnose import cli as diagnose_cli
+    from gradkit.tune import cli as tune_cli
+
+    assert cli.CLIError is _cli_common.CLIError and cli.read_toml_recipe is _cli_common.read_toml_recipe
+    assert diagnose_cli.CLIError is _cli_common.CLIError
+    commands = set(cli.build_parser()._subparsers._group_actions[0].choices)
+    assert commands == {"train", "evaluate", "predict", "summary", "diagnose", "gradcheck", "tune"}
+    with pytest.raises(tune_cli.TuneCLIError, match="recipe file not found"):
+        _cli_common.read_toml_recipe("missing.toml", ("search",), error=tune_cli.TuneCLIError)

@@ -63,7 +63,7 @@ class TuneCLIError(Exception):
 
 def _load_recipe(path) -> tuple[dict, dict | None]:
     """Read a recipe: its ``[search]`` settings and its space (None when it has no ``[space]``)."""
-    from ..cli import read_toml_recipe
+    from .._cli_common import read_toml_recipe
     from .space import space_from_dict
 
     p = Path(path)
