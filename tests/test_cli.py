@@ -101,3 +101,12 @@ def test_subcommands_share_one_helper_module_below_every_cli():
     assert commands == {"train", "evaluate", "predict", "summary", "diagnose", "gradcheck", "tune"}
     with pytest.raises(tune_cli.TuneCLIError, match="recipe file not found"):
         _cli_common.read_toml_recipe("missing.toml", ("search",), error=tune_cli.TuneCLIError)
+
+
+def test_train_prints_the_fit_verdict_then_the_final_one(tmp_path, capsys):
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    fit_verdict = out.index("bias/variance:")  # from the history, by gk.diagnose.BiasVarianceVerdict
+    assert "errors are 1 - accuracy" in out[fit_verdict:out.index("wrote ")]
+    assert out.count("bias/variance:") == 2  # then the one on the evaluated train/dev accuracies
+    assert out.index("epoch 2/2") < fit_verdict < out.index("bias/variance:", fit_verdict + 1) < out.index("wrote ")

@@ -122,6 +122,7 @@ def cmd_train(args) -> int:
     import numpy as np
 
     from .data import Standardize
+    from .diagnose import BiasVarianceVerdict, bias_variance
     from .io import save
     from .optim.lr_scheduler import CosineAnnealingLR
     from .random import manual_seed
@@ -150,7 +151,7 @@ def cmd_train(args) -> int:
     patience = int(tr["patience"])
     # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
     callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
-                 cb.CSVLogger(out / "history.csv")]
+                 cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict()]
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "
@@ -169,13 +170,8 @@ def cmd_train(args) -> int:
         metrics[name] = {k: round(float(v), 6) for k, v in m.items()}
     metrics["run"] = {"dataset": data["name"], "model": preset, "epochs_run": len(hist), "seconds": round(secs, 2),
                       "seed": seed, "parameters": n_params}
-    try:
-        from .diagnose import bias_variance
-
-        report = bias_variance(1 - metrics["train"]["accuracy"], 1 - metrics["dev"]["accuracy"], base_error=0.0)
-        metrics["diagnosis"] = report.to_dict()
-    except ImportError:
-        report = None
+    report = bias_variance(1 - metrics["train"]["accuracy"], 1 - metrics["dev"]["accuracy"], base_error=0.0)
+    metrics["diagnosis"] = report.to_dict()
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     hist.to_csv(out / "history.csv")
     save(model, out / "model.safetensors", metadata={
@@ -189,8 +185,7 @@ def cmd_train(args) -> int:
     if not args.quiet:
         _table(f"{data['name']} / {preset}: {len(hist)} epochs in {secs:.1f}s", {k: metrics[k] for k in ("train", "dev", "test")},
                ("loss", "accuracy", "f1_macro"))
-        if report is not None:
-            print(report)
+        print(report)
         print(f"wrote {out}/: metrics.json history.csv model.safetensors learning_curves.png confusion_matrix.png")
     return 0
 

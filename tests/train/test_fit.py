@@ -287,14 +287,32 @@ def test_progress_lines_when_not_a_terminal(capsys):
 
 def test_fit_reports_a_bias_variance_verdict_with_dev_data(capsys):
     X, y = _blobs()
+    verdict = gk.diagnose.BiasVarianceVerdict()  # the verdict is a callback that diagnose provides
     hist = gk.train.fit(_net(), "cross_entropy", None, (X[:90], y[:90]),
-                        (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01)
+                        (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01,
+                        callbacks=[verdict])
     report = hist.diagnosis
-    assert report is not None and report.verdict in ("high bias", "high variance", "high bias and high variance",
-                                                     "good fit")
+    assert report is not None and report is verdict.report
+    assert report.verdict in ("high bias", "high variance", "high bias and high variance", "good fit")
     assert report.avoidable_bias == pytest.approx((1 - hist["accuracy"][-1]) - 0.01)
     assert "bias/variance" in capsys.readouterr().out
-    assert gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0).diagnosis is None
+    no_dev = gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0,
+                          callbacks=[gk.diagnose.BiasVarianceVerdict()])
+    assert no_dev.diagnosis is None
+
+
+def test_bias_variance_verdict_callback_options(capsys):
+    X, y = _blobs()
+    data = dict(train_data=(X[:90], y[:90]), dev_data=(X[90:], y[90:]), epochs=2)
+    # without the callback fit gives no verdict (the training loop does not depend on diagnose)
+    hist = gk.train.fit(_net(), "cross_entropy", None, **data, metrics=["accuracy"], verbose=0)
+    assert hist.diagnosis is None
+    # its own base error wins over fit's; verbose=False keeps it quiet; no accuracy: the losses
+    hist = gk.train.fit(_net(), "cross_entropy", None, **data, verbose=2, base_error=0.3,
+                        callbacks=[gk.diagnose.BiasVarianceVerdict(base_error=0.1, verbose=False)])
+    assert hist.diagnosis.base_error == pytest.approx(0.1)
+    assert hist.diagnosis.train_error == pytest.approx(hist["loss"][-1])
+    assert "bias/variance" not in capsys.readouterr().out
 
 
 def test_lambda_callback_hooks_run():

@@ -23,7 +23,7 @@ class History:
         self.history: dict = {}
         self.epoch: list = []
         self.interrupted = False
-        self.diagnosis = None  # the bias/variance report fit attaches when dev data was given
+        self.diagnosis = None  # the bias/variance report a gk.diagnose.BiasVarianceVerdict callback attaches
 
     def append(self, epoch: int, logs: dict) -> None:
         n = len(self.epoch)

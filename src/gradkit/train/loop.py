@@ -219,8 +219,8 @@ class Trainer:
             never applied to dev/test data.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
         lr: learning rate when ``optimizer`` is given by name.
-        base_error: the base (e.g. human-level) error for the end-of-training bias/variance
-            verdict (``history.diagnosis``, printed unless ``verbose=0``) when dev data is given.
+        base_error: the base (e.g. human-level) error that a ``gk.diagnose.BiasVarianceVerdict``
+            callback without its own uses for the end-of-training verdict (``history.diagnosis``).
     """
 
     def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
@@ -438,26 +438,7 @@ class Trainer:
                 for cb in cbs.callbacks:
                     if isinstance(cb, ProgressBar):
                         cb.on_train_end()
-        if dev_loader is not None and len(self.history) and not interrupted:
-            self.history.diagnosis = self._diagnose()
-            if self.history.diagnosis is not None and self.verbose not in (0, "0", False):
-                print(self.history.diagnosis)
         return self.history
-
-    def _diagnose(self):
-        """The bias/variance verdict of the run (from the last epoch's logged train and dev values).
-
-        The training value is the running mean over the epoch's batches (with dropout and
-        augmentation on), as Keras logs it; evaluate the training set in eval mode for a
-        sharper estimate of the avoidable bias.
-        """
-        from ..diagnose import bias_variance_from_history
-
-        metric = "accuracy" if "accuracy" in self.history and "val_accuracy" in self.history else "loss"
-        try:
-            return bias_variance_from_history(self.history, base_error=self.base_error, metric=metric)
-        except ValueError:
-            return None
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
         xb, yb = _split_batch(batch, self._keys)
