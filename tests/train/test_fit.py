@@ -329,3 +329,68 @@ def test_fit_names_a_batch_without_targets():
     X, _ = _blobs(20)
     with pytest.raises(ValueError, match=r"\(inputs, targets\), got 1 field"):
         gk.train.fit(_net(), "cross_entropy", "sgd", gk.data.TensorDataset(X), epochs=1, verbose=0)
+
+
+# ---------------------------------------------------------------- what losses declare
+class _ConstantScore(gk.nn.Module):
+    """Outputs ``value`` in one column for every example."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = float(value)
+        self.w = gk.nn.Parameter(np.zeros(1, dtype=np.float32))
+
+    def forward(self, x):
+        return x[:, :1] * 0.0 + self.w * 0.0 + self.value
+
+
+def test_losses_declare_whether_they_take_logits():
+    nn = gk.nn
+    for cls in (nn.CrossEntropyLoss, nn.BCEWithLogitsLoss, nn.HingeLoss, nn.PerceptronLoss, nn.MultiMarginLoss,
+                nn.HingeEmbeddingLoss):
+        assert cls.expects_logits is True, cls
+    for cls in (nn.BCELoss, nn.NLLLoss, nn.MSELoss, nn.L1Loss, nn.RMSELoss, nn.HuberLoss):
+        assert cls.expects_logits is False, cls
+
+
+def test_a_custom_loss_with_expects_logits_false_is_fed_probabilities():
+    X = np.ones((4, 2), dtype=np.float32)
+    y = np.zeros(4, dtype=np.int64)
+
+    class ProbLoss:  # any callable: fit reads only the attribute
+        expects_logits = False
+
+        def __call__(self, out, target):
+            return (out * 0.0).sum()
+
+    class ScoreLoss(ProbLoss):
+        expects_logits = True
+
+    model = _ConstantScore(0.3)  # below the probability threshold 0.5, above the logit threshold 0
+    assert gk.train.evaluate(model, ProbLoss(), (X, y), metrics=["accuracy"])["accuracy"] == 1.0
+    assert gk.train.evaluate(model, ScoreLoss(), (X, y), metrics=["accuracy"])["accuracy"] == 0.0
+    assert gk.train.evaluate(model, lambda o, t: (o * 0.0).sum(), (X, y), metrics=["accuracy"])["accuracy"] == 0.0
+    trainer = gk.train.Trainer(model, ProbLoss(), "sgd", metrics=["accuracy", "f1"], verbose=0)
+    assert [m.logits for m in trainer.metrics] == [False, False]
+
+
+def test_multi_task_is_declared_not_guessed():
+    assert gk.nn.MultiTaskLoss.is_multi_task is True and gk.nn.MultiTaskModel.is_multi_task is True
+
+    class LooksMultiTask:  # has the methods, but does not declare the protocol: a plain loss
+        tasks = ["a"]
+
+        def check_tasks(self, model):
+            raise AssertionError("not a multi-task loss")
+
+        def __call__(self, out, target):
+            return ((out - target) ** 2).mean()
+
+    X = np.ones((4, 2), dtype=np.float32)
+    assert gk.train.Trainer(gk.nn.Linear(2, 1), LooksMultiTask(), "sgd", verbose=0).tasks is None
+    hist = gk.train.fit(gk.nn.Linear(2, 1), LooksMultiTask(), "sgd", (X, np.zeros((4, 1), np.float32)), verbose=0)
+    assert "loss_a" not in hist
+    # per-task metrics follow each task's loss: BCE takes probabilities, cross-entropy logits
+    crit = gk.nn.MultiTaskLoss({"p": gk.nn.BCELoss(), "c": "cross_entropy"})
+    trainer = gk.train.Trainer(gk.nn.Linear(2, 2), crit, "sgd", metrics=["accuracy"], verbose=0)
+    assert {m.name: m.logits for m in trainer.metrics} == {"p_accuracy": False, "c_accuracy": True}

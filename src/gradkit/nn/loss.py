@@ -34,6 +34,12 @@ def _as_buffer(value):
 
 
 class _Loss(Module):
+    #: What the loss expects as its input, for whoever reads the outputs (``gk.train``'s metrics):
+    #: True for raw scores (logits; cross-entropy, BCE-with-logits, margin losses), False for
+    #: probabilities or log-probabilities (BCE, NLL) and for regression losses. Custom losses
+    #: (any callable) that set no such attribute are read as taking logits.
+    expects_logits: bool = True
+
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         F._check_reduction(reduction)
@@ -73,6 +79,8 @@ class MSELoss(_Loss):
         2.0
     """
 
+    expects_logits = False
+
     def forward(self, input, target):
         return F.mse_loss(input, target, self.reduction)
 
@@ -84,6 +92,8 @@ class L1Loss(_Loss):
         >>> gk.nn.L1Loss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
         1.0
     """
+
+    expects_logits = False
 
     def forward(self, input, target):
         return F.l1_loss(input, target, self.reduction)
@@ -102,6 +112,8 @@ class RMSELoss(_Loss):
         >>> round(gk.nn.RMSELoss()(gk.tensor([3.0, 4.0]), gk.zeros(2)).item(), 4)
         3.5355
     """
+
+    expects_logits = False
 
     def __init__(self, reduction: str = "mean", eps: float = 1e-8):
         super().__init__(reduction)
@@ -124,6 +136,8 @@ class HuberLoss(_Loss):
         >>> gk.nn.HuberLoss()(gk.tensor([3.0]), gk.tensor([0.0])).item()
         2.5
     """
+
+    expects_logits = False
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
@@ -150,6 +164,8 @@ class BCELoss(_Loss):
         0.2231
     """
 
+    expects_logits = False
+
     _tensor_args = ("weight",)
 
     def __init__(self, weight=None, reduction: str = "mean"):
@@ -172,6 +188,8 @@ class BCEWithLogitsLoss(_Loss):
         >>> round(gk.nn.BCEWithLogitsLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
+
+    expects_logits = True
 
     _tensor_args = ("weight", "pos_weight")
 
@@ -201,6 +219,8 @@ class CrossEntropyLoss(_Loss):
         >>> round(gk.nn.CrossEntropyLoss()(gk.zeros(2, 4), gk.tensor([0, 3])).item(), 4)  # log 4
         1.3863
     """
+
+    expects_logits = True
 
     _tensor_args = ("weight",)
 
@@ -233,6 +253,8 @@ class NLLLoss(_Loss):
         1.5
     """
 
+    expects_logits = False
+
     _tensor_args = ("weight",)
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -256,6 +278,8 @@ class HingeLoss(_Loss):
         0.25
     """
 
+    expects_logits = True
+
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction)
         self.margin = float(margin)
@@ -275,6 +299,8 @@ class PerceptronLoss(_Loss):
         0.25
     """
 
+    expects_logits = True
+
     def forward(self, input, target):
         return F.perceptron_loss(input, target, self.reduction)
 
@@ -290,6 +316,8 @@ class HingeEmbeddingLoss(_Loss):
         >>> gk.nn.HingeEmbeddingLoss()(gk.tensor([0.5, 0.5]), gk.tensor([1.0, -1.0])).item()
         0.5
     """
+
+    expects_logits = True
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction)
@@ -312,6 +340,8 @@ class MultiMarginLoss(_Loss):
         >>> round(gk.nn.MultiMarginLoss()(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
         0.325
     """
+
+    expects_logits = True
 
     _tensor_args = ("weight",)
 

@@ -87,6 +87,10 @@ class MultiTaskModel(Module):
         (['aux', 'y'], ['y'])
     """
 
+    #: Declares the multi-task protocol to ``gk.train``: the output is a dict ``{task: output}``,
+    #: and a multi-task loss checks its tasks against :attr:`tasks` and :attr:`auxiliary`.
+    is_multi_task = True
+
     def __init__(self, shared_trunk=None, heads=None, auxiliary=None):
         super().__init__()
         if not heads:
@@ -241,6 +245,11 @@ class MultiTaskLoss(Module):
         >>> crit(out, {"a": gk.zeros(2, 1), "b": gk.ones(2, 1)}).item()
         2.5
     """
+
+    #: Declares the multi-task protocol to ``gk.train``: targets are dicts ``{task: y}``, and the loss
+    #: offers :attr:`tasks`, :meth:`loss_for`, :meth:`ignore_index_for`, :meth:`check_tasks`,
+    #: :attr:`last_losses` and :attr:`last_counts` (per-task logs and metrics).
+    is_multi_task = True
 
     def __init__(self, losses, weights=None, auxiliary=None, ignore_index: int = -100, init_log_var: float = 0.0,
                  penalty=None):

@@ -46,7 +46,15 @@ from . import metrics as metrics_mod
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
 
-_PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabilities
+
+def _expects_logits(loss) -> bool:
+    """Whether ``loss`` takes raw scores (its ``expects_logits``; a callable without one: yes)."""
+    return bool(getattr(loss, "expects_logits", True))
+
+
+def _is_multi_task(obj) -> bool:
+    """Whether a loss or model declares the multi-task protocol (``is_multi_task``, as gk.nn.MultiTaskLoss)."""
+    return bool(getattr(obj, "is_multi_task", False))
 
 
 def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
@@ -235,8 +243,8 @@ class Trainer:
             raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
         self.loss_fn = resolve_loss(loss)
-        self.tasks = list(self.loss_fn.tasks) if hasattr(self.loss_fn, "check_tasks") else None
-        if self.tasks is not None and hasattr(model, "heads") and hasattr(model, "auxiliary"):
+        self.tasks = list(self.loss_fn.tasks) if _is_multi_task(self.loss_fn) else None
+        if self.tasks is not None and _is_multi_task(model):
             self.loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
         loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
         self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
@@ -252,7 +260,7 @@ class Trainer:
         if self.tasks is None:
             if isinstance(metrics, dict):
                 raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
-            logits = type(self.loss_fn).__name__ not in _PROB_LOSSES
+            logits = _expects_logits(self.loss_fn)
             for m in metrics or []:
                 mm = metrics_mod.get(m)
                 mm.logits = logits
@@ -267,7 +275,7 @@ class Trainer:
                 for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
                     mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m),
                                      self.loss_fn.ignore_index_for(task))
-                    mm.logits = type(fn).__name__ not in _PROB_LOSSES
+                    mm.logits = _expects_logits(fn)
                     self.metrics.append(mm)
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names):
