@@ -394,3 +394,53 @@ def test_multi_task_is_declared_not_guessed():
     crit = gk.nn.MultiTaskLoss({"p": gk.nn.BCELoss(), "c": "cross_entropy"})
     trainer = gk.train.Trainer(gk.nn.Linear(2, 2), crit, "sgd", metrics=["accuracy"], verbose=0)
     assert {m.name: m.logits for m in trainer.metrics} == {"p_accuracy": False, "c_accuracy": True}
+
+
+# ---------------------------------------------------------------- metric directions
+class _Scripted(M.Metric):
+    """A metric whose epoch values are given in advance (one ``result()`` per epoch)."""
+
+    def __init__(self, name, values, higher_is_better):
+        self.name, self.values, self.higher_is_better = name, list(values), higher_is_better
+
+    def reset(self):
+        pass
+
+    def update(self, scores, target):
+        pass
+
+    def result(self):
+        return self.values.pop(0)
+
+
+def test_metrics_declare_their_direction():
+    assert all(M.get(n).higher_is_better for n in ("accuracy", "top5", "precision", "recall", "f1", "f1_macro", "r2"))
+    assert not any(M.get(n).higher_is_better for n in ("mae", "rmse"))
+    assert M.higher_is_better("val_accuracy") and M.higher_is_better("val_digit_f1_macro")
+    assert M.higher_is_better("top5_accuracy") and M.higher_is_better(M.F1("macro"))
+    assert not any(M.higher_is_better(n) for n in ("loss", "val_loss", "loss_digit", "lr", "val_rmse", "auc"))
+    gap = _Scripted("accuracy_gap", [], higher_is_better=False)  # a name is no longer a guess
+    assert M.higher_is_better("val_accuracy_gap", [gap]) is False
+    assert M.higher_is_better("val_score", [_Scripted("score", [], True)]) is True
+    with pytest.raises(TypeError, match="expected a Metric or a metric name, got int"):
+        M.higher_is_better(3)
+
+
+def test_a_metric_with_higher_is_better_false_drives_early_stopping_in_min_mode():
+    X, y = _blobs(40)
+    falling = [5.0, 4.0, 3.0, 2.0, 1.0]  # improving every epoch when smaller is better
+    es = C.EarlyStopping(monitor="accuracy_gap", patience=1)
+    hist = gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=5, verbose=0, callbacks=[es],
+                        metrics=[_Scripted("accuracy_gap", falling, higher_is_better=False)])
+    assert es.mode == "min" and len(hist) == 5 and es.stopped_epoch is None
+    assert hist.best("accuracy_gap") == (4, 1.0)
+    # the same values from a metric that improves upward: worse every epoch, stopped after the second
+    es = C.EarlyStopping(monitor="accuracy_gap", patience=1)
+    ckpt = C.ModelCheckpoint("unused-{epoch}.safetensors", monitor="accuracy_gap")
+    hist = gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=5, verbose=0, callbacks=[es],
+                        metrics=[_Scripted("accuracy_gap", falling, higher_is_better=True)])
+    assert es.mode == "max" and len(hist) == 2 and es.stopped_epoch == 1
+    ckpt.set_trainer(hist.trainer)
+    ckpt.on_train_begin()
+    assert ckpt.mode == "max"
+    assert C.EarlyStopping(monitor="accuracy_gap", mode="min").mode == "min"  # an explicit mode wins

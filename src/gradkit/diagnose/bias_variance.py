@@ -295,8 +295,9 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
                                **kwargs) -> BiasVarianceReport:
     """:func:`bias_variance` on a ``fit`` History (``history[metric]`` and ``history['val_' + metric]``).
 
-    An accuracy-like metric (accuracy, f1, precision, recall, AUC) becomes an error
-    ``1 - value``; another metric (an error rate) is used as is. When the history has no such
+    A metric that improves upward (its ``Metric.higher_is_better``: accuracy, F1, precision,
+    recall, R^2; the run's own metric objects when ``fit`` returned the history) becomes an
+    error ``1 - value``; another metric (an error rate) is used as is. When the history has no such
     metric, the training and dev *losses* are compared instead (``scale='raw'``; the base error
     is then a loss too).
 
@@ -332,7 +333,8 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
     train_vals, dev_vals = history[key], history[f"val_{key}"]
     from ..train.metrics import higher_is_better
 
-    maximize = key != "loss" and higher_is_better(key)
+    run_metrics = getattr(getattr(history, "trainer", None), "metrics", None) or ()
+    maximize = key != "loss" and higher_is_better(key, run_metrics)
     if epoch == "last":
         i = len(train_vals) - 1
     elif epoch == "best":

@@ -43,7 +43,7 @@ class CurveResult:
         kind: ``'learning'`` or ``'capacity'``.
         x: training-set sizes (learning) or parameter counts (capacity), as an array.
         labels: one label per point (the size, or the model's name).
-        train_error, dev_error: arrays of errors (``1 - metric`` for accuracy-like metrics,
+        train_error, dev_error: arrays of errors (``1 - metric`` for metrics where higher is better,
             the metric itself for error-like ones, the loss when ``metric=None``).
         regimes: the bias/variance verdict of each point.
         metric: the metric used (``None``: the loss).

@@ -163,6 +163,10 @@ class _TaskMetric(metrics_mod.Metric):
         self.seen = 0
 
     @property
+    def higher_is_better(self):
+        return self.inner.higher_is_better
+
+    @property
     def logits(self):
         return self.inner.logits
 

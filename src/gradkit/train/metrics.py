@@ -23,19 +23,40 @@ import numpy as np
 
 from ..backend import to_numpy
 
-# substrings of metric names where larger is better (accuracy, val_f1, r2 ...); all else is minimized
-_HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "r2", "auc")
+def higher_is_better(metric, metrics=()) -> bool:
+    """Whether a metric, or a logged value named after one, improves upward (accuracy, F1, R^2)
+    rather than downward (losses, errors). Used by callbacks (``mode='auto'``) and the diagnostics.
 
+    The answer is the metric object's :attr:`Metric.higher_is_better`. A name is first matched
+    against ``metrics`` (e.g. a trainer's metric objects), then against the names :func:`get`
+    knows; ``val_`` and a task prefix (``digit_accuracy``) are allowed. Any other name (``loss``,
+    ``val_loss``, ``loss_<task>``, ``lr``) is minimized.
 
-def higher_is_better(name: str) -> bool:
-    """Whether a logged value named ``name`` improves upward (accuracy, F1, R^2, AUC ...) rather
-    than downward (losses, errors). Used by callbacks (``mode='auto'``) and the diagnostics.
+    Args:
+        metric: a :class:`Metric` or a name (``'val_accuracy'``, ``'rmse'``...).
+        metrics: :class:`Metric` objects to look the name up in first.
+
+    Returns:
+        True when larger values are better.
 
     Example:
-        >>> higher_is_better("val_accuracy"), higher_is_better("val_loss")
-        (True, False)
+        >>> higher_is_better("val_accuracy"), higher_is_better("val_loss"), higher_is_better(RMSE())
+        (True, False, False)
     """
-    return any(h in name for h in _HIGHER_IS_BETTER)
+    if isinstance(metric, Metric):
+        return bool(metric.higher_is_better)
+    if not isinstance(metric, str):
+        raise TypeError(f"higher_is_better: expected a Metric or a metric name, got {type(metric).__name__}")
+    name = metric[len("val_"):] if metric.startswith("val_") else metric
+    for m in metrics:
+        if m.name == name:
+            return bool(m.higher_is_better)
+    parts = name.lower().split("_")
+    for i in range(len(parts)):  # "digit_f1_macro" -> "f1_macro": a task's metric
+        factory = _BY_NAME.get("_".join(parts[i:]))
+        if factory is not None:
+            return bool(factory().higher_is_better)
+    return False
 
 
 def _np(a):
@@ -154,6 +175,9 @@ class Metric:
 
     name = "metric"
     logits = True
+    #: The direction of improvement, read by ``mode='auto'`` callbacks, ``History.best`` and the
+    #: diagnostics: True when larger is better (accuracy), False when smaller is (errors, the default).
+    higher_is_better = False
 
     def reset(self) -> None:
         raise NotImplementedError
@@ -176,6 +200,7 @@ class Metric:
 
 class Accuracy(Metric):
     name = "accuracy"
+    higher_is_better = True
 
     def reset(self):
         self._correct = 0
@@ -192,6 +217,8 @@ class Accuracy(Metric):
 
 
 class TopKAccuracy(Metric):
+    higher_is_better = True
+
     def __init__(self, k: int = 5):
         self.k = k
         self.name = f"top{k}_accuracy"
@@ -210,6 +237,8 @@ class TopKAccuracy(Metric):
 
 
 class _ConfusionBased(Metric):
+    higher_is_better = True
+
     def __init__(self, average: str = "binary", num_classes: int | None = None):
         self.average = average
         self.num_classes = num_classes
@@ -285,6 +314,7 @@ class _Regression(Metric):
 
 class MAE(_Regression):
     name = "mae"
+    higher_is_better = False
 
     def result(self):
         return self._sum_abs / self._n if self._n else 0.0
@@ -292,6 +322,7 @@ class MAE(_Regression):
 
 class RMSE(_Regression):
     name = "rmse"
+    higher_is_better = False
 
     def result(self):
         return float(np.sqrt(self._sum_sq / self._n)) if self._n else 0.0
@@ -301,6 +332,7 @@ class R2(_Regression):
     """R² over all outputs pooled: ``1 - SS_res / SS_tot`` with streaming sums."""
 
     name = "r2"
+    higher_is_better = True
 
     def result(self):
         if not self._n:
