@@ -444,3 +444,28 @@ def test_a_metric_with_higher_is_better_false_drives_early_stopping_in_min_mode(
     ckpt.on_train_begin()
     assert ckpt.mode == "max"
     assert C.EarlyStopping(monitor="accuracy_gap", mode="min").mode == "min"  # an explicit mode wins
+
+
+def test_evaluate_needs_no_optimizer(monkeypatch):
+    from gradkit.train import loop
+
+    def no_optimizer(*args, **kwargs):
+        raise AssertionError("evaluate must not build an optimizer")
+
+    monkeypatch.setattr(loop, "resolve_optimizer", no_optimizer)
+    X = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]], dtype=np.float32)
+    y = np.array([0, 1, 1])
+    res = gk.train.evaluate(gk.nn.Identity(), "cross_entropy", (X, y), metrics=["accuracy"])  # no parameters at all
+    assert res["accuracy"] == pytest.approx(2 / 3)
+    assert res["loss"] == pytest.approx(float(gk.nn.CrossEntropyLoss()(gk.tensor(X), gk.tensor(y)).item()))
+    # a loss with learned task weights: no "parameters not in the optimizer" warning, there is none
+    net = gk.nn.MultiTaskModel(gk.nn.Linear(2, 4), heads={"a": gk.nn.Linear(4, 2), "b": gk.nn.Linear(4, 1)})
+    crit = gk.nn.MultiTaskLoss({"a": "cross_entropy", "b": "mse"}, weights="uncertainty")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = gk.train.evaluate(net, crit, (X, {"a": y, "b": X[:, :1]}), metrics={"a": ["accuracy"]})
+    assert set(res) == {"loss", "loss_a", "loss_b", "a_accuracy"}
+    with pytest.raises(TypeError, match="model must be a gk.nn.Module, got function"):
+        gk.train.evaluate(lambda x: x, "cross_entropy", (X, y))

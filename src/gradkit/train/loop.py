@@ -41,6 +41,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..nn.loss import resolve_loss
+from ..nn.module import Module
 from ..tensor import Tensor
 from . import metrics as metrics_mod
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
@@ -209,6 +210,78 @@ class _TaskMetric(metrics_mod.Metric):
         return _TaskMetric(self.task, copy.copy(self.inner), self.ignore_index)
 
 
+def _model_and_loss(model, loss):
+    """The loss module and the task names (None unless multi-task), checked against ``model``."""
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
+    loss_fn = resolve_loss(loss)
+    tasks = list(loss_fn.tasks) if _is_multi_task(loss_fn) else None
+    if tasks is not None and _is_multi_task(model):
+        loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
+    return loss_fn, tasks
+
+
+def _build_metrics(loss_fn, tasks, metrics) -> list:
+    """Fresh metric objects for a run, told whether the outputs are logits (the loss says)."""
+    built = []
+    if tasks is None:
+        if isinstance(metrics, dict):
+            raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
+        logits = _expects_logits(loss_fn)
+        for m in metrics or []:
+            mm = metrics_mod.get(m)
+            mm.logits = logits
+            built.append(mm)
+    else:
+        per_task = metrics if isinstance(metrics, dict) else {t: list(metrics or []) for t in tasks}
+        unknown = [t for t in per_task if t not in tasks]
+        if unknown:
+            raise ValueError(f"metrics name unknown task(s) {unknown}; tasks: {tasks}")
+        for task, ms in per_task.items():
+            fn = loss_fn.loss_for(task)
+            for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
+                mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m), loss_fn.ignore_index_for(task))
+                mm.logits = _expects_logits(fn)
+                built.append(mm)
+    names = [m.name for m in built]
+    if len(set(names)) != len(names):
+        raise ValueError(f"metrics must have distinct names, got {names}")
+    return built
+
+
+def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
+    """Loss and metrics of ``model`` on ``data`` in eval mode, without gradients (``metrics`` are copied)."""
+    loader = _as_loader(data, batch_size, False, "data")
+    was_training = model.training
+    model.eval()
+    ms = [_fresh(m) for m in metrics]
+    keys = getattr(loader.dataset, "target_keys", None)
+    loss_sum, count = 0.0, 0
+    task_sums: dict = {}
+    try:
+        with no_grad():
+            for batch in loader:
+                xb, yb = _split_batch(batch, keys)
+                out = model(xb)
+                n = _batch_len(xb, yb)
+                loss_sum += float(loss_fn(out, yb).data) * n
+                count += n
+                if tasks is not None:
+                    _add_task_losses(task_sums, loss_fn)
+                for m in ms:
+                    m.update(_raw(out), _raw(yb))
+    finally:
+        model.train(was_training)
+    res = {"loss": loss_sum / count if count else float("nan")}
+    if tasks is not None:
+        res.update(_task_loss_logs(task_sums, tasks))
+    for m in ms:
+        if isinstance(m, _TaskMetric) and not m.seen:
+            continue  # an auxiliary task (no output in eval mode) or no labelled example
+        res[m.name] = float(m.result())
+    return res
+
+
 class Trainer:
     """Trains ``model`` with ``loss`` and ``optimizer``; keeps the state of a run.
 
@@ -238,21 +311,14 @@ class Trainer:
     def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
                  l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None, augment=None,
                  verbose="auto", lr: float | None = None, base_error: float = 0.0):
-        from ..nn import Module
-
         self._keys = None
-        if not isinstance(model, Module):
-            raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
+        self.loss_fn, self.tasks = _model_and_loss(model, loss)
         if l1 < 0 or l2 < 0:
             raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
-        self.loss_fn = resolve_loss(loss)
-        self.tasks = list(self.loss_fn.tasks) if _is_multi_task(self.loss_fn) else None
-        if self.tasks is not None and _is_multi_task(model):
-            self.loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
         loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
         self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
-        if loss_params and not isinstance(self.optimizer, _NoOptimizer) and hasattr(self.optimizer, "param_groups"):
+        if loss_params and hasattr(self.optimizer, "param_groups"):
             in_opt = {id(p) for g in self.optimizer.param_groups for p in g.get("params", ())}
             if any(p.requires_grad and id(p) not in in_opt for p in loss_params):
                 import warnings
@@ -260,30 +326,7 @@ class Trainer:
                 warnings.warn(f"the loss {type(self.loss_fn).__name__} has trainable parameters (e.g. learned task "
                               "weights) that are not in the optimizer; add loss.parameters() to it",
                               UserWarning, stacklevel=3)
-        self.metrics = []
-        if self.tasks is None:
-            if isinstance(metrics, dict):
-                raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
-            logits = _expects_logits(self.loss_fn)
-            for m in metrics or []:
-                mm = metrics_mod.get(m)
-                mm.logits = logits
-                self.metrics.append(mm)
-        else:
-            per_task = metrics if isinstance(metrics, dict) else {t: list(metrics or []) for t in self.tasks}
-            unknown = [t for t in per_task if t not in self.tasks]
-            if unknown:
-                raise ValueError(f"metrics name unknown task(s) {unknown}; tasks: {self.tasks}")
-            for task, ms in per_task.items():
-                fn = self.loss_fn.loss_for(task)
-                for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
-                    mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m),
-                                     self.loss_fn.ignore_index_for(task))
-                    mm.logits = _expects_logits(fn)
-                    self.metrics.append(mm)
-        names = [m.name for m in self.metrics]
-        if len(set(names)) != len(names):
-            raise ValueError(f"metrics must have distinct names, got {names}")
+        self.metrics = _build_metrics(self.loss_fn, self.tasks, metrics)
         self.user_callbacks = list(callbacks or [])
         self.schedule = schedule
         self.l1, self.l2 = float(l1), float(l2)
@@ -521,35 +564,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, data, batch_size: int = 256) -> dict:
         """Loss and metrics on ``data`` (eval mode, no gradients); e.g. ``{'loss': ..., 'accuracy': ...}``."""
-        loader = _as_loader(data, batch_size, False, "data")
-        was_training = self.model.training
-        self.model.eval()
-        ms = [_fresh(m) for m in self.metrics]
-        keys = getattr(loader.dataset, "target_keys", None)
-        loss_sum, count = 0.0, 0
-        task_sums: dict = {}
-        try:
-            with no_grad():
-                for batch in loader:
-                    xb, yb = _split_batch(batch, keys)
-                    out = self.model(xb)
-                    n = _batch_len(xb, yb)
-                    loss_sum += float(self.loss_fn(out, yb).data) * n
-                    count += n
-                    if self.tasks is not None:
-                        _add_task_losses(task_sums, self.loss_fn)
-                    for m in ms:
-                        m.update(_raw(out), _raw(yb))
-        finally:
-            self.model.train(was_training)
-        res = {"loss": loss_sum / count if count else float("nan")}
-        if self.tasks is not None:
-            res.update(_task_loss_logs(task_sums, self.tasks))
-        for m in ms:
-            if isinstance(m, _TaskMetric) and not m.seen:
-                continue  # an auxiliary task (no output in eval mode) or no labelled example
-            res[m.name] = float(m.result())
-        return res
+        return _evaluate(self.model, self.loss_fn, self.tasks, self.metrics, data, batch_size)
 
     def predict(self, X, batch_size: int = 256) -> np.ndarray:
         """Model outputs for ``X`` (eval mode, no gradients) as a NumPy array."""
@@ -600,8 +615,24 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
 
 
 def evaluate(model, loss, data, metrics=None, batch_size: int = 256) -> dict:
-    """Loss and metrics of ``model`` on ``data`` (a DataLoader, Dataset or ``(X, y)``)."""
-    return Trainer(model, loss, optimizer=_NoOptimizer(), metrics=metrics, verbose=0).evaluate(data, batch_size)
+    """Loss and metrics of ``model`` on ``data``, in eval mode and without gradients.
+
+    Args:
+        model: a ``gk.nn.Module``.
+        loss: a loss module/callable or a name, as for :func:`fit`.
+        data: a DataLoader, a Dataset or a tuple ``(X, y)``.
+        metrics: metric names or objects, as for :func:`fit`.
+        batch_size: mini-batch size when ``data`` is not a DataLoader.
+
+    Returns:
+        ``{'loss': ..., <metric>: ...}`` (per-task entries for a multi-task loss).
+
+    Raises:
+        TypeError: when ``model`` is not a Module, or for malformed data or metrics.
+        ValueError: for an unknown loss or metric name, or non-finite data.
+    """
+    loss_fn, tasks = _model_and_loss(model, loss)
+    return _evaluate(model, loss_fn, tasks, _build_metrics(loss_fn, tasks, metrics), data, batch_size)
 
 
 def predict(model, X, batch_size: int = 256) -> np.ndarray:
@@ -623,13 +654,3 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     if outs and isinstance(outs[0], dict):  # a multi-task model: {task: array}
         return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     return np.concatenate(outs) if outs else np.zeros((0,))
-
-
-class _NoOptimizer:
-    param_groups = [{"lr": float("nan")}]
-
-    def step(self):
-        raise RuntimeError("evaluate() does not train")
-
-    def zero_grad(self):
-        pass
