@@ -172,8 +172,7 @@ def cmd_train(args) -> int:
                       "seed": seed, "parameters": n_params}
     report = bias_variance(1 - metrics["train"]["accuracy"], 1 - metrics["dev"]["accuracy"], base_error=0.0)
     metrics["diagnosis"] = report.to_dict()
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    hist.to_csv(out / "history.csv")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))  # history.csv: written live by CSVLogger
     save(model, out / "model.safetensors", metadata={
         "dataset": data["name"], "preset": preset, "sizes": list(data["sizes"]), "seed": seed,
         "input_shape": list(Xtr.shape[1:]), "num_classes": num_classes, "preprocessing": preprocessing_meta(prep)})

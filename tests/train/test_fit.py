@@ -469,3 +469,23 @@ def test_evaluate_needs_no_optimizer(monkeypatch):
     assert set(res) == {"loss", "loss_a", "loss_b", "a_accuracy"}
     with pytest.raises(TypeError, match="model must be a gk.nn.Module, got function"):
         gk.train.evaluate(lambda x: x, "cross_entropy", (X, y))
+
+
+def test_csv_logger_file_matches_the_run_after_a_resume(tmp_path):
+    class Kill(C.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            if self.trainer.epoch == 2 and batch == 3:
+                raise KeyboardInterrupt
+
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, callbacks=[C.CSVLogger(tmp_path / "full.csv")])
+    ckpt, log = tmp_path / "run.safetensors", tmp_path / "log.csv"
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, checkpoint=ckpt, callbacks=[C.CSVLogger(log), Kill()])
+    assert len(log.read_text().splitlines()) == 1 + 2  # epochs 1 and 2 were logged live
+    X, y, net, opt = _resume_setup(seed=99)
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, checkpoint=ckpt, resume=ckpt, callbacks=[C.CSVLogger(log), C.Callback()])
+    assert log.read_text() == (tmp_path / "full.csv").read_text()

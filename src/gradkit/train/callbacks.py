@@ -293,7 +293,17 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one row of logs per epoch to a CSV file (flushed each epoch)."""
+    """Write one row of logs per epoch to a CSV file (flushed each epoch).
+
+    The columns are ``epoch`` (counted from 1) and the first epoch's log keys in sorted order
+    (as Keras). When ``fit`` resumes from a checkpoint, a logger that does not append rewrites
+    the file with the restored history's rows, so the file always matches the run.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: keep an existing file and add rows to it (its header decides the columns).
+    """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         self.filename = str(filename)
@@ -321,6 +331,22 @@ class CSVLogger(Callback):
             if new_file:
                 w.writerow(["epoch", *self._keys])
             w.writerow([epoch + 1, *(logs.get(k, "") for k in self._keys)])
+
+    def state_dict(self):
+        return {"keys": self._keys}
+
+    def load_state_dict(self, state):
+        self._keys = state["keys"]
+        if self.append or self._keys is None or self.trainer is None:
+            return
+        history = self.trainer.history  # restored before the callbacks
+        os.makedirs(os.path.dirname(os.path.abspath(self.filename)), exist_ok=True)
+        with open(self.filename, "w", newline="") as f:
+            w = csv.writer(f, delimiter=self.separator)
+            w.writerow(["epoch", *self._keys])
+            for i, epoch in enumerate(history.epoch):
+                row = [history.history[k][i] if k in history else None for k in self._keys]
+                w.writerow([epoch + 1, *("" if v is None else v for v in row)])
 
 
 class TerminateOnNaN(Callback):
