@@ -489,3 +489,50 @@ def test_csv_logger_file_matches_the_run_after_a_resume(tmp_path):
     gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
                  verbose=0, checkpoint=ckpt, resume=ckpt, callbacks=[C.CSVLogger(log), C.Callback()])
     assert log.read_text() == (tmp_path / "full.csv").read_text()
+
+
+# ---------------------------------------------------------------- metrics share a batch's predictions
+def test_classification_metrics_share_one_argmax_per_batch(monkeypatch):
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((20, 3)), rng.integers(0, 3, 20)) for _ in range(4)]
+    names = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "top3"]
+    alone = [M.get(n) for n in names]
+    for scores, target in batches:
+        for m in alone:
+            m.update(scores, target)  # each on its own: its own argmax
+    calls = []
+    real = M.predicted_labels
+    monkeypatch.setattr(M, "predicted_labels", lambda *a, **k: calls.append(1) or real(*a, **k))
+    shared = [M.get(n) for n in names]
+    for scores, target in batches:
+        M.update_all(shared, scores, target)
+    assert len(calls) == len(batches)  # one argmax per batch for all the metrics
+    assert [m.result() for m in shared] == [m.result() for m in alone]  # the same values
+
+
+def test_fit_metrics_share_predictions_and_give_the_same_values(monkeypatch):
+    X, y = _blobs(64)
+    calls = []
+    real = M.predicted_labels
+    monkeypatch.setattr(M, "predicted_labels", lambda *a, **k: calls.append(1) or real(*a, **k))
+    net = _net()
+    hist = gk.train.fit(net, "cross_entropy", "sgd", (X, y), (X, y), epochs=1, batch_size=16, shuffle=False,
+                        metrics=["accuracy", "f1", "precision", "recall"], verbose=0)
+    assert len(calls) == 4 + 1  # 4 training batches, 1 dev batch (dev batches hold up to 256)
+    p = gk.train.predict(net, X).argmax(1)
+    assert hist["val_accuracy"][-1] == pytest.approx((p == y).mean())
+    prec, rec, f1 = M.precision_recall_f1(gk.train.predict(net, X), y)
+    assert (hist["val_precision"][-1], hist["val_recall"][-1], hist["val_f1"][-1]) == pytest.approx((prec, rec, f1))
+
+
+def test_task_metrics_share_the_tasks_batch():
+    net = gk.nn.MultiTaskModel(gk.nn.Linear(2, 4), heads={"a": gk.nn.Linear(4, 3), "b": gk.nn.Linear(4, 1)})
+    crit = gk.nn.MultiTaskLoss({"a": "cross_entropy", "b": "mse"})
+    trainer = gk.train.Trainer(net, crit, "sgd", metrics={"a": ["accuracy", "f1_macro"], "b": ["rmse"]}, verbose=0)
+    scores = {"a": np.array([[3.0, 0, 0], [0, 2.0, 0], [0, 0, 1.0]]), "b": np.array([[1.0], [2.0], [3.0]])}
+    target = {"a": np.array([0, 1, -100]), "b": np.array([[1.0], [np.nan], [1.0]])}
+    batch = M.update_all(trainer.metrics, scores, target)
+    assert {m.name: m.result() for m in trainer.metrics} == {"a_accuracy": 1.0, "a_f1_macro": 1.0,
+                                                             "b_rmse": pytest.approx(np.sqrt(2.0))}
+    sub = batch.cached(("task", "a", -100), lambda: None)
+    assert sub is not None and sub.labels().tolist() == [0, 1]  # one labelled sub-batch for both metrics of a

@@ -155,6 +155,22 @@ def _batch_len(xb, yb):
     return len(next(iter(yb.values()))) if isinstance(yb, dict) else len(yb)
 
 
+def _task_batch(batch, task, ignore_index):
+    """The :class:`~gradkit.train.metrics.BatchOutputs` of ``task``'s labelled examples, or None
+    (no output for it, as an auxiliary head in eval mode, or no labelled example)."""
+    from ..nn.multitask import labelled_mask
+
+    s = batch.scores.get(task) if isinstance(batch.scores, dict) else None
+    if s is None:  # an auxiliary head, dropped in eval mode
+        return None
+    t = batch.target[task]
+    t = t.data if isinstance(t, Tensor) else t
+    lab = labelled_mask(t, ignore_index)
+    if not bool(lab.all()):
+        s, t = s[lab], t[lab]
+    return metrics_mod.BatchOutputs(s, t) if len(t) else None
+
+
 class _TaskMetric(metrics_mod.Metric):
     """A metric on one task of a multi-task model (``<task>_<metric>``), on labelled examples only."""
 
@@ -180,19 +196,15 @@ class _TaskMetric(metrics_mod.Metric):
         self.seen = 0
 
     def update(self, scores, target):
-        from ..nn.multitask import labelled_mask
+        self.update_batch(metrics_mod.BatchOutputs(scores, target))
 
-        s = scores.get(self.task) if isinstance(scores, dict) else None
-        if s is None:  # an auxiliary head, dropped in eval mode
-            return
-        t = target[self.task]
-        t = t.data if isinstance(t, Tensor) else t
-        lab = labelled_mask(t, self.ignore_index)
-        if not bool(lab.all()):
-            s, t = s[lab], t[lab]
-        if len(t):
-            self.inner.update(s, t)
-            self.seen += len(t)
+    def update_batch(self, batch):
+        # the task's labelled part of the batch, shared by every metric of this task
+        sub = batch.cached(("task", self.task, self.ignore_index), lambda: _task_batch(batch, self.task,
+                                                                                        self.ignore_index))
+        if sub is not None:
+            self.inner.update_batch(sub)
+            self.seen += len(sub.target)
 
     def result(self):
         return self.inner.result()
@@ -268,8 +280,7 @@ def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
                 count += n
                 if tasks is not None:
                     _add_task_losses(task_sums, loss_fn)
-                for m in ms:
-                    m.update(_raw(out), _raw(yb))
+                metrics_mod.update_all(ms, _raw(out), _raw(yb))
     finally:
         model.train(was_training)
     res = {"loss": loss_sum / count if count else float("nan")}
@@ -519,8 +530,7 @@ class Trainer:
         self._running["count"] += n
         if self.tasks is not None:
             _add_task_losses(self._running, self.loss_fn)
-        for m in self.metrics:
-            m.update(_raw(out), _raw(yb))
+        metrics_mod.update_all(self.metrics, _raw(out), _raw(yb))
         self._batches_done = b + 1
         if batch_hooks:
             cbs.call("on_batch_end", b, {"loss": lv, "size": n})

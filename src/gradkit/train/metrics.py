@@ -103,7 +103,11 @@ def confusion_matrix(scores_or_labels, target, num_classes: int | None = None, l
     """``C[i, j]`` = number of samples of true class ``i`` predicted as ``j``."""
     a = _np(scores_or_labels)
     p = a.astype(np.int64) if a.dtype.kind in "iub" and a.ndim == 1 else predicted_labels(a, logits)
-    t = _targets(target)
+    return _confusion(p, _targets(target), num_classes)
+
+
+def _confusion(p, t, num_classes=None) -> np.ndarray:
+    """The confusion matrix of predicted labels ``p`` against target labels ``t``."""
     _check_len(p, t, "confusion_matrix")
     n = int(num_classes or max(p.max(initial=0), t.max(initial=0)) + 1)
     return np.bincount(t * n + p, minlength=n * n).reshape(n, n)
@@ -170,8 +174,79 @@ def _check_len(p, t, name):
 
 
 # ---------------------------------------------------------------------------- streaming metrics
+class BatchOutputs:
+    """One batch's outputs and targets, shared by every metric updated on it.
+
+    What several metrics need is computed once per batch and kept: the host (NumPy) copies
+    of the outputs and targets, the class predictions (argmax, or a threshold for one column)
+    for logits and for probabilities, and the target class labels. :func:`update_all` makes
+    one per batch; a metric reads it in :meth:`Metric.update_batch`.
+
+    Args:
+        scores: the model's outputs for the batch (array or Tensor; a dict for a multi-task model).
+        target: the targets (array or Tensor; a dict for multi-task data).
+
+    Example:
+        >>> b = BatchOutputs(np.array([[2.0, 0.1], [0.3, 0.9]]), np.array([0, 0]))
+        >>> b.labels().tolist(), b.labels() is b.labels()
+        ([0, 1], True)
+    """
+
+    def __init__(self, scores, target):
+        self.scores = scores
+        self.target = target
+        self._cache: dict = {}
+
+    def cached(self, key, compute):
+        """``compute()``, computed on the first call with ``key`` and kept for the batch."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def scores_np(self) -> np.ndarray:
+        """The outputs as a NumPy array."""
+        return self.cached("scores_np", lambda: _np(self.scores))
+
+    @property
+    def target_np(self) -> np.ndarray:
+        """The targets as a NumPy array."""
+        return self.cached("target_np", lambda: _np(self.target))
+
+    def labels(self, logits: bool = True) -> np.ndarray:
+        """The predicted classes (:func:`predicted_labels`), for logits or for probabilities."""
+        return self.cached(("labels", bool(logits)), lambda: predicted_labels(self.scores_np, logits))
+
+    @property
+    def target_labels(self) -> np.ndarray:
+        """The target classes (class indices, or the argmax of one-hot/probability targets)."""
+        return self.cached("target_labels", lambda: _targets(self.target_np))
+
+
+def update_all(metrics, scores, target) -> BatchOutputs:
+    """Update every metric in ``metrics`` with one batch, sharing its predictions among them.
+
+    Args:
+        metrics: :class:`Metric` objects.
+        scores: the model's outputs for the batch.
+        target: the batch's targets.
+
+    Returns:
+        The batch's :class:`BatchOutputs`.
+    """
+    batch = BatchOutputs(scores, target)
+    for m in metrics:
+        m.update_batch(batch)
+    return batch
+
+
 class Metric:
-    """A metric accumulated over batches: ``reset()``, ``update(scores, target)``, ``result()``."""
+    """A metric accumulated over batches: ``reset()``, ``update(scores, target)``, ``result()``.
+
+    ``update_batch(batch)`` is what the training loop calls, with a :class:`BatchOutputs`
+    shared by all the metrics of the batch; by default it calls ``update``. Built-in metrics
+    override it to reuse the batch's predictions; a custom metric needs only ``update``.
+    """
 
     name = "metric"
     logits = True
@@ -184,6 +259,10 @@ class Metric:
 
     def update(self, scores, target) -> None:
         raise NotImplementedError
+
+    def update_batch(self, batch: BatchOutputs) -> None:
+        """Accumulate one batch given as a shared :class:`BatchOutputs` (default: ``update``)."""
+        self.update(batch.scores, batch.target)
 
     def result(self) -> float:
         raise NotImplementedError
@@ -207,7 +286,10 @@ class Accuracy(Metric):
         self._count = 0
 
     def update(self, scores, target):
-        p, t = predicted_labels(scores, self.logits), _targets(target)
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        p, t = batch.labels(self.logits), batch.target_labels
         _check_len(p, t, "accuracy")
         self._correct += int((p == t).sum())
         self._count += len(t)
@@ -228,8 +310,11 @@ class TopKAccuracy(Metric):
         self._count = 0
 
     def update(self, scores, target):
-        t = _targets(target)
-        self._hits += int(round(top_k_accuracy(scores, t, self.k) * len(t)))
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        t = batch.target_labels
+        self._hits += int(round(top_k_accuracy(batch.scores_np, t, self.k) * len(t)))
         self._count += len(t)
 
     def result(self):
@@ -247,7 +332,12 @@ class _ConfusionBased(Metric):
         self._cm = np.zeros((0, 0), dtype=np.int64)
 
     def update(self, scores, target):
-        cm = confusion_matrix(scores, target, self.num_classes, self.logits)
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        a = batch.scores_np  # 1-D integer scores are class labels already (as confusion_matrix reads them)
+        p = a.astype(np.int64) if a.dtype.kind in "iub" and a.ndim == 1 else batch.labels(self.logits)
+        cm = _confusion(p, batch.target_labels, self.num_classes)
         n = max(cm.shape[0], self._cm.shape[0])
         grown = np.zeros((n, n), dtype=np.int64)
         grown[: cm.shape[0], : cm.shape[0]] += cm
@@ -303,7 +393,10 @@ class _Regression(Metric):
         self._sum_t2 = 0.0
 
     def update(self, pred, target):
-        p, t = _reg(pred, target, self.name)
+        self.update_batch(BatchOutputs(pred, target))
+
+    def update_batch(self, batch):
+        p, t = _reg(batch.scores_np, batch.target_np, self.name)
         d = p - t
         self._n += d.size
         self._sum_abs += float(np.abs(d).sum())
