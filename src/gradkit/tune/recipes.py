@@ -197,17 +197,16 @@ def train_mlp(config: dict, reporter) -> dict:
     Raises:
         ValueError: for an unknown key or dataset, or a value out of range.
     """
-    import gradkit as gk
-
     from ..models import MLP
     from ..optim.lr_scheduler import InverseTimeDecay
+    from ..random import manual_seed
     from ..train import fit
 
     check_mlp_space(config)
     c = {**MLP_PARAMS, **config}
     (Xtr, ytr), (Xdv, ydv), _ = load_standardized(c["dataset"], c["data_root"], int(c["split_seed"]))
     n_classes = int(max(ytr.max(), ydv.max())) + 1
-    gk.manual_seed(int(c["seed"]))
+    manual_seed(int(c["seed"]))
     hidden = [int(c["hidden_units"])] * int(c["layers"])
     model = MLP([Xtr.shape[1], *hidden, n_classes], activation=c["activation"], dropout=float(c["dropout"]))
     opt = _optimizer(c["optimizer"], model.parameters(), float(c["lr"]), c["beta1"])
