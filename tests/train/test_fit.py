@@ -536,3 +536,20 @@ def test_task_metrics_share_the_tasks_batch():
                                                              "b_rmse": pytest.approx(np.sqrt(2.0))}
     sub = batch.cached(("task", "a", -100), lambda: None)
     assert sub is not None and sub.labels().tolist() == [0, 1]  # one labelled sub-batch for both metrics of a
+
+
+def test_reduce_lr_on_plateau_is_recognised_by_class_and_gets_the_monitored_value():
+    X, y = _blobs(40)
+    net = _net()
+    opt = gk.optim.SGD(net.parameters(), lr=0.1)
+
+    class Recording(gk.optim.lr_scheduler.ReduceLROnPlateau):  # a subclass: not found by its class name
+        seen = []
+
+        def step(self, metrics=None):
+            self.seen.append(metrics)
+            return super().step(metrics)
+
+    hist = gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=2, verbose=0,
+                        schedule=Recording(opt, patience=0))
+    assert Recording.seen == hist["val_loss"]

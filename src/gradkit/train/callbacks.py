@@ -276,7 +276,9 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self._is_scheduler():
             return
-        if type(self.schedule).__name__ == "ReduceLROnPlateau":
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+
+        if isinstance(self.schedule, ReduceLROnPlateau):
             value = (logs or {}).get(self.monitor)
             if value is None:
                 raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} in the logs; available: {sorted(logs or {})}")
