@@ -40,6 +40,8 @@ import sys
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..data import DataLoader, Dataset, TensorDataset
+from ..data.preprocessing import check_finite
 from ..nn.loss import resolve_loss
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -61,8 +63,20 @@ def _is_multi_task(obj) -> bool:
 def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
     """An optimizer from an instance, a name (``'adam'``, ``'sgd'``...) or ``None`` (Adam, lr 1e-3).
 
-    A named optimizer trains the model's parameters that require grad, plus ``extra_params``
-    (e.g. a loss's learned task weights)."""
+    Args:
+        optimizer: a ``gk.optim`` optimizer (returned as is), a name from ``gk.optim.OPTIMIZERS``
+            or ``None`` for Adam.
+        model: the model whose parameters that require grad a named optimizer trains.
+        lr: the learning rate of a named optimizer (``None``: the optimizer's default).
+        extra_params: more parameters for a named optimizer (e.g. a loss's learned task weights).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+        TypeError: for an object without ``step`` and ``zero_grad``.
+    """
     from ..optim import optimizer_class
 
     if optimizer is None:
@@ -79,9 +93,6 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
 
 
 def _as_loader(data, batch_size, shuffle, name, generator=None):
-    from ..data import DataLoader, Dataset, TensorDataset
-    from ..data.preprocessing import check_finite
-
     if data is None:
         return None
     if isinstance(data, DataLoader):
@@ -108,33 +119,18 @@ def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(a)
 
 
-_DICT_TARGETS = []
+class _DictTargets(TensorDataset):
+    """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
 
+    def __init__(self, X, targets):
+        if not targets:
+            raise ValueError("multi-task targets: the dict {task: y} is empty")
+        self.target_keys = list(targets)
+        super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
 
-def _DictTargets(X, targets):
-    """``(X, {task: y})`` as a dataset (the class is made on first use: gk.data loads lazily)."""
-    if not _DICT_TARGETS:
-        _DICT_TARGETS.append(_make_dict_targets())
-    return _DICT_TARGETS[0](X, targets)
-
-
-def _make_dict_targets():
-    from ..data import TensorDataset
-
-    class DictTargets(TensorDataset):
-        """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
-
-        def __init__(self, X, targets):
-            if not targets:
-                raise ValueError("multi-task targets: the dict {task: y} is empty")
-            self.target_keys = list(targets)
-            super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
-
-        def __getitem__(self, index):
-            x, *ys = super().__getitem__(index)
-            return x, dict(zip(self.target_keys, ys))
-
-    return DictTargets
+    def __getitem__(self, index):
+        x, *ys = super().__getitem__(index)
+        return x, dict(zip(self.target_keys, ys))
 
 
 def _split_batch(batch, keys):

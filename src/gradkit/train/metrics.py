@@ -434,6 +434,9 @@ class R2(_Regression):
         return 1 - self._sum_sq / ss_tot if ss_tot > 0 else 0.0
 
 
+#: Metric name -> factory of a fresh metric: the names ``fit``, ``evaluate`` (``metrics=[...]``), :func:`get`
+#: and :func:`higher_is_better` accept. Owned by this module; read it, do not extend it at run time
+#: (pass a :class:`Metric` object for a metric of your own).
 _BY_NAME = {
     "accuracy": Accuracy, "acc": Accuracy,
     "top5": lambda: TopKAccuracy(5), "top_5_accuracy": lambda: TopKAccuracy(5), "top3": lambda: TopKAccuracy(3),
