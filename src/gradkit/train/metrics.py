@@ -39,6 +39,9 @@ def higher_is_better(metric, metrics=()) -> bool:
     Returns:
         True when larger values are better.
 
+    Raises:
+        TypeError: when ``metric`` is neither a :class:`Metric` nor a string.
+
     Example:
         >>> higher_is_better("val_accuracy"), higher_is_better("val_loss"), higher_is_better(RMSE())
         (True, False, False)
