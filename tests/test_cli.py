@@ -88,3 +88,46 @@ def test_toml_recipe(tmp_path):
 def test_recipe_that_is_a_directory_is_a_user_error(tmp_path, capsys):
     assert main(["train", "--recipe", str(tmp_path)]) == 2  # not an IsADirectoryError traceback
     assert "recipe file not found" in capsys.readouterr().err
+
+
+def test_subcommands_share_one_helper_module_below_every_cli():
+    from gradkit import _cli_common, cli
+    from gradkit.diagnose import cli as diagnose_cli
+    from gradkit.tune import cli as tune_cli
+
+    assert cli.CLIError is _cli_common.CLIError and cli.read_toml_recipe is _cli_common.read_toml_recipe
+    assert diagnose_cli.CLIError is _cli_common.CLIError
+    commands = set(cli.build_parser()._subparsers._group_actions[0].choices)
+    assert commands == {"train", "evaluate", "predict", "summary", "diagnose", "gradcheck", "tune"}
+    with pytest.raises(tune_cli.TuneCLIError, match="recipe file not found"):
+        _cli_common.read_toml_recipe("missing.toml", ("search",), error=tune_cli.TuneCLIError)
+
+
+def test_train_prints_the_fit_verdict_then_the_final_one(tmp_path, capsys):
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    fit_verdict = out.index("bias/variance:")  # from the history, by gk.diagnose.BiasVarianceVerdict
+    assert "errors are 1 - accuracy" in out[fit_verdict:out.index("wrote ")]
+    assert out.count("bias/variance:") == 2  # then the one on the evaluated train/dev accuracies
+    assert out.index("epoch 2/2") < fit_verdict < out.index("bias/variance:", fit_verdict + 1) < out.index("wrote ")
+
+
+def test_train_writes_history_csv_once_live(tmp_path, monkeypatch):
+    from gradkit.train import callbacks, history
+
+    def no_second_copy(self, path):
+        raise AssertionError("history.csv is written by the CSVLogger only")
+
+    rows_written = []
+    live = callbacks.CSVLogger.on_epoch_end
+
+    def counting(self, epoch, logs=None):
+        rows_written.append(epoch)
+        live(self, epoch, logs)
+
+    monkeypatch.setattr(history.History, "to_csv", no_second_copy)
+    monkeypatch.setattr(callbacks.CSVLogger, "on_epoch_end", counting)
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss,lr,val_accuracy,val_loss"  # the live order: Keras' sorted keys
+    assert rows_written == [0, 1, 2] and [int(r.split(",")[0]) for r in lines[1:]] == [1, 2, 3]

@@ -21,39 +21,15 @@ import sys
 import time
 from pathlib import Path
 
+from ._cli_common import (  # noqa: F401  (CLIError and read_toml_recipe are public here too)
+    IMAGE_DATASETS, CLIError, load_for_inference, load_splits, preprocessing_meta, read_toml_recipe,
+)
+from .optim import OPTIMIZERS
+
 PRESETS = ("auto", "cnn", "mlp", "logreg", "cnn1d")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam")
-_IMAGE_DATASETS = {"digits": (1, 8, 8)}
-
-
-class CLIError(Exception):
-    """A user error: printed without a traceback, exit code 2."""
 
 
 # ---------------------------------------------------------------------------- recipe and data
-def read_toml_recipe(path, sections, error=CLIError) -> dict:
-    """A TOML recipe file as a dict whose top-level tables are among ``sections``.
-
-    Raises ``error`` (a user error, printed without a traceback) naming the file when it is
-    missing (or not a file), not valid TOML, or has an unknown section.
-    """
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-    p = Path(path)
-    if not p.is_file():
-        raise error(f"recipe file not found: {p}")
-    try:
-        recipe = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"recipe {p} is not valid TOML: {exc}") from None
-    unknown = sorted(set(recipe) - set(sections))
-    if unknown:
-        raise error(f"recipe {p}: unknown sections {unknown}; valid: {', '.join(sections)}")
-    return recipe
-
-
 def _load_recipe(path) -> dict:
     return read_toml_recipe(path, ("data", "model", "train"))
 
@@ -83,29 +59,11 @@ def _settings(args) -> dict:
 def _resolve_preset(preset: str, dataset: str) -> str:
     if preset != "auto":
         return preset
-    if dataset in _IMAGE_DATASETS:
+    if dataset in IMAGE_DATASETS:
         return "cnn"
     if dataset == "mnist1d":
         return "cnn1d"
     return "mlp"
-
-
-def _load_splits(data: dict, preset: str, seed: int):
-    from .data import datasets, train_dev_test_split
-
-    name = data["name"]
-    kwargs = {k: v for k, v in data.items() if k not in ("name", "sizes")}
-    if name not in datasets.available_datasets():
-        raise CLIError(f"unknown dataset {name!r}; valid: {', '.join(datasets.available_datasets())}")
-    if preset == "cnn":
-        if name not in _IMAGE_DATASETS:
-            raise CLIError(f"model 'cnn' needs an image dataset ({', '.join(_IMAGE_DATASETS)}), got {name!r}")
-        kwargs["as_images"] = True
-    X, y = datasets.load(name, **kwargs)
-    if preset == "cnn1d":
-        X = X.reshape(len(X), 1, -1)
-    sp = train_dev_test_split(X, y, sizes=tuple(data["sizes"]), stratify=True, seed=seed)
-    return (sp[0], sp[1]), (sp[2], sp[3]), (sp[4], sp[5])
 
 
 def _build_model(model: dict, preset: str, in_shape, num_classes: int):
@@ -159,37 +117,26 @@ def _table(title: str, rows: dict, columns) -> str:
     return ""
 
 
-def _preprocessing_meta(prep) -> dict:
-    return {"class": type(prep).__name__, "axis": 0, "state": {k: v.tolist() for k, v in prep.state_dict().items()}}
-
-
-def _preprocessing_from_meta(meta):
-    import numpy as np
-
-    from .data import preprocessing
-
-    if not meta:
-        return None
-    prep = getattr(preprocessing, meta["class"])(axis=meta.get("axis", 0))
-    prep.load_state_dict({k: np.asarray(v) for k, v in meta["state"].items()})
-    return prep
-
-
 # ---------------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
     import numpy as np
 
-    import gradkit as gk
     from .data import Standardize
+    from .diagnose import BiasVarianceVerdict, bias_variance
+    from .io import save
+    from .optim.lr_scheduler import CosineAnnealingLR
+    from .random import manual_seed
     from .train import callbacks as cb
+    from .train import evaluate, fit, plot_confusion_matrix, plot_history, predict
     from .train import metrics as M
+    from .train.loop import resolve_optimizer
 
     cfg = _settings(args)
     data, model_cfg, tr = cfg["data"], cfg["model"], cfg["train"]
     seed = int(tr["seed"])
     preset = _resolve_preset(model_cfg["preset"], data["name"])
-    gk.manual_seed(seed)
-    (Xtr, ytr), (Xdv, ydv), (Xte, yte) = _load_splits(data, preset, seed)
+    manual_seed(seed)
+    (Xtr, ytr), (Xdv, ydv), (Xte, yte) = load_splits(data, preset, seed)
     prep = Standardize(axis=0).fit(Xtr)  # statistics of the training split only
     Xtr, Xdv, Xte = (prep.transform(a).astype(np.float32) for a in (Xtr, Xdv, Xte))
     num_classes = int(max(ytr.max(), ydv.max(), yte.max()) + 1)
@@ -199,83 +146,65 @@ def cmd_train(args) -> int:
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.safetensors"
-    opt = gk.train.loop.resolve_optimizer(str(tr["optimizer"]).lower(), model, lr)
-    sched = gk.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    opt = resolve_optimizer(str(tr["optimizer"]).lower(), model, lr)
+    sched = CosineAnnealingLR(opt, T_max=epochs)
     patience = int(tr["patience"])
     # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
     callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
-                 cb.CSVLogger(out / "history.csv")]
+                 cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict()]
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "
               f"({n_params:,} parameters), {tr['optimizer']} lr {lr:g}, {epochs} epochs, batch {tr['batch_size']}, "
               f"seed {seed}")
     t0 = time.perf_counter()
-    hist = gk.train.fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
-                        batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
-                        l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
-                        verbose=0 if args.quiet else "auto", checkpoint=ckpt,
-                        resume=ckpt if args.resume and ckpt.exists() else None)
+    hist = fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
+               batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
+               l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
+               verbose=0 if args.quiet else "auto", checkpoint=ckpt,
+               resume=ckpt if args.resume and ckpt.exists() else None)
     secs = time.perf_counter() - t0
     metrics = {}
     for name, (X, y) in (("train", (Xtr, ytr)), ("dev", (Xdv, ydv)), ("test", (Xte, yte))):
-        m = gk.train.evaluate(model, "cross_entropy", (X, y), metrics=["accuracy", "f1_macro"])
+        m = evaluate(model, "cross_entropy", (X, y), metrics=["accuracy", "f1_macro"])
         metrics[name] = {k: round(float(v), 6) for k, v in m.items()}
     metrics["run"] = {"dataset": data["name"], "model": preset, "epochs_run": len(hist), "seconds": round(secs, 2),
                       "seed": seed, "parameters": n_params}
-    try:
-        from .diagnose import bias_variance
-
-        report = bias_variance(1 - metrics["train"]["accuracy"], 1 - metrics["dev"]["accuracy"], base_error=0.0)
-        metrics["diagnosis"] = report.to_dict()
-    except ImportError:
-        report = None
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    hist.to_csv(out / "history.csv")
-    gk.save(model, out / "model.safetensors", metadata={
+    report = bias_variance(1 - metrics["train"]["accuracy"], 1 - metrics["dev"]["accuracy"], base_error=0.0)
+    metrics["diagnosis"] = report.to_dict()
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))  # history.csv: written live by CSVLogger
+    save(model, out / "model.safetensors", metadata={
         "dataset": data["name"], "preset": preset, "sizes": list(data["sizes"]), "seed": seed,
-        "input_shape": list(Xtr.shape[1:]), "num_classes": num_classes, "preprocessing": _preprocessing_meta(prep)})
-    gk.train.plot_history(hist, out / "learning_curves.png")
-    cm = M.confusion_matrix(gk.train.predict(model, Xte), yte, num_classes)
-    gk.train.plot_confusion_matrix(cm, out / "confusion_matrix.png", title=f"{data['name']} test set")
+        "input_shape": list(Xtr.shape[1:]), "num_classes": num_classes, "preprocessing": preprocessing_meta(prep)})
+    plot_history(hist, out / "learning_curves.png")
+    cm = M.confusion_matrix(predict(model, Xte), yte, num_classes)
+    plot_confusion_matrix(cm, out / "confusion_matrix.png", title=f"{data['name']} test set")
     if ckpt.exists():
         ckpt.unlink()  # the run finished: the resumable checkpoint is no longer needed
     if not args.quiet:
         _table(f"{data['name']} / {preset}: {len(hist)} epochs in {secs:.1f}s", {k: metrics[k] for k in ("train", "dev", "test")},
                ("loss", "accuracy", "f1_macro"))
-        if report is not None:
-            print(report)
+        print(report)
         print(f"wrote {out}/: metrics.json history.csv model.safetensors learning_curves.png confusion_matrix.png")
     return 0
-
-
-def _load_for_inference(path):
-    import gradkit as gk
-
-    p = Path(path)
-    if not p.exists():
-        raise CLIError(f"model file not found: {p}")
-    model = gk.load_model(p)
-    meta = gk.io.load_metadata(p)
-    return model, meta, _preprocessing_from_meta(meta.get("preprocessing"))
 
 
 def cmd_evaluate(args) -> int:
     import numpy as np
 
-    import gradkit as gk
+    from .train import evaluate
 
-    model, meta, prep = _load_for_inference(args.model)
+    model, meta, prep = load_for_inference(args.model)
     data = {"name": args.data or meta.get("dataset", "digits"), "sizes": meta.get("sizes", [0.6, 0.2, 0.2])}
     preset = meta.get("preset", "mlp")
-    splits = dict(zip(("train", "dev", "test"), _load_splits(data, preset, int(meta.get("seed", 0)))))
+    splits = dict(zip(("train", "dev", "test"), load_splits(data, preset, int(meta.get("seed", 0)))))
     names = ("train", "dev", "test") if args.split == "all" else (args.split,)
     rows = {}
     for n in names:
         X, y = splits[n]
         if prep is not None:
             X = prep.transform(X).astype(np.float32)
-        rows[n] = gk.train.evaluate(model, "cross_entropy", (X, y), metrics=["accuracy", "f1_macro"])
+        rows[n] = evaluate(model, "cross_entropy", (X, y), metrics=["accuracy", "f1_macro"])
     _table(f"{args.model} on {data['name']}", rows, ("loss", "accuracy", "f1_macro"))
     if args.json:
         print(json.dumps(rows))
@@ -285,9 +214,9 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     import numpy as np
 
-    import gradkit as gk
+    from .train import predict
 
-    model, meta, prep = _load_for_inference(args.model)
+    model, meta, prep = load_for_inference(args.model)
     src = Path(args.input)
     if not src.exists():
         raise CLIError(f"input file not found: {src}")
@@ -304,7 +233,7 @@ def cmd_predict(args) -> int:
         raise CLIError(f"the model expects inputs of shape (N, {', '.join(map(str, shape))}), got {X.shape}")
     if prep is not None:
         X = prep.transform(X)
-    logits = gk.train.predict(model, X.astype(np.float32))
+    logits = predict(model, X.astype(np.float32))
     z = logits - logits.max(1, keepdims=True)
     probs = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     labels = probs.argmax(1)
@@ -318,7 +247,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    model, meta, _ = _load_for_inference(args.model)
+    model, meta, _ = load_for_inference(args.model)
     shape = meta.get("input_shape")
     if shape is None:
         raise CLIError("the model file has no input shape in its metadata; build the model in Python and call summary()")
@@ -358,12 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     s.set_defaults(func=cmd_summary)
     # subcommands that live beside their subsystem (diagnose, gradcheck, tune)
-    import importlib
-    import importlib.util
+    from .diagnose.cli import add_commands as add_diagnose_commands
+    from .tune.cli import add_commands as add_tune_commands
 
-    for mod in ("gradkit.diagnose.cli", "gradkit.tune.cli"):
-        if importlib.util.find_spec(mod) is not None:
-            importlib.import_module(mod).add_commands(sub)
+    add_diagnose_commands(sub)
+    add_tune_commands(sub)
     return p
 
 

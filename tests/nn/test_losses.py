@@ -379,3 +379,22 @@ def test_float32_in_float32_out_for_every_loss_and_option():
             loss = call(r)
             loss.sum().backward()
             assert loss.dtype == np.float32 and x.grad.dtype == np.float32, (i, r)
+
+
+# ---------------------------------------------------------------- losses by name
+def test_resolve_loss_by_name_lives_in_nn():
+    from gradkit.nn.loss import LOSS_NAMES, resolve_loss
+    from gradkit.train import loop
+
+    assert loop.resolve_loss is resolve_loss  # the old import location keeps working
+    assert isinstance(resolve_loss("Cross_Entropy"), gk.nn.CrossEntropyLoss)
+    assert isinstance(resolve_loss("binary_crossentropy"), gk.nn.BCEWithLogitsLoss)
+    assert all(isinstance(resolve_loss(name), cls) for name, cls in LOSS_NAMES.items())
+    fn = lambda out, y: out  # noqa: E731
+    assert resolve_loss(fn) is fn
+    mt = resolve_loss({"a": "mse", "b": "cross_entropy"})
+    assert isinstance(mt, gk.nn.MultiTaskLoss) and isinstance(mt.loss_for("a"), gk.nn.MSELoss)
+    with pytest.raises(ValueError, match="unknown loss 'msee'; valid names: .*mse"):
+        resolve_loss("msee")
+    with pytest.raises(TypeError, match="loss must be a name or a callable"):
+        resolve_loss(3)

@@ -89,6 +89,19 @@ def test_clipping_after_real_backward_does_not_touch_shared_memory():
     np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.5], rtol=1e-5)
 
 
+
+def test_clipping_lives_in_nn_utils_and_optim_re_exports_it():
+    import gradkit.optim.clip
+
+    for name in ("clip_grad_norm_", "clip_grad_value_"):
+        fn = getattr(gk.nn.utils, name)
+        assert fn.__module__ == "gradkit.nn.utils"
+        assert getattr(gk.optim, name) is fn and getattr(gradkit.optim.clip, name) is fn
+    (a,) = _with_grads([3.0, 4.0])
+    assert gk.nn.utils.clip_grad_norm_([a], 1.0).item() == pytest.approx(5.0)
+    np.testing.assert_allclose(a.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
 # ---------------------------------------------------------------- exponentially weighted averages
 def test_ewa_bias_correction():
     temps = np.array([40.0, 49.0, 45.0, 44.0, 60.0])

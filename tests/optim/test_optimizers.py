@@ -490,3 +490,23 @@ def test_changing_a_group_option_that_adds_state_mid_training():
     opt.step()
     np.testing.assert_allclose(opt.state[w]["max_exp_avg_sq"], 0.999 * v)  # max(0-filled buffer, decayed v)
     assert opt.state[w]["step"] == 3.0
+
+
+# ---------------------------------------------------------------- optimizers by name
+def test_one_optimizer_name_registry_serves_fit_cli_and_tune():
+    from gradkit import cli
+    from gradkit.train.loop import resolve_optimizer
+    from gradkit.tune.recipes import _optimizer, check_mlp_space
+
+    assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam"}
+    assert cli.OPTIMIZERS is gk.optim.OPTIMIZERS
+    net = gk.nn.Linear(2, 1)
+    for name, cls in gk.optim.OPTIMIZERS.items():
+        assert gk.optim.optimizer_class(name.upper()) is cls
+        assert type(resolve_optimizer(name, net, lr=0.1)) is cls
+        assert type(_optimizer(name, net.parameters(), 0.1, None)) is cls
+        check_mlp_space({"optimizer": name})
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'; valid names: adagrad, adam, adamw"):
+        gk.optim.optimizer_class("adamm")
+    with pytest.raises(TypeError, match="an optimizer name must be a string, got int"):
+        gk.optim.optimizer_class(3)

@@ -287,14 +287,32 @@ def test_progress_lines_when_not_a_terminal(capsys):
 
 def test_fit_reports_a_bias_variance_verdict_with_dev_data(capsys):
     X, y = _blobs()
+    verdict = gk.diagnose.BiasVarianceVerdict()  # the verdict is a callback that diagnose provides
     hist = gk.train.fit(_net(), "cross_entropy", None, (X[:90], y[:90]),
-                        (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01)
+                        (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01,
+                        callbacks=[verdict])
     report = hist.diagnosis
-    assert report is not None and report.verdict in ("high bias", "high variance", "high bias and high variance",
-                                                     "good fit")
+    assert report is not None and report is verdict.report
+    assert report.verdict in ("high bias", "high variance", "high bias and high variance", "good fit")
     assert report.avoidable_bias == pytest.approx((1 - hist["accuracy"][-1]) - 0.01)
     assert "bias/variance" in capsys.readouterr().out
-    assert gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0).diagnosis is None
+    no_dev = gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0,
+                          callbacks=[gk.diagnose.BiasVarianceVerdict()])
+    assert no_dev.diagnosis is None
+
+
+def test_bias_variance_verdict_callback_options(capsys):
+    X, y = _blobs()
+    data = dict(train_data=(X[:90], y[:90]), dev_data=(X[90:], y[90:]), epochs=2)
+    # without the callback fit gives no verdict (the training loop does not depend on diagnose)
+    hist = gk.train.fit(_net(), "cross_entropy", None, **data, metrics=["accuracy"], verbose=0)
+    assert hist.diagnosis is None
+    # its own base error wins over fit's; verbose=False keeps it quiet; no accuracy: the losses
+    hist = gk.train.fit(_net(), "cross_entropy", None, **data, verbose=2, base_error=0.3,
+                        callbacks=[gk.diagnose.BiasVarianceVerdict(base_error=0.1, verbose=False)])
+    assert hist.diagnosis.base_error == pytest.approx(0.1)
+    assert hist.diagnosis.train_error == pytest.approx(hist["loss"][-1])
+    assert "bias/variance" not in capsys.readouterr().out
 
 
 def test_lambda_callback_hooks_run():
@@ -311,3 +329,227 @@ def test_fit_names_a_batch_without_targets():
     X, _ = _blobs(20)
     with pytest.raises(ValueError, match=r"\(inputs, targets\), got 1 field"):
         gk.train.fit(_net(), "cross_entropy", "sgd", gk.data.TensorDataset(X), epochs=1, verbose=0)
+
+
+# ---------------------------------------------------------------- what losses declare
+class _ConstantScore(gk.nn.Module):
+    """Outputs ``value`` in one column for every example."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = float(value)
+        self.w = gk.nn.Parameter(np.zeros(1, dtype=np.float32))
+
+    def forward(self, x):
+        return x[:, :1] * 0.0 + self.w * 0.0 + self.value
+
+
+def test_losses_declare_whether_they_take_logits():
+    nn = gk.nn
+    for cls in (nn.CrossEntropyLoss, nn.BCEWithLogitsLoss, nn.HingeLoss, nn.PerceptronLoss, nn.MultiMarginLoss,
+                nn.HingeEmbeddingLoss):
+        assert cls.expects_logits is True, cls
+    for cls in (nn.BCELoss, nn.NLLLoss, nn.MSELoss, nn.L1Loss, nn.RMSELoss, nn.HuberLoss):
+        assert cls.expects_logits is False, cls
+
+
+def test_a_custom_loss_with_expects_logits_false_is_fed_probabilities():
+    X = np.ones((4, 2), dtype=np.float32)
+    y = np.zeros(4, dtype=np.int64)
+
+    class ProbLoss:  # any callable: fit reads only the attribute
+        expects_logits = False
+
+        def __call__(self, out, target):
+            return (out * 0.0).sum()
+
+    class ScoreLoss(ProbLoss):
+        expects_logits = True
+
+    model = _ConstantScore(0.3)  # below the probability threshold 0.5, above the logit threshold 0
+    assert gk.train.evaluate(model, ProbLoss(), (X, y), metrics=["accuracy"])["accuracy"] == 1.0
+    assert gk.train.evaluate(model, ScoreLoss(), (X, y), metrics=["accuracy"])["accuracy"] == 0.0
+    assert gk.train.evaluate(model, lambda o, t: (o * 0.0).sum(), (X, y), metrics=["accuracy"])["accuracy"] == 0.0
+    trainer = gk.train.Trainer(model, ProbLoss(), "sgd", metrics=["accuracy", "f1"], verbose=0)
+    assert [m.logits for m in trainer.metrics] == [False, False]
+
+
+def test_multi_task_is_declared_not_guessed():
+    assert gk.nn.MultiTaskLoss.is_multi_task is True and gk.nn.MultiTaskModel.is_multi_task is True
+
+    class LooksMultiTask:  # has the methods, but does not declare the protocol: a plain loss
+        tasks = ["a"]
+
+        def check_tasks(self, model):
+            raise AssertionError("not a multi-task loss")
+
+        def __call__(self, out, target):
+            return ((out - target) ** 2).mean()
+
+    X = np.ones((4, 2), dtype=np.float32)
+    assert gk.train.Trainer(gk.nn.Linear(2, 1), LooksMultiTask(), "sgd", verbose=0).tasks is None
+    hist = gk.train.fit(gk.nn.Linear(2, 1), LooksMultiTask(), "sgd", (X, np.zeros((4, 1), np.float32)), verbose=0)
+    assert "loss_a" not in hist
+    # per-task metrics follow each task's loss: BCE takes probabilities, cross-entropy logits
+    crit = gk.nn.MultiTaskLoss({"p": gk.nn.BCELoss(), "c": "cross_entropy"})
+    trainer = gk.train.Trainer(gk.nn.Linear(2, 2), crit, "sgd", metrics=["accuracy"], verbose=0)
+    assert {m.name: m.logits for m in trainer.metrics} == {"p_accuracy": False, "c_accuracy": True}
+
+
+# ---------------------------------------------------------------- metric directions
+class _Scripted(M.Metric):
+    """A metric whose epoch values are given in advance (one ``result()`` per epoch)."""
+
+    def __init__(self, name, values, higher_is_better):
+        self.name, self.values, self.higher_is_better = name, list(values), higher_is_better
+
+    def reset(self):
+        pass
+
+    def update(self, scores, target):
+        pass
+
+    def result(self):
+        return self.values.pop(0)
+
+
+def test_metrics_declare_their_direction():
+    assert all(M.get(n).higher_is_better for n in ("accuracy", "top5", "precision", "recall", "f1", "f1_macro", "r2"))
+    assert not any(M.get(n).higher_is_better for n in ("mae", "rmse"))
+    assert M.higher_is_better("val_accuracy") and M.higher_is_better("val_digit_f1_macro")
+    assert M.higher_is_better("top5_accuracy") and M.higher_is_better(M.F1("macro"))
+    assert not any(M.higher_is_better(n) for n in ("loss", "val_loss", "loss_digit", "lr", "val_rmse", "auc"))
+    gap = _Scripted("accuracy_gap", [], higher_is_better=False)  # a name is no longer a guess
+    assert M.higher_is_better("val_accuracy_gap", [gap]) is False
+    assert M.higher_is_better("val_score", [_Scripted("score", [], True)]) is True
+    with pytest.raises(TypeError, match="expected a Metric or a metric name, got int"):
+        M.higher_is_better(3)
+
+
+def test_a_metric_with_higher_is_better_false_drives_early_stopping_in_min_mode():
+    X, y = _blobs(40)
+    falling = [5.0, 4.0, 3.0, 2.0, 1.0]  # improving every epoch when smaller is better
+    es = C.EarlyStopping(monitor="accuracy_gap", patience=1)
+    hist = gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=5, verbose=0, callbacks=[es],
+                        metrics=[_Scripted("accuracy_gap", falling, higher_is_better=False)])
+    assert es.mode == "min" and len(hist) == 5 and es.stopped_epoch is None
+    assert hist.best("accuracy_gap") == (4, 1.0)
+    # the same values from a metric that improves upward: worse every epoch, stopped after the second
+    es = C.EarlyStopping(monitor="accuracy_gap", patience=1)
+    ckpt = C.ModelCheckpoint("unused-{epoch}.safetensors", monitor="accuracy_gap")
+    hist = gk.train.fit(_net(), "cross_entropy", "sgd", (X, y), epochs=5, verbose=0, callbacks=[es],
+                        metrics=[_Scripted("accuracy_gap", falling, higher_is_better=True)])
+    assert es.mode == "max" and len(hist) == 2 and es.stopped_epoch == 1
+    ckpt.set_trainer(hist.trainer)
+    ckpt.on_train_begin()
+    assert ckpt.mode == "max"
+    assert C.EarlyStopping(monitor="accuracy_gap", mode="min").mode == "min"  # an explicit mode wins
+
+
+def test_evaluate_needs_no_optimizer(monkeypatch):
+    from gradkit.train import loop
+
+    def no_optimizer(*args, **kwargs):
+        raise AssertionError("evaluate must not build an optimizer")
+
+    monkeypatch.setattr(loop, "resolve_optimizer", no_optimizer)
+    X = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]], dtype=np.float32)
+    y = np.array([0, 1, 1])
+    res = gk.train.evaluate(gk.nn.Identity(), "cross_entropy", (X, y), metrics=["accuracy"])  # no parameters at all
+    assert res["accuracy"] == pytest.approx(2 / 3)
+    assert res["loss"] == pytest.approx(float(gk.nn.CrossEntropyLoss()(gk.tensor(X), gk.tensor(y)).item()))
+    # a loss with learned task weights: no "parameters not in the optimizer" warning, there is none
+    net = gk.nn.MultiTaskModel(gk.nn.Linear(2, 4), heads={"a": gk.nn.Linear(4, 2), "b": gk.nn.Linear(4, 1)})
+    crit = gk.nn.MultiTaskLoss({"a": "cross_entropy", "b": "mse"}, weights="uncertainty")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = gk.train.evaluate(net, crit, (X, {"a": y, "b": X[:, :1]}), metrics={"a": ["accuracy"]})
+    assert set(res) == {"loss", "loss_a", "loss_b", "a_accuracy"}
+    with pytest.raises(TypeError, match="model must be a gk.nn.Module, got function"):
+        gk.train.evaluate(lambda x: x, "cross_entropy", (X, y))
+
+
+def test_csv_logger_file_matches_the_run_after_a_resume(tmp_path):
+    class Kill(C.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            if self.trainer.epoch == 2 and batch == 3:
+                raise KeyboardInterrupt
+
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, callbacks=[C.CSVLogger(tmp_path / "full.csv")])
+    ckpt, log = tmp_path / "run.safetensors", tmp_path / "log.csv"
+    X, y, net, opt = _resume_setup()
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, checkpoint=ckpt, callbacks=[C.CSVLogger(log), Kill()])
+    assert len(log.read_text().splitlines()) == 1 + 2  # epochs 1 and 2 were logged live
+    X, y, net, opt = _resume_setup(seed=99)
+    gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=4, batch_size=16, metrics=["accuracy"],
+                 verbose=0, checkpoint=ckpt, resume=ckpt, callbacks=[C.CSVLogger(log), C.Callback()])
+    assert log.read_text() == (tmp_path / "full.csv").read_text()
+
+
+# ---------------------------------------------------------------- metrics share a batch's predictions
+def test_classification_metrics_share_one_argmax_per_batch(monkeypatch):
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((20, 3)), rng.integers(0, 3, 20)) for _ in range(4)]
+    names = ["accuracy", "f1_macro", "precision_macro", "recall_macro", "top3"]
+    alone = [M.get(n) for n in names]
+    for scores, target in batches:
+        for m in alone:
+            m.update(scores, target)  # each on its own: its own argmax
+    calls = []
+    real = M.predicted_labels
+    monkeypatch.setattr(M, "predicted_labels", lambda *a, **k: calls.append(1) or real(*a, **k))
+    shared = [M.get(n) for n in names]
+    for scores, target in batches:
+        M.update_all(shared, scores, target)
+    assert len(calls) == len(batches)  # one argmax per batch for all the metrics
+    assert [m.result() for m in shared] == [m.result() for m in alone]  # the same values
+
+
+def test_fit_metrics_share_predictions_and_give_the_same_values(monkeypatch):
+    X, y = _blobs(64)
+    calls = []
+    real = M.predicted_labels
+    monkeypatch.setattr(M, "predicted_labels", lambda *a, **k: calls.append(1) or real(*a, **k))
+    net = _net()
+    hist = gk.train.fit(net, "cross_entropy", "sgd", (X, y), (X, y), epochs=1, batch_size=16, shuffle=False,
+                        metrics=["accuracy", "f1", "precision", "recall"], verbose=0)
+    assert len(calls) == 4 + 1  # 4 training batches, 1 dev batch (dev batches hold up to 256)
+    p = gk.train.predict(net, X).argmax(1)
+    assert hist["val_accuracy"][-1] == pytest.approx((p == y).mean())
+    prec, rec, f1 = M.precision_recall_f1(gk.train.predict(net, X), y)
+    assert (hist["val_precision"][-1], hist["val_recall"][-1], hist["val_f1"][-1]) == pytest.approx((prec, rec, f1))
+
+
+def test_task_metrics_share_the_tasks_batch():
+    net = gk.nn.MultiTaskModel(gk.nn.Linear(2, 4), heads={"a": gk.nn.Linear(4, 3), "b": gk.nn.Linear(4, 1)})
+    crit = gk.nn.MultiTaskLoss({"a": "cross_entropy", "b": "mse"})
+    trainer = gk.train.Trainer(net, crit, "sgd", metrics={"a": ["accuracy", "f1_macro"], "b": ["rmse"]}, verbose=0)
+    scores = {"a": np.array([[3.0, 0, 0], [0, 2.0, 0], [0, 0, 1.0]]), "b": np.array([[1.0], [2.0], [3.0]])}
+    target = {"a": np.array([0, 1, -100]), "b": np.array([[1.0], [np.nan], [1.0]])}
+    batch = M.update_all(trainer.metrics, scores, target)
+    assert {m.name: m.result() for m in trainer.metrics} == {"a_accuracy": 1.0, "a_f1_macro": 1.0,
+                                                             "b_rmse": pytest.approx(np.sqrt(2.0))}
+    sub = batch.cached(("task", "a", -100), lambda: None)
+    assert sub is not None and sub.labels().tolist() == [0, 1]  # one labelled sub-batch for both metrics of a
+
+
+def test_reduce_lr_on_plateau_is_recognised_by_class_and_gets_the_monitored_value():
+    X, y = _blobs(40)
+    net = _net()
+    opt = gk.optim.SGD(net.parameters(), lr=0.1)
+
+    class Recording(gk.optim.lr_scheduler.ReduceLROnPlateau):  # a subclass: not found by its class name
+        seen = []
+
+        def step(self, metrics=None):
+            self.seen.append(metrics)
+            return super().step(metrics)
+
+    hist = gk.train.fit(net, "cross_entropy", opt, (X, y), (X, y), epochs=2, verbose=0,
+                        schedule=Recording(opt, patience=0))
+    assert Recording.seen == hist["val_loss"]

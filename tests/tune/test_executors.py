@@ -86,3 +86,21 @@ def test_ray_executor_starts_twice_in_one_process_and_restores_the_environment()
         ex.__enter__()
         ex.close()
         assert {k: v for k, v in os.environ.items() if k.startswith("RAY_")} == before
+
+
+def test_crash_records_come_from_the_one_trial_record_builder():
+    import time
+
+    from gradkit.tune import executors
+    from gradkit.tune.trial import TrialJob, run_trial, trial_record
+
+    job = TrialJob("t0", round=0, index=3, config={"x": 1.0}, train_fn=lambda config, reporter: {"loss": 0.5},
+                   metric="loss")
+    ran = run_trial(job)
+    crashed = executors._crash_record(job, "worker process died abruptly", time.time())
+    assert list(crashed) == list(ran)  # the same fields, in the same order
+    assert crashed["status"] == "failed" and crashed["error"] == "worker process died abruptly"
+    assert crashed["reports"] == [] and crashed["metrics"] == {} and crashed["traceback"] is None
+    assert ran["metrics"] == {"loss": 0.5} and ran["status"] == "completed"
+    rec = trial_record(job, "stopped", time.time() - 1.0, reports=[{"epoch": 0, "loss": 1.0}])
+    assert rec["duration"] >= 1.0 and rec["config"] == {"x": 1.0} and rec["config"] is not job.config

@@ -2,13 +2,14 @@
 
 * :func:`gradcheck` / :func:`gradgradcheck`: numerical gradient checks of a function;
   :func:`gradcheck_model`: the seed procedure on a whole model, tensor by tensor and layer by layer.
-* :func:`bias_variance` / :func:`bias_variance_from_history`: the verdict and the recipe.
+* :func:`bias_variance` / :func:`bias_variance_from_history`: the verdict and the recipe;
+  :class:`BiasVarianceVerdict`: the same at the end of ``fit`` (a callback).
 * :func:`health_report` and the :class:`TrainingHealth` callback: vanishing/exploding
   gradients, dead ReLUs, saturated units, activation statistics.
 * :func:`learning_curve` / :func:`capacity_curve`: error against data size and model size.
 """
 
-from .bias_variance import BiasVarianceReport, bias_variance, bias_variance_from_history
+from .bias_variance import BiasVarianceReport, BiasVarianceVerdict, bias_variance, bias_variance_from_history
 from .curves import CurveResult, capacity_curve, learning_curve
 from .gradcheck import (
     GradcheckResult,
@@ -29,6 +30,7 @@ from .model_check import LayerCheck, ModelGradcheckReport, ParamCheck, gradcheck
 
 __all__ = [
     "BiasVarianceReport",
+    "BiasVarianceVerdict",
     "CurveResult",
     "GradcheckResult",
     "GradcheckWarning",

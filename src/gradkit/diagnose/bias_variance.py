@@ -42,7 +42,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["VERDICTS", "BiasVarianceReport", "bias_variance", "bias_variance_from_history"]
+from ..train.callbacks import Callback
+
+__all__ = ["VERDICTS", "BiasVarianceReport", "BiasVarianceVerdict", "bias_variance", "bias_variance_from_history"]
 
 VERDICTS = ("high bias", "high variance", "high bias and high variance", "good fit")
 _SCALES = ("auto", "fraction", "percent", "raw")
@@ -293,8 +295,9 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
                                **kwargs) -> BiasVarianceReport:
     """:func:`bias_variance` on a ``fit`` History (``history[metric]`` and ``history['val_' + metric]``).
 
-    An accuracy-like metric (accuracy, f1, precision, recall, AUC) becomes an error
-    ``1 - value``; another metric (an error rate) is used as is. When the history has no such
+    A metric that improves upward (its ``Metric.higher_is_better``: accuracy, F1, precision,
+    recall, R^2; the run's own metric objects when ``fit`` returned the history) becomes an
+    error ``1 - value``; another metric (an error rate) is used as is. When the history has no such
     metric, the training and dev *losses* are compared instead (``scale='raw'``; the base error
     is then a loss too).
 
@@ -330,7 +333,8 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
     train_vals, dev_vals = history[key], history[f"val_{key}"]
     from ..train.metrics import higher_is_better
 
-    maximize = key != "loss" and higher_is_better(key)
+    run_metrics = getattr(getattr(history, "trainer", None), "metrics", None) or ()
+    maximize = key != "loss" and higher_is_better(key, run_metrics)
     if epoch == "last":
         i = len(train_vals) - 1
     elif epoch == "best":
@@ -350,3 +354,55 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
     rep.notes.insert(0, f"from the history at epoch {history.epoch[i]} ({epoch}): errors are {what}"
                         + (" (training value averaged over the epoch's batches)" if key != "loss" else ""))
     return rep
+
+
+class BiasVarianceVerdict(Callback):
+    """A ``fit`` callback: the bias/variance verdict of the run when training ends.
+
+    From the last epoch's logged training and dev values (accuracy when logged for both,
+    else the loss) through :func:`bias_variance_from_history`. The training value is the
+    running mean over the epoch's batches (with dropout and augmentation on), as Keras logs
+    it; evaluate the training set in eval mode for a sharper estimate of the avoidable bias.
+    ``gradkit train`` adds this callback; add it to your own ``fit`` calls for the verdict.
+
+    After training, :attr:`report` and the history's ``diagnosis`` hold the
+    :class:`BiasVarianceReport`, or ``None`` when the run had no dev data. An interrupted run
+    (Ctrl-C) gets no verdict.
+
+    Args:
+        base_error: the base (e.g. human-level) error, as a fraction for accuracy; ``None``
+            uses the trainer's ``base_error`` (``fit(..., base_error=...)``, default 0).
+        verbose: print the verdict; ``None`` follows the trainer (printed unless ``verbose=0``).
+
+    Example:
+        >>> import numpy as np, gradkit as gk
+        >>> X = np.random.default_rng(0).standard_normal((40, 2)).astype(np.float32)
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> verdict = BiasVarianceVerdict(verbose=False)
+        >>> hist = gk.train.fit(gk.nn.Linear(2, 2), "cross_entropy", "adam", (X[:30], y[:30]), (X[30:], y[30:]),
+        ...                     metrics=["accuracy"], callbacks=[verdict], verbose=0)
+        >>> hist.diagnosis is verdict.report and verdict.report.verdict in VERDICTS
+        True
+    """
+
+    def __init__(self, base_error: float | None = None, verbose: bool | None = None):
+        self.base_error = base_error
+        self.verbose = verbose
+        self.report = None
+
+    def on_train_begin(self, logs=None):
+        self.report = None
+
+    def on_train_end(self, logs=None):
+        trainer = self.trainer
+        history = trainer.history
+        base = self.base_error if self.base_error is not None else getattr(trainer, "base_error", 0.0)
+        metric = "accuracy" if "accuracy" in history and "val_accuracy" in history else "loss"
+        try:
+            self.report = bias_variance_from_history(history, base_error=base, metric=metric)
+        except ValueError:  # no dev data (no val_* values) or no epoch
+            self.report = None
+        history.diagnosis = self.report
+        verbose = self.verbose if self.verbose is not None else trainer.verbose not in (0, "0", False)
+        if self.report is not None and verbose:
+            print(self.report)

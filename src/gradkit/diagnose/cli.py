@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import json
 
+from .._cli_common import CLIError, load_for_inference, load_splits
+
 
 def _load(args):
     import numpy as np
 
-    from ..cli import CLIError, _load_for_inference, _load_splits
-
-    model, meta, prep = _load_for_inference(args.model)
+    model, meta, prep = load_for_inference(args.model)
     name = args.data or meta.get("dataset")
     if not name:
         raise CLIError(f"{args.model} has no dataset in its metadata; pass --data NAME")
     data = {"name": name, "sizes": meta.get("sizes", [0.6, 0.2, 0.2])}
     preset = meta.get("preset", "mlp")
-    (Xtr, ytr), (Xdv, ydv), _ = _load_splits(data, preset, int(meta.get("seed", 0)))
+    (Xtr, ytr), (Xdv, ydv), _ = load_splits(data, preset, int(meta.get("seed", 0)))
     if prep is not None:
         Xtr, Xdv = prep.transform(Xtr), prep.transform(Xdv)
     shape = meta.get("input_shape")
@@ -41,9 +41,7 @@ def _load(args):
 
 
 def cmd_diagnose(args) -> int:
-    import gradkit as gk
-
-    from ..cli import CLIError
+    from ..train import evaluate
     from .bias_variance import bias_variance
     from .health import health_report
 
@@ -55,7 +53,7 @@ def cmd_diagnose(args) -> int:
     if base > 1:
         scale_note = f"--base-error {base:g} read as a percentage ({base / 100:g} as a fraction)"
         base = base / 100
-    ev = {n: gk.train.evaluate(model, "cross_entropy", d, metrics=["accuracy"])
+    ev = {n: evaluate(model, "cross_entropy", d, metrics=["accuracy"])
           for n, d in (("train", (Xtr, ytr)), ("dev", (Xdv, ydv)))}
     report = bias_variance(1 - ev["train"]["accuracy"], 1 - ev["dev"]["accuracy"], base_error=base, scale="fraction")
     if scale_note:
@@ -76,7 +74,6 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from ..cli import CLIError
     from .model_check import gradcheck_model
 
     model, meta, (Xtr, ytr), _ = _load(args)

@@ -43,7 +43,7 @@ class CurveResult:
         kind: ``'learning'`` or ``'capacity'``.
         x: training-set sizes (learning) or parameter counts (capacity), as an array.
         labels: one label per point (the size, or the model's name).
-        train_error, dev_error: arrays of errors (``1 - metric`` for accuracy-like metrics,
+        train_error, dev_error: arrays of errors (``1 - metric`` for metrics where higher is better,
             the metric itself for error-like ones, the loss when ``metric=None``).
         regimes: the bias/variance verdict of each point.
         metric: the metric used (``None``: the loss).
@@ -194,7 +194,7 @@ def learning_curve(make_model, data, sizes, *, loss="cross_entropy", optimizer="
         ValueError: for an empty or out-of-range size.
         TypeError: for malformed ``data`` or a factory that does not return a Module.
     """
-    import gradkit as gk
+    from ..random import manual_seed
 
     train, dev = _split(data)
     m = len(train[0])
@@ -211,7 +211,7 @@ def learning_curve(make_model, data, sizes, *, loss="cross_entropy", optimizer="
     tr_err, dv_err = [], []
     for n in ns:
         idx = perm[:n]
-        gk.manual_seed(seed)
+        manual_seed(seed)
         e_tr, e_dv = _train_point(make_model(), (train[0][idx], train[1][idx]), dev, loss=loss, optimizer=optimizer,
                                   lr=lr, epochs=epochs, batch_size=batch_size, metric=metric, min_steps=min_steps,
                                   fit_kwargs=fit_kwargs)
@@ -248,7 +248,7 @@ def capacity_curve(make_models, data, *, loss="cross_entropy", optimizer="adam",
         >>> widths = {f"width {w}": (lambda w=w: gk.models.MLP([2, w, 2])) for w in (2, 32)}
         >>> # gk.diagnose.capacity_curve(widths, data).plot("capacity.png")
     """
-    import gradkit as gk
+    from ..random import manual_seed
 
     train, dev = _split(data)
     if isinstance(make_models, dict):
@@ -259,7 +259,7 @@ def capacity_curve(make_models, data, *, loss="cross_entropy", optimizer="adam",
         raise ValueError("capacity_curve: make_models is empty")
     labels, counts, tr_err, dv_err = [], [], [], []
     for label, factory in items:
-        gk.manual_seed(seed)
+        manual_seed(seed)
         model = factory()
         if not hasattr(model, "num_parameters"):
             raise TypeError(f"capacity_curve: a factory must return a gk.nn.Module, got {type(model).__name__}")

@@ -321,7 +321,7 @@ def health_report(model, loss_fn, x, y, **thresholds) -> HealthReport:
         TypeError: for a model that is not a Module, or an unknown threshold name.
     """
     from ..nn import Module
-    from ..train.loop import resolve_loss
+    from ..nn.loss import resolve_loss
 
     if not isinstance(model, Module):
         raise TypeError(f"health_report: model must be a gk.nn.Module, got {type(model).__name__}")

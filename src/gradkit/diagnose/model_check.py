@@ -226,7 +226,7 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
     """
     from ..nn import Module
     from ..nn.regularization import l1_penalty, l2_penalty
-    from ..train.loop import resolve_loss
+    from ..nn.loss import resolve_loss
 
     if not isinstance(model, Module):
         raise TypeError(f"gradcheck_model: model must be a gk.nn.Module, got {type(model).__name__}")

@@ -34,6 +34,12 @@ def _as_buffer(value):
 
 
 class _Loss(Module):
+    #: What the loss expects as its input, for whoever reads the outputs (``gk.train``'s metrics):
+    #: True for raw scores (logits; cross-entropy, BCE-with-logits, margin losses), False for
+    #: probabilities or log-probabilities (BCE, NLL) and for regression losses. Custom losses
+    #: (any callable) that set no such attribute are read as taking logits.
+    expects_logits: bool = True
+
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         F._check_reduction(reduction)
@@ -60,6 +66,8 @@ class MSELoss(_Loss):
         2.0
     """
 
+    expects_logits = False
+
     def forward(self, input, target):
         return F.mse_loss(input, target, self.reduction)
 
@@ -71,6 +79,8 @@ class L1Loss(_Loss):
         >>> gk.nn.L1Loss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
         1.0
     """
+
+    expects_logits = False
 
     def forward(self, input, target):
         return F.l1_loss(input, target, self.reduction)
@@ -89,6 +99,8 @@ class RMSELoss(_Loss):
         >>> round(gk.nn.RMSELoss()(gk.tensor([3.0, 4.0]), gk.zeros(2)).item(), 4)
         3.5355
     """
+
+    expects_logits = False
 
     def __init__(self, reduction: str = "mean", eps: float = 1e-8):
         super().__init__(reduction)
@@ -111,6 +123,8 @@ class HuberLoss(_Loss):
         >>> gk.nn.HuberLoss()(gk.tensor([3.0]), gk.tensor([0.0])).item()
         2.5
     """
+
+    expects_logits = False
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
@@ -137,6 +151,8 @@ class BCELoss(_Loss):
         0.2231
     """
 
+    expects_logits = False
+
     _tensor_args = ("weight",)
 
     def __init__(self, weight=None, reduction: str = "mean"):
@@ -159,6 +175,8 @@ class BCEWithLogitsLoss(_Loss):
         >>> round(gk.nn.BCEWithLogitsLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
+
+    expects_logits = True
 
     _tensor_args = ("weight", "pos_weight")
 
@@ -188,6 +206,8 @@ class CrossEntropyLoss(_Loss):
         >>> round(gk.nn.CrossEntropyLoss()(gk.zeros(2, 4), gk.tensor([0, 3])).item(), 4)  # log 4
         1.3863
     """
+
+    expects_logits = True
 
     _tensor_args = ("weight",)
 
@@ -220,6 +240,8 @@ class NLLLoss(_Loss):
         1.5
     """
 
+    expects_logits = False
+
     _tensor_args = ("weight",)
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -243,6 +265,8 @@ class HingeLoss(_Loss):
         0.25
     """
 
+    expects_logits = True
+
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction)
         self.margin = float(margin)
@@ -262,6 +286,8 @@ class PerceptronLoss(_Loss):
         0.25
     """
 
+    expects_logits = True
+
     def forward(self, input, target):
         return F.perceptron_loss(input, target, self.reduction)
 
@@ -277,6 +303,8 @@ class HingeEmbeddingLoss(_Loss):
         >>> gk.nn.HingeEmbeddingLoss()(gk.tensor([0.5, 0.5]), gk.tensor([1.0, -1.0])).item()
         0.5
     """
+
+    expects_logits = True
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction)
@@ -300,6 +328,8 @@ class MultiMarginLoss(_Loss):
         0.325
     """
 
+    expects_logits = True
+
     _tensor_args = ("weight",)
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
@@ -312,3 +342,49 @@ class MultiMarginLoss(_Loss):
 
     def forward(self, input, target):
         return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+
+
+# ---------------------------------------------------------------------------- losses by name
+#: The one table of loss names (Keras' spellings and short ones) that ``gk.train.fit``,
+#: ``evaluate``, the diagnostics and :class:`~gradkit.nn.MultiTaskLoss` accept for a loss.
+#: Owned by this module; read it, do not extend it at run time.
+LOSS_NAMES = {
+    "cross_entropy": CrossEntropyLoss, "categorical_crossentropy": CrossEntropyLoss,
+    "sparse_categorical_crossentropy": CrossEntropyLoss, "nll": NLLLoss,
+    "mse": MSELoss, "mean_squared_error": MSELoss, "mae": L1Loss, "l1": L1Loss, "rmse": RMSELoss,
+    "huber": HuberLoss, "bce": BCELoss, "bce_with_logits": BCEWithLogitsLoss,
+    "binary_crossentropy": BCEWithLogitsLoss, "hinge": HingeLoss,
+}
+
+
+def resolve_loss(loss):
+    """A loss module from a name, a callable or a dict of per-task losses.
+
+    Args:
+        loss: a name from :data:`LOSS_NAMES` (``'cross_entropy'``, ``'mse'``...; any case), a
+            callable ``loss(output, target)`` (returned as is), or a dict ``{task: loss}``
+            (wrapped in a :class:`~gradkit.nn.MultiTaskLoss`).
+
+    Returns:
+        The loss: a new loss module for a name or a dict, else ``loss`` itself.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+        TypeError: when ``loss`` is neither a name, a dict nor a callable.
+
+    Example:
+        >>> resolve_loss("mse")
+        MSELoss(reduction='mean')
+    """
+    if isinstance(loss, dict):
+        from .multitask import MultiTaskLoss  # multitask builds on this module
+
+        return MultiTaskLoss(loss)
+    if isinstance(loss, str):
+        cls = LOSS_NAMES.get(loss.lower())
+        if cls is None:
+            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(LOSS_NAMES))}")
+        return cls()
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable loss(output, target), got {type(loss).__name__}")
+    return loss

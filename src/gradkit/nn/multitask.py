@@ -47,6 +47,7 @@ from ..ops._util import const, ensure_tensor
 from ..tensor import Tensor
 from .containers import ModuleDict
 from .layers import Identity
+from .loss import resolve_loss
 from .module import Module, Parameter, _encode
 
 __all__ = ["MultiTaskModel", "MultiTaskLoss", "soft_sharing_penalty", "nuclear_norm", "labelled_mask"]
@@ -85,6 +86,10 @@ class MultiTaskModel(Module):
         >>> sorted(net(gk.zeros(1, 2))), sorted(net.eval()(gk.zeros(1, 2)))
         (['aux', 'y'], ['y'])
     """
+
+    #: Declares the multi-task protocol to ``gk.train``: the output is a dict ``{task: output}``,
+    #: and a multi-task loss checks its tasks against :attr:`tasks` and :attr:`auxiliary`.
+    is_multi_task = True
 
     def __init__(self, shared_trunk=None, heads=None, auxiliary=None):
         super().__init__()
@@ -188,8 +193,6 @@ def labelled_mask(target, ignore_index: int = -100, mask=None):
 # ---------------------------------------------------------------------------- loss
 def _resolve(loss, name):
     if isinstance(loss, str):
-        from ..train.loop import resolve_loss
-
         return resolve_loss(loss)
     if not callable(loss):
         raise TypeError(f"MultiTaskLoss: the loss for task {name!r} must be a callable or a name, "
@@ -242,6 +245,11 @@ class MultiTaskLoss(Module):
         >>> crit(out, {"a": gk.zeros(2, 1), "b": gk.ones(2, 1)}).item()
         2.5
     """
+
+    #: Declares the multi-task protocol to ``gk.train``: targets are dicts ``{task: y}``, and the loss
+    #: offers :attr:`tasks`, :meth:`loss_for`, :meth:`ignore_index_for`, :meth:`check_tasks`,
+    #: :attr:`last_losses` and :attr:`last_counts` (per-task logs and metrics).
+    is_multi_task = True
 
     def __init__(self, losses, weights=None, auxiliary=None, ignore_index: int = -100, init_log_var: float = 0.0,
                  penalty=None):

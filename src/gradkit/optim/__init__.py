@@ -18,11 +18,12 @@ from .lbfgs import LBFGS
 from .minimize import minimize
 from .newton import Newton
 from .optimizer import FlatOptimizer, Optimizer, get_num_threads, set_num_threads
+from .registry import OPTIMIZERS, optimizer_class
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
     "Optimizer", "FlatOptimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Newton", "LBFGS",
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
-    "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads",
+    "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]

@@ -27,12 +27,18 @@ import numpy as np
 from .metrics import higher_is_better
 
 
-def _infer_mode(monitor: str, mode: str) -> str:
+def _infer_mode(monitor: str, mode: str, metrics=()) -> str:
+    """``mode``, or for ``'auto'`` the direction of the metric ``monitor`` names (see ``higher_is_better``)."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    return "max" if higher_is_better(monitor) else "min"
+    return "max" if higher_is_better(monitor, metrics) else "min"
+
+
+def _trainer_metrics(trainer) -> list:
+    """The metric objects of the run (empty before a trainer is set)."""
+    return list(getattr(trainer, "metrics", None) or [])
 
 
 class Callback:
@@ -99,7 +105,9 @@ class EarlyStopping(Callback):
         monitor: the log key to watch (``'val_loss'``, ``'val_accuracy'``, ``'loss'``...).
         min_delta: the smallest change that counts as an improvement.
         patience: epochs without improvement before stopping.
-        mode: ``'min'``, ``'max'`` or ``'auto'`` (max for accuracy-like names).
+        mode: ``'min'``, ``'max'`` or ``'auto'``: the direction the monitored metric declares
+            (``Metric.higher_is_better``, looked up among the trainer's metrics when training
+            starts); losses and other logs are minimized.
         baseline: stop if the value does not beat this within ``patience`` epochs.
         restore_best_weights: put back the weights of the best epoch when training ends,
             whether it stopped early or ran all its epochs.
@@ -114,6 +122,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience
+        self._mode_setting = mode
         self.mode = _infer_mode(monitor, mode)
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
@@ -129,6 +138,7 @@ class EarlyStopping(Callback):
         return current > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
+        self.mode = _infer_mode(self.monitor, self._mode_setting, _trainer_metrics(self.trainer))
         self.wait = 0
         self.stopped_epoch = None
         self.best = None
@@ -185,7 +195,8 @@ class ModelCheckpoint(Callback):
         filepath: a ``.safetensors`` path; may hold ``{epoch}`` and log keys (``{val_loss:.4f}``).
         monitor: the log key deciding what is best.
         save_best_only: save only when ``monitor`` improves.
-        mode: ``'min'``, ``'max'`` or ``'auto'``.
+        mode: ``'min'``, ``'max'`` or ``'auto'`` (the monitored metric's declared direction, as
+            for :class:`EarlyStopping`).
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto",
@@ -193,11 +204,13 @@ class ModelCheckpoint(Callback):
         self.filepath = str(filepath)
         self.monitor = monitor
         self.save_best_only = save_best_only
+        self._mode_setting = mode
         self.mode = _infer_mode(monitor, mode)
         self.verbose = verbose
         self.best = None
 
     def on_train_begin(self, logs=None):
+        self.mode = _infer_mode(self.monitor, self._mode_setting, _trainer_metrics(self.trainer))
         self.best = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -263,7 +276,9 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self._is_scheduler():
             return
-        if type(self.schedule).__name__ == "ReduceLROnPlateau":
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+
+        if isinstance(self.schedule, ReduceLROnPlateau):
             value = (logs or {}).get(self.monitor)
             if value is None:
                 raise ValueError(f"ReduceLROnPlateau needs {self.monitor!r} in the logs; available: {sorted(logs or {})}")
@@ -280,7 +295,17 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one row of logs per epoch to a CSV file (flushed each epoch)."""
+    """Write one row of logs per epoch to a CSV file (flushed each epoch).
+
+    The columns are ``epoch`` (counted from 1) and the first epoch's log keys in sorted order
+    (as Keras). When ``fit`` resumes from a checkpoint, a logger that does not append rewrites
+    the file with the restored history's rows, so the file always matches the run.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: keep an existing file and add rows to it (its header decides the columns).
+    """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         self.filename = str(filename)
@@ -308,6 +333,22 @@ class CSVLogger(Callback):
             if new_file:
                 w.writerow(["epoch", *self._keys])
             w.writerow([epoch + 1, *(logs.get(k, "") for k in self._keys)])
+
+    def state_dict(self):
+        return {"keys": self._keys}
+
+    def load_state_dict(self, state):
+        self._keys = state["keys"]
+        if self.append or self._keys is None or self.trainer is None:
+            return
+        history = self.trainer.history  # restored before the callbacks
+        os.makedirs(os.path.dirname(os.path.abspath(self.filename)), exist_ok=True)
+        with open(self.filename, "w", newline="") as f:
+            w = csv.writer(f, delimiter=self.separator)
+            w.writerow(["epoch", *self._keys])
+            for i, epoch in enumerate(history.epoch):
+                row = [history.history[k][i] if k in history else None for k in self._keys]
+                w.writerow([epoch + 1, *("" if v is None else v for v in row)])
 
 
 class TerminateOnNaN(Callback):

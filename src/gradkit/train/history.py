@@ -23,7 +23,7 @@ class History:
         self.history: dict = {}
         self.epoch: list = []
         self.interrupted = False
-        self.diagnosis = None  # the bias/variance report fit attaches when dev data was given
+        self.diagnosis = None  # the bias/variance report a gk.diagnose.BiasVarianceVerdict callback attaches
 
     def append(self, epoch: int, logs: dict) -> None:
         n = len(self.epoch)
@@ -54,13 +54,18 @@ class History:
         return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
 
     def best(self, key: str, mode: str = "auto") -> tuple:
-        """``(epoch, value)`` of the best value of ``key`` (max for accuracy-like names)."""
-        from .callbacks import _infer_mode
+        """``(epoch, value)`` of the best value of ``key``.
+
+        ``mode='auto'`` takes the direction the metric declares (``Metric.higher_is_better``: max
+        for accuracy, min for losses and errors), from the run's metric objects when ``fit``
+        returned this history.
+        """
+        from .callbacks import _infer_mode, _trainer_metrics
 
         vals = [(e, v) for e, v in zip(self.epoch, self[key]) if v is not None]
         if not vals:
             raise ValueError(f"no values of {key!r} in the history")
-        pick = max if _infer_mode(key, mode) == "max" else min
+        pick = max if _infer_mode(key, mode, _trainer_metrics(getattr(self, "trainer", None))) == "max" else min
         return pick(vals, key=lambda ev: ev[1])
 
     def to_csv(self, path) -> None:

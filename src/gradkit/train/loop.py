@@ -40,56 +40,49 @@ import sys
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..data import DataLoader, Dataset, TensorDataset
+from ..data.preprocessing import check_finite
+from ..nn.loss import resolve_loss
+from ..nn.module import Module
 from ..tensor import Tensor
 from . import metrics as metrics_mod
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
 
-_LOSSES = {
-    "cross_entropy": "CrossEntropyLoss", "categorical_crossentropy": "CrossEntropyLoss",
-    "sparse_categorical_crossentropy": "CrossEntropyLoss", "nll": "NLLLoss",
-    "mse": "MSELoss", "mean_squared_error": "MSELoss", "mae": "L1Loss", "l1": "L1Loss", "rmse": "RMSELoss",
-    "huber": "HuberLoss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
-    "binary_crossentropy": "BCEWithLogitsLoss", "hinge": "HingeLoss",
-}
-_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop",
-               "adagrad": "Adagrad"}
-_PROB_LOSSES = ("BCELoss", "NLLLoss")  # losses fed probabilities / log-probabilities
+
+def _expects_logits(loss) -> bool:
+    """Whether ``loss`` takes raw scores (its ``expects_logits``; a callable without one: yes)."""
+    return bool(getattr(loss, "expects_logits", True))
 
 
-def resolve_loss(loss):
-    """A loss module from a name (``'cross_entropy'``, ``'mse'``, ...), a callable ``loss(output, target)``,
-    or a dict ``{task: loss}`` (a ``gk.nn.MultiTaskLoss``)."""
-    if isinstance(loss, dict):
-        from ..nn.multitask import MultiTaskLoss
-
-        return MultiTaskLoss(loss)
-    if isinstance(loss, str):
-        from .. import nn
-
-        key = loss.lower()
-        if key not in _LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(_LOSSES))}")
-        return getattr(nn, _LOSSES[key])()
-    if not callable(loss):
-        raise TypeError(f"loss must be a name or a callable loss(output, target), got {type(loss).__name__}")
-    return loss
+def _is_multi_task(obj) -> bool:
+    """Whether a loss or model declares the multi-task protocol (``is_multi_task``, as gk.nn.MultiTaskLoss)."""
+    return bool(getattr(obj, "is_multi_task", False))
 
 
 def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
     """An optimizer from an instance, a name (``'adam'``, ``'sgd'``...) or ``None`` (Adam, lr 1e-3).
 
-    A named optimizer trains the model's parameters that require grad, plus ``extra_params``
-    (e.g. a loss's learned task weights)."""
-    from .. import optim
+    Args:
+        optimizer: a ``gk.optim`` optimizer (returned as is), a name from ``gk.optim.OPTIMIZERS``
+            or ``None`` for Adam.
+        model: the model whose parameters that require grad a named optimizer trains.
+        lr: the learning rate of a named optimizer (``None``: the optimizer's default).
+        extra_params: more parameters for a named optimizer (e.g. a loss's learned task weights).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+        TypeError: for an object without ``step`` and ``zero_grad``.
+    """
+    from ..optim import optimizer_class
 
     if optimizer is None:
         optimizer = "adam"
     if isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(sorted(_OPTIMIZERS))}")
-        cls = getattr(optim, _OPTIMIZERS[key])
+        cls = optimizer_class(optimizer)
         params = [p for p in model.parameters() if p.requires_grad]
         seen = {id(p) for p in params}
         params += [p for p in extra_params if p.requires_grad and id(p) not in seen]
@@ -100,9 +93,6 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
 
 
 def _as_loader(data, batch_size, shuffle, name, generator=None):
-    from ..data import DataLoader, Dataset, TensorDataset
-    from ..data.preprocessing import check_finite
-
     if data is None:
         return None
     if isinstance(data, DataLoader):
@@ -129,33 +119,18 @@ def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(a)
 
 
-_DICT_TARGETS = []
+class _DictTargets(TensorDataset):
+    """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
 
+    def __init__(self, X, targets):
+        if not targets:
+            raise ValueError("multi-task targets: the dict {task: y} is empty")
+        self.target_keys = list(targets)
+        super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
 
-def _DictTargets(X, targets):
-    """``(X, {task: y})`` as a dataset (the class is made on first use: gk.data loads lazily)."""
-    if not _DICT_TARGETS:
-        _DICT_TARGETS.append(_make_dict_targets())
-    return _DICT_TARGETS[0](X, targets)
-
-
-def _make_dict_targets():
-    from ..data import TensorDataset
-
-    class DictTargets(TensorDataset):
-        """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
-
-        def __init__(self, X, targets):
-            if not targets:
-                raise ValueError("multi-task targets: the dict {task: y} is empty")
-            self.target_keys = list(targets)
-            super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
-
-        def __getitem__(self, index):
-            x, *ys = super().__getitem__(index)
-            return x, dict(zip(self.target_keys, ys))
-
-    return DictTargets
+    def __getitem__(self, index):
+        x, *ys = super().__getitem__(index)
+        return x, dict(zip(self.target_keys, ys))
 
 
 def _split_batch(batch, keys):
@@ -176,6 +151,22 @@ def _batch_len(xb, yb):
     return len(next(iter(yb.values()))) if isinstance(yb, dict) else len(yb)
 
 
+def _task_batch(batch, task, ignore_index):
+    """The :class:`~gradkit.train.metrics.BatchOutputs` of ``task``'s labelled examples, or None
+    (no output for it, as an auxiliary head in eval mode, or no labelled example)."""
+    from ..nn.multitask import labelled_mask
+
+    s = batch.scores.get(task) if isinstance(batch.scores, dict) else None
+    if s is None:  # an auxiliary head, dropped in eval mode
+        return None
+    t = batch.target[task]
+    t = t.data if isinstance(t, Tensor) else t
+    lab = labelled_mask(t, ignore_index)
+    if not bool(lab.all()):
+        s, t = s[lab], t[lab]
+    return metrics_mod.BatchOutputs(s, t) if len(t) else None
+
+
 class _TaskMetric(metrics_mod.Metric):
     """A metric on one task of a multi-task model (``<task>_<metric>``), on labelled examples only."""
 
@@ -183,6 +174,10 @@ class _TaskMetric(metrics_mod.Metric):
         self.task, self.inner, self.ignore_index = task, inner, int(ignore_index)
         self.name = f"{task}_{inner.name}"
         self.seen = 0
+
+    @property
+    def higher_is_better(self):
+        return self.inner.higher_is_better
 
     @property
     def logits(self):
@@ -197,19 +192,15 @@ class _TaskMetric(metrics_mod.Metric):
         self.seen = 0
 
     def update(self, scores, target):
-        from ..nn.multitask import labelled_mask
+        self.update_batch(metrics_mod.BatchOutputs(scores, target))
 
-        s = scores.get(self.task) if isinstance(scores, dict) else None
-        if s is None:  # an auxiliary head, dropped in eval mode
-            return
-        t = target[self.task]
-        t = t.data if isinstance(t, Tensor) else t
-        lab = labelled_mask(t, self.ignore_index)
-        if not bool(lab.all()):
-            s, t = s[lab], t[lab]
-        if len(t):
-            self.inner.update(s, t)
-            self.seen += len(t)
+    def update_batch(self, batch):
+        # the task's labelled part of the batch, shared by every metric of this task
+        sub = batch.cached(("task", self.task, self.ignore_index), lambda: _task_batch(batch, self.task,
+                                                                                        self.ignore_index))
+        if sub is not None:
+            self.inner.update_batch(sub)
+            self.seen += len(sub.target)
 
     def result(self):
         return self.inner.result()
@@ -225,6 +216,77 @@ class _TaskMetric(metrics_mod.Metric):
         import copy
 
         return _TaskMetric(self.task, copy.copy(self.inner), self.ignore_index)
+
+
+def _model_and_loss(model, loss):
+    """The loss module and the task names (None unless multi-task), checked against ``model``."""
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
+    loss_fn = resolve_loss(loss)
+    tasks = list(loss_fn.tasks) if _is_multi_task(loss_fn) else None
+    if tasks is not None and _is_multi_task(model):
+        loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
+    return loss_fn, tasks
+
+
+def _build_metrics(loss_fn, tasks, metrics) -> list:
+    """Fresh metric objects for a run, told whether the outputs are logits (the loss says)."""
+    built = []
+    if tasks is None:
+        if isinstance(metrics, dict):
+            raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
+        logits = _expects_logits(loss_fn)
+        for m in metrics or []:
+            mm = metrics_mod.get(m)
+            mm.logits = logits
+            built.append(mm)
+    else:
+        per_task = metrics if isinstance(metrics, dict) else {t: list(metrics or []) for t in tasks}
+        unknown = [t for t in per_task if t not in tasks]
+        if unknown:
+            raise ValueError(f"metrics name unknown task(s) {unknown}; tasks: {tasks}")
+        for task, ms in per_task.items():
+            fn = loss_fn.loss_for(task)
+            for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
+                mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m), loss_fn.ignore_index_for(task))
+                mm.logits = _expects_logits(fn)
+                built.append(mm)
+    names = [m.name for m in built]
+    if len(set(names)) != len(names):
+        raise ValueError(f"metrics must have distinct names, got {names}")
+    return built
+
+
+def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
+    """Loss and metrics of ``model`` on ``data`` in eval mode, without gradients (``metrics`` are copied)."""
+    loader = _as_loader(data, batch_size, False, "data")
+    was_training = model.training
+    model.eval()
+    ms = [_fresh(m) for m in metrics]
+    keys = getattr(loader.dataset, "target_keys", None)
+    loss_sum, count = 0.0, 0
+    task_sums: dict = {}
+    try:
+        with no_grad():
+            for batch in loader:
+                xb, yb = _split_batch(batch, keys)
+                out = model(xb)
+                n = _batch_len(xb, yb)
+                loss_sum += float(loss_fn(out, yb).data) * n
+                count += n
+                if tasks is not None:
+                    _add_task_losses(task_sums, loss_fn)
+                metrics_mod.update_all(ms, _raw(out), _raw(yb))
+    finally:
+        model.train(was_training)
+    res = {"loss": loss_sum / count if count else float("nan")}
+    if tasks is not None:
+        res.update(_task_loss_logs(task_sums, tasks))
+    for m in ms:
+        if isinstance(m, _TaskMetric) and not m.seen:
+            continue  # an auxiliary task (no output in eval mode) or no labelled example
+        res[m.name] = float(m.result())
+    return res
 
 
 class Trainer:
@@ -249,28 +311,21 @@ class Trainer:
             never applied to dev/test data.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
         lr: learning rate when ``optimizer`` is given by name.
-        base_error: the base (e.g. human-level) error for the end-of-training bias/variance
-            verdict (``history.diagnosis``, printed unless ``verbose=0``) when dev data is given.
+        base_error: the base (e.g. human-level) error that a ``gk.diagnose.BiasVarianceVerdict``
+            callback without its own uses for the end-of-training verdict (``history.diagnosis``).
     """
 
     def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
                  l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None, augment=None,
                  verbose="auto", lr: float | None = None, base_error: float = 0.0):
-        from ..nn import Module
-
         self._keys = None
-        if not isinstance(model, Module):
-            raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
+        self.loss_fn, self.tasks = _model_and_loss(model, loss)
         if l1 < 0 or l2 < 0:
             raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
         self.model = model
-        self.loss_fn = resolve_loss(loss)
-        self.tasks = list(self.loss_fn.tasks) if hasattr(self.loss_fn, "check_tasks") else None
-        if self.tasks is not None and hasattr(model, "heads") and hasattr(model, "auxiliary"):
-            self.loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
         loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
         self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
-        if loss_params and not isinstance(self.optimizer, _NoOptimizer) and hasattr(self.optimizer, "param_groups"):
+        if loss_params and hasattr(self.optimizer, "param_groups"):
             in_opt = {id(p) for g in self.optimizer.param_groups for p in g.get("params", ())}
             if any(p.requires_grad and id(p) not in in_opt for p in loss_params):
                 import warnings
@@ -278,30 +333,7 @@ class Trainer:
                 warnings.warn(f"the loss {type(self.loss_fn).__name__} has trainable parameters (e.g. learned task "
                               "weights) that are not in the optimizer; add loss.parameters() to it",
                               UserWarning, stacklevel=3)
-        self.metrics = []
-        if self.tasks is None:
-            if isinstance(metrics, dict):
-                raise TypeError("metrics as a dict {task: [...]} needs a multi-task loss (gk.nn.MultiTaskLoss)")
-            logits = type(self.loss_fn).__name__ not in _PROB_LOSSES
-            for m in metrics or []:
-                mm = metrics_mod.get(m)
-                mm.logits = logits
-                self.metrics.append(mm)
-        else:
-            per_task = metrics if isinstance(metrics, dict) else {t: list(metrics or []) for t in self.tasks}
-            unknown = [t for t in per_task if t not in self.tasks]
-            if unknown:
-                raise ValueError(f"metrics name unknown task(s) {unknown}; tasks: {self.tasks}")
-            for task, ms in per_task.items():
-                fn = self.loss_fn.loss_for(task)
-                for m in [ms] if isinstance(ms, (str, metrics_mod.Metric)) else ms:
-                    mm = _TaskMetric(task, metrics_mod.get(m if isinstance(m, str) else m),
-                                     self.loss_fn.ignore_index_for(task))
-                    mm.logits = type(fn).__name__ not in _PROB_LOSSES
-                    self.metrics.append(mm)
-        names = [m.name for m in self.metrics]
-        if len(set(names)) != len(names):
-            raise ValueError(f"metrics must have distinct names, got {names}")
+        self.metrics = _build_metrics(self.loss_fn, self.tasks, metrics)
         self.user_callbacks = list(callbacks or [])
         self.schedule = schedule
         self.l1, self.l2 = float(l1), float(l2)
@@ -468,26 +500,7 @@ class Trainer:
                 for cb in cbs.callbacks:
                     if isinstance(cb, ProgressBar):
                         cb.on_train_end()
-        if dev_loader is not None and len(self.history) and not interrupted:
-            self.history.diagnosis = self._diagnose()
-            if self.history.diagnosis is not None and self.verbose not in (0, "0", False):
-                print(self.history.diagnosis)
         return self.history
-
-    def _diagnose(self):
-        """The bias/variance verdict of the run (from the last epoch's logged train and dev values).
-
-        The training value is the running mean over the epoch's batches (with dropout and
-        augmentation on), as Keras logs it; evaluate the training set in eval mode for a
-        sharper estimate of the avoidable bias.
-        """
-        from ..diagnose import bias_variance_from_history
-
-        metric = "accuracy" if "accuracy" in self.history and "val_accuracy" in self.history else "loss"
-        try:
-            return bias_variance_from_history(self.history, base_error=self.base_error, metric=metric)
-        except ValueError:
-            return None
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
         xb, yb = _split_batch(batch, self._keys)
@@ -513,8 +526,7 @@ class Trainer:
         self._running["count"] += n
         if self.tasks is not None:
             _add_task_losses(self._running, self.loss_fn)
-        for m in self.metrics:
-            m.update(_raw(out), _raw(yb))
+        metrics_mod.update_all(self.metrics, _raw(out), _raw(yb))
         self._batches_done = b + 1
         if batch_hooks:
             cbs.call("on_batch_end", b, {"loss": lv, "size": n})
@@ -558,35 +570,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, data, batch_size: int = 256) -> dict:
         """Loss and metrics on ``data`` (eval mode, no gradients); e.g. ``{'loss': ..., 'accuracy': ...}``."""
-        loader = _as_loader(data, batch_size, False, "data")
-        was_training = self.model.training
-        self.model.eval()
-        ms = [_fresh(m) for m in self.metrics]
-        keys = getattr(loader.dataset, "target_keys", None)
-        loss_sum, count = 0.0, 0
-        task_sums: dict = {}
-        try:
-            with no_grad():
-                for batch in loader:
-                    xb, yb = _split_batch(batch, keys)
-                    out = self.model(xb)
-                    n = _batch_len(xb, yb)
-                    loss_sum += float(self.loss_fn(out, yb).data) * n
-                    count += n
-                    if self.tasks is not None:
-                        _add_task_losses(task_sums, self.loss_fn)
-                    for m in ms:
-                        m.update(_raw(out), _raw(yb))
-        finally:
-            self.model.train(was_training)
-        res = {"loss": loss_sum / count if count else float("nan")}
-        if self.tasks is not None:
-            res.update(_task_loss_logs(task_sums, self.tasks))
-        for m in ms:
-            if isinstance(m, _TaskMetric) and not m.seen:
-                continue  # an auxiliary task (no output in eval mode) or no labelled example
-            res[m.name] = float(m.result())
-        return res
+        return _evaluate(self.model, self.loss_fn, self.tasks, self.metrics, data, batch_size)
 
     def predict(self, X, batch_size: int = 256) -> np.ndarray:
         """Model outputs for ``X`` (eval mode, no gradients) as a NumPy array."""
@@ -637,8 +621,24 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
 
 
 def evaluate(model, loss, data, metrics=None, batch_size: int = 256) -> dict:
-    """Loss and metrics of ``model`` on ``data`` (a DataLoader, Dataset or ``(X, y)``)."""
-    return Trainer(model, loss, optimizer=_NoOptimizer(), metrics=metrics, verbose=0).evaluate(data, batch_size)
+    """Loss and metrics of ``model`` on ``data``, in eval mode and without gradients.
+
+    Args:
+        model: a ``gk.nn.Module``.
+        loss: a loss module/callable or a name, as for :func:`fit`.
+        data: a DataLoader, a Dataset or a tuple ``(X, y)``.
+        metrics: metric names or objects, as for :func:`fit`.
+        batch_size: mini-batch size when ``data`` is not a DataLoader.
+
+    Returns:
+        ``{'loss': ..., <metric>: ...}`` (per-task entries for a multi-task loss).
+
+    Raises:
+        TypeError: when ``model`` is not a Module, or for malformed data or metrics.
+        ValueError: for an unknown loss or metric name, or non-finite data.
+    """
+    loss_fn, tasks = _model_and_loss(model, loss)
+    return _evaluate(model, loss_fn, tasks, _build_metrics(loss_fn, tasks, metrics), data, batch_size)
 
 
 def predict(model, X, batch_size: int = 256) -> np.ndarray:
@@ -660,13 +660,3 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     if outs and isinstance(outs[0], dict):  # a multi-task model: {task: array}
         return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     return np.concatenate(outs) if outs else np.zeros((0,))
-
-
-class _NoOptimizer:
-    param_groups = [{"lr": float("nan")}]
-
-    def step(self):
-        raise RuntimeError("evaluate() does not train")
-
-    def zero_grad(self):
-        pass

@@ -23,19 +23,43 @@ import numpy as np
 
 from ..backend import to_numpy
 
-# substrings of metric names where larger is better (accuracy, val_f1, r2 ...); all else is minimized
-_HIGHER_IS_BETTER = ("acc", "f1", "precision", "recall", "r2", "auc")
+def higher_is_better(metric, metrics=()) -> bool:
+    """Whether a metric, or a logged value named after one, improves upward (accuracy, F1, R^2)
+    rather than downward (losses, errors). Used by callbacks (``mode='auto'``) and the diagnostics.
 
+    The answer is the metric object's :attr:`Metric.higher_is_better`. A name is first matched
+    against ``metrics`` (e.g. a trainer's metric objects), then against the names :func:`get`
+    knows; ``val_`` and a task prefix (``digit_accuracy``) are allowed. Any other name (``loss``,
+    ``val_loss``, ``loss_<task>``, ``lr``) is minimized.
 
-def higher_is_better(name: str) -> bool:
-    """Whether a logged value named ``name`` improves upward (accuracy, F1, R^2, AUC ...) rather
-    than downward (losses, errors). Used by callbacks (``mode='auto'``) and the diagnostics.
+    Args:
+        metric: a :class:`Metric` or a name (``'val_accuracy'``, ``'rmse'``...).
+        metrics: :class:`Metric` objects to look the name up in first.
+
+    Returns:
+        True when larger values are better.
+
+    Raises:
+        TypeError: when ``metric`` is neither a :class:`Metric` nor a string.
 
     Example:
-        >>> higher_is_better("val_accuracy"), higher_is_better("val_loss")
-        (True, False)
+        >>> higher_is_better("val_accuracy"), higher_is_better("val_loss"), higher_is_better(RMSE())
+        (True, False, False)
     """
-    return any(h in name for h in _HIGHER_IS_BETTER)
+    if isinstance(metric, Metric):
+        return bool(metric.higher_is_better)
+    if not isinstance(metric, str):
+        raise TypeError(f"higher_is_better: expected a Metric or a metric name, got {type(metric).__name__}")
+    name = metric[len("val_"):] if metric.startswith("val_") else metric
+    for m in metrics:
+        if m.name == name:
+            return bool(m.higher_is_better)
+    parts = name.lower().split("_")
+    for i in range(len(parts)):  # "digit_f1_macro" -> "f1_macro": a task's metric
+        factory = _BY_NAME.get("_".join(parts[i:]))
+        if factory is not None:
+            return bool(factory().higher_is_better)
+    return False
 
 
 def _np(a):
@@ -82,7 +106,11 @@ def confusion_matrix(scores_or_labels, target, num_classes: int | None = None, l
     """``C[i, j]`` = number of samples of true class ``i`` predicted as ``j``."""
     a = _np(scores_or_labels)
     p = a.astype(np.int64) if a.dtype.kind in "iub" and a.ndim == 1 else predicted_labels(a, logits)
-    t = _targets(target)
+    return _confusion(p, _targets(target), num_classes)
+
+
+def _confusion(p, t, num_classes=None) -> np.ndarray:
+    """The confusion matrix of predicted labels ``p`` against target labels ``t``."""
     _check_len(p, t, "confusion_matrix")
     n = int(num_classes or max(p.max(initial=0), t.max(initial=0)) + 1)
     return np.bincount(t * n + p, minlength=n * n).reshape(n, n)
@@ -149,17 +177,95 @@ def _check_len(p, t, name):
 
 
 # ---------------------------------------------------------------------------- streaming metrics
+class BatchOutputs:
+    """One batch's outputs and targets, shared by every metric updated on it.
+
+    What several metrics need is computed once per batch and kept: the host (NumPy) copies
+    of the outputs and targets, the class predictions (argmax, or a threshold for one column)
+    for logits and for probabilities, and the target class labels. :func:`update_all` makes
+    one per batch; a metric reads it in :meth:`Metric.update_batch`.
+
+    Args:
+        scores: the model's outputs for the batch (array or Tensor; a dict for a multi-task model).
+        target: the targets (array or Tensor; a dict for multi-task data).
+
+    Example:
+        >>> b = BatchOutputs(np.array([[2.0, 0.1], [0.3, 0.9]]), np.array([0, 0]))
+        >>> b.labels().tolist(), b.labels() is b.labels()
+        ([0, 1], True)
+    """
+
+    def __init__(self, scores, target):
+        self.scores = scores
+        self.target = target
+        self._cache: dict = {}
+
+    def cached(self, key, compute):
+        """``compute()``, computed on the first call with ``key`` and kept for the batch."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def scores_np(self) -> np.ndarray:
+        """The outputs as a NumPy array."""
+        return self.cached("scores_np", lambda: _np(self.scores))
+
+    @property
+    def target_np(self) -> np.ndarray:
+        """The targets as a NumPy array."""
+        return self.cached("target_np", lambda: _np(self.target))
+
+    def labels(self, logits: bool = True) -> np.ndarray:
+        """The predicted classes (:func:`predicted_labels`), for logits or for probabilities."""
+        return self.cached(("labels", bool(logits)), lambda: predicted_labels(self.scores_np, logits))
+
+    @property
+    def target_labels(self) -> np.ndarray:
+        """The target classes (class indices, or the argmax of one-hot/probability targets)."""
+        return self.cached("target_labels", lambda: _targets(self.target_np))
+
+
+def update_all(metrics, scores, target) -> BatchOutputs:
+    """Update every metric in ``metrics`` with one batch, sharing its predictions among them.
+
+    Args:
+        metrics: :class:`Metric` objects.
+        scores: the model's outputs for the batch.
+        target: the batch's targets.
+
+    Returns:
+        The batch's :class:`BatchOutputs`.
+    """
+    batch = BatchOutputs(scores, target)
+    for m in metrics:
+        m.update_batch(batch)
+    return batch
+
+
 class Metric:
-    """A metric accumulated over batches: ``reset()``, ``update(scores, target)``, ``result()``."""
+    """A metric accumulated over batches: ``reset()``, ``update(scores, target)``, ``result()``.
+
+    ``update_batch(batch)`` is what the training loop calls, with a :class:`BatchOutputs`
+    shared by all the metrics of the batch; by default it calls ``update``. Built-in metrics
+    override it to reuse the batch's predictions; a custom metric needs only ``update``.
+    """
 
     name = "metric"
     logits = True
+    #: The direction of improvement, read by ``mode='auto'`` callbacks, ``History.best`` and the
+    #: diagnostics: True when larger is better (accuracy), False when smaller is (errors, the default).
+    higher_is_better = False
 
     def reset(self) -> None:
         raise NotImplementedError
 
     def update(self, scores, target) -> None:
         raise NotImplementedError
+
+    def update_batch(self, batch: BatchOutputs) -> None:
+        """Accumulate one batch given as a shared :class:`BatchOutputs` (default: ``update``)."""
+        self.update(batch.scores, batch.target)
 
     def result(self) -> float:
         raise NotImplementedError
@@ -176,13 +282,17 @@ class Metric:
 
 class Accuracy(Metric):
     name = "accuracy"
+    higher_is_better = True
 
     def reset(self):
         self._correct = 0
         self._count = 0
 
     def update(self, scores, target):
-        p, t = predicted_labels(scores, self.logits), _targets(target)
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        p, t = batch.labels(self.logits), batch.target_labels
         _check_len(p, t, "accuracy")
         self._correct += int((p == t).sum())
         self._count += len(t)
@@ -192,6 +302,8 @@ class Accuracy(Metric):
 
 
 class TopKAccuracy(Metric):
+    higher_is_better = True
+
     def __init__(self, k: int = 5):
         self.k = k
         self.name = f"top{k}_accuracy"
@@ -201,8 +313,11 @@ class TopKAccuracy(Metric):
         self._count = 0
 
     def update(self, scores, target):
-        t = _targets(target)
-        self._hits += int(round(top_k_accuracy(scores, t, self.k) * len(t)))
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        t = batch.target_labels
+        self._hits += int(round(top_k_accuracy(batch.scores_np, t, self.k) * len(t)))
         self._count += len(t)
 
     def result(self):
@@ -210,6 +325,8 @@ class TopKAccuracy(Metric):
 
 
 class _ConfusionBased(Metric):
+    higher_is_better = True
+
     def __init__(self, average: str = "binary", num_classes: int | None = None):
         self.average = average
         self.num_classes = num_classes
@@ -218,7 +335,12 @@ class _ConfusionBased(Metric):
         self._cm = np.zeros((0, 0), dtype=np.int64)
 
     def update(self, scores, target):
-        cm = confusion_matrix(scores, target, self.num_classes, self.logits)
+        self.update_batch(BatchOutputs(scores, target))
+
+    def update_batch(self, batch):
+        a = batch.scores_np  # 1-D integer scores are class labels already (as confusion_matrix reads them)
+        p = a.astype(np.int64) if a.dtype.kind in "iub" and a.ndim == 1 else batch.labels(self.logits)
+        cm = _confusion(p, batch.target_labels, self.num_classes)
         n = max(cm.shape[0], self._cm.shape[0])
         grown = np.zeros((n, n), dtype=np.int64)
         grown[: cm.shape[0], : cm.shape[0]] += cm
@@ -274,7 +396,10 @@ class _Regression(Metric):
         self._sum_t2 = 0.0
 
     def update(self, pred, target):
-        p, t = _reg(pred, target, self.name)
+        self.update_batch(BatchOutputs(pred, target))
+
+    def update_batch(self, batch):
+        p, t = _reg(batch.scores_np, batch.target_np, self.name)
         d = p - t
         self._n += d.size
         self._sum_abs += float(np.abs(d).sum())
@@ -285,6 +410,7 @@ class _Regression(Metric):
 
 class MAE(_Regression):
     name = "mae"
+    higher_is_better = False
 
     def result(self):
         return self._sum_abs / self._n if self._n else 0.0
@@ -292,6 +418,7 @@ class MAE(_Regression):
 
 class RMSE(_Regression):
     name = "rmse"
+    higher_is_better = False
 
     def result(self):
         return float(np.sqrt(self._sum_sq / self._n)) if self._n else 0.0
@@ -301,6 +428,7 @@ class R2(_Regression):
     """R² over all outputs pooled: ``1 - SS_res / SS_tot`` with streaming sums."""
 
     name = "r2"
+    higher_is_better = True
 
     def result(self):
         if not self._n:
@@ -309,6 +437,9 @@ class R2(_Regression):
         return 1 - self._sum_sq / ss_tot if ss_tot > 0 else 0.0
 
 
+#: Metric name -> factory of a fresh metric: the names ``fit``, ``evaluate`` (``metrics=[...]``), :func:`get`
+#: and :func:`higher_is_better` accept. Owned by this module; read it, do not extend it at run time
+#: (pass a :class:`Metric` object for a metric of your own).
 _BY_NAME = {
     "accuracy": Accuracy, "acc": Accuracy,
     "top5": lambda: TopKAccuracy(5), "top_5_accuracy": lambda: TopKAccuracy(5), "top3": lambda: TopKAccuracy(3),

@@ -63,7 +63,7 @@ class TuneCLIError(Exception):
 
 def _load_recipe(path) -> tuple[dict, dict | None]:
     """Read a recipe: its ``[search]`` settings and its space (None when it has no ``[space]``)."""
-    from ..cli import read_toml_recipe
+    from .._cli_common import read_toml_recipe
     from .space import space_from_dict
 
     p = Path(path)
@@ -85,6 +85,7 @@ def _load_recipe(path) -> tuple[dict, dict | None]:
 
 def _settings(args) -> tuple[dict, dict]:
     """Merge defaults < recipe ``[search]`` < command-line flags; build and check the space."""
+    from ..train.metrics import higher_is_better
     from .recipes import DATASETS, DATASETS_NEEDING_ROOT, MLP_METRICS, check_mlp_space
     from .space import Domain, default_space
 
@@ -115,7 +116,7 @@ def _settings(args) -> tuple[dict, dict]:
     if s["metric"] not in MLP_METRICS:
         raise TuneCLIError(f"unknown metric {s['metric']!r}; valid: {', '.join(MLP_METRICS)}")
     if s["mode"] is None:
-        s["mode"] = "max" if "accuracy" in s["metric"] else "min"
+        s["mode"] = "max" if higher_is_better(s["metric"]) else "min"
     if s["mode"] not in ("min", "max"):
         raise TuneCLIError(f"--mode must be 'min' or 'max', got {s['mode']!r}")
 

@@ -37,18 +37,14 @@ from multiprocessing.managers import BaseManager
 from typing import Iterator
 
 from .schedulers import SuccessiveHalving
-from .trial import TrialJob, run_trial
+from .trial import TrialJob, run_trial, trial_record
 
 __all__ = ["Executor", "SerialExecutor", "LocalExecutor", "RayExecutor", "get_executor"]
 
 
 def _crash_record(job: TrialJob, error: str, start: float) -> dict:
-    end = time.time()
-    return {
-        "trial_id": job.trial_id, "round": job.round, "index": job.index, "config": dict(job.config),
-        "reports": [], "metrics": {}, "status": "failed", "error": error, "traceback": None,
-        "start_time": start, "end_time": end, "duration": end - start,
-    }
+    """The "failed" record of a trial whose worker died before returning one."""
+    return trial_record(job, "failed", start, error=error)
 
 
 class Executor:

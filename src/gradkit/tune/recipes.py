@@ -65,8 +65,6 @@ DATASETS = ("digits", "iris", "breast_cancer", "moons", "circles", "spirals", "f
 #: Datasets read from local files: they need ``data_root``.
 DATASETS_NEEDING_ROOT = ("mnist", "fashion_mnist", "cifar10")
 
-_OPTIMIZERS = ("adam", "adamw", "nadam", "sgd", "rmsprop", "adagrad")
-
 
 def check_mlp_space(space) -> None:
     """Check a search space / config for :func:`train_mlp` before any trial runs.
@@ -78,6 +76,8 @@ def check_mlp_space(space) -> None:
         ValueError: for an unknown key (listing the valid ones), an unknown dataset (listing the
             valid ones), a dataset that needs ``data_root`` without one, or a constant out of range.
     """
+    from ..optim import OPTIMIZERS
+
     unknown = sorted(set(space) - set(MLP_PARAMS))
     if unknown:
         raise ValueError(f"unknown hyperparameter(s) {unknown} for the MLP trial; valid: {', '.join(MLP_PARAMS)}")
@@ -94,7 +94,7 @@ def check_mlp_space(space) -> None:
         "layers": lambda v: _is_int(v) and v >= 1, "batch_size": lambda v: _is_int(v) and v >= 1,
         "lr": lambda v: _is_num(v) and v > 0, "lr_decay": lambda v: _is_num(v) and v >= 0,
         "dropout": lambda v: _is_num(v) and 0 <= v < 1, "l2": lambda v: _is_num(v) and v >= 0,
-        "optimizer": lambda v: isinstance(v, str) and v.lower() in _OPTIMIZERS,
+        "optimizer": lambda v: isinstance(v, str) and v.lower() in OPTIMIZERS,
     }
     from .space import Domain
 
@@ -103,7 +103,7 @@ def check_mlp_space(space) -> None:
         if v is None or isinstance(v, Domain):
             continue
         if not ok(v):
-            hint = f"one of {', '.join(_OPTIMIZERS)}" if k == "optimizer" else "see gradkit.tune.recipes.MLP_PARAMS"
+            hint = f"one of {', '.join(OPTIMIZERS)}" if k == "optimizer" else "see gradkit.tune.recipes.MLP_PARAMS"
             raise ValueError(f"bad value for {k!r}: {v!r} ({hint})")
 
 
@@ -169,16 +169,15 @@ def _reporting_callback(reporter):
 
 
 def _optimizer(name: str, params, lr: float, beta1):
-    from .. import optim
+    from ..optim import optimizer_class
 
     name = name.lower()
+    cls = optimizer_class(name)
     if name in ("adam", "adamw", "nadam"):
-        cls = {"adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam}[name]
         return cls(params, lr=lr) if beta1 is None else cls(params, lr=lr, betas=(float(beta1), 0.999))
     if name in ("sgd", "rmsprop"):
-        cls = optim.SGD if name == "sgd" else optim.RMSprop
         return cls(params, lr=lr, momentum=0.0 if beta1 is None else float(beta1))
-    return optim.Adagrad(params, lr=lr)
+    return cls(params, lr=lr)
 
 
 def train_mlp(config: dict, reporter) -> dict:
@@ -198,17 +197,16 @@ def train_mlp(config: dict, reporter) -> dict:
     Raises:
         ValueError: for an unknown key or dataset, or a value out of range.
     """
-    import gradkit as gk
-
     from ..models import MLP
     from ..optim.lr_scheduler import InverseTimeDecay
+    from ..random import manual_seed
     from ..train import fit
 
     check_mlp_space(config)
     c = {**MLP_PARAMS, **config}
     (Xtr, ytr), (Xdv, ydv), _ = load_standardized(c["dataset"], c["data_root"], int(c["split_seed"]))
     n_classes = int(max(ytr.max(), ydv.max())) + 1
-    gk.manual_seed(int(c["seed"]))
+    manual_seed(int(c["seed"]))
     hidden = [int(c["hidden_units"])] * int(c["layers"])
     model = MLP([Xtr.shape[1], *hidden, n_classes], activation=c["activation"], dropout=float(c["dropout"]))
     opt = _optimizer(c["optimizer"], model.parameters(), float(c["lr"]), c["beta1"])

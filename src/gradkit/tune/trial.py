@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-__all__ = ["Reporter", "TrialStopped", "TrialJob", "run_trial"]
+__all__ = ["Reporter", "TrialStopped", "TrialJob", "run_trial", "trial_record"]
 
 
 class TrialStopped(BaseException):
@@ -137,11 +137,34 @@ def run_trial(job: TrialJob) -> dict:
         status, error = "invalid_metric", str(e)
     except Exception as e:  # noqa: BLE001 - a crashing trial is recorded, never fatal
         status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
+    return trial_record(job, status, start, reports=reporter.reports, metrics=final, error=error, traceback=tb)
+
+
+def trial_record(job: TrialJob, status: str, start: float, *, reports=(), metrics=None, error: str | None = None,
+                 traceback: str | None = None) -> dict:
+    """The record of one trial as the results file stores it; ends now.
+
+    The one builder of trial records: :func:`run_trial` uses it for every trial that ran, and
+    the executors for a trial whose worker crashed before it could return one.
+
+    Args:
+        job: the trial's job.
+        status: ``"completed"``, ``"failed"``, ``"stopped"`` or ``"invalid_metric"``.
+        start: when the trial started (``time.time()``).
+        reports: the per-epoch reports.
+        metrics: the final metrics (``{}`` when none).
+        error: the error text of a failed or invalid trial.
+        traceback: the formatted traceback of a failed trial.
+
+    Returns:
+        dict: ``trial_id, round, index, config, reports, metrics, status, error, traceback,
+        start_time, end_time, duration``.
+    """
     end = time.time()
     return {
         "trial_id": job.trial_id, "round": job.round, "index": job.index, "config": dict(job.config),
-        "reports": reporter.reports, "metrics": final, "status": status, "error": error, "traceback": tb,
-        "start_time": start, "end_time": end, "duration": end - start,
+        "reports": list(reports), "metrics": dict(metrics or {}), "status": status, "error": error,
+        "traceback": traceback, "start_time": start, "end_time": end, "duration": end - start,
     }
 
 
