@@ -295,6 +295,18 @@ def test_permute_identity_and_error():
         x.permute(0, 0)
 
 
+def test_permute_rejects_dims_out_of_range():
+    # regression: dims were taken modulo ndim, so (0, 1, 5) passed as (0, 1, 2) and (3, 1, 2) as (0, 1, 2)
+    x = gk.ones(2, 3, 4)
+    with pytest.raises(IndexError, match="dimension 5 is out of range for a tensor with 3 dimensions"):
+        x.permute(0, 1, 5)
+    with pytest.raises(IndexError, match="dimension 3 is out of range for a tensor with 3 dimensions"):
+        gk.permute(x, (3, 1, 2))
+    assert x.permute(-1, 0, 1).shape == (4, 2, 3)  # negative dims still count from the end
+    with pytest.raises(ValueError, match=r"permute: dims \(0,\) are not a permutation of the 0 dimensions"):
+        gk.tensor(1.0).permute(0)
+
+
 def test_transpose_of_a_vector_is_the_vector():
     v = gk.ones(3)
     assert v.transpose() is v and gk.transpose(gk.tensor(2.0)).shape == ()

@@ -98,9 +98,9 @@ def permute(x, *dims) -> Tensor:
     x = ensure_tensor(x)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
-    dims = tuple(d % x.ndim for d in dims)
+    given, dims = dims, norm_axes(dims, x.ndim)  # IndexError for a dim out of range
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {given} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
     if dims == tuple(range(x.ndim)):
         return x
     return Permute(dims)(x)
