@@ -365,6 +365,27 @@ def test_cat_of_integers_and_floats_is_float():
     np.testing.assert_array_equal(f.grad.numpy(), [3.0, 4.0])
 
 
+def test_cat_promotes_mixed_dtypes_whatever_their_order():
+    # regression: the first tensor's dtype won between two floats or two integers, so
+    # cat([float32, float64]) rounded to float32 and cat([int32, int64]) wrapped 2**40 to 0
+    f32 = gk.tensor(np.array([0.1], dtype=np.float32))
+    f64 = gk.tensor(np.array([0.1], dtype=np.float64), requires_grad=True)
+    for parts in ([f32, f64], [f64, f32]):
+        y = gk.cat(parts)
+        assert y.dtype == np.float64
+        assert 0.1 in y.numpy().tolist()  # the float64 value is exact, not rounded to float32
+    i32, i64 = gk.tensor(np.array([1], dtype=np.int32)), gk.tensor([2**40])
+    for parts in ([i32, i64], [i64, i32]):
+        y = gk.cat(parts)
+        assert y.dtype == np.int64 and sorted(y.tolist()) == [1, 2**40]
+    y = gk.cat([gk.tensor([True]), gk.tensor(np.array([7], dtype=np.uint8))])
+    assert y.dtype == np.uint8 and y.tolist() == [1, 7]
+    y = gk.cat([gk.tensor([2**40]), f32])  # an integer next to a float takes the float (as in PyTorch)
+    assert y.dtype == np.float32
+    gk.cat([f32, f64]).sum().backward()
+    assert f64.grad.dtype == np.float64 and f64.grad.tolist() == [1.0]
+
+
 def test_split_errors():
     x = gk.ones(5)
     with pytest.raises(ValueError, match="split: split_size must be positive, got 0"):
