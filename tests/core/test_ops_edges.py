@@ -36,6 +36,20 @@ def test_integer_tensor_with_float_tensor_becomes_that_float():
     np.testing.assert_array_equal((i - f).numpy(), np.array([0.5, 1.75, 1.0], dtype=np.float32))
 
 
+def test_a_float_scalar_with_an_integer_tensor_gives_the_default_dtype():
+    # regression: the scalar became a float32 0-d array and NumPy promoted int64 with it to float64
+    i = gk.tensor([1, 2, 3])
+    for y in (i + 2.5, 2.5 + i, i * 0.5, i - 0.5, 1.5 - i, i / 2.0, 3.0 / i, gk.where(i > 1, i, 0.5),
+              gk.maximum(i, 1.5), gk.tensor([True, False]) * 2.5):
+        assert y.dtype == np.float32, y
+    np.testing.assert_array_equal((i * 0.5).numpy(), [0.5, 1.0, 1.5])
+    np.testing.assert_array_equal((1.5 - i).numpy(), [0.5, -0.5, -1.5])
+    assert (i < 2.5).tolist() == [True, True, False]
+    gk.set_default_dtype("float64")
+    assert (i + 2.5).dtype == np.float64
+    assert (i + 2).dtype == np.int64
+
+
 def test_logical_ops_need_a_tensor_operand():
     with pytest.raises(TypeError, match="at least one operand must be a Tensor"):
         gk.logical_and(True, False)
