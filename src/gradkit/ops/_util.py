@@ -31,8 +31,6 @@ def as_operand(x, like: Tensor) -> Tensor:
     A Python scalar takes ``like``'s floating dtype (no upcast of float32); an integer or
     bool array next to a float tensor is cast to that float dtype.
     """
-    if isinstance(x, Tensor):
-        return x
     ld = like.data.dtype
     xp = get_array_module(like.data)
     if isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
@@ -53,9 +51,11 @@ def coerce(a, b):
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError("at least one operand must be a Tensor")
-        return as_operand(a, b), b
-    if not isinstance(b, Tensor):
-        return a, as_operand(b, a)
+        a = as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    # a float scalar next to an integer tensor is a 0-d array of the default dtype: NumPy
+    # would promote int64 with it to float64, so the integer side is cast here as well
     ka, kb = a.data.dtype.kind, b.data.dtype.kind
     if ka == "f" and kb != "f":
         b = _make(b.data.astype(a.data.dtype), False, None)

@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import coerce, ensure_tensor, norm_axes, shape_str
+from ._util import ensure_tensor, norm_axes, shape_str
 
 
 class Reshape(Op):
@@ -98,9 +98,9 @@ def permute(x, *dims) -> Tensor:
     x = ensure_tensor(x)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
-    dims = tuple(d % x.ndim for d in dims)
+    given, dims = dims, norm_axes(dims, x.ndim)  # IndexError for a dim out of range
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {given} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
     if dims == tuple(range(x.ndim)):
         return x
     return Permute(dims)(x)
@@ -295,11 +295,11 @@ def cat(tensors, dim=0, axis=None) -> Tensor:
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]:
             shapes = ", ".join(shape_str(t.shape) for t in tensors)
             raise ValueError(f"cat: tensors must match in every dimension except {d}, got shapes {shapes}")
-    if len({t.dtype for t in tensors}) > 1:
-        base = tensors[0]
-        for t in tensors[1:]:
-            base, _ = coerce(base, t)
-        tensors = [t if t.dtype == base.dtype else t.to(base.dtype) for t in tensors]
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:  # PyTorch's promotion: the widest float if any (integers join it), else NumPy's
+        floats = [dt for dt in dtypes if dt.kind in "fc"]
+        target = np.result_type(*(floats or dtypes))
+        tensors = [t if t.dtype == target else t.to(target) for t in tensors]
     return Cat(d)(*tensors)
 
 
