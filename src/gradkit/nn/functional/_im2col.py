@@ -157,10 +157,10 @@ def _scratch(xp, name: str, shape, dtype):
 
     Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch whenever the C
     allocator has handed the memory back to the OS (glibc trims the heap top on free); reusing
-    the big temporaries of the conv GEMMs avoids that (see ``benchmarks/NOTES.md``). One array per (name, shape, dtype) and thread; CuPy arrays are not kept
-    (CuPy has its own memory pool).
+    the big temporaries of the conv GEMMs avoids that (see ``benchmarks/NOTES.md``). One array
+    per (name, shape, dtype) and thread; CuPy arrays are not kept (CuPy has its own memory pool).
     """
-    if xp is not np:
+    if xp is not np:  # pragma: no cover - CuPy only
         return xp.empty(shape, dtype=dtype)
     cache = getattr(_scratch_local, "arrays", None)
     if cache is None:
@@ -375,7 +375,7 @@ def _conv_grad_input(w, gy2, g: _Geom):
 
         if xp is np:
             parallel_for(g.C, piece)
-        else:
+        else:  # pragma: no cover - CuPy only
             add(buf, xp.matmul(w2t, gy2), g)
     else:
         gcol = (w.reshape(G, O // G, -1).transpose(0, 2, 1) @ gy2.reshape(G, O // G, -1)).reshape(-1, gy2.shape[1])
