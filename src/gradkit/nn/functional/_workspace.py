@@ -12,9 +12,10 @@ class _Workspace:
     """A small free list of large scratch arrays, reused across calls of the fused LSTM.
 
     Fresh multi-megabyte NumPy arrays come from ``mmap`` and cost a page fault per 4 KiB on
-    first touch (see ``benchmarks/NOTES.md``); reusing them avoids that. An array comes back only when its owner lets go of it: the scratch saved for
-    the backward through a :class:`_Lease` (when the engine frees the op), and the state buffer
-    whose view is the output through :class:`_Returned` (when the last view of it dies).
+    first touch (see ``benchmarks/NOTES.md``); reusing them avoids that. An array comes back
+    only when its owner lets go of it: the scratch saved for the backward through a
+    :class:`_Lease` (when the engine frees the op), and the state buffer whose view is the
+    output through :class:`_Returned` (when the last view of it dies).
     At most ``per_key`` arrays are kept per (shape, dtype); CuPy has its own memory pool, so
     only NumPy arrays are kept. :func:`release_workspace` empties it.
     """
