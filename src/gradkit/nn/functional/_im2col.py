@@ -116,11 +116,9 @@ class _Geom:
         return self.sh < self.dh * (self.kh - 1) + 1 or self.sw < self.dw * (self.kw - 1) + 1
 
 
-def _cn_buffer(xp, g: _Geom, dtype, fill=None):
-    """An (N, C, Hp, Wp) array whose memory is laid out channel-major (C, N, Hp, Wp)."""
-    shape = (g.C, g.N, g.Hp, g.Wp)
-    buf = xp.zeros(shape, dtype=dtype) if fill is None or fill == 0 else xp.full(shape, fill, dtype=dtype)
-    return buf.transpose(1, 0, 2, 3)
+def _cn_buffer(xp, g: _Geom, dtype):
+    """A zeroed (N, C, Hp, Wp) array whose memory is laid out channel-major (C, N, Hp, Wp)."""
+    return xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=dtype).transpose(1, 0, 2, 3)
 
 
 def _pad(x, g: _Geom, value=0):
@@ -187,10 +185,6 @@ def _use_flat(g: _Geom, out_channels: int) -> bool:
     """
     return (g.sh == 1 and g.sw == 1 and 2 * (g.Wp - g.Wo) <= g.Wo
             and g.C * g.kh * g.kw >= 2 * out_channels)
-
-
-def _flat(g: _Geom) -> bool:
-    return g.flat
 
 
 def _col_matrix(xp, rows: int, cols: int, dtype, ones: bool):
@@ -291,14 +285,14 @@ def _col2im_flat_add(buf, gcol, g: _Geom):
 
 def _cols(x, g: _Geom, ones: bool = False):
     """The column matrix of ``x`` in the layout this geometry uses (``ones``: plus a row of ones)."""
-    return _im2col_flat(x, g, ones) if _flat(g) else _im2col(x, g, ones)
+    return _im2col_flat(x, g, ones) if g.flat else _im2col(x, g, ones)
 
 
 def _dy_matrix(gy, g: _Geom):
     """``gy`` (N, O, Ho, Wo) as an (O, columns) matrix in the layout of :func:`_cols`: a free view
     for channel-major memory, or (padded-width layout) a copy with zeroed junk columns."""
     O = gy.shape[1]
-    if not _flat(g):
+    if not g.flat:
         return gy.transpose(1, 0, 2, 3).reshape(O, -1)
     xp = get_array_module(gy)
     ext = _scratch(xp, "dy", (O, g.N, g.Ho, g.Wp), gy.dtype)
@@ -334,7 +328,7 @@ def _conv_forward(x, w, g: _Geom, b=None):
         y = (w.reshape(G, O // G, -1) @ col.reshape(G, -1, col.shape[1])).reshape(O, -1)
         if b is not None:
             parallel_pieces(xp.add, (y, b.reshape(O, 1), y), (0, 0, 0))
-    if _flat(g):
+    if g.flat:
         return y.reshape(O, g.N, g.Ho, g.Wp)[..., : g.Wo].transpose(1, 0, 2, 3), col
     return y.reshape(O, g.N, g.Ho, g.Wo).transpose(1, 0, 2, 3), col
 
@@ -358,7 +352,7 @@ def _conv_grad_input(w, gy2, g: _Geom):
     xp = get_array_module(gy2)
     O = w.shape[0]
     G = g.groups
-    flat = _flat(g)
+    flat = g.flat
     add = _col2im_flat_add if flat else _col2im_add
     buf = _flat_buffer(xp, g, gy2.dtype) if flat else xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=gy2.dtype)
     kk = g.kh * g.kw
