@@ -1,8 +1,9 @@
 """One derivative per op for convolution and pooling.
 
-The fused conv op has one raw-array derivative and a composite (``W2 @ im2col(x) + b``) that
+The fused conv op has one raw-array derivative and a composite (``ConvLinear(x, W) + b``) that
 gives every higher derivative; these tests check that the composite is the same function as the
-fused forward, that im2col and col2im are adjoint ops differentiable to any order, and that
+fused forward, that the three linear maps of a convolution are adjoint ops differentiable to any
+order (in both column layouts), and that
 double backward (x -> grad(f(x), x, create_graph=True)) passes a numerical check for conv and
 pooling with strides, padding, dilation and groups.
 """
@@ -43,10 +44,13 @@ def test_conv_composite_agrees_with_the_fused_forward(case, dtype, rng):
     w = gk.tensor(rng.standard_normal((O, C // G) + k), dtype=dtype, requires_grad=True)
     b = gk.tensor(rng.standard_normal(O), dtype=dtype, requires_grad=True) if has_b else None
     y, op = _conv_op(x, w, b, s, p, d, G)
-    z = op.composite(*op.inputs)
-    assert z.shape == y.shape and z.dtype == y.dtype
+    ref = y.numpy().copy()
+    assert op.composite(*op.inputs).data is y.data  # the forward's output, while it is alive
+    del y
+    z = op.composite(*op.inputs)  # computed again by the primitive
+    assert z.shape == ref.shape and z.dtype == ref.dtype
     tol = 1e-12 if dtype == "float64" else 1e-5
-    np.testing.assert_allclose(z.numpy(), y.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(z.numpy(), ref, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("case", COMPOSITE_CASES)
@@ -104,34 +108,56 @@ def test_gradient_penalty_through_conv_matches_the_composite(rng):
     np.testing.assert_allclose(fused, composite, rtol=1e-11, atol=1e-11)
 
 
-# ----------------------------------------------------------------------------- im2col / col2im
-def _geom(x_shape, k, s, p, d):
-    return F._Geom(x_shape, k, s, d, (p[0], p[0], p[1], p[1]))
+# ----------------------------------------------------------------------------- the three linear maps
+LINEAR_CASES = [
+    # C, O, groups, kernel, stride, pads (t, b, l, r), dilation, flat layout
+    (3, 4, 1, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), False),
+    (4, 2, 1, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2), True),
+    (4, 6, 2, (2, 3), (2, 1), (0, 0, 1, 1), (1, 2), False),
+]
 
 
-@pytest.mark.parametrize("k, s, p, d", [((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (2, 1), (0, 1), (1, 2))])
-def test_im2col_and_col2im_are_adjoint_and_differentiable(k, s, p, d, rng):
-    shape = (2, 3, 6, 7)
-    g = _geom(shape, k, s, p, d)
-    x = gk.tensor(rng.standard_normal(shape), dtype="float64", requires_grad=True)
-    col = F.Im2col(g)(x)
-    assert col.shape == (3 * k[0] * k[1], 2 * g.Ho * g.Wo)
-    c = gk.tensor(rng.standard_normal(col.shape), dtype="float64", requires_grad=True)
-    back = F.Col2im(g)(c)
-    assert back.shape == shape
-    # <im2col(x), c> == <x, col2im(c)>
-    np.testing.assert_allclose((col * c).sum().item(), (x * back).sum().item(), rtol=1e-12)
-    for op, inp in ((F.Im2col, x), (F.Col2im, c)):  # a fresh op per call: backward frees it
-        assert gradcheck(lambda t: op(g)(t).sin(), [inp]).passed
-        rep = gradgradcheck(lambda t: op(g)(t).sin(), [inp])
-        assert rep.passed, str(rep)
+def _linear_geom(case, N=2, H=6, W=7):
+    C, O, G, k, s, pads, d, flat = case
+    g = F._Geom((N, C, H, W), k, s, d, pads, groups=G)
+    g.flat = flat
+    return g
 
 
-def test_im2col_uses_the_strided_layout_for_flat_geometry():
-    g = F._Geom((1, 16, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1, 1, 1))
-    g.flat = True
-    assert F.Im2col(g).g.flat is False and g.flat is True
-    assert g.strided() is not g and F._Geom((1, 1, 4, 4), (2, 2), (1, 1), (1, 1), (0, 0, 0, 0)).strided().flat is False
+@pytest.mark.parametrize("case", LINEAR_CASES)
+def test_conv_linear_maps_are_adjoint(case, rng):
+    """<conv(x, W), dy> = <x, grad_input(dy, W)> = <W, grad_weight(x, dy)>."""
+    C, O, G, k = case[:4]
+    g = _linear_geom(case)
+    x = gk.tensor(rng.standard_normal((2, C, 6, 7)), dtype="float64")
+    w = gk.tensor(rng.standard_normal((O, C // G) + k), dtype="float64")
+    y = F.ConvLinear(g)(x, w)
+    dy = gk.tensor(rng.standard_normal(y.shape), dtype="float64")
+    gx = F.ConvGradInput(g)(dy, w)
+    gw = F.ConvGradWeight(g)(x, dy)
+    assert gx.shape == x.shape and gw.shape == w.shape
+    lhs = (y * dy).sum().item()
+    np.testing.assert_allclose((x * gx).sum().item(), lhs, rtol=1e-11)
+    np.testing.assert_allclose((w * gw).sum().item(), lhs, rtol=1e-11)
+
+
+@pytest.mark.parametrize("case", LINEAR_CASES)
+@pytest.mark.parametrize("which", ["linear", "grad_input", "grad_weight"])
+def test_conv_linear_maps_first_and_second_order(case, which, rng):
+    C, O, G, k = case[:4]
+    g = _linear_geom(case, N=1, H=5, W=6)
+    x = gk.tensor(rng.standard_normal((1, C, 5, 6)), dtype="float64", requires_grad=True)
+    w = gk.tensor(rng.standard_normal((O, C // G) + k), dtype="float64", requires_grad=True)
+    dy_shape = F.ConvLinear(g)(x, w).shape
+    dy = gk.tensor(rng.standard_normal(dy_shape), dtype="float64", requires_grad=True)
+    fn, args = {  # a fresh op per call: a backward frees it
+        "linear": (lambda a, b: F.ConvLinear(g)(a, b).sin(), [x, w]),
+        "grad_input": (lambda a, b: F.ConvGradInput(g)(a, b).sin(), [dy, w]),
+        "grad_weight": (lambda a, b: F.ConvGradWeight(g)(a, b).sin(), [x, dy]),
+    }[which]
+    assert gradcheck(fn, args).passed
+    rep = gradgradcheck(fn, args)
+    assert rep.passed, str(rep)
 
 
 # ----------------------------------------------------------------------------- pooling

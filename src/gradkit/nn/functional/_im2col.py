@@ -32,7 +32,6 @@ The stride-1 "padded-width" layout (:func:`_im2col_flat`) and the reusable scrat
 
 from __future__ import annotations
 
-import copy
 import numbers
 import threading
 
@@ -102,14 +101,6 @@ class _Geom:
             for j in range(self.kw):
                 yield k, r, slice(j * self.dw, j * self.dw + wspan, self.sw)
                 k += 1
-
-    def strided(self) -> "_Geom":
-        """This geometry in the plain strided im2col layout (``flat`` off), for the composites."""
-        if not self.flat:
-            return self
-        g = copy.copy(self)
-        g.flat = False
-        return g
 
     def overlapping(self) -> bool:
         """True when two windows can share an input position."""
@@ -305,8 +296,9 @@ def _dy_matrix(gy, g: _Geom):
     return ext.reshape(O, -1)
 
 
-def _conv_forward(x, w, g: _Geom, b=None):
-    """``conv(x, W) + b`` and the column matrix kept for the weight gradient.
+def _conv_forward(x, w, g: _Geom, b=None, col=None):
+    """``conv(x, W) + b`` and the column matrix kept for the weight gradient (``col``: that
+    matrix already made for ``x``, without the row of ones; then there must be no bias).
 
     With one group the bias rides in the GEMM: the column matrix gets a last row of ones and
     ``W`` a last column ``b`` (the backward then reads ``db`` off the weight-gradient GEMM's
@@ -318,7 +310,8 @@ def _conv_forward(x, w, g: _Geom, b=None):
     O = w.shape[0]
     G = g.groups
     ones = G == 1 and b is not None
-    col = _cols(x, g, ones)
+    if col is None:
+        col = _cols(x, g, ones)
     if G == 1:
         w2 = w.reshape(O, -1)
         if ones:

@@ -12,12 +12,15 @@ One derivative per op:
 
 * :class:`Conv2dOp` is a :class:`~gradkit.autograd.function.FusedOp`. Its first derivative is
   written once on raw arrays (``backward_arrays``: ``dW = dy2 @ col.T``,
-  ``dx = col2im(W2.T @ dy2)``, ``db`` from the same GEMM as ``dW`` when the bias rides in it).
-  Its ``composite`` is the same convolution built from differentiable primitives,
-  ``W2 @ im2col(x) + b``, so with ``create_graph=True`` (Hessians, gradient penalties) every
-  higher derivative comes from the rules of :class:`Im2col`, matmul, reshape and add.
-* :class:`Im2col` and :class:`Col2im` are plain ops, linear and each other's adjoint: the
-  backward of one is the other, so they are differentiable to any order.
+  ``dx = col2im(W2.T @ dy2)``, ``db`` from the same GEMM as ``dW`` when the bias rides in it,
+  all sharing ``dy2``). Its ``composite`` is the same convolution from differentiable
+  primitives, ``ConvLinear(x, W, b)``, so with ``create_graph=True`` (Hessians, gradient
+  penalties) every higher derivative comes from the primitives' rules.
+* The primitives are the three linear maps of a convolution, each a plain op whose one rule
+  is written with the other two: :class:`ConvLinear` ``conv(x, W)``, :class:`ConvGradInput`
+  ``col2im(W2^T @ dy2)`` (its adjoint in ``x``) and :class:`ConvGradWeight`
+  ``dy2 @ im2col(x)^T`` (its adjoint in ``W``). They run the same im2col / col2im / GEMM kernels
+  as the fused op, in either column layout.
 
 Example:
     >>> import gradkit as gk
@@ -32,16 +35,15 @@ Example:
 from __future__ import annotations
 
 import numbers
+import weakref
 
 from ...autograd.function import FusedOp, Op
-from ...backend import get_array_module
-from ...ops import matmul, permute, reshape, squeeze, unsqueeze
+from ...ops import squeeze, sum as _sum, unsqueeze
 from ...ops._util import ensure_tensor, shape_str
 from ...parallel import matmul as _gemm
 from ...tensor import Tensor
 from ._im2col import (
-    _check_positive, _col2im_add, _conv_forward, _conv_grad_input, _conv_grad_weight, _dy_matrix, _Geom, _im2col,
-    _tuple, _unpad, _use_flat,
+    _check_positive, _cols, _conv_forward, _conv_grad_input, _conv_grad_weight, _dy_matrix, _Geom, _tuple, _use_flat,
 )
 from .pool import (  # noqa: F401  (kept importable from here, where they used to live)
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
@@ -73,50 +75,6 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
 
 
 # ----------------------------------------------------------------------------- the ops
-class Im2col(Op):
-    """``col = im2col(x)``: the (C*kh*kw, N*Ho*Wo) column matrix of the receptive fields of ``x``.
-
-    Linear in ``x``; its backward is :class:`Col2im` (the adjoint), whose backward is this op
-    again, so both are differentiable to any order.
-
-    Args:
-        geom: the window geometry (used in the plain strided layout).
-    """
-
-    def __init__(self, geom: _Geom):
-        self.g = geom.strided()
-
-    def forward(self, x):
-        return _im2col(x, self.g)
-
-    def backward(self, gcol):
-        return Col2im(self.g)(gcol)
-
-
-class Col2im(Op):
-    """``x = col2im(col)``: add every column entry back where :class:`Im2col` read it.
-
-    The adjoint of :class:`Im2col` (a sum over the windows that cover each input position);
-    its backward is :class:`Im2col`.
-
-    Args:
-        geom: the window geometry (used in the plain strided layout).
-    """
-
-    def __init__(self, geom: _Geom):
-        self.g = geom.strided()
-
-    def forward(self, col):
-        g = self.g
-        xp = get_array_module(col)
-        buf = xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=col.dtype)
-        _col2im_add(buf, col, g)
-        return _unpad(buf.transpose(1, 0, 2, 3), g)
-
-    def backward(self, gx):
-        return Im2col(self.g)(gx)
-
-
 class Conv2dOp(FusedOp):
     """``conv2d(x, W, b)`` fused: im2col + one GEMM forward, two GEMMs + col2im backward.
 
@@ -135,6 +93,7 @@ class Conv2dOp(FusedOp):
         y, self.col = _conv_forward(x, w, self.g, b)
         # with one group and a bias, the column matrix ends with the row of ones of the bias
         self.ones = b is not None and self.g.groups == 1
+        self.out = weakref.ref(y)  # for the composite, while the output is alive
         return y
 
     def backward_arrays(self, gy):
@@ -157,13 +116,102 @@ class Conv2dOp(FusedOp):
         return (gx, gw, gb) if has_b else (gx, gw)
 
     def composite(self, x, w, b=None):
-        """The same convolution from differentiable primitives: ``W2 @ im2col(x) + b`` per group."""
+        """The same convolution from differentiable primitives, :class:`ConvLinear`.
+
+        It reuses the forward's column matrix and, while it is alive, the forward's output
+        array (the composite's value then costs nothing; only its graph is new).
+        """
+        col = self.col[:-1] if self.ones else self.col
+        args = (x, w) if b is None else (x, w, b)
+        return ConvLinear(self.g, col, self.out())(*args)
+
+
+class ConvLinear(Op):
+    """``y = conv(x, W) (+ b)`` as a plain op: bilinear in ``(x, W)`` (plus the bias).
+
+    Its backward is one rule, ``(dx, dW, db) = (ConvGradInput(dy, W), ConvGradWeight(x, dy),
+    sum(dy))``, and the rules of the three linear maps are written with each other (each is
+    linear in each argument), so they are differentiable to any order. It is the composite of
+    :class:`Conv2dOp`.
+
+    Args:
+        geom: the convolution geometry.
+        col: the column matrix of ``x`` when the caller has it (skips the im2col).
+        out: the output when the caller has it (skips the whole forward; :class:`Conv2dOp`
+            passes its own, which is this op's value on the same inputs).
+    """
+
+    def __init__(self, geom: _Geom, col=None, out=None):
+        self.g = geom
+        self.col = col
+        self.out = out
+
+    def forward(self, x, w, b=None):
+        y, self.out = self.out, None
+        if y is None:
+            y, self.col = _conv_forward(x, w, self.g, col=self.col)
+            if b is not None:
+                y = y + b.reshape(1, -1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = ConvGradInput(self.g)(gy, w) if need[0] else None
+        gw = ConvGradWeight(self.g, self.col)(x, gy) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (_sum(gy, dim=(0, 2, 3)) if need[2] else None)
+
+
+class ConvGradInput(Op):
+    """``dx = conv_grad_input(dy, W) = col2im(W2^T @ dy2)``: the adjoint of conv in ``x`` (a
+    transposed convolution), linear in ``dy`` and in ``W``.
+
+    Args:
+        geom: the convolution geometry.
+    """
+
+    def __init__(self, geom: _Geom):
+        self.g = geom
+
+    def forward(self, gy, w):
+        return _conv_grad_input(w, _dy_matrix(gy, self.g), self.g)
+
+    def backward(self, ggx):
+        gy, w = self.inputs
+        need = self.needs_input_grad
+        d_gy = ConvLinear(self.g)(ggx, w) if need[0] else None
+        d_w = ConvGradWeight(self.g)(ggx, gy) if need[1] else None
+        return d_gy, d_w
+
+
+class ConvGradWeight(Op):
+    """``dW = conv_grad_weight(x, dy) = dy2 @ im2col(x)^T``: the gradient of conv in its weight,
+    linear in ``x`` and in ``dy``.
+
+    Args:
+        geom: the convolution geometry.
+        col: the column matrix of ``x`` when the caller has it (skips the im2col).
+    """
+
+    def __init__(self, geom: _Geom, col=None):
+        self.g = geom
+        self.col = col
+
+    def forward(self, x, gy):
         g = self.g
-        O, G = w.shape[0], g.groups
-        col = Im2col(g)(x)
-        y = matmul(reshape(w, (G, O // G, -1)), reshape(col, (G, -1, col.shape[1])))
-        y = permute(reshape(y, (O, g.N, g.Ho, g.Wo)), (1, 0, 2, 3))
-        return y if b is None else y + reshape(b, (1, O, 1, 1))
+        col = self.col if self.col is not None else _cols(x, g)
+        self.col = None
+        wshape = (gy.shape[1], g.C // g.groups, g.kh, g.kw)
+        return _conv_grad_weight(col, _dy_matrix(gy, g), wshape, g.groups)
+
+    def backward(self, ggw):
+        x, gy = self.inputs
+        need = self.needs_input_grad
+        d_x = ConvGradInput(self.g)(gy, ggw) if need[0] else None
+        d_gy = ConvLinear(self.g)(x, ggw) if need[1] else None
+        return d_x, d_gy
 
 
 # ----------------------------------------------------------------------------- argument checks
