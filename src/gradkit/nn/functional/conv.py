@@ -75,6 +75,11 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
 
 
 # ----------------------------------------------------------------------------- the ops
+def _gone():
+    """A dead weak reference."""
+    return None
+
+
 class Conv2dOp(FusedOp):
     """``conv2d(x, W, b)`` fused: im2col + one GEMM forward, two GEMMs + col2im backward.
 
@@ -93,7 +98,10 @@ class Conv2dOp(FusedOp):
         y, self.col = _conv_forward(x, w, self.g, b)
         # with one group and a bias, the column matrix ends with the row of ones of the bias
         self.ones = b is not None and self.g.groups == 1
-        self.out = weakref.ref(y)  # for the composite, while the output is alive
+        try:
+            self.out = weakref.ref(y)  # for the composite, while the output is alive
+        except TypeError:  # pragma: no cover - an array type without weak references
+            self.out = _gone
         return y
 
     def backward_arrays(self, gy):
