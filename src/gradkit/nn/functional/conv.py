@@ -75,7 +75,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
 
 
 # ----------------------------------------------------------------------------- the ops
-def _gone():
+def _gone():  # pragma: no cover - for array types without weak references (see Conv2dOp.forward)
     """A dead weak reference."""
     return None
 
