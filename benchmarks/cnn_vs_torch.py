@@ -208,7 +208,8 @@ def profile_ops(step, steps: int) -> None:
             yield from all_subclasses(sub)
 
     for cls in set(all_subclasses(Op)):
-        for attr, table in (("forward", fwd), ("backward", bwd)):
+        # a FusedOp's derivative is its backward_arrays (its backward is FusedOp's dispatcher)
+        for attr, table in (("forward", fwd), ("backward", bwd), ("backward_arrays", bwd)):
             if attr not in cls.__dict__:
                 continue
             orig = cls.__dict__[attr]

@@ -2,7 +2,7 @@
 
 Every case here is one where ``_use_flat`` picks that layout (asserted, so a changed heuristic
 cannot silently leave the path untested); outputs are checked against a direct loop, gradients
-against numerical differences (float64), second-order gradients through its backward ops, and
+against numerical differences (float64), second-order gradients (through the conv composite), and
 float32 results against the general strided path.
 """
 

@@ -93,7 +93,8 @@ def test_conv2d_gradcheck(case, rng):
 
 
 def test_conv2d_second_order_gradients(rng):
-    """Backward is built from conv ops when create_graph=True, so it can be differentiated again."""
+    """With create_graph=True the backward is the derivative of conv's composite (ConvLinear + bias),
+    so it can be differentiated again."""
     x = gk.tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True)
     w = gk.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
     rep = gradgradcheck(lambda x, w: F.conv2d(x, w, stride=2, padding=1).tanh(), [x, w])

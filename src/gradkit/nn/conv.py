@@ -23,20 +23,11 @@ from ..backend import get_default_dtype
 from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
+from .functional._im2col import _tuple as _ntuple  # an int or an n-tuple of ints, checked
 from .functional.conv import conv_output_size, conv1d, conv2d
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
-
-
-def _ntuple(value, n: int, what: str, cls: str) -> tuple:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return (int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) == n and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
-    ):
-        return tuple(int(v) for v in value)
-    raise TypeError(f"{cls}: {what} must be an int or a tuple of {n} ints, got {value!r}")
 
 
 class _ConvNd(Module):

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .functional import conv as F
+from .functional import pool as F
 from .module import Module
 
 __all__ = [

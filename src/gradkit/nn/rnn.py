@@ -193,6 +193,40 @@ class RNNBase(Module):
             return m.T if self.batch_first else m
         return None
 
+    def _initial_state(self, hx, x, batched: bool):
+        """``(h0, c0)`` as (layers * directions, B, H) Tensors of ``x``'s dtype (``c0`` None but
+        for LSTM), from ``hx`` (zeros when None), ``x`` being the time-major batched input.
+
+        Raises:
+            TypeError: an LSTM ``hx`` that is not a pair.
+            ValueError: a state of the wrong shape.
+        """
+        lstm = self.mode == "LSTM"
+        dirs = 2 if self.bidirectional else 1
+        B, H = x.shape[1], self.hidden_size
+        if hx is None:
+            zeros = const(get_array_module(x.data).zeros((self.num_layers * dirs, B, H), dtype=x.dtype))
+            return zeros, (zeros if lstm else None)
+        want = (self.num_layers * dirs, B, H) if batched else (self.num_layers * dirs, H)
+        if lstm:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
+            h0 = _as_tensor(hx[0], "h_0", self._name())
+            c0 = _as_tensor(hx[1], "c_0", self._name())
+            self._check_state(h0, want, "h_0")
+            self._check_state(c0, want, "c_0")
+        else:
+            h0, c0 = _as_tensor(hx, "hx", self._name()), None
+            self._check_state(h0, want, "hx")
+        if not batched:
+            h0 = ops.unsqueeze(h0, 1)
+            c0 = ops.unsqueeze(c0, 1) if lstm else None
+        if h0.dtype != x.dtype:
+            h0 = h0.to(x.dtype)
+        if lstm and c0.dtype != x.dtype:
+            c0 = c0.to(x.dtype)
+        return h0, c0
+
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None, mask=None):
         """Run the recurrence over a whole sequence.
@@ -224,30 +258,8 @@ class RNNBase(Module):
             x = ops.transpose(x, 0, 1)
         T, B = x.shape[0], x.shape[1]
         dirs = 2 if self.bidirectional else 1
-        H = self.hidden_size
-        want = (self.num_layers * dirs, B, H) if batched else (self.num_layers * dirs, H)
         xp = get_array_module(x.data)
-        if hx is None:
-            zeros = const(xp.zeros((self.num_layers * dirs, B, H), dtype=x.dtype))
-            h0, c0 = zeros, (zeros if lstm else None)
-        else:
-            if lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                    raise TypeError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
-                h0 = _as_tensor(hx[0], "h_0", self._name())
-                c0 = _as_tensor(hx[1], "c_0", self._name())
-                self._check_state(h0, want, "h_0")
-                self._check_state(c0, want, "c_0")
-            else:
-                h0, c0 = _as_tensor(hx, "hx", self._name()), None
-                self._check_state(h0, want, "hx")
-            if not batched:
-                h0 = ops.unsqueeze(h0, 1)
-                c0 = ops.unsqueeze(c0, 1) if lstm else None
-            if h0.dtype != x.dtype:
-                h0 = h0.to(x.dtype)
-            if lstm and c0.dtype != x.dtype:
-                c0 = c0.to(x.dtype)
+        h0, c0 = self._initial_state(hx, x, batched)
         m = self._make_mask(lengths, mask, T, B, xp) if batched else None
         if not batched and (lengths is not None or mask is not None):
             raise ValueError(f"{self._name()}: lengths and mask need a batched 3-D input")
