@@ -1,0 +1,779 @@
+"""Loss functions (``torch.nn.functional`` names): regression, binary, multi-class and margin losses.
+
+Each takes a prediction and a target and returns the loss reduced by ``reduction``
+(``'mean'``, ``'sum'`` or ``'none'``). ``cross_entropy``, on the hot path of every
+classifier, is one fused op (:class:`~gradkit.autograd.function.FusedOp`): a raw-array
+derivative for speed, and a composite of differentiable primitives for higher-order
+gradients. ``binary_cross_entropy_with_logits`` uses
+``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``, so neither overflows at ``|x| = 1e4``.
+
+Example:
+    >>> import gradkit as gk
+    >>> import gradkit.nn.functional as F
+    >>> round(F.cross_entropy(gk.tensor([[2.0, 0.0, -1.0]]), gk.tensor([0])).item(), 4)
+    0.1698
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import ops
+from ...autograd.function import Op
+from ...backend import get_array_module
+from ...ops._util import const, ensure_tensor, shape_str
+from ...tensor import Tensor
+from .activation import _LogSoftmax, _Softmax, _Softplus
+
+__all__ = [
+    "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
+    "hinge_embedding_loss", "multi_margin_loss",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', 'sum' or 'none'")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    return loss
+
+
+def _pair(input, target, name):
+    """Check a prediction/target pair of equal shapes; integer targets take the input's dtype."""
+    _check_float(input, name)
+    target = ensure_tensor(target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: prediction shape {shape_str(input.shape)} and target shape {shape_str(target.shape)} "
+            "differ; they must match (reshape one, e.g. target.reshape(-1, 1) or input.squeeze(-1))"
+        )
+    if target.dtype != input.dtype:
+        if target.requires_grad and target.dtype.kind == "f":
+            target = target.to(input.dtype)
+        else:
+            target = const(target.data.astype(input.dtype))
+    return input, target
+
+
+def _check_float(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: the prediction must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: the prediction must be floating point, got dtype {input.dtype}")
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``mean((input - target)**2)`` (``torch.nn.functional.mse_loss``).
+
+    Args:
+        input: predictions.
+        target: targets of the same shape.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (elementwise).
+
+    Raises:
+        ValueError: when the shapes differ (both are named) or ``reduction`` is unknown.
+
+    Example:
+        >>> mse_loss(gk.tensor([1.0, 2.0]), gk.tensor([0.0, 0.0])).item()
+        2.5
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``mean(|input - target|)`` (MAE; gradient ``sign(input - target)``).
+
+    Example:
+        >>> l1_loss(gk.tensor([1.0, -2.0]), gk.tensor([0.0, 0.0])).item()
+        1.5
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "l1_loss")
+    return _reduce(ops.abs(input - target), reduction)
+
+
+def rmse_loss(input, target, reduction: str = "mean", eps: float = 1e-8) -> Tensor:
+    """Root mean squared error ``sqrt(mean((input - target)**2) + eps)``.
+
+    ``eps`` keeps the gradient ``(input - target) / (N * RMSE)`` finite when the error is
+    exactly zero (the derivative of ``sqrt`` at 0 is infinite); it shifts the value by at
+    most ``sqrt(eps) = 1e-4``. ``reduction='sum'`` gives ``sqrt(sum(d**2) + eps)`` (the
+    Euclidean norm of the error) and ``'none'`` the elementwise ``sqrt(d**2 + eps)``.
+
+    Example:
+        >>> round(rmse_loss(gk.tensor([3.0, 4.0]), gk.tensor([0.0, 0.0])).item(), 4)
+        3.5355
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "rmse_loss")
+    d = input - target
+    return ops.sqrt(_reduce(d * d, reduction) + eps)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss (Huber, 1964): quadratic for small errors, linear for large ones.
+
+    .. math:: \\ell = 0.5 d^2 \\text{ if } |d| < \\delta, \\text{ else } \\delta (|d| - 0.5 \\delta)
+
+    Computed as ``0.5 q**2 + delta * (|d| - q)`` with ``q = min(|d|, delta)``.
+
+    Raises:
+        ValueError: for ``delta <= 0``, mismatched shapes or an unknown reduction.
+
+    Example:
+        >>> huber_loss(gk.tensor([0.5, 3.0]), gk.tensor([0.0, 0.0]), reduction='none').tolist()
+        [0.125, 2.5]
+    """
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input, target = _pair(input, target, "huber_loss")
+    a = ops.abs(input - target)
+    q = ops.minimum(a, float(delta))
+    return _reduce(q * q * 0.5 + (a - q) * float(delta), reduction)
+
+
+class _ClampedLog(Op):
+    """``max(log(x), -100)`` without a divide-by-zero warning at ``x = 0`` (as PyTorch's BCE)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore"):
+            y = xp.log(x)
+        self.live = live = y > -100
+        return xp.where(live, y, x.dtype.type(-100))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        xp = get_array_module(x.data)
+        safe = const(xp.where(self.live, x.data, x.dtype.type(1)))
+        safe = ops.where(const(self.live), x, safe) if self.create_graph else safe
+        return ops.where(const(self.live), gy / safe, 0.0)
+
+
+def _weighted(loss, weight, name):
+    if weight is None:
+        return loss
+    weight = ensure_tensor(weight)
+    try:
+        np.broadcast_shapes(tuple(weight.shape), tuple(loss.shape))
+    except ValueError:
+        raise ValueError(
+            f"{name}: weight of shape {shape_str(weight.shape)} does not broadcast to the loss of shape "
+            f"{shape_str(loss.shape)}"
+        ) from None
+    if weight.dtype != loss.dtype and not weight.requires_grad:
+        weight = const(weight.data.astype(loss.dtype))
+    return loss * weight
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on probabilities: ``-(t log p + (1 - t) log(1 - p))``.
+
+    As in PyTorch, each log is clamped at -100 so that ``p = 0`` or ``p = 1`` gives a
+    finite loss (100 per element at most) instead of ``inf``. Prefer
+    :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler and faster.
+
+    Args:
+        input: probabilities in ``[0, 1]``.
+        target: targets in ``[0, 1]`` of the same shape.
+        weight: optional rescaling weight broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: mismatched shapes (both named) or probabilities outside ``[0, 1]``.
+
+    Example:
+        >>> round(binary_cross_entropy(gk.tensor([0.8]), gk.tensor([1.0])).item(), 4)
+        0.2231
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "binary_cross_entropy")
+    p = input.data
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any()) or bool(get_array_module(p).isnan(p).any())):
+        raise ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {float(p.min()):g} "
+            f"to {float(p.max()):g}; apply sigmoid first or use binary_cross_entropy_with_logits on raw scores"
+        )
+    loss = -(target * _ClampedLog()(input) + (1.0 - target) * _ClampedLog()(1.0 - input))
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None) -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable expression.
+
+    .. math:: \\ell = (1 - t)\\,x + (1 + (w_p - 1)\\,t)\\,\\mathrm{softplus}(-x)
+
+    which equals ``-(w_p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x)))`` but never
+    computes ``exp`` of a large positive number. The gradient is
+    ``sigmoid(x) - t`` (for ``w_p = 1``).
+
+    Args:
+        input: raw scores (logits).
+        target: targets in ``[0, 1]`` of the same shape.
+        weight: optional rescaling weight broadcast against the elementwise loss.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: weight of positive examples, broadcast over the last (class)
+            dimension; ``> 1`` raises recall, ``< 1`` precision.
+
+    Example:
+        >>> round(binary_cross_entropy_with_logits(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
+        0.6931
+    """
+    _check_reduction(reduction)
+    input, target = _pair(input, target, "binary_cross_entropy_with_logits")
+    sp = _Softplus(1.0, None)(-input)
+    if pos_weight is None:
+        loss = (1.0 - target) * input + sp
+    else:
+        pw = ensure_tensor(pos_weight)
+        if pw.dtype != input.dtype and not pw.requires_grad:
+            pw = const(pw.data.astype(input.dtype))
+        loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+# --------------------------------------------------------------------- cross-entropy and NLL
+def _class_layout(input, name):
+    """The number of classes ``C``: dimension 1, or dimension 0 of an unbatched ``(C,)`` input."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input needs at least one dimension (classes), got a 0-d tensor")
+    C = input.shape[0] if input.ndim == 1 else input.shape[1]
+    return C
+
+
+def _index_shape(shape):
+    """The shape of class-index targets for an input of ``shape``: (N, C, d1, ...) -> (N, d1, ...); (C,) -> ()."""
+    return () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
+
+
+def _rows(a):
+    """An (N, C, d1, ...) array as (N * d1 * ..., C) rows (no copy for 1-D or 2-D)."""
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    if a.ndim == 2:
+        return a
+    xp = get_array_module(a)
+    return xp.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+
+
+def _unrows(a, shape):
+    """Inverse of :func:`_rows` for an array of the original ``shape``."""
+    if len(shape) == 1:
+        return a.reshape(shape)
+    if len(shape) == 2:
+        return a
+    xp = get_array_module(a)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return xp.moveaxis(a.reshape(moved), -1, 1)
+
+
+def _rows_t(t):
+    """:func:`_rows` with gradkit ops (for differentiable paths)."""
+    if t.ndim == 1:
+        return ops.reshape(t, (1, -1))
+    if t.ndim == 2:
+        return t
+    perm = (0,) + tuple(range(2, t.ndim)) + (1,)
+    return ops.reshape(ops.permute(t, perm), (-1, t.shape[1]))
+
+
+def _unrows_t(t, shape):
+    if len(shape) == 1:
+        return ops.reshape(t, shape)
+    if len(shape) == 2:
+        return t
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    nd = len(shape)
+    perm = (0, nd - 1) + tuple(range(1, nd - 1))
+    return ops.permute(ops.reshape(t, moved), perm)
+
+
+def _class_targets(input, target, name, ignore_index):
+    """Validate class-index targets; returns the flat int array, the valid mask (or None) and C."""
+    C = _class_layout(input, name)
+    expected = _index_shape(input.shape)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{name}: class-index target of shape {shape_str(target.shape)} does not fit input of shape "
+            f"{shape_str(input.shape)}: expected target shape {shape_str(expected)} (classes on dimension "
+            f"{0 if input.ndim == 1 else 1}), or class probabilities of the input's shape"
+        )
+    t = target.data.reshape(-1)
+    xp = get_array_module(t)
+    valid = None
+    if not t.size:
+        return t, None, C
+    lo, hi = int(t.min()), int(t.max())
+    if lo >= 0 and hi < C and (ignore_index is None or not lo <= ignore_index <= hi):
+        return t, None, C  # the common case: every index valid, none ignored (two cheap reductions)
+    bad = (t < 0) | (t >= C)
+    if ignore_index is not None:
+        ign = t == ignore_index
+        if bool(ign.any()):
+            valid = ~ign
+            bad &= valid
+    if bool(bad.any()):
+        v = int(t[xp.argmax(bad)])
+        raise IndexError(
+            f"{name}: target class index {v} is out of range for {C} classes (expected 0 <= index < {C}"
+            + (f", or ignore_index={ignore_index})" if ignore_index is not None else ")")
+        )
+    if valid is not None:
+        t = xp.where(valid, t, 0)
+    return t, valid, C
+
+
+def _class_weight(weight, C, dtype, name):
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if tuple(w.shape) != (C,):
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({C},), got shape {shape_str(w.shape)}")
+    return w.astype(dtype, copy=False)
+
+
+def _on_device_of(arr, like):
+    """``arr`` moved to the array module of ``like`` (a class weight given on the CPU, say)."""
+    if arr is None:
+        return None
+    xp = get_array_module(like)
+    return arr if get_array_module(arr) is xp else xp.asarray(arr)
+
+
+class _CrossEntropy(Op):
+    """Fused ``log_softmax`` + negative log-likelihood over rows of logits.
+
+    Forward: one pass of ``z = x - max``, ``log s = log sum exp z``, ``loss = log s - z_t``
+    (plus the label-smoothing and probability-target terms). Only the softmax ``p`` is
+    kept for backward, which is ``g * (p * S - coef)``: ``(p - onehot) / N`` in the plain case.
+
+    Inputs: ``x`` (logits) and, for probability targets, the target tensor.
+    """
+
+    def __init__(self, t_idx, valid, weight, reduction, eps, shape):
+        self.t_idx = t_idx  # int array of length M, or None for probability targets
+        self.valid = valid  # bool array or None
+        self.w = weight  # class-weight array or None
+        self.reduction = reduction
+        self.eps = eps
+        self.shape = shape
+
+    def forward(self, x, target=None):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        x2 = _rows(x)
+        M, C = x2.shape
+        m = x2.max(axis=1, keepdims=True)
+        if not math.isfinite(float(m.sum())):  # a row of -inf (all masked) or +inf
+            m = xp.where(xp.isfinite(m), m, t(0))
+        z = x2 - m
+        w, eps = self.w, self.eps
+        if self.t_idx is not None:
+            self.rows = rows = xp.arange(M)
+            zt = z[rows, self.t_idx]
+            a = None if w is None else w[self.t_idx]  # per-row class weight
+            if eps:
+                zw = z.sum(axis=1) if w is None else z @ w
+        else:
+            tp = _rows(target)
+            if eps:
+                tp = tp * t(1 - eps) + t(eps / C)
+            tw = tp if w is None else tp * w
+            self.tw = tw
+            ztw = (z * tw).sum(axis=1)
+        xp.exp(z, out=z)
+        s = z.sum(axis=1)
+        z /= s[:, None]
+        self.p = z  # softmax rows
+        logs = xp.log(s)
+        if self.t_idx is not None:
+            loss = logs - zt
+            S = None
+            if a is not None:
+                loss *= a
+            if eps:
+                W = float(C) if w is None else w.sum()
+                loss *= t(1 - eps)
+                loss += t(eps / C) * (W * logs - zw)
+                S = (t(1 - eps) * (a if a is not None else t(1))) + t(eps / C) * W
+                if not isinstance(S, xp.ndarray) or S.ndim == 0:
+                    S = xp.full(M, S, dtype=x.dtype)
+            elif a is not None:
+                S = a.copy()
+            if self.valid is not None:
+                loss = xp.where(self.valid, loss, t(0))
+                if S is None:
+                    S = self.valid.astype(x.dtype)
+                else:
+                    S = xp.where(self.valid, S, t(0))
+            self.S = S  # None means all ones
+            self.a = a
+            if self.reduction == "mean":
+                if a is None:
+                    den = M if self.valid is None else int(self.valid.sum())
+                else:
+                    den = float((a if self.valid is None else xp.where(self.valid, a, t(0))).sum())
+                self.den = float(den)
+        else:
+            self.S = S = self.tw.sum(axis=1)
+            loss = logs * S - ztw
+            self.den = float(M)
+        if self.reduction == "none":
+            return loss.reshape(_index_shape(self.shape))
+        total = loss.sum()
+        if self.reduction == "mean":
+            if self.den:
+                total = total / t(self.den)
+            else:  # every target ignored: 0/0 = nan, as PyTorch
+                total = t("nan")
+        return xp.asarray(total, dtype=x.dtype)
+
+    def _row_grad(self, gy_arr, dtype):
+        """The upstream gradient per row (length M, or a 0-d array for mean/sum)."""
+        t = dtype.type
+        if self.reduction == "none":
+            return gy_arr.reshape(-1)
+        if self.reduction == "mean":
+            return gy_arr / t(self.den) if self.den else gy_arr * t("nan")
+        return gy_arr
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if self.create_graph:
+            return self._backward_graph(gy)
+        xp = get_array_module(x.data)
+        t = x.dtype.type
+        p = self.p
+        M, C = p.shape
+        g = self._row_grad(gy.data, x.dtype)
+        per_row = g.ndim == 1
+        gx = gx_t = None
+        if self.needs_input_grad[0]:
+            if self.S is None:
+                gx = p * (g[:, None] if per_row else g)
+            else:
+                gx = p * ((g * self.S)[:, None])
+            if self.t_idx is not None:
+                rows = self.rows
+                c = t(1 - self.eps)
+                if self.a is not None:
+                    c = c * self.a
+                if self.valid is not None:
+                    c = xp.where(self.valid, c, t(0))
+                gx[rows, self.t_idx] -= g * c
+                if self.eps:
+                    k = g * t(self.eps / C)
+                    if self.valid is not None:
+                        k = xp.where(self.valid, k, t(0))
+                    kw = (k[:, None] if getattr(k, "ndim", 0) == 1 else k)
+                    gx -= kw * (self.w if self.w is not None else t(1))
+            else:
+                gx -= self.tw * (g[:, None] if per_row else g)
+            gx = const(_unrows(gx, self.shape))
+        if self.t_idx is None and len(self.inputs) > 1 and self.needs_input_grad[1]:
+            # d loss / d t_c = -(1 - eps) w_c log p_c
+            logp = self._logp()
+            gt = logp * t(-(1 - self.eps))
+            if self.w is not None:
+                gt *= self.w
+            gt *= g[:, None] if per_row else g
+            gx_t = const(_unrows(gt, self.shape))
+        return (gx, gx_t) if len(self.inputs) > 1 else gx
+
+    def _logp(self):
+        """log-softmax rows, recomputed from the logits (exact, no log of an underflowed p)."""
+        x2 = _rows(self.inputs[0].data)
+        xp = get_array_module(x2)
+        m = x2.max(axis=1, keepdims=True)
+        z = x2 - m
+        z -= xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+        return z
+
+    def _backward_graph(self, gy):
+        """The same gradient built from gradkit ops, so it can be differentiated again."""
+        x = self.inputs[0]
+        xp = get_array_module(x.data)
+        dt = x.dtype
+        M, C = self.p.shape
+        x2 = _rows_t(x)
+        if self.reduction == "none":
+            g = ops.reshape(gy, (M, 1))
+        elif self.reduction == "mean":
+            g = gy * (1.0 / self.den if self.den else float("nan"))
+        else:
+            g = gy
+        p = _Softmax(1)(x2)
+        if self.t_idx is not None:
+            coef = xp.zeros((M, C), dtype=dt)
+            rows = xp.arange(M)
+            onehot = dt.type(1 - self.eps)
+            coef[rows, self.t_idx] = onehot if self.a is None else onehot * self.a
+            if self.eps:
+                coef += dt.type(self.eps / C) * (self.w if self.w is not None else dt.type(1))
+            if self.valid is not None:
+                coef[~self.valid] = 0
+            coef_t = const(coef)
+            S = const(coef.sum(axis=1, keepdims=True))
+            gx = (p * S - coef_t) * g
+            return _unrows_t(gx, self.shape)
+        tt = _rows_t(self.inputs[1]) if len(self.inputs) > 1 else None
+        if self.eps:
+            tt = tt * (1 - self.eps) + self.eps / C
+        tw = tt if self.w is None else tt * const(self.w)
+        S = ops.sum(tw, 1, keepdim=True)
+        gx = _unrows_t((p * S - tw) * g, self.shape)
+        gt = None
+        if self.needs_input_grad[1]:
+            logp = _LogSoftmax(1)(x2)
+            wl = logp * (-(1 - self.eps))
+            if self.w is not None:
+                wl = wl * const(self.w)
+            gt = _unrows_t(wl * g, self.shape)
+        return gx, gt
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits and targets: stable ``log_softmax`` + NLL in ONE fused op.
+
+    For class-index targets ``y_i`` (and no smoothing or weights) the loss is
+    ``mean_i (log sum_c exp x_ic - x_{i,y_i})`` and the gradient ``(softmax(x) - onehot(y)) / N``.
+    Shapes follow PyTorch: input ``(N, C)`` with target ``(N,)``; ``(N, C, d1, ...)``
+    with target ``(N, d1, ...)`` (classes on dimension 1); an unbatched ``(C,)`` with a
+    0-d target. Probability targets have the input's shape and a floating dtype.
+
+    With ``label_smoothing = eps`` (Szegedy et al., 2016) the target becomes
+    ``(1 - eps) onehot + eps / C``. With class ``weight`` and ``reduction='mean'``,
+    index-target losses are divided by the summed weights of the targets (as PyTorch);
+    probability-target losses by the number of rows.
+
+    Args:
+        input: logits (unnormalized scores), floating point.
+        target: class indices (integer dtype) or class probabilities (floating dtype).
+        weight: optional per-class weight of shape ``(C,)``.
+        ignore_index: class-index targets equal to this contribute nothing (and are not
+            counted in the mean). Default -100.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (per row, shape of the
+            index target).
+        label_smoothing: ``eps`` in ``[0, 1]``.
+
+    Returns:
+        The loss tensor, in the input's dtype.
+
+    Raises:
+        ValueError: target shape does not fit the input (both named); floating targets
+            where indices are expected or integer targets of the input's shape; weight
+            not of shape ``(C,)``; ``label_smoothing`` outside ``[0, 1]``.
+        IndexError: a class index outside ``[0, C)`` (the value and ``C`` are named).
+
+    Example:
+        >>> x = gk.tensor([[0.0, 0.0]])
+        >>> round(cross_entropy(x, gk.tensor([1])).item(), 4)  # log 2
+        0.6931
+    """
+    name = "cross_entropy"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = ensure_tensor(target)
+    C = _class_layout(input, name)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
+    eps = float(label_smoothing)
+    if target.dtype.kind == "f":
+        if tuple(target.shape) != tuple(input.shape):
+            if tuple(target.shape) == _index_shape(input.shape):
+                raise ValueError(
+                    f"{name}: got a floating-point target of shape {shape_str(target.shape)} where class indices "
+                    f"are expected; convert it with target.long(), or pass class probabilities of the input's "
+                    f"shape {shape_str(input.shape)}"
+                )
+            raise ValueError(
+                f"{name}: probability target of shape {shape_str(target.shape)} does not match input of shape "
+                f"{shape_str(input.shape)}"
+            )
+        if target.dtype != input.dtype:
+            target = target.to(input.dtype) if target.requires_grad else const(target.data.astype(input.dtype))
+        op = _CrossEntropy(None, None, w, reduction, eps, tuple(input.shape))
+        return op(input, target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold class indices (integer) or probabilities (float), got dtype {target.dtype}")
+    if tuple(target.shape) == tuple(input.shape) and input.ndim >= 1 and tuple(target.shape) != _index_shape(input.shape):
+        raise ValueError(
+            f"{name}: integer target has the input's shape {shape_str(input.shape)}; class probabilities must be "
+            f"floating point (target.float()), class indices must have shape {shape_str(_index_shape(input.shape))}"
+        )
+    t, valid, C = _class_targets(input, target, name, ignore_index)
+    op = _CrossEntropy(t, valid, w, reduction, eps, tuple(input.shape))
+    return op(input)
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities: ``-input[i, y_i]``.
+
+    Use after :func:`log_softmax` (``cross_entropy`` fuses both). Shapes, ``weight``,
+    ``ignore_index`` and the weighted mean follow PyTorch (see :func:`cross_entropy`).
+
+    Raises:
+        ValueError / IndexError: as :func:`cross_entropy`.
+
+    Example:
+        >>> lp = gk.tensor([[-0.1, -2.4]])
+        >>> round(nll_loss(lp, gk.tensor([1])).item(), 4)
+        2.4
+    """
+    name = "nll_loss"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    target = ensure_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}"
+            + ("; convert it with target.long()" if target.dtype.kind == "f" else "")
+        )
+    t, valid, C = _class_targets(input, target, name, ignore_index)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
+    xp = get_array_module(input.data)
+    x2 = _rows_t(input)
+    M = x2.shape[0]
+    picked = ops.getitem(x2, (xp.arange(M), t))
+    a = None if w is None else w[t]
+    if valid is not None:
+        vw = valid.astype(input.dtype) if a is None else xp.where(valid, a, input.dtype.type(0))
+        a = vw
+    loss = -picked if a is None else -(picked * const(a))
+    if reduction == "none":
+        return ops.reshape(loss, _index_shape(input.shape))
+    total = ops.sum(loss)
+    if reduction == "sum":
+        return total
+    den = float(M) if a is None else float(a.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / den if den else total * float("nan")
+
+
+def _pm1_target(input, target, name):
+    input, target = _pair(input, target, name)
+    v = target.data
+    if v.size and not bool(((v == 1) | (v == -1)).all()):
+        bad = float(v[(v != 1) & (v != -1)].reshape(-1)[0])
+        raise ValueError(f"{name}: targets must be -1 or +1, got {bad:g}; map 0/1 labels with 2 * y - 1")
+    return input, target
+
+
+def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """The SVM hinge loss for labels ``y`` in ``{-1, +1}``: ``max(0, margin - y f(x))``.
+
+    Zero once an example is on the right side with at least ``margin`` to spare; its
+    subgradient ``-y`` inside the margin pushes the score outward (soft-margin SVM,
+    Cortes & Vapnik, 1995).
+
+    Raises:
+        ValueError: targets other than -1 and +1, mismatched shapes.
+
+    Example:
+        >>> hinge_loss(gk.tensor([2.0, 0.5, -1.0]), gk.tensor([1.0, 1.0, 1.0]), reduction='none').tolist() == [0, 0.5, 2]
+        True
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "hinge_loss")
+    return _reduce(ops.relu(float(margin) - target * input), reduction)
+
+
+def perceptron_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Rosenblatt's perceptron criterion ``max(0, -y f(x))`` for labels in ``{-1, +1}``.
+
+    It is zero on correctly classified examples and ``|f(x)|`` on misclassified ones, so
+    stochastic gradient descent on it with step 1 is exactly the perceptron update
+    ``w += y x`` on mistakes. It is the hinge loss with margin 0.
+
+    Example:
+        >>> perceptron_loss(gk.tensor([2.0, -0.5]), gk.tensor([1.0, 1.0]), reduction='none').tolist() == [0, 0.5]
+        True
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "perceptron_loss")
+    return _reduce(ops.relu(-(target * input)), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """``torch.nn.HingeEmbeddingLoss``: ``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``.
+
+    Used when ``input`` is a distance (e.g. ``|a - b|``) and ``y`` says whether the pair is
+    similar (+1: pull together) or dissimilar (-1: push at least ``margin`` apart).
+    For the SVM hinge ``max(0, margin - y f(x))`` on scores use :func:`hinge_loss`.
+
+    Raises:
+        ValueError: targets other than -1 and +1, mismatched shapes.
+
+    Example:
+        >>> hinge_embedding_loss(gk.tensor([0.3, 0.4]), gk.tensor([1.0, -1.0]), reduction='none').tolist()
+        [0.30000001192092896, 0.6000000238418579]
+    """
+    _check_reduction(reduction)
+    input, target = _pm1_target(input, target, "hinge_embedding_loss")
+    pos = const(target.data > 0)
+    loss = ops.where(pos, input, ops.relu(float(margin) - input))
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss (Weston & Watkins / ``torch.nn.MultiMarginLoss``).
+
+    .. math:: \\ell_i = \\frac{1}{C} \\sum_{j \\ne y_i} \\max(0, m - x_{i,y_i} + x_{ij})^p
+
+    Args:
+        input: scores of shape ``(N, C)`` (or ``(C,)``).
+        target: class indices of shape ``(N,)`` (or 0-d).
+        p: 1 or 2.
+        margin: the margin ``m``.
+        weight: optional per-class weight ``(C,)``, applied by the true class.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> round(multi_margin_loss(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
+        0.325
+    """
+    name = "multi_margin_loss"
+    _check_reduction(reduction)
+    _check_float(input, name)
+    if p not in (1, 2):
+        raise ValueError(f"{name}: p must be 1 or 2, got {p}")
+    if input.ndim > 2:
+        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {shape_str(input.shape)}")
+    target = ensure_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}")
+    t, _, C = _class_targets(input, target, name, None)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
+    xp = get_array_module(input.data)
+    x2 = _rows_t(input)
+    M = x2.shape[0]
+    rows = xp.arange(M)
+    xy = ops.reshape(ops.getitem(x2, (rows, t)), (M, 1))
+    h = ops.relu(x2 - xy + float(margin))
+    if p == 2:
+        h = h * h
+    mask = xp.ones((M, C), dtype=input.dtype)
+    mask[rows, t] = 0
+    if w is not None:
+        mask *= w[t][:, None]
+    loss = ops.sum(h * const(mask), 1) * (1.0 / C)
+    if reduction == "none":
+        return ops.reshape(loss, _index_shape(input.shape))
+    return _reduce(loss, reduction)
