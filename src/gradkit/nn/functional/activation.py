@@ -8,7 +8,7 @@ with gradkit ops, so it can be differentiated again; ``gelu`` is a fused kernel
 composite. The rest is composed from gradkit's primitives.
 
 Numerical stability: ``sigmoid`` only ever exponentiates ``-|x|``; ``softmax`` and
-``log_softmax`` subtract the row maximum before ``exp``;
+``log_softmax`` subtract the row maximum before ``exp`` (:func:`gradkit.ops._softmax.softmax_parts`);
 ``softplus`` uses ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``. None of them
 overflows or warns at ``|x| = 1e4``.
 
@@ -27,8 +27,9 @@ import warnings
 import numpy as np
 
 from ... import ops
-from ...autograd.function import Op
+from ...autograd.function import FusedOp, Op
 from ...backend import get_array_module
+from ...ops._softmax import softmax_parts
 from ...ops._util import const, ensure_tensor, shape_str
 from ...ops.elementwise import MaskMul
 from ...tensor import Tensor
@@ -238,7 +239,14 @@ def prelu(x, weight) -> Tensor:
 
 
 class _ELU(Op):
-    """``scale * (x if x > 0 else alpha * (exp(x) - 1))``."""
+    """``y = scale * (x if x > 0 else alpha * (exp(x) - 1))``.
+
+    Derivative in terms of the output: ``scale`` where ``x > 0``, else
+    ``scale * alpha * exp(x) = y + scale * alpha``; differentiating that again goes
+    through this op once more, so every order is exact.
+    """
+
+    saves_output = True
 
     def __init__(self, alpha, scale=1.0):
         self.alpha, self.scale = alpha, scale
@@ -247,24 +255,15 @@ class _ELU(Op):
         xp = get_array_module(x)
         t = x.dtype.type
         self.mask = mask = x > 0
-        neg = xp.expm1(xp.minimum(x, 0))  # exp only of non-positive values: no overflow
-        neg *= t(self.alpha)
-        self.neg = neg
-        y = xp.where(mask, x, neg)
+        y = xp.expm1(xp.minimum(x, 0))  # exp only of non-positive values: no overflow
+        y *= t(self.alpha)
+        xp.copyto(y, x, where=mask)
         if self.scale != 1.0:
             y *= t(self.scale)
         return y
 
     def backward(self, gy):
-        x = self.inputs[0]
-        if self.create_graph:
-            d = ops.where(const(x.data > 0), 1.0, ops.exp(ops.minimum(x, 0.0)) * self.alpha)
-        else:
-            xp = get_array_module(x.data)
-            t = x.dtype.type
-            d = const(xp.where(self.mask, t(1), self.neg + t(self.alpha)))
-        if self.scale != 1.0:
-            d = d * self.scale
+        d = ops.where(const(self.mask), self.scale, self.output() + self.scale * self.alpha)
         return gy * d
 
 
@@ -294,7 +293,10 @@ def selu(x) -> Tensor:
 
 
 class _Softplus(Op):
-    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (if a threshold is set)."""
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (if a threshold is set).
+
+    Derivative ``sigmoid(beta x)`` (1 on the linear part), written with gradkit ops.
+    """
 
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
@@ -314,18 +316,9 @@ class _Softplus(Op):
 
     def backward(self, gy):
         x = self.inputs[0]
-        if self.create_graph:
-            d = ops.sigmoid(x * self.beta)
-            if self.threshold is not None:
-                d = ops.where(const(self.lin), 1.0, d)
-        else:
-            from ...ops.elementwise import _sigmoid_array
-
-            a = x.data
-            s = _sigmoid_array(a * a.dtype.type(self.beta) if self.beta != 1.0 else a)
-            if self.threshold is not None:
-                s[self.lin] = 1
-            d = const(s)
+        d = ops.sigmoid(x * self.beta if self.beta != 1.0 else x)
+        if self.threshold is not None:
+            d = ops.where(const(self.lin), 1.0, d)
         return gy * d
 
 
@@ -375,7 +368,17 @@ class _NormalCDF(Op):
         return gy * (ops.exp(x * x * -0.5) * _INV_SQRT_2PI)
 
 
-class _GELU(Op):
+class _GELU(FusedOp):
+    """``x * Phi(x)``, or its tanh approximation, as one kernel.
+
+    Derivative (written once, on arrays, from what the forward kept)::
+
+        exact:  Phi(x) + x phi(x),   phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+        tanh:   (1 + th) / 2 + x (1 - th^2) c (1 + 3 k x^2) / 2,   th = tanh(c (x + k x^3))
+
+    Higher derivatives come from :meth:`composite`, the same function on primitives.
+    """
+
     def __init__(self, approximate):
         self.approximate = approximate
 
@@ -396,28 +399,27 @@ class _GELU(Op):
         self.cdf = cdf = _NormalCDF().forward(x)
         return x * cdf
 
-    def backward(self, gy):
-        x = self.inputs[0]
+    def backward_arrays(self, g):
+        a = self.inputs[0].data
+        t = a.dtype.type
         if self.approximate == "tanh":
-            c, k = _SQRT_2_OVER_PI, _GELU_TANH_C
-            if self.create_graph:
-                th = ops.tanh((x + x * x * x * k) * c)
-                d = (th + 1.0) * 0.5 + x * 0.5 * (1.0 - th * th) * c * (1.0 + x * x * (3 * k))
-                return gy * d
-            a, t = x.data, x.dtype.type
             th = self.th
-            d = (th + t(1)) * t(0.5) + a * t(0.5) * (t(1) - th * th) * t(c) * (t(1) + a * a * t(3 * k))
-            return gy * const(d)
-        if self.create_graph:
-            d = _NormalCDF()(x) + x * ops.exp(x * x * -0.5) * _INV_SQRT_2PI
-            return gy * d
-        xp = get_array_module(x.data)
-        a, t = x.data, x.dtype.type
-        d = xp.exp(a * a * t(-0.5))
-        d *= a
-        d *= t(_INV_SQRT_2PI)
-        d += self.cdf
-        return gy * const(d)
+            d = (t(1) - th * th) * a
+            d *= t(0.5 * _SQRT_2_OVER_PI)
+            d *= a * a * t(3 * _GELU_TANH_C) + t(1)
+            d += (th + t(1)) * t(0.5)
+        else:
+            d = get_array_module(a).exp(a * a * t(-0.5))
+            d *= a
+            d *= t(_INV_SQRT_2PI)
+            d += self.cdf
+        d *= g
+        return d
+
+    def composite(self, x):
+        if self.approximate == "tanh":
+            return x * 0.5 * (ops.tanh((x + x * x * x * _GELU_TANH_C) * _SQRT_2_OVER_PI) + 1.0)
+        return x * _NormalCDF()(x)
 
 
 def gelu(x, approximate: str = "none") -> Tensor:
@@ -453,55 +455,44 @@ def _softmax_dim(name, ndim, dim):
     return dim % ndim
 
 
-def _softmax_array(x, axis):
-    xp = get_array_module(x)
-    m = x.max(axis=axis, keepdims=True)
-    if not bool(xp.isfinite(m).all()):  # rows of -inf (fully masked) or +inf
-        m = xp.where(xp.isfinite(m), m, x.dtype.type(0))
-    e = xp.exp(x - m)
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
 class _Softmax(Op):
-    """``exp(x - max) / sum(exp(x - max))`` along ``axis``; backward ``y * (g - sum(g * y))``."""
+    """``y = exp(x - max) / sum(exp(x - max))`` along ``axis``; backward ``y * (g - sum(g * y))``.
+
+    The rule is written once with gradkit ops on the output, so it can be differentiated again.
+    """
+
+    saves_output = True
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, x):
-        self.y = y = _softmax_array(x, self.axis)
-        return y
+        return softmax_parts(x, self.axis, shifted=False)[2]
 
     def backward(self, gy):
-        y = _Softmax(self.axis)(self.inputs[0]) if self.create_graph else const(self.y)
+        y = self.output()
         gyy = gy * y
         return gyy - y * ops.sum(gyy, self.axis, keepdim=True)
 
 
 class _LogSoftmax(Op):
-    """``x - logsumexp(x)`` along ``axis``; backward ``g - softmax(x) * sum(g)``."""
+    """``y = x - logsumexp(x)`` along ``axis``; backward ``g - exp(y) * sum(g)``.
+
+    The rule is written once with gradkit ops on the output, so it can be differentiated again.
+    """
+
+    saves_output = True
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, x):
-        xp = get_array_module(x)
-        m = x.max(axis=self.axis, keepdims=True)
-        if not xp.isfinite(m).all():
-            m = xp.where(xp.isfinite(m), m, 0)
-        z = x - m
-        e = xp.exp(z)
-        z -= xp.log(e.sum(axis=self.axis, keepdims=True))
-        self.y = z
+        _, z, _, log_s = softmax_parts(x, self.axis, probs=False)
+        z -= log_s
         return z
 
     def backward(self, gy):
-        if self.create_graph:
-            p = _Softmax(self.axis)(self.inputs[0])
-        else:
-            p = const(get_array_module(self.y).exp(self.y))
-        return gy - p * ops.sum(gy, self.axis, keepdim=True)
+        return gy - ops.exp(self.output()) * ops.sum(gy, self.axis, keepdim=True)
 
 
 def softmax(x, dim=None) -> Tensor:

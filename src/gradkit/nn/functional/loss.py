@@ -21,11 +21,12 @@ import math
 import numpy as np
 
 from ... import ops
-from ...autograd.function import Op
+from ...autograd.function import FusedOp, Op
 from ...backend import get_array_module
+from ...ops._softmax import softmax_parts
 from ...ops._util import const, ensure_tensor, shape_str
 from ...tensor import Tensor
-from .activation import _LogSoftmax, _Softmax, _Softplus
+from .activation import _LogSoftmax, _Softplus
 
 __all__ = [
     "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
@@ -148,7 +149,10 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
 
 
 class _ClampedLog(Op):
-    """``max(log(x), -100)`` without a divide-by-zero warning at ``x = 0`` (as PyTorch's BCE)."""
+    """``max(log(x), -100)`` without a divide-by-zero warning at ``x = 0`` (as PyTorch's BCE).
+
+    Derivative ``1 / x`` where the log is above -100, else 0, written with gradkit ops.
+    """
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -158,11 +162,9 @@ class _ClampedLog(Op):
         return xp.where(live, y, x.dtype.type(-100))
 
     def backward(self, gy):
-        x = self.inputs[0]
-        xp = get_array_module(x.data)
-        safe = const(xp.where(self.live, x.data, x.dtype.type(1)))
-        safe = ops.where(const(self.live), x, safe) if self.create_graph else safe
-        return ops.where(const(self.live), gy / safe, 0.0)
+        live = const(self.live)
+        safe = ops.where(live, self.inputs[0], 1.0)  # no division by the clamped zeros
+        return ops.where(live, gy / safe, 0.0)
 
 
 def _weighted(loss, weight, name):
@@ -292,17 +294,6 @@ def _rows_t(t):
     return ops.reshape(ops.permute(t, perm), (-1, t.shape[1]))
 
 
-def _unrows_t(t, shape):
-    if len(shape) == 1:
-        return ops.reshape(t, shape)
-    if len(shape) == 2:
-        return t
-    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
-    nd = len(shape)
-    perm = (0, nd - 1) + tuple(range(1, nd - 1))
-    return ops.permute(ops.reshape(t, moved), perm)
-
-
 def _class_targets(input, target, name, ignore_index):
     """Validate class-index targets; returns the flat int array, the valid mask (or None) and C."""
     C = _class_layout(input, name)
@@ -355,12 +346,21 @@ def _on_device_of(arr, like):
     return arr if get_array_module(arr) is xp else xp.asarray(arr)
 
 
-class _CrossEntropy(Op):
+class _CrossEntropy(FusedOp):
     """Fused ``log_softmax`` + negative log-likelihood over rows of logits.
 
-    Forward: one pass of ``z = x - max``, ``log s = log sum exp z``, ``loss = log s - z_t``
-    (plus the label-smoothing and probability-target terms). Only the softmax ``p`` is
-    kept for backward, which is ``g * (p * S - coef)``: ``(p - onehot) / N`` in the plain case.
+    Per row, with ``z = x - max x``, ``s = sum_c exp z_c``, ``p = softmax(x)`` and
+    coefficients ``coef`` (``S = sum_c coef_c``), the loss and its derivative are::
+
+        loss = -sum_c coef_c log p_c = S log s - sum_c coef_c z_c
+        d loss / d x = g (p S - coef)          ((p - onehot) / N in the plain case)
+        d loss / d t = -(1 - eps) w log p g    (probability targets)
+
+    with ``coef = (1 - eps) w_y onehot(y) + (eps / C) w`` for class-index targets ``y``
+    (0 on ignored rows) and ``coef = ((1 - eps) t + eps / C) w`` for probability targets
+    ``t``; ``g`` is the upstream gradient, divided by ``den`` for ``'mean'``. The forward
+    keeps ``p`` only (and ``z`` for probability targets); ``backward_arrays`` is the
+    derivative on arrays, :meth:`composite` the same loss on primitives (for higher orders).
 
     Inputs: ``x`` (logits) and, for probability targets, the target tensor.
     """
@@ -377,174 +377,145 @@ class _CrossEntropy(Op):
         xp = get_array_module(x)
         t = x.dtype.type
         x2 = _rows(x)
-        M, C = x2.shape
-        m = x2.max(axis=1, keepdims=True)
-        if not math.isfinite(float(m.sum())):  # a row of -inf (all masked) or +inf
-            m = xp.where(xp.isfinite(m), m, t(0))
-        z = x2 - m
-        w, eps = self.w, self.eps
-        if self.t_idx is not None:
-            self.rows = rows = xp.arange(M)
-            zt = z[rows, self.t_idx]
-            a = None if w is None else w[self.t_idx]  # per-row class weight
-            if eps:
-                zw = z.sum(axis=1) if w is None else z @ w
+        if self.t_idx is None:
+            _, z, self.p, log_s = softmax_parts(x2, 1)
+            loss = self._probability_loss(z, log_s.reshape(-1), target)
         else:
-            tp = _rows(target)
-            if eps:
-                tp = tp * t(1 - eps) + t(eps / C)
-            tw = tp if w is None else tp * w
-            self.tw = tw
-            ztw = (z * tw).sum(axis=1)
-        xp.exp(z, out=z)
-        s = z.sum(axis=1)
-        z /= s[:, None]
-        self.p = z  # softmax rows
-        logs = xp.log(s)
-        if self.t_idx is not None:
-            loss = logs - zt
-            S = None
-            if a is not None:
-                loss *= a
-            if eps:
-                W = float(C) if w is None else w.sum()
-                loss *= t(1 - eps)
-                loss += t(eps / C) * (W * logs - zw)
-                S = (t(1 - eps) * (a if a is not None else t(1))) + t(eps / C) * W
-                if not isinstance(S, xp.ndarray) or S.ndim == 0:
-                    S = xp.full(M, S, dtype=x.dtype)
-            elif a is not None:
-                S = a.copy()
-            if self.valid is not None:
-                loss = xp.where(self.valid, loss, t(0))
-                if S is None:
-                    S = self.valid.astype(x.dtype)
-                else:
-                    S = xp.where(self.valid, S, t(0))
-            self.S = S  # None means all ones
-            self.a = a
-            if self.reduction == "mean":
-                if a is None:
-                    den = M if self.valid is None else int(self.valid.sum())
-                else:
-                    den = float((a if self.valid is None else xp.where(self.valid, a, t(0))).sum())
-                self.den = float(den)
-        else:
-            self.S = S = self.tw.sum(axis=1)
-            loss = logs * S - ztw
-            self.den = float(M)
+            self.rows = rows = xp.arange(x2.shape[0])
+            if self.eps:  # the smoothing term needs every shifted logit
+                _, z, self.p, log_s = softmax_parts(x2, 1)
+                zt, zw = z[rows, self.t_idx], (z.sum(axis=1) if self.w is None else z @ self.w)
+            else:  # only the targets' (the exponentials then overwrite z: no second array)
+                _, zt, self.p, log_s = softmax_parts(x2, 1, shifted=False, take=(rows, self.t_idx))
+                zw = None
+            loss = self._index_loss(xp, zt, zw, log_s.reshape(-1), x2.shape)
         if self.reduction == "none":
             return loss.reshape(_index_shape(self.shape))
         total = loss.sum()
         if self.reduction == "mean":
-            if self.den:
-                total = total / t(self.den)
-            else:  # every target ignored: 0/0 = nan, as PyTorch
-                total = t("nan")
+            total = total / t(self.den) if self.den else t("nan")  # every target ignored: 0/0, as PyTorch
         return xp.asarray(total, dtype=x.dtype)
 
-    def _row_grad(self, gy_arr, dtype):
-        """The upstream gradient per row (length M, or a 0-d array for mean/sum)."""
-        t = dtype.type
-        if self.reduction == "none":
-            return gy_arr.reshape(-1)
+    def _index_loss(self, xp, zt, zw, log_s, shape):
+        """Per-row losses for class indices from the target logits ``zt`` (shifted) and
+        ``zw = z @ w`` (smoothing only); keeps ``S`` (None: all ones), ``a`` and ``den``."""
+        t = zt.dtype.type
+        M, C = shape
+        w, eps, valid = self.w, self.eps, self.valid
+        loss = log_s - zt
+        self.a = a = None if w is None else w[self.t_idx]  # per-row class weight
+        S = a
+        if a is not None:
+            loss *= a
+        if eps:
+            W = float(C) if w is None else w.sum()
+            loss *= t(1 - eps)
+            loss += t(eps / C) * (W * log_s - zw)
+            S = t(1 - eps) * (a if a is not None else t(1)) + t(eps / C) * W
+            if getattr(S, "ndim", 0) == 0:
+                S = xp.full(M, S, dtype=zt.dtype)
+        if valid is not None:
+            loss = xp.where(valid, loss, t(0))
+            S = valid.astype(zt.dtype) if S is None else xp.where(valid, S, t(0))
+        self.S = S
         if self.reduction == "mean":
-            return gy_arr / t(self.den) if self.den else gy_arr * t("nan")
-        return gy_arr
+            if a is None:
+                self.den = float(M if valid is None else int(valid.sum()))
+            else:
+                self.den = float((a if valid is None else xp.where(valid, a, t(0))).sum())
+        return loss
 
-    def backward(self, gy):
-        x = self.inputs[0]
-        if self.create_graph:
-            return self._backward_graph(gy)
-        xp = get_array_module(x.data)
-        t = x.dtype.type
+    def _probability_loss(self, z, log_s, target):
+        """Per-row losses for class probabilities; keeps ``tw`` (the coefficients), ``S`` and ``z``."""
+        t = z.dtype.type
+        M, C = z.shape
+        tp = _rows(target)
+        if self.eps:
+            tp = tp * t(1 - self.eps) + t(self.eps / C)
+        self.tw = tw = tp if self.w is None else tp * self.w
+        self.S = S = tw.sum(axis=1)
+        self.den = float(M)
+        self.z, self.log_s = z, log_s  # for the target's gradient, log p = z - log s
+        return log_s * S - (z * tw).sum(axis=1)
+
+    def _row_grad(self, gy):
+        """The upstream gradient per row (length M), or a 0-d array for mean/sum."""
+        t = gy.dtype.type
+        if self.reduction == "none":
+            return gy.reshape(-1)
+        if self.reduction == "mean":
+            return gy / t(self.den) if self.den else gy * t("nan")
+        return gy
+
+    def backward_arrays(self, gy):
         p = self.p
-        M, C = p.shape
-        g = self._row_grad(gy.data, x.dtype)
-        per_row = g.ndim == 1
-        gx = gx_t = None
+        t = p.dtype.type
+        g = self._row_grad(gy)
+        gcol = g[:, None] if g.ndim == 1 else g
+        gx = gt = None
         if self.needs_input_grad[0]:
-            if self.S is None:
-                gx = p * (g[:, None] if per_row else g)
-            else:
-                gx = p * ((g * self.S)[:, None])
+            gx = p * (gcol if self.S is None else (g * self.S)[:, None])
             if self.t_idx is not None:
-                rows = self.rows
-                c = t(1 - self.eps)
-                if self.a is not None:
-                    c = c * self.a
-                if self.valid is not None:
-                    c = xp.where(self.valid, c, t(0))
-                gx[rows, self.t_idx] -= g * c
-                if self.eps:
-                    k = g * t(self.eps / C)
-                    if self.valid is not None:
-                        k = xp.where(self.valid, k, t(0))
-                    kw = (k[:, None] if getattr(k, "ndim", 0) == 1 else k)
-                    gx -= kw * (self.w if self.w is not None else t(1))
+                self._subtract_index_coef(gx, g)
             else:
-                gx -= self.tw * (g[:, None] if per_row else g)
-            gx = const(_unrows(gx, self.shape))
-        if self.t_idx is None and len(self.inputs) > 1 and self.needs_input_grad[1]:
-            # d loss / d t_c = -(1 - eps) w_c log p_c
-            logp = self._logp()
-            gt = logp * t(-(1 - self.eps))
+                gx -= self.tw * gcol
+            gx = _unrows(gx, self.shape)
+        if self.t_idx is not None:
+            return gx
+        if self.needs_input_grad[1]:
+            gt = self.z - self.log_s[:, None]
+            gt *= t(-(1 - self.eps))
             if self.w is not None:
                 gt *= self.w
-            gt *= g[:, None] if per_row else g
-            gx_t = const(_unrows(gt, self.shape))
-        return (gx, gx_t) if len(self.inputs) > 1 else gx
-
-    def _logp(self):
-        """log-softmax rows, recomputed from the logits (exact, no log of an underflowed p)."""
-        x2 = _rows(self.inputs[0].data)
-        xp = get_array_module(x2)
-        m = x2.max(axis=1, keepdims=True)
-        z = x2 - m
-        z -= xp.log(xp.exp(z).sum(axis=1, keepdims=True))
-        return z
-
-    def _backward_graph(self, gy):
-        """The same gradient built from gradkit ops, so it can be differentiated again."""
-        x = self.inputs[0]
-        xp = get_array_module(x.data)
-        dt = x.dtype
-        M, C = self.p.shape
-        x2 = _rows_t(x)
-        if self.reduction == "none":
-            g = ops.reshape(gy, (M, 1))
-        elif self.reduction == "mean":
-            g = gy * (1.0 / self.den if self.den else float("nan"))
-        else:
-            g = gy
-        p = _Softmax(1)(x2)
-        if self.t_idx is not None:
-            coef = xp.zeros((M, C), dtype=dt)
-            rows = xp.arange(M)
-            onehot = dt.type(1 - self.eps)
-            coef[rows, self.t_idx] = onehot if self.a is None else onehot * self.a
-            if self.eps:
-                coef += dt.type(self.eps / C) * (self.w if self.w is not None else dt.type(1))
-            if self.valid is not None:
-                coef[~self.valid] = 0
-            coef_t = const(coef)
-            S = const(coef.sum(axis=1, keepdims=True))
-            gx = (p * S - coef_t) * g
-            return _unrows_t(gx, self.shape)
-        tt = _rows_t(self.inputs[1]) if len(self.inputs) > 1 else None
-        if self.eps:
-            tt = tt * (1 - self.eps) + self.eps / C
-        tw = tt if self.w is None else tt * const(self.w)
-        S = ops.sum(tw, 1, keepdim=True)
-        gx = _unrows_t((p * S - tw) * g, self.shape)
-        gt = None
-        if self.needs_input_grad[1]:
-            logp = _LogSoftmax(1)(x2)
-            wl = logp * (-(1 - self.eps))
-            if self.w is not None:
-                wl = wl * const(self.w)
-            gt = _unrows_t(wl * g, self.shape)
+            gt *= gcol
+            gt = _unrows(gt, self.shape)
         return gx, gt
+
+    def _subtract_index_coef(self, gx, g):
+        """``gx -= g * coef`` for class-index targets, without building ``coef``."""
+        xp = get_array_module(gx)
+        t = gx.dtype.type
+        C = gx.shape[1]
+        c = t(1 - self.eps)
+        if self.a is not None:
+            c = c * self.a
+        if self.valid is not None:
+            c = xp.where(self.valid, c, t(0))
+        gx[self.rows, self.t_idx] -= g * c
+        if self.eps:
+            k = g * t(self.eps / C)
+            if self.valid is not None:
+                k = xp.where(self.valid, k, t(0))
+            k = k[:, None] if getattr(k, "ndim", 0) == 1 else k
+            gx -= k * (self.w if self.w is not None else t(1))
+
+    def composite(self, x, target=None):
+        """The same loss on primitives: ``-sum_c coef_c log_softmax(x)_c``, reduced."""
+        logp = _LogSoftmax(1)(_rows_t(x))
+        loss = -ops.sum(logp * self._coef(logp, target), 1)
+        if self.reduction == "none":
+            return ops.reshape(loss, _index_shape(self.shape))
+        total = ops.sum(loss)
+        if self.reduction == "mean":
+            total = total * (1.0 / self.den if self.den else float("nan"))
+        return total
+
+    def _coef(self, logp, target):
+        """The coefficients of each row's log-probabilities: a constant for class indices."""
+        M, C = logp.shape
+        dt = logp.dtype
+        if self.t_idx is None:
+            tt = _rows_t(target)
+            if self.eps:
+                tt = tt * (1 - self.eps) + self.eps / C
+            return tt if self.w is None else tt * const(self.w)
+        coef = get_array_module(logp.data).zeros((M, C), dtype=dt)
+        coef[self.rows, self.t_idx] = dt.type(1 - self.eps) if self.a is None else dt.type(1 - self.eps) * self.a
+        if self.eps:
+            coef += dt.type(self.eps / C) * (self.w if self.w is not None else dt.type(1))
+        if self.valid is not None:
+            coef[~self.valid] = 0
+        return const(coef)
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
