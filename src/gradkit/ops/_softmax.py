@@ -62,6 +62,8 @@ def softmax_parts(x, axis, *, shifted: bool = True, probs: bool = True, take=Non
     else:
         z = x - xp.where(bad, x.dtype.type(0), m)
         xp.copyto(z, x.dtype.type("nan"), where=bad)
+    if x.ndim == 0:
+        z = xp.asarray(z)  # NumPy gives a scalar for 0-d operands
     if shifted:
         e = xp.exp(z)
     else:

@@ -342,7 +342,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def _erf(a):
     """The error function on an array (SciPy/CuPy when present, else exact ``math.erf`` per element)."""
-    if type(a).__module__.startswith("cupy"):
+    if type(a).__module__.startswith("cupy"):  # pragma: no cover - needs CuPy and a GPU
         from cupyx.scipy.special import erf
 
         return erf(a)
@@ -441,15 +441,16 @@ def gelu(x, approximate: str = "none") -> Tensor:
 
 
 def _softmax_dim(name, ndim, dim):
+    """The axis to normalize over; ``None`` for a 0-d input (its own single-element row)."""
     if dim is None:
         warnings.warn(
             f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
             UserWarning,
             stacklevel=3,
         )
-        return 0 if ndim in (0, 1, 3) else 1
+        dim = 0 if ndim in (0, 1, 3) else 1
     if ndim == 0:
-        return 0
+        return None
     if not -ndim <= dim < ndim:
         raise IndexError(f"{name}: dim {dim} is out of range for an input with {ndim} dimensions")
     return dim % ndim
