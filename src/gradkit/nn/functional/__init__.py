@@ -3,9 +3,10 @@
 A package of modules, one per family; this hub lists every public name statically, so
 ``gk.nn.functional.X`` is the one place users look:
 
-* :mod:`.activation`: ``relu``, ``gelu``, ``softmax``, ``log_softmax``, ... (and SELU's constants);
-* :mod:`.loss`: ``mse_loss``, ``cross_entropy``, ``nll_loss``, ``hinge_loss``, ...;
-* :mod:`.layers`: ``dropout`` and its kin, ``batch_norm``, ``layer_norm``, ``rbf``;
+* :mod:`.activation`: ``relu``, ``gelu``, ``softmax``, ``log_softmax``, ...;
+* :mod:`.loss`: ``mse_loss``, ``binary_cross_entropy``, ``hinge_loss``, ...;
+* :mod:`.multiclass`: ``cross_entropy``, ``nll_loss``, ``multi_margin_loss``;
+* :mod:`.layers`: ``dropout`` and its kin, ``batch_norm``, ``layer_norm``, ``rbf`` (and SELU's constants);
 * :mod:`.conv`: convolutions and pooling; :mod:`.rnn`: recurrent cells and sequences.
 
 Example:
@@ -26,9 +27,10 @@ from .activation import (
 )
 from .layers import SELU_ALPHA, SELU_SCALE  # SELU's constants, public here too
 from .loss import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_embedding_loss, hinge_loss,
-    huber_loss, l1_loss, mse_loss, multi_margin_loss, nll_loss, perceptron_loss, rmse_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, hinge_embedding_loss, hinge_loss, huber_loss, l1_loss,
+    mse_loss, perceptron_loss, rmse_loss,
 )
+from .multiclass import cross_entropy, multi_margin_loss, nll_loss
 
 __all__ = [
     # activations

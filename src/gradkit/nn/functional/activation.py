@@ -105,6 +105,12 @@ def sign(x) -> Tensor:
     Forward only: like :func:`step` its derivative is 0 almost everywhere, so it passes a
     zero gradient (the reason sign units are not trained by backpropagation).
 
+    Args:
+        x: input tensor (any numeric dtype).
+
+    Returns:
+        -1, 0 or 1 per element, in ``x``'s shape and dtype.
+
     Example:
         >>> sign(gk.tensor([-2.0, 0.0, 3.0])).tolist()
         [-1.0, 0.0, 1.0]
@@ -138,6 +144,12 @@ def threshold(x, threshold: float, value: float) -> Tensor:
         threshold: the value to threshold at.
         value: the value that replaces inputs at or below the threshold.
 
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
+
     Example:
         >>> threshold(gk.tensor([-1.0, 0.5, 2.0]), 1.0, 0.0).tolist()
         [0.0, 0.0, 2.0]
@@ -150,6 +162,15 @@ def sigmoid(x) -> Tensor:
 
     Stable for any ``|x|``: only ``exp(-|x|)`` is computed, so nothing overflows.
 
+    Args:
+        x: floating-point input.
+
+    Returns:
+        Values in [0, 1], in ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
+
     Example:
         >>> sigmoid(gk.tensor([0.0])).item()
         0.5
@@ -160,6 +181,15 @@ def sigmoid(x) -> Tensor:
 def tanh(x) -> Tensor:
     """Hyperbolic tangent; derivative ``1 - tanh(x)**2``.
 
+    Args:
+        x: floating-point input.
+
+    Returns:
+        Values in [-1, 1], in ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
+
     Example:
         >>> tanh(gk.tensor([0.0])).item()
         0.0
@@ -169,6 +199,15 @@ def tanh(x) -> Tensor:
 
 def relu(x) -> Tensor:
     """Rectified linear unit ``max(x, 0)``; gradient 1 for ``x > 0`` and 0 otherwise (as PyTorch).
+
+    Args:
+        x: floating-point input.
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
 
     Example:
         >>> relu(gk.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
@@ -198,6 +237,12 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     Args:
         x: input tensor.
         negative_slope: the slope for negative inputs (PyTorch's default 0.01).
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
 
     Example:
         >>> leaky_relu(gk.tensor([-100.0, 1.0])).tolist()
@@ -270,6 +315,16 @@ class _ELU(Op):
 def elu(x, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit (Clevert et al., 2015): ``x`` if ``x > 0`` else ``alpha (e^x - 1)``.
 
+    Args:
+        x: floating-point input.
+        alpha: the negative saturation value is ``-alpha`` (default 1).
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
+
     Example:
         >>> round(elu(gk.tensor([-1.0])).item(), 4)
         -0.6321
@@ -284,6 +339,15 @@ def selu(x) -> Tensor:
     ``scale = 1.0507009873554804934193349852946`` (PyTorch's constants), chosen so that
     activations keep mean 0 and variance 1 through many layers when weights use
     ``lecun_normal_`` initialization.
+
+    Args:
+        x: floating-point input.
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
 
     Example:
         >>> round(selu(gk.tensor([1.0])).item(), 6)
@@ -332,6 +396,12 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         x: input tensor.
         beta: sharpness (default 1).
         threshold: above this ``beta x`` the function is treated as linear (default 20).
+
+    Returns:
+        Positive values, in ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: for an input that is not floating point.
 
     Example:
         >>> round(softplus(gk.tensor([0.0])).item(), 6)
@@ -428,6 +498,13 @@ def gelu(x, approximate: str = "none") -> Tensor:
     ``approximate='none'`` uses the exact normal CDF ``Phi(x) = (1 + erf(x/sqrt 2)) / 2``;
     ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
 
+    Args:
+        x: floating-point input.
+        approximate: ``'none'`` (exact, default) or ``'tanh'``.
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
     Raises:
         ValueError: for another ``approximate``.
 
@@ -507,6 +584,14 @@ def softmax(x, dim=None) -> Tensor:
         dim: the dimension that sums to 1. ``None`` follows PyTorch's deprecated implicit
             choice (0 for 0-, 1- and 3-D inputs, else 1) and warns.
 
+    Returns:
+        Probabilities of ``x``'s shape that sum to 1 along ``dim``; NaN on a slice whose maximum is
+        not finite (all ``-inf``, a ``+inf`` or a NaN), as PyTorch.
+
+    Raises:
+        IndexError: for ``dim`` out of range.
+        TypeError: for an input that is not floating point.
+
     Example:
         >>> softmax(gk.tensor([1e4, 0.0, -1e4]), dim=0).tolist()
         [1.0, 0.0, 0.0]
@@ -521,6 +606,14 @@ def log_softmax(x, dim=None) -> Tensor:
     Args:
         x: input tensor.
         dim: as in :func:`softmax`.
+
+    Returns:
+        Log-probabilities of ``x``'s shape (``-inf`` where ``x`` is ``-inf``); NaN on a slice whose
+        maximum is not finite, as PyTorch.
+
+    Raises:
+        IndexError: for ``dim`` out of range.
+        TypeError: for an input that is not floating point.
 
     Example:
         >>> round(log_softmax(gk.tensor([0.0, 0.0]), dim=0)[0].item(), 6)

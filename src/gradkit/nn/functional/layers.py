@@ -43,6 +43,10 @@ def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
 
     Returns:
         ``(*, out_features)`` responses in (0, 1].
+
+    Example:
+        >>> rbf(gk.zeros(1, 2), gk.zeros(1, 2), gk.zeros(1)).tolist()  # at the centre
+        [[1.0]]
     """
     x2 = (x * x).sum(-1, keepdim=True)
     c2 = (centres * centres).sum(-1)
@@ -130,8 +134,16 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator=None) 
         training: apply (True) or return ``x`` (False).
         generator: optional :class:`gradkit.Generator`.
 
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
     Raises:
         ValueError: for an input with fewer than 3 dimensions or ``p`` outside [0, 1].
+
+    Example:
+        >>> y = dropout2d(gk.ones(2, 8, 3, 3), p=0.5)
+        >>> bool(((y == 0) | (y == 2)).all())  # whole channels 0 or 2
+        True
     """
     _check_p(p, "dropout2d")
     if x.ndim < 3:
@@ -159,6 +171,17 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=No
         p: drop probability.
         training: apply (True) or return ``x`` (False).
         generator: optional :class:`gradkit.Generator`.
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        ValueError: when ``p`` is not in [0, 1].
+
+    Example:
+        >>> y = alpha_dropout(gk.randn(100_000), p=0.2)
+        >>> abs(float(y.mean())) < 0.02 and abs(float(y.var()) - 1) < 0.05
+        True
     """
     _check_p(p, "alpha_dropout")
     if not training or p == 0.0:
@@ -270,6 +293,11 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
     Raises:
         ValueError: for fewer than 2 dimensions, a single value per channel in training,
             or evaluation without running statistics.
+
+    Example:
+        >>> x = gk.tensor([[1.0], [3.0]])
+        >>> [round(v, 5) for v in batch_norm(x, training=True).reshape(-1).tolist()]  # (x - 2) / sqrt(1 + 1e-5)
+        [-0.99999, 0.99999]
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects an input (N, C, ...), got shape {shape_str(x.shape)}")
@@ -320,8 +348,15 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
         bias: elementwise shift of ``normalized_shape`` or None.
         eps: added to the variance.
 
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
     Raises:
         ValueError: when ``x``'s trailing shape is not ``normalized_shape``.
+
+    Example:
+        >>> [round(v, 5) for v in layer_norm(gk.tensor([[1.0, 3.0]]), 2).reshape(-1).tolist()]
+        [-0.99999, 0.99999]
     """
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
