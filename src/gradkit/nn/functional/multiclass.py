@@ -314,6 +314,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     index-target losses are divided by the summed weights of the targets (as PyTorch);
     probability-target losses by the number of rows.
 
+    As PyTorch, a row of logits whose maximum is not finite (all ``-inf``, as a fully
+    masked row; a ``+inf``; a NaN) has a NaN loss (0 when its target is ignored), and a
+    target on a ``-inf`` logit costs ``inf``.
+
     Args:
         input: logits (unnormalized scores), floating point.
         target: class indices (integer dtype) or class probabilities (floating dtype).
