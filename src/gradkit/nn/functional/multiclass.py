@@ -254,6 +254,9 @@ class _CrossEntropy(FusedOp):
 
     def _subtract_index_coef(self, gx, g):
         """``gx -= g * coef`` for class-index targets, without building ``coef``."""
+        if not self.eps and self.a is None and self.valid is None:  # the plain case: g * (p - onehot)
+            gx[self.rows, self.t_idx] -= g
+            return
         xp = get_array_module(gx)
         t = gx.dtype.type
         C = gx.shape[1]
