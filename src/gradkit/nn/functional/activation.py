@@ -300,9 +300,9 @@ class _ELU(Op):
         xp = get_array_module(x)
         t = x.dtype.type
         self.mask = mask = x > 0
-        y = xp.expm1(xp.minimum(x, 0))  # exp only of non-positive values: no overflow
-        y *= t(self.alpha)
-        xp.copyto(y, x, where=mask)
+        neg = xp.expm1(xp.minimum(x, 0))  # exp only of non-positive values: no overflow
+        neg *= t(self.alpha)
+        y = xp.where(mask, x, neg)
         if self.scale != 1.0:
             y *= t(self.scale)
         return y
@@ -362,6 +362,8 @@ class _Softplus(Op):
     Derivative ``sigmoid(beta x)`` (1 on the linear part), written with gradkit ops.
     """
 
+    lin = None  # where beta x > threshold, when any element is
+
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
 
@@ -374,14 +376,16 @@ class _Softplus(Op):
         if self.beta != 1.0:
             y /= t(self.beta)
         if self.threshold is not None:
-            self.lin = lin = z > self.threshold
-            y = xp.where(lin, x, y)
+            lin = z > self.threshold
+            if lin.any():  # usually none is: skip a pass in both directions
+                self.lin = lin
+                y = xp.where(lin, x, y)
         return y
 
     def backward(self, gy):
         x = self.inputs[0]
         d = ops.sigmoid(x * self.beta if self.beta != 1.0 else x)
-        if self.threshold is not None:
+        if self.lin is not None:
             d = ops.where(const(self.lin), 1.0, d)
         return gy * d
 
