@@ -241,3 +241,30 @@ def test_layer_contract(name):
 def test_step_sign_zero_gradient_matches_numerical(fn):
     report = gradcheck(fn, [_x()])
     assert report.passed and report.max_rel_error == 0.0
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gelu_composite_matches_forward(approximate, dtype):
+    # gelu is a fused op: its composite (the same function on primitives) gives higher derivatives
+    x = gk.tensor(np.random.default_rng(4).standard_normal((5, 6)) * 3, dtype=dtype, requires_grad=True)
+    y = F.gelu(x, approximate=approximate)
+    again = y._ctx.composite(x)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(again.numpy(), y.numpy(), rtol=tol, atol=tol)
+    assert again.dtype == y.dtype
+
+
+@pytest.mark.parametrize("name", ["elu", "softplus_beta_threshold", "gelu", "gelu_tanh", "softmax_dim1", "log_softmax"])
+def test_third_order(name):
+    # the second derivative's own rule is differentiable too: gradgradcheck of the gradient
+    fn = SMOOTH[name]
+    proj = gk.tensor(np.random.default_rng(9).standard_normal((2, 3)))
+
+    def grad_of(x):
+        with gk.enable_grad():
+            (g,) = gk.grad((fn(x) * proj).sum(), x, create_graph=True)
+        return g
+
+    report = gradgradcheck(grad_of, [_x((2, 3))])
+    assert report.passed, str(report)

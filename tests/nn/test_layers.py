@@ -8,6 +8,7 @@ import pytest
 import gradkit as gk
 from gradkit import nn
 from gradkit.nn.functional import layers as FL
+from gradkit.diagnose import gradcheck, gradgradcheck
 from gradkit.testing import LayerContractError, check_layer
 
 
@@ -136,6 +137,38 @@ def test_alpha_dropout_keeps_standard_moments():
     assert abs(y.mean()) < 0.01 and abs(y.var() - 1.0) < 0.02
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_dropout_family_draws_in_the_working_dtype(dtype):
+    x = gk.ones(4, 6, 5, 5, dtype=dtype)
+    for fn in (FL.dropout, FL.dropout2d, FL.alpha_dropout):
+        assert fn(x, 0.3).dtype == np.dtype(dtype), fn.__name__
+    gen = gk.Generator(7)
+    y = FL.dropout(x, 0.25, generator=gen).numpy()
+    assert set(np.unique(y).tolist()) == {0.0, float(np.dtype(dtype).type(1 / 0.75))}
+    # the mask is the generator's uniforms in the working dtype (float64 only for float64), kept where u >= p
+    draw = np.float64 if dtype == "float64" else np.float32
+    u = gk.Generator(7).np.random(size=x.shape, dtype=draw)
+    np.testing.assert_array_equal(y != 0, u >= draw(0.25))
+    # seeded: the same generator state gives the same mask
+    assert np.array_equal(FL.dropout(x, 0.25, generator=gk.Generator(7)).numpy(), y)
+    # alpha dropout: kept -> a * x + b, dropped -> a * alpha' + b
+    ya = FL.alpha_dropout(x, 0.25, generator=gk.Generator(7)).numpy().astype(np.float64)
+    q = 0.75
+    a = 1.0 / math.sqrt(q * (1.0 + 0.25 * FL._ALPHA_PRIME**2))
+    b = -a * FL._ALPHA_PRIME * 0.25
+    tol = 1e-2 if dtype == "float16" else 1e-6
+    np.testing.assert_allclose(ya, np.where(u >= draw(0.25), a + b, a * FL._ALPHA_PRIME + b), rtol=tol)
+
+
+def test_dropout_p_one_and_eval_are_cheap_paths():
+    x = gk.randn(3, 4, 2)
+    for fn in (FL.dropout, FL.dropout2d, FL.alpha_dropout):
+        assert fn(x, 0.5, training=False) is x and fn(x, 0.0) is x
+        assert float(abs(fn(x, 1.0)).sum()) == 0.0
+    with pytest.raises(ValueError, match="alpha_dropout probability"):
+        FL.alpha_dropout(x, -0.1)
+
+
 def test_dropconnect_drops_weights_not_units():
     lin = nn.Linear(50, 40)
     dc = nn.DropConnect(lin, p=0.5)
@@ -144,7 +177,7 @@ def test_dropconnect_drops_weights_not_units():
     w = lin.weight.numpy().T
     zero = np.isclose(y, 0)
     assert 0.4 < zero.mean() < 0.6
-    np.testing.assert_allclose(y[~zero], 2 * w[~zero], rtol=1e-5)
+    np.testing.assert_allclose(y[~zero], 2 * w[~zero], rtol=1e-5, atol=1e-7)  # y - b rounds at |b| * 6e-8
     dc.eval()
     np.testing.assert_allclose(dc(x).numpy(), lin(x).numpy())
     assert list(dc.state_dict()) == ["module.weight", "module.bias"]
@@ -205,6 +238,25 @@ def test_batchnorm_float32_stays_float32():
 
 
 # ---------------------------------------------------------------- layer norm, rbf, residual
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_composite_and_second_order(training):
+    rng = np.random.default_rng(1)
+    x = gk.tensor(rng.standard_normal((5, 3, 2)), requires_grad=True)
+    g = gk.tensor(rng.uniform(0.5, 2.0, 3), requires_grad=True)
+    b = gk.tensor(rng.standard_normal(3), requires_grad=True)
+    rm, rv = gk.tensor(rng.standard_normal(3)), gk.tensor(rng.uniform(0.5, 2.0, 3))
+
+    def f(x, g, b):
+        return FL.batch_norm(x, rm, rv, g, b, training=training, momentum=0.0)
+
+    y = f(x, g, b)
+    op = y._ctx  # a fused op: backward_arrays for speed, the composite for higher orders
+    np.testing.assert_allclose(op.composite(x, g, b).numpy(), y.numpy(), rtol=1e-12, atol=1e-12)
+    assert gradcheck(f, [x, g, b]).passed
+    report = gradgradcheck(f, [x, g, b])
+    assert report.passed, str(report)
+
+
 def test_layernorm_matches_formula():
     ln = nn.LayerNorm(6)
     x = gk.randn(3, 6) * 4 + 1

@@ -203,6 +203,82 @@ def test_cross_entropy_second_order():
     assert gradgradcheck(lambda x, t: F.cross_entropy(x, t, reduction="sum"), [_t((3, 3), 0), _probs((3, 3), 1, True)]).passed
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", sorted(CE_CASES))
+def test_cross_entropy_second_order_every_case(case, reduction):
+    # gradgradcheck: gradcheck of x -> grad(loss(x), x, create_graph=True), through the composite
+    kw = CE_CASES[case]()
+    report = gradgradcheck(lambda x: F.cross_entropy(x, reduction=reduction, **kw), [_t((5, 4), 3)])
+    assert report.passed, str(report)
+
+
+def test_cross_entropy_second_order_shapes_and_target():
+    y3 = gk.tensor(np.random.default_rng(0).integers(0, 4, (2, 3)))
+    assert gradgradcheck(lambda x: F.cross_entropy(x, y3, label_smoothing=0.1, reduction="none"), [_t((2, 4, 3), 1)]).passed
+    assert gradgradcheck(lambda x: F.cross_entropy(x, gk.tensor(2)), [_t((4,), 2)]).passed
+    w = gk.tensor(_W)
+    report = gradgradcheck(lambda x, t: F.cross_entropy(x, t, weight=w, label_smoothing=0.2),
+                           [_t((5, 4), 3), _probs((5, 4), 7, True)])
+    assert report.passed, str(report)
+
+
+def _ce_ops():
+    y3 = gk.tensor(np.random.default_rng(0).integers(0, 4, (2, 3)))
+    for case, make in sorted(CE_CASES.items()):
+        for reduction in REDUCTIONS:
+            yield f"{case}-{reduction}", (lambda make=make, reduction=reduction: F.cross_entropy(
+                _t((5, 4), 3), reduction=reduction, **make()))
+    yield "3d", lambda: F.cross_entropy(_t((2, 4, 3), 1), y3, label_smoothing=0.1, reduction="none")
+    yield "3d_probs", lambda: F.cross_entropy(_t((2, 4, 3), 1), _t((2, 4, 3), 2), weight=gk.tensor(_W))
+    yield "unbatched", lambda: F.cross_entropy(_t((4,), 2), gk.tensor(2))
+    yield "all_ignored", lambda: F.cross_entropy(_t((2, 4), 2), gk.tensor([-100, -100]))
+
+
+@pytest.mark.parametrize("name,make", list(_ce_ops()), ids=[n for n, _ in _ce_ops()])
+def test_cross_entropy_composite_matches_forward(name, make):
+    loss = make()
+    op = loss._ctx  # the fused op: its composite is the same function on primitives
+    again = op.composite(*op.inputs)
+    assert again.shape == loss.shape
+    np.testing.assert_allclose(again.numpy(), loss.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gradient_penalty_through_linear_and_cross_entropy():
+    # d/dW of ||d loss / d x||^2 (a double backward through cross-entropy and linear)
+    x0 = np.random.default_rng(3).standard_normal((6, 5))
+    y = gk.tensor([0, 2, 1, 1, 0, 2])
+
+    def penalty(w, b):
+        with gk.enable_grad():  # gradcheck evaluates under no_grad
+            x = gk.tensor(x0, requires_grad=True)
+            loss = F.cross_entropy(gk.ops.linear(x, w, b), y, label_smoothing=0.1)
+            (gx,) = gk.grad(loss, x, create_graph=True)
+            return (gx * gx).sum()
+
+    w, b = _t((3, 5), 4), _t((3,), 5)
+    assert gradcheck(penalty, [w, b]).passed
+    penalty(w, b).backward()
+    assert np.isfinite(w.grad.numpy()).all() and np.abs(w.grad.numpy()).sum() > 0
+
+
+def test_bce_second_order():
+    p = gk.tensor(np.random.default_rng(0).uniform(0.05, 0.95, (3, 4)), requires_grad=True)
+    t = gk.tensor(np.random.default_rng(1).uniform(0, 1, (3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda p, t: F.binary_cross_entropy(p, t), [p, t]).passed
+    assert gradgradcheck(lambda z: F.binary_cross_entropy_with_logits(z, t.detach()), [_t((3, 4), 2)]).passed
+
+
+def test_bce_gradient_at_clamped_log_is_zero():
+    # log(0) is clamped to -100: no gradient flows from the clamped term (and no warning), to every order
+    p = gk.tensor([0.0, 1.0, 0.5], dtype="float64", requires_grad=True)
+    t = gk.tensor([0.0, 1.0, 1.0], dtype="float64")
+    loss = F.binary_cross_entropy(p, t, reduction="sum")
+    (g,) = gk.grad(loss, p, create_graph=True)
+    assert g.tolist() == [1.0, -1.0, -2.0]
+    (h,) = gk.grad(g.sum(), p)
+    assert h.tolist() == [1.0, 1.0, 4.0]
+
+
 def test_cross_entropy_float32_fast_path_no_upcast():
     x = gk.randn(64, 10, requires_grad=True)
     loss = F.cross_entropy(x, gk.randint(0, 10, (64,)))

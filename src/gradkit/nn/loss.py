@@ -42,7 +42,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        F._check_reduction(reduction)
+        F.loss._check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

@@ -8,6 +8,7 @@ from collections import namedtuple
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._softmax import softmax_parts
 from ._util import const, dim_arg, ensure_tensor, keep_shape, norm_axes
 from .elementwise import exp, sqrt
 from .shape import broadcast_to, reshape
@@ -59,11 +60,8 @@ class LogSumExp(Op):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        xp = get_array_module(x)
-        m = x.max(axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        s = xp.exp(x - m).sum(axis=self.axes, keepdims=True)
-        yk = xp.log(s) + m
+        m, _, _, log_s = softmax_parts(x, self.axes, shifted=False, probs=False)
+        yk = log_s + m
         return yk if self.keepdims else yk.reshape(tuple(d for i, d in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, gy):

@@ -1,15 +1,36 @@
-"""Functional forms of gradkit's layers: ``rbf`` (more are added below as layers land).
+"""Functional forms of gradkit's layers: ``rbf``, the dropout family, batch and layer norm.
 
 These are the stateless counterparts of the layer modules; ``gk.nn.functional``
-re-exports them.
+re-exports them. SELU's constants live here too (``selu`` and ``alpha_dropout`` share them).
+
+Example:
+    >>> import gradkit as gk
+    >>> from gradkit.nn.functional import dropout
+    >>> dropout(gk.ones(4), p=0.5, training=False).tolist()
+    [1.0, 1.0, 1.0, 1.0]
 """
 
 from __future__ import annotations
 
-from ... import ops
+import math
+
+import numpy as np
+
+from ... import backend, ops
+from ...autograd.function import FusedOp
+from ...backend import get_array_module
+from ...ops._util import const, shape_str
+from ...random import get_generator
 from ...tensor import Tensor
 
-__all__ = ["rbf"]
+__all__ = ["rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm"]
+
+#: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses (``gk.nn.functional``
+#: and ``selu`` take them from here).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+# AlphaDropout's saturation value -lambda*alpha.
+_ALPHA_PRIME = -SELU_SCALE * SELU_ALPHA
 
 
 def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
@@ -22,6 +43,10 @@ def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
 
     Returns:
         ``(*, out_features)`` responses in (0, 1].
+
+    Example:
+        >>> rbf(gk.zeros(1, 2), gk.zeros(1, 2), gk.zeros(1)).tolist()  # at the centre
+        [[1.0]]
     """
     x2 = (x * x).sum(-1, keepdim=True)
     c2 = (centres * centres).sum(-1)
@@ -31,36 +56,36 @@ def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- dropout family
-import math as _math  # noqa: E402
-
-from ... import backend as _backend  # noqa: E402
-from ...autograd.function import Op as _Op  # noqa: E402
-from ...autograd.function import once_differentiable as _once_differentiable  # noqa: E402
-from ...backend import get_array_module as _xp_of  # noqa: E402
-from ...ops._util import const as _const  # noqa: E402
-from ...ops._util import shape_str as _shape_str  # noqa: E402
-from ...random import get_generator as _get_generator  # noqa: E402
-
-__all__ += ["dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm"]
-
-#: SELU's constants (Klambauer et al., 2017), to the digits PyTorch uses (``gk.nn.functional``
-#: and ``selu`` take them from here).
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-# AlphaDropout's saturation value -lambda*alpha.
-_ALPHA_PRIME = -SELU_SCALE * SELU_ALPHA
-
-
 def _check_p(p, name):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
 
 
+def _keep(x: Tensor, p: float, shape, generator):
+    """Uniforms of ``shape`` drawn in x's working dtype, and where they keep (probability ``1 - p``).
+
+    float64 activations draw float64 uniforms, all others float32 (the generator's two
+    dtypes), so a float32 activation costs one float32 array and one boolean array.
+    Returns ``(u, keep)``; ``u`` may be overwritten (it is the caller's scratch).
+    """
+    dt = np.dtype(np.float64) if x.data.dtype == np.float64 else np.dtype(np.float32)
+    u = get_generator(generator).random(size=shape, dtype=dt)
+    return u, u >= dt.type(p)
+
+
+def _on_x(a, x: Tensor):
+    """``a`` in x's dtype, on x's device."""
+    if a.dtype != x.data.dtype:
+        a = a.astype(x.data.dtype)
+    return backend.to_device(a, x.device)
+
+
 def _keep_mask(x: Tensor, p: float, shape, generator):
-    """A 0/1 array of ``shape`` (keep with probability 1 - p) on x's device and dtype."""
-    u = _get_generator(generator).random(size=shape)
-    mask = (u >= p).astype(x.data.dtype)
-    return _backend.to_device(mask, x.device)
+    """``1 / (1 - p)`` where an element is kept (probability ``1 - p``), else 0: an array of
+    ``shape`` in x's dtype and on x's device, built in the uniforms' own memory."""
+    u, keep = _keep(x, p, shape, generator)
+    np.multiply(keep, u.dtype.type(1.0 / (1.0 - p)), out=u)
+    return _on_x(u, x)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -82,14 +107,18 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
 
     Raises:
         ValueError: when ``p`` is not in [0, 1].
+
+    Example:
+        >>> y = dropout(gk.ones(1000), p=0.2)
+        >>> sorted(set(y.tolist())) == [0.0, 1.25]
+        True
     """
     _check_p(p, "dropout")
     if not training or p == 0.0:
         return x
     if p == 1.0:
         return x * 0.0
-    mask = _keep_mask(x, p, x.shape, generator) * (1.0 / (1.0 - p))
-    return x * _const(mask.astype(x.data.dtype, copy=False))
+    return x * const(_keep_mask(x, p, x.shape, generator))
 
 
 def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -105,19 +134,26 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator=None) 
         training: apply (True) or return ``x`` (False).
         generator: optional :class:`gradkit.Generator`.
 
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
     Raises:
         ValueError: for an input with fewer than 3 dimensions or ``p`` outside [0, 1].
+
+    Example:
+        >>> y = dropout2d(gk.ones(2, 8, 3, 3), p=0.5)
+        >>> bool(((y == 0) | (y == 2)).all())  # whole channels 0 or 2
+        True
     """
     _check_p(p, "dropout2d")
     if x.ndim < 3:
-        raise ValueError(f"dropout2d expects an (N, C, H, W) or (N, C, L) input, got shape {_shape_str(x.shape)}")
+        raise ValueError(f"dropout2d expects an (N, C, H, W) or (N, C, L) input, got shape {shape_str(x.shape)}")
     if not training or p == 0.0:
         return x
     if p == 1.0:
         return x * 0.0
     shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
-    mask = _keep_mask(x, p, shape, generator) * (1.0 / (1.0 - p))
-    return x * _const(mask.astype(x.data.dtype, copy=False))
+    return x * const(_keep_mask(x, p, shape, generator))
 
 
 def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -135,6 +171,17 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=No
         p: drop probability.
         training: apply (True) or return ``x`` (False).
         generator: optional :class:`gradkit.Generator`.
+
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
+    Raises:
+        ValueError: when ``p`` is not in [0, 1].
+
+    Example:
+        >>> y = alpha_dropout(gk.randn(100_000), p=0.2)
+        >>> abs(float(y.mean())) < 0.02 and abs(float(y.var()) - 1) < 0.05
+        True
     """
     _check_p(p, "alpha_dropout")
     if not training or p == 0.0:
@@ -142,16 +189,14 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=No
     if p == 1.0:
         return x * 0.0
     q = 1.0 - p
-    a = 1.0 / _math.sqrt(q * (1.0 + p * _ALPHA_PRIME**2))
+    a = 1.0 / math.sqrt(q * (1.0 + p * _ALPHA_PRIME**2))
     b = -a * _ALPHA_PRIME * p
-    m = _keep_mask(x, p, x.shape, generator)
-    scale = (m * a).astype(x.data.dtype, copy=False)
-    shift = ((1.0 - m) * (a * _ALPHA_PRIME) + b).astype(x.data.dtype, copy=False)
-    return x * _const(scale) + _const(shift)
+    keep = backend.to_device(_keep(x, p, x.shape, generator)[1], x.device)
+    return ops.where(keep, x * a + b, a * _ALPHA_PRIME + b)
 
 
 # ---------------------------------------------------------------------------- batch norm
-class BatchNormOp(_Op):
+class BatchNormOp(FusedOp):
     """Fused batch normalization over every axis but the channel axis 1.
 
     Training (batch statistics, biased variance over ``M = N * prod(spatial)`` values)::
@@ -166,7 +211,8 @@ class BatchNormOp(_Op):
 
     Evaluation uses the given running statistics as constants (``dx = dy * gamma / sigma``).
     The batch mean and (biased) variance are left on ``self.batch_mean``/``self.batch_var``.
-    The backward works on raw arrays, so it is once-differentiable.
+    ``backward_arrays`` is that derivative on arrays; :meth:`composite`, the same function
+    on primitives, gives the higher ones (a gradient penalty through batch norm).
     """
 
     def __init__(self, training: bool, eps: float, running_mean=None, running_var=None):
@@ -176,7 +222,7 @@ class BatchNormOp(_Op):
         self.running_var = running_var
 
     def forward(self, x, gamma, beta):
-        xp = _xp_of(x)
+        xp = get_array_module(x)
         axes = (0,) + tuple(range(2, x.ndim))
         bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         if self.training:
@@ -193,9 +239,7 @@ class BatchNormOp(_Op):
         self.gamma = gamma
         return xhat * gamma.reshape(bshape) + beta.reshape(bshape)
 
-    @_once_differentiable
-    def backward(self, gy):
-        g = gy.data
+    def backward_arrays(self, g):
         xhat, invstd, axes, bshape = self.xhat, self.invstd, self.axes, self.bshape
         dbeta = g.sum(axis=axes)
         dgamma = (g * xhat).sum(axis=axes)
@@ -207,11 +251,18 @@ class BatchNormOp(_Op):
                 dx = scale * (g - (dbeta / m).reshape(bshape) - xhat * (dgamma / m).reshape(bshape))
             else:
                 dx = g * scale
-        return (
-            None if dx is None else _const(dx),
-            _const(dgamma) if self.needs_input_grad[1] else None,
-            _const(dbeta) if self.needs_input_grad[2] else None,
-        )
+        return dx, (dgamma if self.needs_input_grad[1] else None), (dbeta if self.needs_input_grad[2] else None)
+
+    def composite(self, x, gamma, beta):
+        """The same normalization with gradkit ops (batch statistics in training)."""
+        bshape = self.bshape
+        if self.training:
+            mean = x.mean(self.axes, keepdim=True)
+            xc = x - mean
+            y = xc / ops.sqrt((xc * xc).mean(self.axes, keepdim=True) + self.eps)
+        else:
+            y = (x - const(self.running_mean.reshape(bshape).astype(x.dtype))) * const(self.invstd.reshape(bshape))
+        return y * ops.reshape(gamma, bshape) + ops.reshape(beta, bshape)
 
 
 def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
@@ -242,22 +293,27 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
     Raises:
         ValueError: for fewer than 2 dimensions, a single value per channel in training,
             or evaluation without running statistics.
+
+    Example:
+        >>> x = gk.tensor([[1.0], [3.0]])
+        >>> [round(v, 5) for v in batch_norm(x, training=True).reshape(-1).tolist()]  # (x - 2) / sqrt(1 + 1e-5)
+        [-0.99999, 0.99999]
     """
     if x.ndim < 2:
-        raise ValueError(f"batch_norm expects an input (N, C, ...), got shape {_shape_str(x.shape)}")
+        raise ValueError(f"batch_norm expects an input (N, C, ...), got shape {shape_str(x.shape)}")
     C = x.shape[1]
     m = x.data.size // C if C else 0
-    xp = _xp_of(x.data)
+    xp = get_array_module(x.data)
     if training and m <= 1:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {_shape_str(x.shape)}")
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {shape_str(x.shape)}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
-    gamma = weight if weight is not None else _const(xp.ones((C,), dtype=x.data.dtype))
-    beta = bias if bias is not None else _const(xp.zeros((C,), dtype=x.data.dtype))
+    gamma = weight if weight is not None else const(xp.ones((C,), dtype=x.data.dtype))
+    beta = bias if bias is not None else const(xp.zeros((C,), dtype=x.data.dtype))
     if gamma.shape != (C,) or beta.shape != (C,):
         raise ValueError(
-            f"batch_norm: weight and bias must have shape ({C},) for input {_shape_str(x.shape)}, "
-            f"got {_shape_str(gamma.shape)} and {_shape_str(beta.shape)}"
+            f"batch_norm: weight and bias must have shape ({C},) for input {shape_str(x.shape)}, "
+            f"got {shape_str(gamma.shape)} and {shape_str(beta.shape)}"
         )
     if x.data.dtype != gamma.data.dtype:
         x = x.to(gamma.dtype)
@@ -292,8 +348,15 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
         bias: elementwise shift of ``normalized_shape`` or None.
         eps: added to the variance.
 
+    Returns:
+        A tensor of ``x``'s shape and dtype.
+
     Raises:
         ValueError: when ``x``'s trailing shape is not ``normalized_shape``.
+
+    Example:
+        >>> [round(v, 5) for v in layer_norm(gk.tensor([[1.0, 3.0]]), 2).reshape(-1).tolist()]
+        [-0.99999, 0.99999]
     """
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
@@ -301,7 +364,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     k = len(normalized_shape)
     if tuple(x.shape[x.ndim - k:]) != normalized_shape or x.ndim < k:
         raise ValueError(
-            f"layer_norm expected input with trailing shape {_shape_str(normalized_shape)}, got shape {_shape_str(x.shape)}"
+            f"layer_norm expected input with trailing shape {shape_str(normalized_shape)}, got shape {shape_str(x.shape)}"
         )
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axes, keepdim=True)
