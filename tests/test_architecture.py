@@ -24,8 +24,6 @@ SRC = ROOT / "src"
 #: Modules allowed to import by string, with why. The facade loads subpackages on first use.
 STRING_IMPORTS_ALLOWED = {
     "gradkit/__init__.py": "the facade: lazy subpackages",
-    # Removed by the Module work (nn.module's class lookup stops importing gradkit.models by name).
-    "gradkit/nn/module.py": "nn.module._lookup_class imports gradkit.models by name",
 }
 
 

@@ -125,12 +125,14 @@ def cmd_train(args) -> int:
     from .diagnose import BiasVarianceVerdict, bias_variance
     from .io import save
     from .optim.lr_scheduler import CosineAnnealingLR
+    from .parallel import tune_allocator
     from .random import manual_seed
     from .train import callbacks as cb
     from .train import evaluate, fit, plot_confusion_matrix, plot_history, predict
     from .train import metrics as M
     from .train.loop import resolve_optimizer
 
+    tune_allocator()  # the command owns its process: keep freed memory for the next step's arrays
     cfg = _settings(args)
     data, model_cfg, tr = cfg["data"], cfg["model"], cfg["train"]
     seed = int(tr["seed"])

@@ -52,7 +52,6 @@ from .architecture import (  # noqa: F401
     module_from_config,
     register_serializable,
 )
-from .architecture import encode_value as _encode  # noqa: F401  (used by nn.multitask)
 
 __all__ = [
     "Parameter",

@@ -48,7 +48,8 @@ from ..tensor import Tensor
 from .containers import ModuleDict
 from .layers import Identity
 from .loss import resolve_loss
-from .module import Module, Parameter, _encode
+from .architecture import encode_value as _encode
+from .module import Module, Parameter
 
 __all__ = ["MultiTaskModel", "MultiTaskLoss", "soft_sharing_penalty", "nuclear_norm", "labelled_mask"]
 
