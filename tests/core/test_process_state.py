@@ -43,9 +43,15 @@ _SCRIPT = textwrap.dedent(
             "signals": [repr(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM)],
             "np_err": np.geterr(),
             "switch": sys.getswitchinterval(),
+            "mpl_backend": matplotlib.get_backend() if matplotlib else None,
         }
 
     threadpool_limits(limits=2, user_api="blas")  # the user's own choice
+    try:
+        import matplotlib
+        matplotlib.use("svg")  # the user's plotting set-up (a notebook would have its inline backend)
+    except ImportError:
+        matplotlib = None
     before = state()
 
     import gradkit as gk
@@ -71,6 +77,12 @@ _SCRIPT = textwrap.dedent(
     sgd.step()
     pooled = F.avg_pool2d(gk.randn(4, 3, 16, 16, requires_grad=True), 2)
     pooled.sum().backward()
+    if matplotlib:
+        import os, tempfile
+        from gradkit.train.history import History
+        h = History()
+        h.append(0, {"loss": 1.0, "val_loss": 1.1})
+        gk.train.plot_history(h, os.path.join(tempfile.mkdtemp(), "curves.png"))
 
     after = state()
     print(json.dumps({"before": before, "after": after, "mallopt": "mallopt" in looked_up}))

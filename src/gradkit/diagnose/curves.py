@@ -86,12 +86,9 @@ class CurveResult:
 
     def plot(self, path, title: str | None = None) -> None:
         """Save the curve (train and dev error against ``x``, regimes annotated) to ``path``."""
-        import matplotlib
+        from ..train.plots import new_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, ax = new_figure(figsize=(7, 4.5))
         ax.plot(self.x, self.train_error, "o-", label="train error")
         ax.plot(self.x, self.dev_error, "s-", label="dev error")
         if self.metric is not None:
@@ -107,7 +104,6 @@ class CurveResult:
         ax.legend()
         fig.tight_layout()
         fig.savefig(path, dpi=100)
-        plt.close(fig)
 
 
 def _split(data):

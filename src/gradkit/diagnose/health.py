@@ -458,15 +458,12 @@ class TrainingHealth(Callback):
 
     def plot(self, path, title: str = "gradient norm per layer") -> None:
         """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from ..train.plots import new_figure
 
         if not self.records:
             raise ValueError("TrainingHealth.plot: nothing recorded yet (train with this callback first)")
         epochs = [r["epoch"] + 1 for r in self.records]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = new_figure(1, 2, figsize=(11, 4))
         for name in self.grad_norms():
             rows = [rec["layers"][name] for rec in self.records]
             label = f"{name} ({rows[0]['type']})"
@@ -483,4 +480,3 @@ class TrainingHealth(Callback):
         axes[0].legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=100)
-        plt.close(fig)

@@ -1,4 +1,8 @@
-"""Pictures of a run (matplotlib, Agg backend, PNG files, imported lazily).
+"""Pictures of a run (matplotlib, PNG files, imported lazily).
+
+Figures are made with matplotlib's object API (:func:`new_figure`), never through ``pyplot``
+and never by switching matplotlib's backend: drawing a picture leaves the user's plotting
+set-up (a notebook's inline backend, an open GUI window) as it was.
 
 Example:
     >>> from gradkit.train.history import History
@@ -16,13 +20,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def _plt():
-    import matplotlib
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize, squeeze: bool = True):
+    """A matplotlib figure and its axes, outside pyplot (nothing global changes; no close needed).
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Args:
+        nrows: rows of axes.
+        ncols: columns of axes.
+        figsize: (width, height) in inches.
+        squeeze: as in ``Figure.subplots``: a single axes object when there is one.
 
-    return plt
+    Returns:
+        ``(figure, axes)``; ``figure.savefig(path)`` writes the picture.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
 
 
 def plot_history(history, path, metrics=None) -> str:
@@ -33,11 +46,10 @@ def plot_history(history, path, metrics=None) -> str:
         path: the PNG file to write.
         metrics: metric names to plot (default: every logged one with a ``val_`` twin or not).
     """
-    plt = _plt()
     h = history.history
     names = metrics or [k for k in h if not k.startswith("val_") and k not in ("loss", "lr")]
     panels = ["loss", *names]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    fig, axes = new_figure(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
     epochs = np.asarray(history.epoch) + 1
     for ax, key in zip(axes[0], panels):
         if key in h:
@@ -51,7 +63,6 @@ def plot_history(history, path, metrics=None) -> str:
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return str(path)
 
 
@@ -61,11 +72,10 @@ def _vals(col):
 
 def plot_confusion_matrix(cm, path, labels=None, title="confusion matrix") -> str:
     """A confusion matrix as a heat map with counts in the cells. Returns ``path``."""
-    plt = _plt()
     cm = np.asarray(cm)
     n = cm.shape[0]
     labels = labels if labels is not None else [str(i) for i in range(n)]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.5 * n, 0.8 + 0.5 * n))
+    fig, ax = new_figure(figsize=(1.0 + 0.5 * n, 0.8 + 0.5 * n))
     im = ax.imshow(cm, cmap="Blues")
     ax.set_xticks(range(n), labels)
     ax.set_yticks(range(n), labels)
@@ -80,5 +90,4 @@ def plot_confusion_matrix(cm, path, labels=None, title="confusion matrix") -> st
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return str(path)

@@ -82,9 +82,7 @@ def plot_results(result, directory: str | None) -> list[str]:
     """
     if directory is None:
         raise ValueError("plot_results needs a directory to save the PNG files into")
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from ..train.plots import new_figure
 
     os.makedirs(directory, exist_ok=True)
     space = result.space or {}
@@ -94,7 +92,7 @@ def plot_results(result, directory: str | None) -> list[str]:
     paths = []
     for p in params:
         dom = space.get(p)
-        fig, ax = plt.subplots(figsize=(5, 3.6))
+        fig, ax = new_figure(figsize=(5, 3.6))
         categorical = dom is not None and dom.scale == "categorical"
         cats = [str(o) for o in dom.options] if categorical else None
         for status, style in (("completed", dict(marker="o", alpha=0.8)),
@@ -120,6 +118,5 @@ def plot_results(result, directory: str | None) -> list[str]:
         fig.tight_layout()
         path = os.path.join(directory, f"{_safe(result.metric)}_vs_{_safe(p)}.png")
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         paths.append(path)
     return paths
