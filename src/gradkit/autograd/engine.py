@@ -58,6 +58,11 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     With ``inputs=None`` the gradients accumulate into the leaves' ``.grad``; otherwise
     the gradients of exactly ``inputs`` are returned (nothing accumulates), as
     ``gk.grad`` does.
+
+    Kept as one function on purpose (longer than the house's ~80 lines): its loop body runs
+    once per op of every backward pass, so delivering gradients to leaves and to pending ops
+    stays inline (a Python call per op is measurable on the per-op overhead benchmark), and
+    the closure ``deliver_leaf`` shares the pass's bookkeeping without passing it around.
     """
     capture = None
     captured = None

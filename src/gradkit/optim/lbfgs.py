@@ -222,6 +222,12 @@ class LBFGS(Optimizer):
     def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations.
 
+        One function on purpose (longer than the house's ~80 lines): it is L-BFGS in PyTorch's
+        order (direction by the two-loop recursion, step length, line search, curvature-pair
+        update, the stopping tests), and
+        reading it straight through against the book is easier than chasing helpers that
+        share a dozen local variables.
+
         Args:
             closure: required; clears the gradients, computes the loss, calls ``backward()``
                 and returns the loss.

@@ -43,10 +43,10 @@ class _Required:
 required = _Required()
 
 # The smallest chunk of a flat update worth a thread of its own (the threads are gradkit's
-# intra-op threads, gk.set_num_threads). Measured on 2 cores: inside a training step the BLAS
-# threads of the dense layers' products are still spinning when the optimizer starts, so
-# splitting a 270k-parameter Adam update over two threads made the step ~0.1 ms slower (though
-# faster in isolation); threads pay only from about a million parameters per thread.
+# intra-op threads, gk.set_num_threads). Inside a training step the BLAS threads of the dense
+# layers' products are still spinning when the optimizer starts, so splitting small updates
+# over threads made the step slower; threads pay only from about a million parameters per
+# thread (benchmarks/NOTES.md).
 _MIN_CHUNK = 1 << 20
 
 

@@ -47,9 +47,9 @@ __all__ = [
 # Layers written elsewhere in gk.nn keep their stateless forms in sibling modules;
 # ``gk.nn.functional`` is the one place users look, so their public names are re-exported here.
 from .layers import alpha_dropout, batch_norm, dropout, dropout2d, layer_norm, rbf  # noqa: E402
-from .conv import (  # noqa: E402
-    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_output_size,
-    global_avg_pool2d, max_pool1d, max_pool2d,
+from .conv import conv1d, conv2d, conv_output_size  # noqa: E402
+from .pool import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
