@@ -36,6 +36,7 @@ Conv and recurrent layers use the same helper (pass ``input_fn`` for integer inp
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -133,133 +134,201 @@ def check_layer(
     """
     import gradkit as gk
 
-    from .diagnose.gradcheck import gradcheck
-    from .nn.module import MODULE_REGISTRY, Module, functional_call, module_from_config
     from .random import get_rng_state, set_rng_state
 
-    name_of = None
     saved_rng = get_rng_state()
     try:
         gk.manual_seed(seed)
-
-        def make_input(dtype):
-            if input_fn is not None:
-                return input_fn(dtype)
-            return gk.randn(*input_shape).to(dtype)
-
-        # 1. forward in float32 ---------------------------------------------------------
-        layer = make_layer()
-        if not isinstance(layer, Module):
-            raise LayerContractError(f"make_layer() must return a gk.nn.Module, got {type(layer).__name__}")
+        make_input = functools.partial(_layer_input, input_fn, input_shape)
+        layer, x32, output_shape = _check_forward(make_layer, make_input, output_fn, expected_output_shape)
         name_of = type(layer).__name__
-        x32 = make_input("float32")
-        out = layer(x32)
-        outs = _tensors(out if output_fn is None else output_fn(out))
-        if not outs:
-            raise LayerContractError(f"{name_of}: forward returned {type(out).__name__}, expected Tensor output(s)")
-        for t in outs:
-            if t.dtype.kind == "f" and t.dtype != np.float32:
-                raise LayerContractError(f"{name_of}: float32 input gave a {t.dtype} output (an accidental upcast)")
-            if t.dtype.kind == "f" and not np.isfinite(t.numpy()).all():
-                raise LayerContractError(f"{name_of}: output has NaN or inf for a standard normal input")
-        if expected_output_shape is not None and tuple(outs[0].shape) != tuple(expected_output_shape):
-            raise LayerContractError(
-                f"{name_of}: output shape {tuple(outs[0].shape)}, expected {tuple(expected_output_shape)}"
-            )
-        report = {"output_shape": tuple(outs[0].shape)}
-
-        # 2. float64 gradcheck, train and eval, with frozen randomness ------------------
-        layer64 = make_layer().to(dtype="float64")
-        x64 = make_input("float64")
-        names = [n for n, p in layer64.named_parameters() if p.requires_grad]
-        params = [gk.tensor(p.data.copy(), requires_grad=True) for n, p in layer64.named_parameters() if p.requires_grad]
-        grad_x = check_input_grad and x64.dtype.kind == "f"
-        inputs = ([x64.detach().requires_grad_(True)] if grad_x else []) + params
-        mask_seed = seed + 1
-
-        def fn(*ts):
-            xs, ps = (ts[0], ts[1:]) if grad_x else (x64, ts)
-            gk.manual_seed(mask_seed)
-            y = functional_call(layer64, dict(zip(names, ps)), (xs,))
-            return _combine(y, output_fn)
-
-        labels = (["input"] if grad_x else []) + names
-        for mode in ("train", "eval"):
-            layer64.train(mode == "train")
-            if not inputs:
-                break
-            res = gradcheck(fn, inputs, tol=gradcheck_tol, max_elements=gradcheck_max_elements, seed=seed)
-            report[f"gradcheck_{mode}"] = res
-            bad = [labels[c.index] for c in res.inputs if not c.passed and _max_abs_diff(c) > gradcheck_atol]
-            if bad:
-                raise LayerContractError(
-                    f"{name_of}: float64 gradient check failed in {mode} mode for {bad}:\n{res}"
-                )
-
-        # 3. train / eval behaviour ------------------------------------------------------
-        layer.eval()
-        a, b = _to_numpy_list(layer(x32)), _to_numpy_list(layer(x32))
-        if any(not np.array_equal(u, v) for u, v in zip(a, b)):
-            raise LayerContractError(f"{name_of}: two calls in eval mode gave different outputs")
-        layer.train()
-        if stochastic:
-            gk.manual_seed(seed + 2)
-            a = _to_numpy_list(layer(x32))
-            gk.manual_seed(seed + 3)
-            b = _to_numpy_list(layer(x32))
-            if all(np.array_equal(u, v) for u, v in zip(a, b)):
-                raise LayerContractError(f"{name_of}: declared stochastic but two training calls gave the same output")
-        if train_eval_check is not None:
-            train_eval_check(layer, x32)
-            layer.train()
-
-        # 4. state_dict round trip -------------------------------------------------------
-        src = make_layer()
-        src.train()
-        src(x32)  # one training step: running statistics move
-        src.eval()
-        gk.manual_seed(seed + 17)
-        dst = make_layer()
-        result = dst.load_state_dict(src.state_dict())
-        if list(result.missing_keys) or list(result.unexpected_keys):
-            raise LayerContractError(f"{name_of}: state_dict round trip reported {result}")
-        dst.eval()
-        ya, yb = _to_numpy_list(src(x32)), _to_numpy_list(dst(x32))
-        if any(not np.array_equal(u, v) for u, v in zip(ya, yb)):
-            raise LayerContractError(f"{name_of}: a fresh instance loaded with the state_dict gives different outputs")
-        with gk.no_grad():
-            for v in src.state_dict(keep_vars=True).values():
-                if v.dtype.kind == "f":
-                    v.data[...] += 1.0
-        src_state = src.state_dict()
-        for k, v in dst.state_dict().items():
-            if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src_state[k].numpy()):
-                raise LayerContractError(f"{name_of}: load_state_dict aliased {k!r} instead of copying it")
-        if check_config and MODULE_REGISTRY.get(name_of) is type(layer):
-            spec = json.loads(json.dumps({"class": name_of, "config": layer.get_config()}))
-            rebuilt = module_from_config(spec)
-            if type(rebuilt) is not type(layer) or rebuilt.get_config() != spec["config"]:
-                raise LayerContractError(f"{name_of}: config round trip rebuilt {rebuilt!r} from {spec}")
-            rebuilt.load_state_dict(dst.state_dict())
-            rebuilt.eval()
-            yc = _to_numpy_list(rebuilt(x32))
-            if any(not np.array_equal(u, v) for u, v in zip(yb, yc)):
-                raise LayerContractError(f"{name_of}: the model rebuilt from its config gives different outputs")
-
-        # 5. summary rows ----------------------------------------------------------------
+        report = {"output_shape": output_shape}
+        report.update(_check_gradients(
+            name_of, make_layer, make_input, output_fn, check_input_grad=check_input_grad,
+            tol=gradcheck_tol, atol=gradcheck_atol, max_elements=gradcheck_max_elements, seed=seed,
+        ))
+        _check_train_eval(name_of, layer, x32, stochastic=stochastic, train_eval_check=train_eval_check, seed=seed)
+        dst, dst_outputs = _check_state_dict_round_trip(name_of, make_layer, x32, seed)
+        if check_config:
+            _check_config_round_trip(name_of, layer, dst, dst_outputs, x32)
         if check_summary and input_fn is None:
-            from .nn.summary import summary_rows
-
-            rows, totals = summary_rows(layer, tuple(input_shape[1:]), batch_size=input_shape[0])
-            row_types = {r["type"] for r in rows}
-            for m in layer.modules():
-                is_leaf = not any(True for _ in m.children())
-                if is_leaf and type(m).__name__ not in row_types:
-                    raise LayerContractError(f"{name_of}: summary has no row for {type(m).__name__}")
-            if totals["total"] != layer.num_parameters():
-                raise LayerContractError(
-                    f"{name_of}: summary counts {totals['total']} parameters, the layer has {layer.num_parameters()}"
-                )
+            _check_summary(name_of, layer, input_shape)
         return report
     finally:
         set_rng_state(saved_rng)
+
+
+def _layer_input(input_fn, input_shape, dtype):
+    """The test input in ``dtype``: ``input_fn(dtype)``, or a standard normal batch of ``input_shape``."""
+    import gradkit as gk
+
+    if input_fn is not None:
+        return input_fn(dtype)
+    return gk.randn(*input_shape).to(dtype)
+
+
+def _check_forward(make_layer, make_input, output_fn, expected_output_shape):
+    """Part 1: a float32 forward pass gives finite float32 outputs of the expected shape.
+
+    Returns the float32 layer, its input and the shape of the (first) output.
+    """
+    from .nn.module import Module
+
+    layer = make_layer()
+    if not isinstance(layer, Module):
+        raise LayerContractError(f"make_layer() must return a gk.nn.Module, got {type(layer).__name__}")
+    name_of = type(layer).__name__
+    x32 = make_input("float32")
+    out = layer(x32)
+    outs = _tensors(out if output_fn is None else output_fn(out))
+    if not outs:
+        raise LayerContractError(f"{name_of}: forward returned {type(out).__name__}, expected Tensor output(s)")
+    for t in outs:
+        if t.dtype.kind == "f" and t.dtype != np.float32:
+            raise LayerContractError(f"{name_of}: float32 input gave a {t.dtype} output (an accidental upcast)")
+        if t.dtype.kind == "f" and not np.isfinite(t.numpy()).all():
+            raise LayerContractError(f"{name_of}: output has NaN or inf for a standard normal input")
+    if expected_output_shape is not None and tuple(outs[0].shape) != tuple(expected_output_shape):
+        raise LayerContractError(
+            f"{name_of}: output shape {tuple(outs[0].shape)}, expected {tuple(expected_output_shape)}"
+        )
+    return layer, x32, tuple(outs[0].shape)
+
+
+def _check_gradients(name_of, make_layer, make_input, output_fn, *, check_input_grad, tol, atol, max_elements,
+                     seed):
+    """Part 2: the float64 gradient check, in training then evaluation mode, with frozen randomness.
+
+    Returns ``{"gradcheck_train": ..., "gradcheck_eval": ...}`` (empty when there is nothing to check).
+    """
+    import gradkit as gk
+
+    from .diagnose.gradcheck import gradcheck
+    from .nn.module import functional_call
+
+    layer64 = make_layer().to(dtype="float64")
+    x64 = make_input("float64")
+    names = [n for n, p in layer64.named_parameters() if p.requires_grad]
+    params = [gk.tensor(p.data.copy(), requires_grad=True) for n, p in layer64.named_parameters() if p.requires_grad]
+    grad_x = check_input_grad and x64.dtype.kind == "f"
+    inputs = ([x64.detach().requires_grad_(True)] if grad_x else []) + params
+    mask_seed = seed + 1
+
+    def fn(*ts):
+        xs, ps = (ts[0], ts[1:]) if grad_x else (x64, ts)
+        gk.manual_seed(mask_seed)
+        y = functional_call(layer64, dict(zip(names, ps)), (xs,))
+        return _combine(y, output_fn)
+
+    labels = (["input"] if grad_x else []) + names
+    results = {}
+    for mode in ("train", "eval"):
+        layer64.train(mode == "train")
+        if not inputs:
+            break
+        res = gradcheck(fn, inputs, tol=tol, max_elements=max_elements, seed=seed)
+        results[f"gradcheck_{mode}"] = res
+        bad = [labels[c.index] for c in res.inputs if not c.passed and _max_abs_diff(c) > atol]
+        if bad:
+            raise LayerContractError(
+                f"{name_of}: float64 gradient check failed in {mode} mode for {bad}:\n{res}"
+            )
+    return results
+
+
+def _check_train_eval(name_of, layer, x32, *, stochastic, train_eval_check, seed):
+    """Part 3: evaluation is deterministic, a stochastic layer varies in training, the layer's own check.
+
+    Leaves ``layer`` in training mode.
+    """
+    import gradkit as gk
+
+    layer.eval()
+    a, b = _to_numpy_list(layer(x32)), _to_numpy_list(layer(x32))
+    if any(not np.array_equal(u, v) for u, v in zip(a, b)):
+        raise LayerContractError(f"{name_of}: two calls in eval mode gave different outputs")
+    layer.train()
+    if stochastic:
+        gk.manual_seed(seed + 2)
+        a = _to_numpy_list(layer(x32))
+        gk.manual_seed(seed + 3)
+        b = _to_numpy_list(layer(x32))
+        if all(np.array_equal(u, v) for u, v in zip(a, b)):
+            raise LayerContractError(f"{name_of}: declared stochastic but two training calls gave the same output")
+    if train_eval_check is not None:
+        train_eval_check(layer, x32)
+        layer.train()
+
+
+def _check_state_dict_round_trip(name_of, make_layer, x32, seed):
+    """Part 4a: a fresh instance loads a trained instance's state_dict strictly, as copies, same outputs.
+
+    Returns the loaded instance (in evaluation mode) and its outputs as NumPy arrays.
+    """
+    import gradkit as gk
+
+    src = make_layer()
+    src.train()
+    src(x32)  # one training step: running statistics move
+    src.eval()
+    gk.manual_seed(seed + 17)
+    dst = make_layer()
+    result = dst.load_state_dict(src.state_dict())
+    if list(result.missing_keys) or list(result.unexpected_keys):
+        raise LayerContractError(f"{name_of}: state_dict round trip reported {result}")
+    dst.eval()
+    ya, yb = _to_numpy_list(src(x32)), _to_numpy_list(dst(x32))
+    if any(not np.array_equal(u, v) for u, v in zip(ya, yb)):
+        raise LayerContractError(f"{name_of}: a fresh instance loaded with the state_dict gives different outputs")
+    _check_loaded_values_are_copies(name_of, src, dst)
+    return dst, yb
+
+
+def _check_loaded_values_are_copies(name_of, src, dst):
+    """Part 4b: changing the source's floating state after loading leaves the loaded copy alone."""
+    import gradkit as gk
+
+    with gk.no_grad():
+        for v in src.state_dict(keep_vars=True).values():
+            if v.dtype.kind == "f":
+                v.data[...] += 1.0
+    src_state = src.state_dict()
+    for k, v in dst.state_dict().items():
+        if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src_state[k].numpy()):
+            raise LayerContractError(f"{name_of}: load_state_dict aliased {k!r} instead of copying it")
+
+
+def _check_config_round_trip(name_of, layer, dst, dst_outputs, x32):
+    """Part 4c: a registered layer rebuilt from its JSON config, loaded with ``dst``'s state, matches ``dst``.
+
+    Layers that are not gradkit's registered classes are skipped.
+    """
+    from .nn.module import MODULE_REGISTRY, module_from_config
+
+    if MODULE_REGISTRY.get(name_of) is not type(layer):
+        return
+    spec = json.loads(json.dumps({"class": name_of, "config": layer.get_config()}))
+    rebuilt = module_from_config(spec)
+    if type(rebuilt) is not type(layer) or rebuilt.get_config() != spec["config"]:
+        raise LayerContractError(f"{name_of}: config round trip rebuilt {rebuilt!r} from {spec}")
+    rebuilt.load_state_dict(dst.state_dict())
+    rebuilt.eval()
+    yc = _to_numpy_list(rebuilt(x32))
+    if any(not np.array_equal(u, v) for u, v in zip(dst_outputs, yc)):
+        raise LayerContractError(f"{name_of}: the model rebuilt from its config gives different outputs")
+
+
+def _check_summary(name_of, layer, input_shape):
+    """Part 5: ``summary`` has a row for every leaf layer and counts the layer's parameters."""
+    from .nn.summary import summary_rows
+
+    rows, totals = summary_rows(layer, tuple(input_shape[1:]), batch_size=input_shape[0])
+    row_types = {r["type"] for r in rows}
+    for m in layer.modules():
+        is_leaf = not any(True for _ in m.children())
+        if is_leaf and type(m).__name__ not in row_types:
+            raise LayerContractError(f"{name_of}: summary has no row for {type(m).__name__}")
+    if totals["total"] != layer.num_parameters():
+        raise LayerContractError(
+            f"{name_of}: summary counts {totals['total']} parameters, the layer has {layer.num_parameters()}"
+        )

@@ -225,11 +225,43 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
             scalar, or two evaluations at the same point differ (a random forward pass).
     """
     from ..nn import Module
-    from ..nn.regularization import l1_penalty, l2_penalty
-    from ..nn.loss import resolve_loss
 
     if not isinstance(model, Module):
         raise TypeError(f"gradcheck_model: model must be a gk.nn.Module, got {type(model).__name__}")
+    net, loss_mod, disabled = _float64_training_copy(model, loss_fn)
+    xt, yt = _as_float64(x), _as_float64(y)
+    m = int(xt.shape[0]) if xt.ndim else 1
+    params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("gradcheck_model: the model has no trainable parameters")
+    owner = _layer_names(net)
+    cost, value = _cost_functions(net, loss_mod, xt, yt, l1=l1, l2=l2, m=m)
+    j0 = _backprop_at_point(net, cost, value)
+
+    if atol is None:
+        atol = max(1.0, abs(j0)) * 1e-15 / eps
+    rng = np.random.default_rng([seed, 0x6D6F64656C])
+    rows, checked = [], []
+    for name, p in params:
+        layer = owner.get(name, name.rsplit(".", 1)[0])
+        row, a, numeric = _check_tensor(name, p, layer, value, rng, max_elements_per_tensor, eps=eps, tol=tol,
+                                        atol=atol)
+        rows.append(row)
+        checked.append((a, numeric))
+    layers = _layer_checks(rows, checked)
+    overall = relative_error(np.concatenate([a for a, _ in checked]), np.concatenate([n for _, n in checked]))
+    return ModelGradcheckReport(rows, layers, overall, float(eps), float(tol), j0, disabled, float(l1), float(l2),
+                                float(atol))
+
+
+def _float64_training_copy(model, loss_fn):
+    """Deep copies of the model and loss in float64, the model in training mode with its dropout off.
+
+    Returns ``(net, loss, disabled)``; ``disabled`` names the dropout modules switched off.
+    """
+    from ..nn import Module
+    from ..nn.loss import resolve_loss
+
     loss_mod = resolve_loss(loss_fn)
     net = copy.deepcopy(model).to(dtype="float64")
     if isinstance(loss_mod, Module):
@@ -240,12 +272,15 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
         if type(mod).__name__ in DROPOUT_TYPES:
             mod.training = False
             disabled.append(f"{name} ({type(mod).__name__})")
-    xt, yt = _as_float64(x), _as_float64(y)
-    m = int(xt.shape[0]) if xt.ndim else 1
-    params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("gradcheck_model: the model has no trainable parameters")
-    owner = _layer_names(net)
+    return net, loss_mod, disabled
+
+
+def _cost_functions(net, loss_mod, xt, yt, *, l1, l2, m):
+    """``J(theta)`` (the loss plus the L2 and L1 terms) as ``cost()``, a Tensor, and ``value()``, a float.
+
+    ``value`` runs without recording a graph: it is what the finite differences evaluate.
+    """
+    from ..nn.regularization import l1_penalty, l2_penalty
 
     def cost():
         out = loss_mod(net(xt), yt)
@@ -259,6 +294,15 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
         with no_grad():
             return float(to_numpy(cost().data))
 
+    return cost, value
+
+
+def _backprop_at_point(net, cost, value) -> float:
+    """Backpropagate ``J`` once (the gradients land in the parameters' ``.grad``) and return ``J``.
+
+    Raises:
+        ValueError: when ``J`` is not a finite scalar, or a second evaluation gives another value.
+    """
     net.zero_grad()
     with enable_grad():
         J = cost()
@@ -273,40 +317,42 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
         raise ValueError(f"gradcheck_model: two evaluations of the loss differ ({j0!r} vs {j1!r}): the forward "
                          "pass is random (a stochastic layer other than dropout?); a gradient check needs a "
                          "deterministic J(theta)")
+    return j0
 
-    if atol is None:
-        atol = max(1.0, abs(j0)) * 1e-15 / eps
-    rng = np.random.default_rng([seed, 0x6D6F64656C])
-    rows, all_a, all_n = [], [], []
+
+def _check_tensor(name, p, layer, value, rng, max_elements, *, eps, tol, atol):
+    """Compare one parameter tensor's backprop gradient with the differences, on a sample of its elements.
+
+    Returns its :class:`ParamCheck` and the checked elements' backprop and numeric gradients.
+    """
+    no_g = p.grad is None
+    analytic = np.zeros(p.shape) if no_g else to_numpy(p.grad.data).astype(np.float64)
+    n = p.data.size
+    idx = np.arange(n)
+    if max_elements is not None and n > max_elements:
+        idx = np.sort(rng.choice(n, size=int(max_elements), replace=False))
+    # reshape is a view of the float64 copy: the perturbations change the parameter itself
+    numeric = numeric_gradient(value, p.data.reshape(-1), idx, eps)
+    a = analytic.reshape(-1)[idx]
+    err = relative_error(a, numeric)
+    ok = bool(err < tol or (len(a) and np.max(np.abs(a - numeric)) <= atol) or not len(a))
+    order = np.argsort(-np.abs(a - numeric))[:3]
+    worst = [(tuple(int(v) for v in np.unravel_index(idx[o], p.shape)), float(a[o]), float(numeric[o]))
+             for o in order]
+    return ParamCheck(name, layer, tuple(p.shape), len(idx), n, err, ok, worst, no_g), a, numeric
+
+
+def _layer_checks(rows, checked) -> list:
+    """A :class:`LayerCheck` per layer, in order of first appearance, from the rows and their checked gradients."""
     by_layer: dict = {}
-    for name, p in params:
-        no_g = p.grad is None
-        analytic = np.zeros(p.shape) if no_g else to_numpy(p.grad.data).astype(np.float64)
-        n = p.data.size
-        idx = np.arange(n)
-        if max_elements_per_tensor is not None and n > max_elements_per_tensor:
-            idx = np.sort(rng.choice(n, size=int(max_elements_per_tensor), replace=False))
-        # reshape is a view of the float64 copy: the perturbations change the parameter itself
-        numeric = numeric_gradient(value, p.data.reshape(-1), idx, eps)
-        a = analytic.reshape(-1)[idx]
-        err = relative_error(a, numeric)
-        ok = bool(err < tol or (len(a) and np.max(np.abs(a - numeric)) <= atol) or not len(a))
-        order = np.argsort(-np.abs(a - numeric))[:3]
-        worst = [(tuple(int(v) for v in np.unravel_index(idx[o], p.shape)), float(a[o]), float(numeric[o]))
-                 for o in order]
-        layer = owner.get(name, name.rsplit(".", 1)[0])
-        rows.append(ParamCheck(name, layer, tuple(p.shape), len(idx), n, err, ok, worst, no_g))
-        all_a.append(a)
-        all_n.append(numeric)
-        la, ln, names = by_layer.setdefault(layer, ([], [], []))
+    for r, (a, numeric) in zip(rows, checked):
+        la, ln, names = by_layer.setdefault(r.layer, ([], [], []))
         la.append(a)
         ln.append(numeric)
-        names.append(name)
+        names.append(r.name)
     layers = []
     for layer, (la, ln, names) in by_layer.items():
         e = relative_error(np.concatenate(la), np.concatenate(ln))
         ok = all(r.passed for r in rows if r.layer == layer)
         layers.append(LayerCheck(layer, names, e, ok))
-    overall = relative_error(np.concatenate(all_a), np.concatenate(all_n))
-    return ModelGradcheckReport(rows, layers, overall, float(eps), float(tol), j0, disabled, float(l1), float(l2),
-                                float(atol))
+    return layers

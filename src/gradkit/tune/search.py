@@ -74,6 +74,62 @@ def _search(train_fn: Callable, space: Mapping, *, rounds: int, trials_per_round
             early_stopping, grace_period, reduction_factor, resume: bool, metrics: Sequence[str] | None,
             plots: bool, verbose: int, rerun_failed: bool, kind: str) -> SearchResult:
     # ---- validate everything before any trial starts
+    space, rounds, trials_per_round, top_k = _validated_args(
+        train_fn, space, rounds=rounds, trials_per_round=trials_per_round, zoom=zoom, top_k=top_k, metric=metric,
+        mode=mode, metrics=metrics, seed=seed, kind=kind)
+    scheduler = _make_scheduler(early_stopping, metric, mode, grace_period, reduction_factor)
+    ex: Executor = get_executor(executor, max_workers=max_workers, address=address)
+    ex.check_job(TrialJob("check", 0, 0, {}, train_fn, metric))
+
+    # ---- the run folder and what earlier runs left there
+    run_dir, store, done = _open_run_dir(run_dir, resume=resume, rerun_failed=rerun_failed, verbose=verbose)
+    settings = {"search": kind, "metric": metric, "mode": mode, "seed": seed, "rounds": rounds,
+                "trials_per_round": trials_per_round, "zoom": zoom, "top_k": top_k,
+                "executor": ex.name, "early_stopping": None if scheduler is None else scheduler.config(),
+                "space": space_to_dict(space), "round_spaces": []}
+    settings_path = os.path.join(run_dir, "search.json")
+    if scheduler is not None:  # earlier epochs of resumed trials count at the rungs
+        _replay_resumed_reports(scheduler, done, metric)
+
+    # ---- the rounds
+    all_trials: list[Trial] = []
+    spaces = []
+    gen = Generator(seed)
+    cur = space
+    with ex:
+        handle = ex.host_scheduler(scheduler) if scheduler is not None else None
+        for r in range(rounds):
+            spaces.append(cur)
+            settings["round_spaces"].append(space_to_dict(cur))
+            _write_json(settings_path, settings)
+            round_gen = gen.spawn()
+            configs = [jsonable(c) for c in sample_configs(cur, trials_per_round, round_gen)]
+            jobs = _round_jobs(r, configs, done, all_trials, train_fn, metric, handle)
+            if verbose and jobs:
+                print(f"[tune] round {r}: running {len(jobs)} of {len(configs)} trials on executor={ex.name!r}")
+            _run_jobs(ex, jobs, store, all_trials, metric, verbose)
+            if r + 1 < rounds:
+                cur = _zoomed(cur, all_trials, metric, mode, top_k, zoom, verbose)
+
+    result = SearchResult(all_trials, metric, mode, run_dir=run_dir, spaces=spaces, space=space)
+    if plots and result.best is not None:
+        try:
+            result.plot()
+        except ImportError as e:
+            warnings.warn(f"tune: plots skipped, matplotlib is not installed ({e}); pip install matplotlib",
+                          stacklevel=3)
+    if verbose:
+        _print_summary(result)
+    return result
+
+
+def _validated_args(train_fn, space, *, rounds, trials_per_round, zoom, top_k, metric, mode, metrics, seed, kind):
+    """Check the search's arguments; return the validated ``(space, rounds, trials_per_round, top_k)``.
+
+    Raises:
+        TypeError: for a ``train_fn`` that is not callable or a seed that is not an integer.
+        ValueError: for a bad space, count, zoom, mode or metric.
+    """
     if not callable(train_fn):
         raise TypeError(f"train_fn must be callable as train_fn(config, reporter), got {type(train_fn).__name__}")
     space = validate_space(space)
@@ -90,11 +146,15 @@ def _search(train_fn: Callable, space: Mapping, *, rounds: int, trials_per_round
         raise ValueError(f"unknown metric {metric!r}: train_fn declares {list(metrics)}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    scheduler = _make_scheduler(early_stopping, metric, mode, grace_period, reduction_factor)
-    ex: Executor = get_executor(executor, max_workers=max_workers, address=address)
-    ex.check_job(TrialJob("check", 0, 0, {}, train_fn, metric))
+    return space, rounds, trials_per_round, top_k
 
-    # ---- the run folder and what earlier runs left there
+
+def _open_run_dir(run_dir, *, resume: bool, rerun_failed: bool, verbose: int):
+    """The run folder (created; a new temp folder when ``None``), its results store and its finished trials.
+
+    Without ``resume`` earlier results are moved aside. Returns ``(run_dir, store, done)``, ``done``
+    mapping each reusable trial's key to the trial (failed ones left out when ``rerun_failed``).
+    """
     run_dir = os.fspath(run_dir) if run_dir is not None else tempfile.mkdtemp(prefix="gradkit-tune-")
     os.makedirs(run_dir, exist_ok=True)
     results_path = os.path.join(run_dir, RESULTS_FILE)
@@ -111,66 +171,48 @@ def _search(train_fn: Callable, space: Mapping, *, rounds: int, trials_per_round
         done[t.key] = t
     if done and verbose:
         print(f"[tune] resuming: {len(done)} finished trials found in {results_path}")
+    return run_dir, store, done
 
-    settings = {"search": kind, "metric": metric, "mode": mode, "seed": seed, "rounds": rounds,
-                "trials_per_round": trials_per_round, "zoom": zoom, "top_k": top_k,
-                "executor": ex.name, "early_stopping": None if scheduler is None else scheduler.config(),
-                "space": space_to_dict(space), "round_spaces": []}
-    settings_path = os.path.join(run_dir, "search.json")
 
-    if scheduler is not None:  # earlier epochs of resumed trials count at the rungs
-        for t in sorted(done.values(), key=lambda t: (t.round, t.index)):
-            for i, row in enumerate(t.reports, 1):
-                if metric in row:
-                    scheduler.should_stop(t.trial_id, i, row[metric])
+def _replay_resumed_reports(scheduler, done, metric):
+    """Feed the scheduler the per-epoch reports of the resumed trials, so they count at the rungs."""
+    for t in sorted(done.values(), key=lambda t: (t.round, t.index)):
+        for i, row in enumerate(t.reports, 1):
+            if metric in row:
+                scheduler.should_stop(t.trial_id, i, row[metric])
 
-    all_trials: list[Trial] = []
-    spaces = []
-    gen = Generator(seed)
-    cur = space
-    with ex:
-        handle = ex.host_scheduler(scheduler) if scheduler is not None else None
-        for r in range(rounds):
-            spaces.append(cur)
-            settings["round_spaces"].append(space_to_dict(cur))
-            _write_json(settings_path, settings)
-            round_gen = gen.spawn()
-            configs = [jsonable(c) for c in sample_configs(cur, trials_per_round, round_gen)]
-            jobs = []
-            for i, cfg in enumerate(configs):
-                key = config_key(r, i, cfg)
-                if key in done:
-                    all_trials.append(done[key])
-                else:
-                    jobs.append(TrialJob(f"r{r}-{i:04d}", r, i, cfg, train_fn, metric, handle))
-            if verbose and jobs:
-                print(f"[tune] round {r}: running {len(jobs)} of {len(configs)} trials on executor={ex.name!r}")
-            runner = ex.run(jobs)
-            try:
-                for rec in runner:
-                    if rec["status"] == "invalid_metric":
-                        raise ValueError(rec["error"])
-                    rec["value"] = trial_value(rec, metric)
-                    trial = Trial.from_dict(rec)
-                    store.append(trial)
-                    all_trials.append(trial)
-                    if verbose:
-                        _print_trial(trial, metric)
-            finally:
-                runner.close()
-            if r + 1 < rounds:
-                cur = _zoomed(cur, all_trials, metric, mode, top_k, zoom, verbose)
 
-    result = SearchResult(all_trials, metric, mode, run_dir=run_dir, spaces=spaces, space=space)
-    if plots and result.best is not None:
-        try:
-            result.plot()
-        except ImportError as e:
-            warnings.warn(f"tune: plots skipped, matplotlib is not installed ({e}); pip install matplotlib",
-                          stacklevel=3)
-    if verbose:
-        _print_summary(result)
-    return result
+def _round_jobs(r, configs, done, all_trials, train_fn, metric, handle):
+    """The jobs of round ``r``; configurations already finished in the run folder go straight to ``all_trials``."""
+    jobs = []
+    for i, cfg in enumerate(configs):
+        key = config_key(r, i, cfg)
+        if key in done:
+            all_trials.append(done[key])
+        else:
+            jobs.append(TrialJob(f"r{r}-{i:04d}", r, i, cfg, train_fn, metric, handle))
+    return jobs
+
+
+def _run_jobs(ex, jobs, store, all_trials, metric, verbose):
+    """Run the jobs on the executor; record each finished trial in the store and append it to ``all_trials``.
+
+    Raises:
+        ValueError: when a trial reported no ``metric`` (the executor's ``invalid_metric`` record).
+    """
+    runner = ex.run(jobs)
+    try:
+        for rec in runner:
+            if rec["status"] == "invalid_metric":
+                raise ValueError(rec["error"])
+            rec["value"] = trial_value(rec, metric)
+            trial = Trial.from_dict(rec)
+            store.append(trial)
+            all_trials.append(trial)
+            if verbose:
+                _print_trial(trial, metric)
+    finally:
+        runner.close()
 
 
 def _zoomed(cur, trials, metric, mode, top_k, zoom, verbose):
