@@ -95,19 +95,26 @@ class _Blas:
         return [lib.num_threads for lib in self.libs]
 
     def set(self, counts) -> None:
-        """Set the count from any thread. threadpoolctl lets one thread at a time control a
-        process-wide OpenBLAS pool (others are silently ignored); gradkit sets and restores
-        from whichever thread runs its kernels, so it takes control for the call and gives
-        it back at once."""
         if isinstance(counts, int):
             counts = [counts] * len(self.libs)
         for lib, n in zip(self.libs, counts):
-            release = getattr(lib, "clear_controlling_thread", None)
-            if release is not None:
-                release(force=True)
             lib.set_num_threads(n)
-            if release is not None:
-                release()
+
+    def take(self) -> None:
+        """Let this thread set the count. threadpoolctl lets one thread at a time control a
+        process-wide OpenBLAS pool (the others' settings are silently ignored); gradkit sets
+        the count from whichever thread runs its kernels, so it takes control first, and the
+        outermost kernel scope gives it back (:meth:`release`) when it restores the count."""
+        for lib in self.libs:
+            clear = getattr(lib, "clear_controlling_thread", None)
+            if clear is not None:
+                clear(force=True)
+
+    def release(self) -> None:
+        for lib in self.libs:
+            clear = getattr(lib, "clear_controlling_thread", None)
+            if clear is not None:
+                clear()
 
 
 _blas = _Blas()
@@ -134,6 +141,7 @@ class _GradkitBlas:
             if self.depth == 1 and _blas.find():
                 self.saved = _blas.get()
                 if any(n != 1 for n in self.saved):
+                    _blas.take()
                     _blas.set(1)
         return self
 
@@ -142,7 +150,9 @@ class _GradkitBlas:
             self.depth -= 1
             if self.depth == 0 and self.saved is not None:
                 if any(n != 1 for n in self.saved):
+                    _blas.take()
                     _blas.set(self.saved)
+                    _blas.release()
                 self.saved = None
         return False
 
@@ -175,11 +185,14 @@ def blas_threads(n: int):
         yield
         return
     before = _blas.get()
+    _blas.take()
     _blas.set(n)
     try:
         yield
     finally:
+        _blas.take()
         _blas.set(before)
+        _blas.release()
 
 
 # ----------------------------------------------------------------------------- thread count
@@ -429,14 +442,16 @@ def blas_matmul(a, b, out=None):
             or a.size * b.shape[-1] < _SPLIT_WORK or not _blas.find()):
         with _own_blas:  # small products: one thread, as in the rest of gradkit's kernels
             return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-    before = _blas.get()
-    if all(n == _num_threads for n in before):
+    if _own_blas.depth == 0 and all(n == _num_threads for n in _blas.get()):
+        # the caller's own count is already the one wanted: nothing to set or restore
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-    _blas.set(_num_threads)
-    try:
-        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-    finally:
-        _blas.set(before)
+    with _own_blas:  # inside a kernel scope BLAS is on one thread: give it n for this product
+        _blas.take()
+        _blas.set(_num_threads)
+        try:
+            return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+        finally:
+            _blas.set(1)
 
 
 def _matmul_split_k(a, b, out):

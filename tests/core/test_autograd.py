@@ -393,3 +393,24 @@ def test_the_engine_tells_each_op_whether_it_builds_a_graph():
     Probe()(x).sum().backward()
     gk.grad(Probe()(x).sum(), x, create_graph=True)
     assert seen == [False, True]
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_composite_matches_its_fused_forward_and_gives_second_derivatives(shape, bias):
+    from gradkit.ops.linalg import Linear
+
+    rng = np.random.default_rng(0)
+    x = gk.tensor(rng.standard_normal(shape), dtype="float64", requires_grad=True)
+    w = gk.tensor(rng.standard_normal((2, 3)), dtype="float64", requires_grad=True)
+    b = gk.tensor(rng.standard_normal(2), dtype="float64", requires_grad=True) if bias else None
+    args = (x, w, b) if bias else (x, w)
+    np.testing.assert_allclose(Linear()(*args).numpy(), Linear().composite(*args).numpy(), rtol=1e-12)
+
+    def penalty(x_, w_):  # a gradient penalty: the norm of d(sum tanh(linear))/dx, differentiated again
+        with gk.enable_grad():  # gradcheck's numerical side calls it without recording
+            x_ = x_ if x_.requires_grad else x_.detach().requires_grad_()
+            (gx,) = gk.grad(gk.linear(x_, w_, b).tanh().sum(), x_, create_graph=True)
+        return (gx * gx).sum()
+
+    assert gradcheck(penalty, [x, w]).passed

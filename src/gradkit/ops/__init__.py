@@ -8,8 +8,8 @@ Each derivative is written once. A primitive's ``backward`` is written with thes
 the engine runs it without recording for an ordinary ``backward()`` and records it for
 ``create_graph=True`` (telling the op through ``op.create_graph``; no rule reads the grad
 mode), which gives higher-order gradients. A rule that needs the forward's result calls
-``self.output()``. A kernel fused for speed (softmax cross-entropy, convolution and the
-LSTM in ``nn.functional``) is a :class:`~gradkit.autograd.function.FusedOp` with one
+``self.output()``. A kernel fused for speed (``linear`` here; cross-entropy, convolution,
+batch norm and the recurrent kernels in ``nn.functional``) is a :class:`~gradkit.autograd.function.FusedOp` with one
 derivative on raw arrays and a ``composite`` of primitives from which every higher
 derivative follows. The full statement is at the top of ``autograd/function.py``.
 """
