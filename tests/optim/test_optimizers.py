@@ -50,15 +50,63 @@ def test_sgd_nesterov_two_steps_by_hand():
     np.testing.assert_allclose(w.numpy(), [0.268])
 
 
-def test_sgd_dampening_is_course_momentum():
-    """dampening=momentum=beta gives v = beta v + (1 - beta) dW (after a first v = dW)."""
+def test_sgd_dampening_is_not_course_momentum():
+    """torch's dampening keeps the full first gradient in the buffer: b1 = dW, not (1 - beta) dW."""
     w = _param([0.0])
     opt = gk.optim.SGD([w], lr=1.0, momentum=0.9, dampening=0.9)
     _set_grad(w, [1.0])
     opt.step()
+    np.testing.assert_allclose(opt.state[w]["momentum_buffer"], [1.0])
     _set_grad(w, [3.0])
     opt.step()
     np.testing.assert_allclose(opt.state[w]["momentum_buffer"], [0.9 * 1.0 + 0.1 * 3.0])
+    course = gk.optim.Momentum([_param([0.0])], lr=1.0, beta=0.9)
+    (q,) = course.param_groups[0]["params"]
+    _set_grad(q, [1.0])
+    course.step()
+    np.testing.assert_allclose(course.state[q]["velocity"], [0.1])
+
+
+def test_momentum_course_iterates():
+    """The course's numbers: w**2 from w0 = 1, lr 0.1, beta 0.9."""
+    w = _param(1.0)
+    opt = gk.optim.Momentum([w], lr=0.1, beta=0.9)
+    seen = []
+    for _ in range(3):
+        opt.zero_grad()
+        (w ** 2).backward()
+        opt.step()
+        seen.append(w.item())
+    np.testing.assert_allclose(seen, [0.98, 0.9424, 0.889712], rtol=1e-12)
+    assert opt.state[w]["step"] == 3.0
+
+
+def test_momentum_bias_correction_and_weight_decay_by_hand():
+    w = _param([1.0])
+    opt = gk.optim.Momentum([w], lr=0.1, beta=0.9, bias_correction=True, weight_decay=0.5)
+    _set_grad(w, [2.0])
+    opt.step()  # g = 2 + 0.5 = 2.5, v = 0.25, v_hat = 2.5 -> w = 1 - 0.25
+    np.testing.assert_allclose(w.numpy(), [0.75])
+    _set_grad(w, [1.0])
+    opt.step()  # g = 1 + 0.375 = 1.375, v = 0.225 + 0.1375 = 0.3625, v_hat = v / 0.19
+    np.testing.assert_allclose(w.numpy(), [0.75 - 0.1 * 0.3625 / 0.19])
+    np.testing.assert_allclose(opt.state[w]["velocity"], [0.3625])
+
+
+def test_momentum_equals_sgd_with_lr_scaled_by_one_minus_beta():
+    rng = np.random.default_rng(5)
+    a = _param(rng.standard_normal(6))
+    b = _param(a.numpy().copy())
+    m = gk.optim.Momentum([a], lr=0.2, beta=0.8)
+    s = gk.optim.SGD([b], lr=0.2 * (1 - 0.8), momentum=0.8)
+    for _ in range(10):
+        g = rng.standard_normal(6)
+        _set_grad(a, g)
+        _set_grad(b, g)
+        m.step()
+        s.step()
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(m.state[a]["velocity"], 0.2 * s.state[b]["momentum_buffer"], rtol=1e-12)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -161,6 +209,9 @@ CONVERGE = [
     ("Adam", dict(lr=0.05), 800, dict(lr=0.02), 3000, 5e-3),
     ("AdamW", dict(lr=0.05, weight_decay=1e-4), 800, dict(lr=0.02, weight_decay=0.0), 3000, 5e-3),
     ("NAdam", dict(lr=0.05), 800, dict(lr=0.02), 3000, 2e-2),
+    ("Momentum", dict(lr=0.07), 300, dict(lr=1e-2, beta=0.9), 3000, 1e-3),
+    # bias correction makes the first step lr * g: on Rosenbrock that needs a smaller lr
+    ("Momentum", dict(lr=0.07, bias_correction=True), 300, dict(lr=3e-3, bias_correction=True), 6000, 1e-3),
 ]
 
 
@@ -307,6 +358,7 @@ LOCKSTEP = [
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("NAdam", dict(lr=0.01)),
+    ("Momentum", dict(lr=0.1, beta=0.9, bias_correction=True, weight_decay=0.01)),
 ]
 
 
@@ -420,6 +472,9 @@ def test_load_state_dict_mismatch_errors():
     (lambda p: gk.optim.Adam(p, eps=-1.0), "eps"),
     (lambda p: gk.optim.SGD(p, momentum=-0.5), "momentum"),
     (lambda p: gk.optim.SGD(p, nesterov=True), "nesterov"),
+    (lambda p: gk.optim.Momentum(p, beta=1.0), r"beta.*\[0, 1\)"),
+    (lambda p: gk.optim.Momentum(p, weight_decay=-1.0), "weight_decay"),
+    (lambda p: gk.optim.Momentum(p, bias_correction="yes"), "bias_correction"),
     (lambda p: gk.optim.RMSprop(p, alpha=1.5), "alpha"),
     (lambda p: gk.optim.Adagrad(p, lr_decay=-1), "lr_decay"),
     (lambda p: gk.optim.LBFGS(p, line_search_fn="backtracking"), "line_search_fn"),
@@ -498,7 +553,7 @@ def test_one_optimizer_name_registry_serves_fit_cli_and_tune():
     from gradkit.train.loop import resolve_optimizer
     from gradkit.tune.recipes import _optimizer, check_mlp_space
 
-    assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam"}
+    assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam", "momentum"}
     assert cli.OPTIMIZERS is gk.optim.OPTIMIZERS
     net = gk.nn.Linear(2, 1)
     for name, cls in gk.optim.OPTIMIZERS.items():

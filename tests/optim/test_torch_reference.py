@@ -143,3 +143,25 @@ def test_lbfgs_matches_torch(line_search):
     gs = gopt.state_dict()["state"][0]
     ts = topt.state_dict()["state"][0]
     assert gs["func_evals"] == ts["func_evals"] and gs["n_iter"] == ts["n_iter"]
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_momentum_matches_torch_sgd_with_lr_times_one_minus_beta(weight_decay):
+    """The course's v = beta v + (1 - beta) g is torch's buffer times (1 - beta)."""
+    rng = np.random.default_rng(4)
+    inits = [rng.standard_normal(s) for s in SHAPES]
+    gp = [gk.tensor(a.copy(), requires_grad=True) for a in inits]
+    tp = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in inits]
+    gopt = gk.optim.Momentum(gp, lr=0.1, beta=0.9, weight_decay=weight_decay)
+    topt = torch.optim.SGD(tp, lr=0.1 * (1 - 0.9), momentum=0.9, weight_decay=weight_decay)
+    for _ in range(20):
+        for p, q in zip(gp, tp):
+            g = rng.standard_normal(p.shape)
+            p.grad = gk.tensor(g.copy())
+            q.grad = torch.from_numpy(g)
+        gopt.step()
+        topt.step()
+    for p, q in zip(gp, tp):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(gopt.state[p]["velocity"], 0.1 * topt.state[q]["momentum_buffer"].numpy(),
+                                   rtol=1e-10, atol=1e-12)

@@ -16,6 +16,7 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from .ewa import ExponentialMovingAverage, ExponentiallyWeightedAverage, ewa
 from .lbfgs import LBFGS
 from .minimize import minimize
+from .momentum import Momentum
 from .newton import Newton
 from .optimizer import FlatOptimizer, Optimizer, get_num_threads, set_num_threads
 from .registry import OPTIMIZERS, optimizer_class
@@ -23,7 +24,7 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
-    "Optimizer", "FlatOptimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Newton", "LBFGS",
+    "Optimizer", "FlatOptimizer", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Newton", "LBFGS",
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
     "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]

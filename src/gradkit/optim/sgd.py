@@ -20,9 +20,11 @@ class SGD(FlatOptimizer):
         p  <- p - lr * d_t
 
     With ``momentum=0`` it is plain ``p <- p - lr * g``. The course form of momentum,
-    ``v = beta * v + (1 - beta) * dW`` (an exponentially weighted average of gradients,
-    Ng's "gradient descent with momentum"), is ``SGD(momentum=beta, dampening=beta)``;
-    PyTorch's default ``dampening=0`` folds the ``1/(1 - beta)`` scale into the learning rate.
+    ``v = beta * v + (1 - beta) * dW`` with ``v_0 = 0`` (an exponentially weighted average of
+    gradients, Ng's "gradient descent with momentum"), is :class:`Momentum`. PyTorch's buffer
+    is that ``v`` divided by ``1 - beta``, so ``SGD(lr=a * (1 - beta), momentum=beta)`` takes the
+    same steps as ``Momentum(lr=a, beta=beta)``; ``dampening=beta`` does not give the course form,
+    because the first buffer is the full gradient ``g_1`` rather than ``(1 - beta) * g_1``.
     Nesterov momentum follows Sutskever et al., 2013, "On the importance of initialization
     and momentum in deep learning".
 
