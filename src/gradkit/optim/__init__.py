@@ -11,6 +11,7 @@ Example:
 
 from . import lr_scheduler  # noqa: F401
 from .adagrad import Adagrad
+from .adahessian import AdaHessian
 from .adam import Adam, AdamW, NAdam
 from .clip import clip_grad_norm_, clip_grad_value_
 from .ewa import ExponentialMovingAverage, ExponentiallyWeightedAverage, ewa
@@ -24,7 +25,7 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
-    "Optimizer", "FlatOptimizer", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Newton", "LBFGS",
+    "Optimizer", "FlatOptimizer", "SGD", "Momentum", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "AdaHessian", "Newton", "LBFGS",
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
     "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from .adagrad import Adagrad
+from .adahessian import AdaHessian
 from .adam import Adam, AdamW, NAdam
 from .momentum import Momentum
 from .rmsprop import RMSprop
@@ -20,7 +21,7 @@ __all__ = ["OPTIMIZERS", "optimizer_class"]
 #: Optimizer name -> class. Owned here so that the training loop, the command line and the tuner
 #: accept exactly the same names (in this order in help texts); read it, do not extend it at run time.
 OPTIMIZERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "nadam": NAdam,
-              "momentum": Momentum}
+              "momentum": Momentum, "adahessian": AdaHessian}
 
 
 def optimizer_class(name: str) -> type:
