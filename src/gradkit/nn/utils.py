@@ -1,4 +1,5 @@
-"""``gk.nn.utils``: gradient clipping in place, by total norm and by value (``torch.nn.utils.clip_grad_*``).
+"""``gk.nn.utils``: gradient clipping in place, by total norm and by value (``torch.nn.utils.clip_grad_*``),
+and all parameters as one vector and back (``parameters_to_vector`` / ``vector_to_parameters``).
 
 Clipping is part of training a network, not of any one optimizer, so it lives here
 (as in PyTorch); ``gk.optim.clip_grad_norm_`` and ``gk.optim.clip_grad_value_`` are the same
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor, _make
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _grads(parameters) -> list:
@@ -121,3 +123,105 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     for g in _grads(parameters):
         xp = get_array_module(g.data)
         xp.clip(g.data, -clip_value, clip_value, out=g.data)
+
+
+def _param_list(parameters, where: str) -> list:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    params = list(parameters)
+    if not params:
+        raise ValueError(f"{where}: expected at least one parameter, got an empty iterable")
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{where}: expected Tensors, got {type(p).__name__} at position {i}")
+    device = params[0].device
+    for i, p in enumerate(params[1:], 1):
+        if p.device != device:
+            raise ValueError(
+                f"{where}: all parameters must be on one device; position 0 is on {device}, position {i} on {p.device}"
+            )
+    return params
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    r"""All parameters flattened and joined into one vector ``theta`` (``torch.nn.utils.parameters_to_vector``).
+
+    The course's "reshape all parameters W1, b1, ..., WL, bL into one big vector theta" (used
+    for gradient checking): each tensor is flattened in row-major order and the pieces are
+    concatenated in the order given. The result is a new tensor connected to the parameters in
+    the graph, so a loss of it can be differentiated back to them; pass the gradients
+    (``[p.grad for p in params]``) to get the gradient vector ``d theta`` in the same layout.
+
+    Args:
+        parameters: a tensor or an iterable of tensors (``model.parameters()``), all on one device.
+
+    Returns:
+        A 1-d tensor of length ``sum(p.numel() for p in parameters)``.
+
+    Raises:
+        ValueError: for an empty iterable or tensors on different devices.
+        TypeError: when an element is not a Tensor.
+
+    Example:
+        >>> import gradkit as gk
+        >>> lin = gk.nn.Linear(2, 1)
+        >>> theta = gk.nn.utils.parameters_to_vector(lin.parameters())
+        >>> theta.shape
+        (3,)
+        >>> bool((theta[:2] == lin.weight.reshape(-1)).all())
+        True
+    """
+    from .. import ops
+
+    params = _param_list(parameters, "parameters_to_vector")
+    return ops.cat([ops.reshape(p, (-1,)) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters) -> None:
+    r"""Write the slices of a vector back into the parameters (``torch.nn.utils.vector_to_parameters``).
+
+    The inverse of :func:`parameters_to_vector`: parameter k takes the next ``p.numel()``
+    entries of ``vec``, reshaped to its shape. As in PyTorch each parameter's ``data`` becomes a
+    view of the vector's slice (no gradient is recorded); a vector of another dtype is cast to
+    each parameter's dtype (then the parameters hold copies). An optimizer over these
+    parameters notices the new arrays before its next step.
+
+    Args:
+        vec: a 1-d Tensor with exactly as many entries as the parameters together.
+        parameters: a tensor or an iterable of tensors, all on ``vec``'s device.
+
+    Raises:
+        TypeError: when ``vec`` is not a Tensor or an element of ``parameters`` is not one.
+        ValueError: when ``vec`` is not 1-d, its length differs from the parameters' total
+            size, or the devices differ.
+
+    Example:
+        >>> import gradkit as gk
+        >>> lin = gk.nn.Linear(2, 1)
+        >>> gk.nn.utils.vector_to_parameters(gk.tensor([1.0, 2.0, 3.0]), lin.parameters())
+        >>> lin.weight.tolist(), lin.bias.tolist()
+        ([[1.0, 2.0]], [3.0])
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, got {type(vec).__name__}")
+    params = _param_list(parameters, "vector_to_parameters")
+    if vec.ndim != 1:
+        raise ValueError(f"vector_to_parameters: expected a 1-d vector, got shape {tuple(vec.shape)}")
+    total = sum(int(p.data.size) for p in params)
+    if vec.shape[0] != total:
+        raise ValueError(
+            f"vector_to_parameters: the vector has {vec.shape[0]} entries, but the {len(params)} parameters "
+            f"have {total} together"
+        )
+    if vec.device != params[0].device:
+        raise ValueError(f"vector_to_parameters: vec is on {vec.device}, the parameters on {params[0].device}")
+    data = vec.data
+    lo = 0
+    with no_grad():
+        for p in params:
+            n = int(p.data.size)
+            piece = data[lo:lo + n].reshape(p.data.shape)
+            if piece.dtype != p.data.dtype:
+                piece = piece.astype(p.data.dtype)
+            p.data = piece
+            lo += n
