@@ -207,7 +207,8 @@ class AdaHessian(Optimizer):
     # ------------------------------------------------------------------ state dict
     def state_dict(self) -> dict:
         """The optimizer's state (see :meth:`Optimizer.state_dict`) plus ``"adahessian"``: the
-        step counter of the estimates and the own generator's state (``None`` without ``seed``)."""
+        step counter of the estimates, ``update_each``, ``n_samples`` and the own generator's
+        state (``None`` without ``seed``), all plain numbers."""
         sd = super().state_dict()
         sd["adahessian"] = {
             "hessian_step": self.hessian_step,

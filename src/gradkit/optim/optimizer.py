@@ -7,7 +7,7 @@ parameter to a dict of its buffers (moments, step count). ``state_dict()`` keys 
 state by the parameter's *index* counted across groups, so it can be loaded into a new
 optimizer built over new parameter objects (a restarted run).
 
-Fast updates. Elementwise algorithms (SGD, Adagrad, RMSprop, Adam, AdamW, NAdam) subclass
+Fast updates. Elementwise algorithms (SGD, Momentum, Adagrad, RMSprop, Adam, AdamW, NAdam) subclass
 :class:`FlatOptimizer`. For each group it keeps the parameters' data, their gradients and
 every state buffer as *views into one flat contiguous buffer* (one per dtype and device),
 so an update is a dozen vectorised array operations on a few long arrays, written with
