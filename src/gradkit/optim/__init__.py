@@ -18,6 +18,7 @@ from .lbfgs import LBFGS
 from .minimize import minimize
 from .newton import Newton
 from .optimizer import FlatOptimizer, Optimizer, get_num_threads, set_num_threads
+from .prox import prox_l1_
 from .registry import OPTIMIZERS, optimizer_class
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -27,3 +28,4 @@ __all__ = [
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
     "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]
+__all__ += ["prox_l1_"]
