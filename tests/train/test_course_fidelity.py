@@ -275,3 +275,15 @@ def test_l1_mode_is_checked():
     with pytest.raises(ValueError, match="l1_mode must be 'penalty' or 'proximal', got 'prox'"):
         gk.train.fit(gk.nn.Linear(4, 2), "cross_entropy", "sgd", _blobs(10), l1=1.0, l1_mode="prox", verbose=0)
 
+
+
+def test_l1_proximal_leaves_frozen_weights_alone():
+    X, y = _sparse_regression(m=40)
+    gk.manual_seed(0)
+    net = gk.nn.Sequential(gk.nn.Linear(10, 4), gk.nn.Linear(4, 1))
+    net[0].weight.requires_grad = False
+    frozen = net[0].weight.numpy().copy()
+    gk.train.fit(net, "mse", gk.optim.SGD(net.parameters(), lr=0.1), (X, y), epochs=3, batch_size=None, l1=50.0,
+                 l1_mode="proximal", verbose=0)
+    np.testing.assert_array_equal(net[0].weight.numpy(), frozen)
+    assert (net[1].weight.numpy() == 0).any()

@@ -408,7 +408,8 @@ class Trainer:
             are thresholded (the same selection as the penalty: biases and normalization
             parameters never are). With adaptive optimizers (Adam...) it is the common heuristic,
             not an exact proximal method.
-        clip_grad_norm: clip the global gradient norm to this value before each step.
+        clip_grad_norm: clip the global gradient norm to this value before each step (inside
+            the closure for LBFGS; Newton forms its own gradient and Hessian, so not there).
         augment: a function applied to each training input batch (NumPy array in, array out);
             never applied to dev/test data.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
@@ -489,11 +490,13 @@ class Trainer:
         from ..nn.regularization import weight_parameters
         from ..optim.prox import prox_l1_
 
-        if self._prox_groups is None:  # the weights, grouped by the param group that trains them
-            weights = {id(p): p for p in weight_parameters(self.model)}
-            self._prox_groups = [(g, [p for p in g["params"] if id(p) in weights])
-                                 for g in self.optimizer.param_groups]
-        for g, ws in self._prox_groups:
+        groups = self.optimizer.param_groups
+        key = tuple((id(g), len(g["params"])) for g in groups)  # a callback may add groups (gradual unfreezing)
+        if self._prox_groups is None or self._prox_groups[0] != key:
+            weights = {id(p) for p in weight_parameters(self.model)}  # grouped by the param group training them
+            self._prox_groups = (key, [(g, [p for p in g["params"] if id(p) in weights]) for g in groups])
+        for g, ws in self._prox_groups[1]:
+            ws = [p for p in ws if p.requires_grad]  # frozen weights stay as they are, as with the penalty
             if ws:
                 prox_l1_(ws, float(g["lr"]) * self.l1 / m)
 
