@@ -288,13 +288,17 @@ def test_progress_lines_when_not_a_terminal(capsys):
 def test_fit_reports_a_bias_variance_verdict_with_dev_data(capsys):
     X, y = _blobs()
     verdict = gk.diagnose.BiasVarianceVerdict()  # the verdict is a callback that diagnose provides
-    hist = gk.train.fit(_net(), "cross_entropy", None, (X[:90], y[:90]),
+    net = _net()
+    hist = gk.train.fit(net, "cross_entropy", None, (X[:90], y[:90]),
                         (X[90:], y[90:]), epochs=3, metrics=["accuracy"], verbose=2, base_error=0.01,
                         callbacks=[verdict])
     report = hist.diagnosis
     assert report is not None and report is verdict.report
     assert report.verdict in ("high bias", "high variance", "high bias and high variance", "good fit")
-    assert report.avoidable_bias == pytest.approx((1 - hist["accuracy"][-1]) - 0.01)
+    # the final model's training error in eval mode (not the running mean fit logs)
+    train_acc = gk.train.evaluate(net, "cross_entropy", (X[:90], y[:90]), metrics=["accuracy"])["accuracy"]
+    assert verdict.measured == "eval"
+    assert report.avoidable_bias == pytest.approx((1 - train_acc) - 0.01)
     assert "bias/variance" in capsys.readouterr().out
     no_dev = gk.train.fit(_net(), "cross_entropy", None, (X, y), epochs=1, verbose=0,
                           callbacks=[gk.diagnose.BiasVarianceVerdict()])
@@ -308,11 +312,17 @@ def test_bias_variance_verdict_callback_options(capsys):
     hist = gk.train.fit(_net(), "cross_entropy", None, **data, metrics=["accuracy"], verbose=0)
     assert hist.diagnosis is None
     # its own base error wins over fit's; verbose=False keeps it quiet; no accuracy: the losses
-    hist = gk.train.fit(_net(), "cross_entropy", None, **data, verbose=2, base_error=0.3,
+    net = _net()
+    hist = gk.train.fit(net, "cross_entropy", None, **data, verbose=2, base_error=0.3,
                         callbacks=[gk.diagnose.BiasVarianceVerdict(base_error=0.1, verbose=False)])
     assert hist.diagnosis.base_error == pytest.approx(0.1)
-    assert hist.diagnosis.train_error == pytest.approx(hist["loss"][-1])
+    final = gk.train.evaluate(net, "cross_entropy", data["train_data"])["loss"]
+    assert hist.diagnosis.train_error == pytest.approx(final)
     assert "bias/variance" not in capsys.readouterr().out
+    # eval_train=False: the logged running value of the last epoch, as before
+    hist = gk.train.fit(_net(), "cross_entropy", None, **data, verbose=0,
+                        callbacks=[gk.diagnose.BiasVarianceVerdict(eval_train=False)])
+    assert hist.diagnosis.train_error == pytest.approx(hist["loss"][-1])
 
 
 def test_lambda_callback_hooks_run():

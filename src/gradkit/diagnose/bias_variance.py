@@ -359,10 +359,17 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
 class BiasVarianceVerdict(Callback):
     """A ``fit`` callback: the bias/variance verdict of the run when training ends.
 
-    From the last epoch's logged training and dev values (accuracy when logged for both,
-    else the loss) through :func:`bias_variance_from_history`. The training value is the
-    running mean over the epoch's batches (with dropout and augmentation on), as Keras logs
-    it; evaluate the training set in eval mode for a sharper estimate of the avoidable bias.
+    By default (``eval_train=True``) the errors are measured when training ends, with the
+    final weights and the model in eval mode (dropout off, batch norm on its running
+    statistics, no augmentation): one extra pass over the training set and one over the dev
+    set (``Trainer.evaluate``). The training error the course's avoidable bias needs is the
+    error of the trained model on the training set; the running mean that ``fit`` logs as
+    ``accuracy``/``loss`` is measured batch by batch while the weights still move and with
+    dropout and augmentation on, which overstates it (and can put it above the dev error).
+    With ``eval_train=False`` the verdict comes from the last epoch's logged values instead
+    (:func:`bias_variance_from_history`, no extra pass). Errors are ``1 - accuracy`` when the
+    run logs ``accuracy`` on both sets, else the losses (``scale='raw'``). The report's first
+    note says which measurement was used, and :attr:`measured` holds ``"eval"`` or ``"running"``.
     ``gradkit train`` adds this callback; add it to your own ``fit`` calls for the verdict.
 
     After training, :attr:`report` and the history's ``diagnosis`` hold the
@@ -373,6 +380,8 @@ class BiasVarianceVerdict(Callback):
         base_error: the base (e.g. human-level) error, as a fraction for accuracy; ``None``
             uses the trainer's ``base_error`` (``fit(..., base_error=...)``, default 0).
         verbose: print the verdict; ``None`` follows the trainer (printed unless ``verbose=0``).
+        eval_train: measure the training and dev errors in eval mode with the final weights
+            (default); ``False`` uses the logged running training value of the last epoch.
 
     Example:
         >>> import numpy as np, gradkit as gk
@@ -383,25 +392,58 @@ class BiasVarianceVerdict(Callback):
         ...                     metrics=["accuracy"], callbacks=[verdict], verbose=0)
         >>> hist.diagnosis is verdict.report and verdict.report.verdict in VERDICTS
         True
+        >>> verdict.measured
+        'eval'
     """
 
-    def __init__(self, base_error: float | None = None, verbose: bool | None = None):
+    def __init__(self, base_error: float | None = None, verbose: bool | None = None, eval_train: bool = True):
+        if not isinstance(eval_train, bool):
+            raise TypeError(f"BiasVarianceVerdict: eval_train must be True or False, got {eval_train!r}")
         self.base_error = base_error
         self.verbose = verbose
+        self.eval_train = eval_train
         self.report = None
+        self.measured = None
 
     def on_train_begin(self, logs=None):
         self.report = None
+        self.measured = None
+
+    def _eval_report(self, trainer, history, base, metric):
+        """The verdict from eval-mode errors of the final model, or None without a dev set."""
+        train_loader = getattr(trainer, "train_loader", None)
+        dev_loader = getattr(trainer, "dev_loader", None)
+        if train_loader is None or dev_loader is None or len(history) == 0:
+            return None
+        batch = max(int(getattr(train_loader, "batch_size", 256) or 256), 256)
+        tr = trainer.evaluate(train_loader.dataset, batch_size=batch)
+        dv = trainer.evaluate(dev_loader.dataset, batch_size=batch)
+        if metric == "accuracy" and "accuracy" in tr and "accuracy" in dv:
+            rep = bias_variance(1.0 - tr["accuracy"], 1.0 - dv["accuracy"], base)
+            what = "1 - accuracy"
+        else:
+            rep = bias_variance(tr["loss"], dv["loss"], base, scale="raw")
+            what = "the loss"
+        rep.notes.insert(0, f"errors are {what} measured at the end of training in eval mode (dropout off, no "
+                            f"augmentation) on the {len(train_loader.dataset)} training and "
+                            f"{len(dev_loader.dataset)} dev examples")
+        return rep
 
     def on_train_end(self, logs=None):
         trainer = self.trainer
         history = trainer.history
         base = self.base_error if self.base_error is not None else getattr(trainer, "base_error", 0.0)
         metric = "accuracy" if "accuracy" in history and "val_accuracy" in history else "loss"
-        try:
-            self.report = bias_variance_from_history(history, base_error=base, metric=metric)
-        except ValueError:  # no dev data (no val_* values) or no epoch
-            self.report = None
+        self.report, self.measured = None, None
+        if self.eval_train:
+            self.report = self._eval_report(trainer, history, base, metric)
+            self.measured = "eval" if self.report is not None else None
+        else:
+            try:
+                self.report = bias_variance_from_history(history, base_error=base, metric=metric)
+                self.measured = "running"
+            except ValueError:  # no dev data (no val_* values) or no epoch
+                self.report = None
         history.diagnosis = self.report
         verbose = self.verbose if self.verbose is not None else trainer.verbose not in (0, "0", False)
         if self.report is not None and verbose:

@@ -24,7 +24,13 @@ Biases and normalization parameters are conventionally not regularized: pass
 groups with :func:`weight_decay_param_groups`.
 
 **L1** (:func:`l1_penalty`) adds ``(lambda / m) sum |W|``; its subgradient
-``(lambda / m) sign(W)`` pushes weights to exactly zero (sparse weights).
+``(lambda / m) sign(W)`` pushes every weight towards zero by a constant amount per step,
+which drives the weights of unhelpful inputs *close to* zero, but a gradient step on it
+overshoots zero and oscillates around it, so in floating point a weight essentially never
+becomes exactly 0. For exactly sparse weights use the proximal step instead:
+``gk.optim.prox_l1_`` after each optimizer step (soft-thresholding, which sets every weight
+with ``|w| <= lr * lambda / m`` to 0), or ``gk.train.fit(..., l1=lam, l1_mode="proximal")``,
+which does that on the weights.
 
 **Max-norm** (:func:`apply_max_norm_`, Srebro et al. 2005; used with dropout by
 Srivastava et al. 2014) rescales each unit's incoming weight vector after every step so
@@ -192,6 +198,9 @@ def l2_penalty(params, lam: float, m: int = 1) -> Tensor:
 
 def l1_penalty(params, lam: float, m: int = 1) -> Tensor:
     """The L1 penalty ``(lam / m) * sum_W sum |w|``, differentiable (subgradient ``sign(w)``).
+
+    Gradient steps on it make weights small but not exactly 0; ``gk.optim.prox_l1_`` (the
+    proximal step, soft-thresholding) gives exact zeros.
 
     Args:
         params: a Module (its weights only) or an iterable of tensors / ``(name, tensor)`` pairs.

@@ -20,6 +20,7 @@ from .minimize import minimize
 from .momentum import Momentum
 from .newton import Newton
 from .optimizer import FlatOptimizer, Optimizer, get_num_threads, set_num_threads
+from .prox import prox_l1_
 from .registry import OPTIMIZERS, optimizer_class
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -29,3 +30,4 @@ __all__ = [
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
     "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]
+__all__ += ["prox_l1_"]

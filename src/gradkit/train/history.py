@@ -24,6 +24,9 @@ class History:
         self.epoch: list = []
         self.interrupted = False
         self.diagnosis = None  # the bias/variance report a gk.diagnose.BiasVarianceVerdict callback attaches
+        # explicit optimizer hyperparameter changes fit applied (``fit(..., resume=ckpt, lr=...)``), in order:
+        # ``{"epoch": e, "batch": b, "changes": {name: [old, new]}}`` (the run continues from epoch e, batch b)
+        self.overrides: list = []
 
     def append(self, epoch: int, logs: dict) -> None:
         n = len(self.epoch)
@@ -78,11 +81,13 @@ class History:
                 w.writerow([e + 1, *(self.history[k][i] for k in keys)])
 
     def state_dict(self) -> dict:
-        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
+        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
+                "overrides": [dict(o) for o in self.overrides]}
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch = [int(e) for e in state["epoch"]]
         self.history = {k: list(v) for k, v in state["history"].items()}
+        self.overrides = [dict(o) for o in state.get("overrides", [])]  # absent in checkpoints before it existed
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

@@ -11,6 +11,14 @@ and on Ctrl-C mid-epoch, everything the rest of the run depends on: weights and 
 optimizer moments, schedule, callbacks' state, the loader's position and shuffling state,
 gradkit's global RNG, the epoch's running sums and the history. ``fit(..., resume=path)``
 continues so that the final weights equal those of the uninterrupted run bit for bit.
+Changing a hyperparameter while babysitting a run is explicit: ``fit(..., resume=path,
+lr=1e-4)`` or ``optimizer_overrides={"weight_decay": 0.0, ...}`` sets it on every param group
+after the restore and records it in ``history.overrides``.
+
+Optimizers whose ``step`` takes a closure (``gk.optim.LBFGS``, ``gk.optim.Newton``) get one
+that recomputes the batch's loss (with the L1/L2 terms); ``batch_size=None`` (or ``"full"``)
+trains on the whole training set per step; ``l1_mode="proximal"`` soft-thresholds the weights
+after each step so the L1 penalty produces exact zeros.
 
 Multi-task training: a model returning a dict ``{task: output}`` (``gk.nn.MultiTaskModel``)
 with a ``gk.nn.MultiTaskLoss`` (or a dict ``{task: loss}``, wrapped in one), and targets as
@@ -92,27 +100,109 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
     return optimizer
 
 
+def check_optimizer_overrides(optimizer, overrides) -> dict:
+    """Validate explicit hyperparameter overrides for ``optimizer``'s param groups.
+
+    Args:
+        optimizer: a ``gk.optim`` optimizer (anything with ``param_groups``).
+        overrides: ``{name: value}``, e.g. ``{"lr": 1e-3, "weight_decay": 0.0, "betas": (0.9, 0.99)}``.
+
+    Returns:
+        The overrides with values in the type the groups hold (float, int, bool or tuple).
+
+    Raises:
+        TypeError: when ``overrides`` is not a dict, the optimizer has no ``param_groups``, or a
+            value has the wrong kind (a number for a tuple option, a non-bool for a flag).
+        ValueError: for an option no group has (the valid ones are listed), ``params``, a
+            non-finite number, or a value the optimizer's own checks refuse.
+    """
+    import math
+    import numbers
+
+    if not overrides:
+        return {}
+    if not isinstance(overrides, dict):
+        raise TypeError(f"optimizer_overrides must be a dict {{name: value}}, got {type(overrides).__name__}")
+    groups = getattr(optimizer, "param_groups", None)
+    if not groups:
+        raise TypeError(f"optimizer_overrides: {type(optimizer).__name__} has no param_groups to override")
+    known = sorted(k for k in groups[0] if k != "params")
+    out = {}
+    for name, value in overrides.items():
+        if name == "params" or not all(name in g for g in groups):
+            raise ValueError(f"optimizer_overrides: {type(optimizer).__name__} has no hyperparameter {name!r}; "
+                             f"its hyperparameters: {', '.join(known)}")
+        current = groups[0][name]
+
+        def number(v, what=name, like=None):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"optimizer_overrides[{what!r}] must be a real number, got {v!r}")
+            if not math.isfinite(float(v)):
+                raise ValueError(f"optimizer_overrides[{what!r}] must be finite, got {v!r}")
+            if isinstance(like, numbers.Integral) and not isinstance(like, bool) and float(v).is_integer():
+                return int(v)
+            return float(v)
+
+        if isinstance(current, bool):
+            if not isinstance(value, bool):
+                raise TypeError(f"optimizer_overrides[{name!r}] must be True or False, got {value!r}")
+            out[name] = value
+        elif isinstance(current, (tuple, list)):
+            if not isinstance(value, (tuple, list)) or len(value) != len(current):
+                raise TypeError(f"optimizer_overrides[{name!r}] must be a sequence of {len(current)} numbers "
+                                f"(as the optimizer's {tuple(current)}), got {value!r}")
+            out[name] = type(current)(number(v, like=c) for v, c in zip(value, current))
+        elif isinstance(current, numbers.Real) or current is None:
+            out[name] = number(value, like=current)
+        else:
+            raise TypeError(f"optimizer_overrides: {name!r} holds a {type(current).__name__}, which fit does not "
+                            "override; set it on the optimizer yourself")
+    validate = getattr(optimizer, "_validate_group", None)
+    if validate is not None:
+        for g in groups:  # the optimizer's own range checks, on a copy
+            trial = dict(g)
+            trial.update(out)
+            validate(trial)
+    return out
+
+
 def _as_loader(data, batch_size, shuffle, name, generator=None):
+    """A DataLoader over ``data``; ``batch_size=None`` puts the whole dataset in one batch."""
     if data is None:
         return None
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (tuple, list))):
-        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
-    if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], dict):
+        ds = data
+    elif isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], dict):
         # multi-task targets: NaN / ignore_index mark missing labels, so only X is checked
         x = data[0].data if isinstance(data[0], Tensor) else data[0]
-        return DataLoader(_DictTargets(check_finite(x, f"{name}[0]"), data[1]), batch_size=batch_size,
-                          shuffle=shuffle, generator=generator)
-    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        ds = _DictTargets(check_finite(x, f"{name}[0]"), data[1])
+    elif isinstance(data, (tuple, list)) and len(data) >= 2:
         arrays = []
         for k, a in enumerate(data):
             a = a.data if isinstance(a, Tensor) else a
             arrays.append(check_finite(a, f"{name}[{k}]"))
-        return DataLoader(TensorDataset(*arrays), batch_size=batch_size, shuffle=shuffle, generator=generator)
-    raise TypeError(
-        f"{name} must be a DataLoader, a Dataset or a tuple (X, y) of arrays, got {type(data).__name__}"
-    )
+        ds = TensorDataset(*arrays)
+    else:
+        raise TypeError(
+            f"{name} must be a DataLoader, a Dataset or a tuple (X, y) of arrays, got {type(data).__name__}"
+        )
+    if batch_size is None:
+        batch_size = max(len(ds), 1)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _resolve_batch_size(batch_size):
+    """``batch_size`` as a positive int, or ``None`` for the whole training set (``None``/``"full"``)."""
+    import numbers
+
+    if batch_size is None or (isinstance(batch_size, str) and batch_size.lower() == "full"):
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"fit: batch_size must be a positive integer, None or 'full' (the whole training set "
+                         f"per step), got {batch_size!r}")
+    return int(batch_size)
 
 
 def _as_tensor(a):
@@ -305,8 +395,21 @@ class Trainer:
             ``epoch -> lr`` / ``(epoch, lr) -> lr``.
         l1, l2: regularization strengths ``lambda`` in the course form: the loss gets
             ``(lambda / 2m) sum ||W||^2`` (L2) and ``(lambda / m) sum |W|`` (L1) over the weights
-            (not biases or normalization parameters), ``m`` the training-set size.
-        clip_grad_norm: clip the global gradient norm to this value before each step.
+            (``gk.nn.weight_parameters``: parameters with >= 2 dimensions, not biases or
+            normalization parameters), ``m`` the training-set size.
+        l1_mode: how ``l1`` acts. ``"penalty"`` (default): the term above is added to the loss
+            and differentiated; its subgradient makes weights hover around zero but, with
+            floating-point steps, essentially never lands exactly on it. ``"proximal"``: the
+            term is left out of the loss and after every ``optimizer.step()`` each weight is
+            soft-thresholded in place, ``w <- sign(w) max(|w| - lr * lambda / m, 0)``
+            (``gk.optim.prox_l1_``, ``lr`` the weight's param-group learning rate), the
+            proximal step of the same objective: with SGD this is proximal gradient descent
+            (ISTA; Beck & Teboulle, 2009) and small weights become exactly 0. Only the weights
+            are thresholded (the same selection as the penalty: biases and normalization
+            parameters never are). With adaptive optimizers (Adam...) it is the common heuristic,
+            not an exact proximal method.
+        clip_grad_norm: clip the global gradient norm to this value before each step (inside
+            the closure for LBFGS; Newton forms its own gradient and Hessian, so not there).
         augment: a function applied to each training input batch (NumPy array in, array out);
             never applied to dev/test data.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'`` (bar in a terminal).
@@ -317,11 +420,14 @@ class Trainer:
 
     def __init__(self, model, loss, optimizer=None, *, metrics=None, callbacks=None, schedule=None,
                  l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None, augment=None,
-                 verbose="auto", lr: float | None = None, base_error: float = 0.0):
+                 verbose="auto", lr: float | None = None, base_error: float = 0.0, l1_mode: str = "penalty"):
         self._keys = None
         self.loss_fn, self.tasks = _model_and_loss(model, loss)
         if l1 < 0 or l2 < 0:
             raise ValueError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
+        if l1_mode not in ("penalty", "proximal"):
+            raise ValueError(f"l1_mode must be 'penalty' or 'proximal', got {l1_mode!r}")
+        self.l1_mode = l1_mode
         self.model = model
         loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
         self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
@@ -348,6 +454,8 @@ class Trainer:
         self.stop_training = False
         self.stop_now = False
         self._sched_cb = None
+        self._prox_groups = None
+        self._dev_loader = None
         if schedule is not None:
             monitor = "val_loss"
             self._sched_cb = LearningRateScheduler(schedule, monitor=monitor)
@@ -369,10 +477,47 @@ class Trainer:
         pen = None
         if self.l2:
             pen = l2_penalty(self.model, lam=self.l2, m=m)
-        if self.l1:
+        if self.l1 and self.l1_mode == "penalty":
             p1 = l1_penalty(self.model, lam=self.l1, m=m)
             pen = p1 if pen is None else pen + p1
         return pen
+
+    def _has_penalty(self) -> bool:
+        return bool(self.l2 or (self.l1 and self.l1_mode == "penalty"))
+
+    def _prox_l1(self, m):
+        """The proximal L1 step on the weights: threshold ``lr * l1 / m`` with each weight's group lr."""
+        from ..nn.regularization import weight_parameters
+        from ..optim.prox import prox_l1_
+
+        groups = self.optimizer.param_groups
+        key = tuple((id(g), len(g["params"])) for g in groups)  # a callback may add groups (gradual unfreezing)
+        if self._prox_groups is None or self._prox_groups[0] != key:
+            weights = {id(p) for p in weight_parameters(self.model)}  # grouped by the param group training them
+            self._prox_groups = (key, [(g, [p for p in g["params"] if id(p) in weights]) for g in groups])
+        for g, ws in self._prox_groups[1]:
+            ws = [p for p in ws if p.requires_grad]  # frozen weights stay as they are, as with the penalty
+            if ws:
+                prox_l1_(ws, float(g["lr"]) * self.l1 / m)
+
+    def _apply_overrides(self, overrides, batch):
+        """Set each overridden hyperparameter on every param group; record the changes in the history."""
+        if not overrides:
+            return
+        changes = {}
+        for name, new in overrides.items():
+            olds = [g[name] for g in self.optimizer.param_groups]
+            for g in self.optimizer.param_groups:
+                g[name] = new
+            if any(o != new for o in olds):
+                old = olds[0] if all(o == olds[0] for o in olds) else olds
+                changes[name] = [list(old) if isinstance(old, tuple) else old,
+                                 list(new) if isinstance(new, tuple) else new]
+        if changes:
+            self.history.overrides.append({"epoch": self.epoch, "batch": int(batch), "changes": changes})
+            if self.verbose not in (0, "0", False):
+                said = ", ".join(f"{k} {o} -> {n}" for k, (o, n) in changes.items())
+                print(f"fit: optimizer override at epoch {self.epoch + 1}: {said}", file=sys.stderr)
 
     def _lr(self):
         return float(self.optimizer.param_groups[0]["lr"]) if hasattr(self.optimizer, "param_groups") else float("nan")
@@ -414,9 +559,20 @@ class Trainer:
                 cb.load_state_dict(st)
         return running
 
+    @property
+    def train_loader(self):
+        """The training-set DataLoader of the current (or last) :meth:`fit` call, or ``None``."""
+        return getattr(self, "_loader", None)
+
+    @property
+    def dev_loader(self):
+        """The dev-set DataLoader of the current (or last) :meth:`fit` call, or ``None`` (no dev data)."""
+        return self._dev_loader
+
     # ------------------------------------------------------------------ fit
-    def fit(self, train_data, dev_data=None, *, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
-            resume=None, checkpoint=None, generator=None) -> History:
+    def fit(self, train_data, dev_data=None, *, epochs: int = 1, batch_size: int | str | None = 32,
+            shuffle: bool = True, resume=None, checkpoint=None, generator=None,
+            optimizer_overrides: dict | None = None) -> History:
         """Train for ``epochs`` epochs; returns the :class:`History`.
 
         Args:
@@ -424,20 +580,38 @@ class Trainer:
                 (checked for NaN/inf first).
             dev_data: the dev (validation) set, in the same forms; logged as ``val_*``.
             epochs: the total number of epochs (a resumed run counts the finished ones).
-            batch_size: mini-batch size when the data is not already a DataLoader.
+            batch_size: mini-batch size when the data is not already a DataLoader; ``None`` or
+                ``"full"``: the whole training set in every step (batch gradient descent).
+                The course's guidance: full batch for a small training set (``m`` below about
+                2000), otherwise mini-batches of 64 to 512 (a power of 2 that fits in memory).
             shuffle: shuffle the training set every epoch (when not a DataLoader).
             resume: a checkpoint path written by this trainer (``checkpoint=``) to continue from.
+                The checkpoint's optimizer state (moments and hyperparameters) is restored as
+                saved; to change a hyperparameter while babysitting a run, pass it in
+                ``optimizer_overrides``.
             checkpoint: a path to write a resumable checkpoint to after every epoch and on Ctrl-C.
             generator: a ``gk.Generator`` for shuffling (default: the global one).
+            optimizer_overrides: ``{name: value}`` set on every param group of the optimizer
+                at the start of training, after a resume's restore, e.g. ``{"lr": 1e-4}``,
+                ``{"weight_decay": 0.0}``, ``{"momentum": 0.95}``, ``{"betas": (0.9, 0.99)}``.
+                Each value that changes something is recorded in ``history.overrides``
+                (``{"epoch", "batch", "changes": {name: [old, new]}}``, kept in checkpoints) and
+                shows in the ``lr`` column; without overrides a resume stays bit-exact. A
+                schedule keeps running afterwards and sets the lr again at its next step.
 
         Raises:
-            ValueError: for non-finite input data (count and column named), bad arguments.
+            ValueError: for non-finite input data (count and column named), bad arguments, an
+                unknown, non-finite or out-of-range override.
+            TypeError: for an override of the wrong kind.
         """
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
+        batch_size = _resolve_batch_size(batch_size)
+        overrides = check_optimizer_overrides(self.optimizer, optimizer_overrides)
         self._loader = loader = _as_loader(train_data, batch_size, shuffle, "train_data", generator)
         self._keys = getattr(loader.dataset, "target_keys", None)
-        dev_loader = _as_loader(dev_data, max(batch_size, 256), False, "dev_data")
+        self._dev_loader = dev_loader = _as_loader(dev_data, max(batch_size or 0, 256), False, "dev_data")
+        self._prox_groups = None
         self.epochs = epochs
         self.steps_per_epoch = len(loader)
         self._callbacks = cbs = CallbackList(self._all_callbacks(dev_loader is not None), self)
@@ -455,6 +629,7 @@ class Trainer:
             raise FileNotFoundError(f"fit(resume=...): no checkpoint at {resume}")
         else:
             self.history = History()
+        self._apply_overrides(overrides, loader.state_dict()["batch"] if resumed_mid_epoch else 0)
         batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
         interrupted = False
         self._sigint = False
@@ -508,19 +683,18 @@ class Trainer:
             xb = _as_tensor(self.augment(xb.data))
         if batch_hooks:
             cbs.call("on_batch_begin", b, {})
-        out = self.model(xb)
-        loss = self.loss_fn(out, yb)
-        total = loss
-        if self.l1 or self.l2:
-            total = loss + self._penalty(m_train)
-        self.optimizer.zero_grad()
-        total.backward()
-        if self.clip_grad_norm is not None:
-            from ..optim import clip_grad_norm_
-
-            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        wants_closure = getattr(self.optimizer, "closure_calls_backward", None)
+        if wants_closure is None:
+            out, loss, total = self._forward(xb, yb, m_train)
+            self.optimizer.zero_grad()
+            total.backward()
+            self._clip()
+            self.optimizer.step()
+        else:
+            out, loss = self._closure_step(xb, yb, m_train, wants_closure)
         lv = float(loss.data)
-        self.optimizer.step()
+        if self.l1 and self.l1_mode == "proximal":
+            self._prox_l1(m_train)
         n = _batch_len(xb, yb)
         self._running["loss_sum"] += lv * n
         self._running["count"] += n
@@ -530,6 +704,42 @@ class Trainer:
         self._batches_done = b + 1
         if batch_hooks:
             cbs.call("on_batch_end", b, {"loss": lv, "size": n})
+
+    def _forward(self, xb, yb, m_train):
+        """Output, data loss and the loss to differentiate (with fit's regularization terms)."""
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        total = loss + self._penalty(m_train) if self._has_penalty() else loss
+        return out, loss, total
+
+    def _clip(self):
+        if self.clip_grad_norm is not None:
+            from ..optim import clip_grad_norm_
+
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+
+    def _closure_step(self, xb, yb, m_train, calls_backward):
+        """One step of an optimizer that re-evaluates the loss itself (``closure_calls_backward``
+        declared: ``True`` as LBFGS, the closure clears the grads, recomputes the batch's loss and
+        backprops; ``False`` as Newton, the closure only returns the loss). Returns the output
+        and data loss of the closure's first call (before the step), as the plain path logs."""
+        first = []
+
+        def closure():
+            if calls_backward:
+                self.optimizer.zero_grad()
+            out, loss, total = self._forward(xb, yb, m_train)
+            if not first:
+                first.append((out, loss))
+            if calls_backward:
+                total.backward()
+                self._clip()
+            return total
+
+        self.optimizer.step(closure)
+        if not first:
+            raise RuntimeError(f"{type(self.optimizer).__name__}.step(closure) never called the closure")
+        return first[0]
 
     def _install_sigint(self):
         """Turn the first Ctrl-C into a request honoured at the next batch boundary (so a
@@ -601,21 +811,44 @@ def _fresh(m):
     return c
 
 
-def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: int = 1, batch_size: int = 32,
-        metrics=None, callbacks=None, schedule=None, l1: float = 0.0, l2: float = 0.0,
-        clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
-        resume=None, checkpoint=None, lr: float | None = None, generator=None, base_error: float = 0.0) -> History:
-    """Train ``model`` (Keras' ``fit``); see :class:`Trainer` for every argument.
+def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: int = 1,
+        batch_size: int | str | None = 32, metrics=None, callbacks=None, schedule=None, l1: float = 0.0,
+        l2: float = 0.0, clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
+        resume=None, checkpoint=None, lr: float | None = None, generator=None, base_error: float = 0.0,
+        l1_mode: str = "penalty", optimizer_overrides: dict | None = None) -> History:
+    """Train ``model`` (Keras' ``fit``); see :class:`Trainer` and :meth:`Trainer.fit` for every argument.
+
+    ``batch_size=None`` (or ``"full"``) is batch gradient descent, the whole training set per
+    step; the course's guidance: full batch when ``m`` is small (below about 2000 examples),
+    otherwise mini-batches of 64 to 512. Optimizers whose ``step`` needs a closure
+    (``gk.optim.LBFGS``, ``gk.optim.Newton``: they declare ``closure_calls_backward``) get one
+    that recomputes the batch's loss with fit's regularization terms; use them full batch.
+
+    ``lr`` is the learning rate of an optimizer given by name, and, as
+    ``optimizer_overrides={"lr": lr}``, is set on every param group of an optimizer instance
+    or of a resumed run (after the checkpoint's restore; recorded in ``history.overrides``):
+    ``fit(..., resume="ckpt.safetensors", lr=1e-4)`` continues with the new rate.
+
+    Raises:
+        ValueError: when ``lr`` and ``optimizer_overrides["lr"]`` disagree, and see :meth:`Trainer.fit`.
 
     Returns:
         The :class:`History`: ``history["loss"]``, ``history["val_accuracy"]``, ``history["lr"]``...
     """
     if train_data is None:
         raise ValueError("fit needs train_data: a DataLoader, a Dataset or a tuple (X, y)")
+    if optimizer_overrides is not None and not isinstance(optimizer_overrides, dict):
+        raise TypeError(f"optimizer_overrides must be a dict {{name: value}}, got {type(optimizer_overrides).__name__}")
+    overrides = dict(optimizer_overrides or {})
+    if lr is not None:
+        if "lr" in overrides and overrides["lr"] != lr:
+            raise ValueError(f"fit: lr={lr!r} and optimizer_overrides['lr']={overrides['lr']!r} disagree; give one")
+        overrides["lr"] = lr
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks, schedule=schedule, l1=l1, l2=l2,
-                      clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr, base_error=base_error)
+                      clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr, base_error=base_error,
+                      l1_mode=l1_mode)
     hist = trainer.fit(train_data, dev_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle, resume=resume,
-                       checkpoint=checkpoint, generator=generator)
+                       checkpoint=checkpoint, generator=generator, optimizer_overrides=overrides)
     hist.trainer = trainer
     return hist
 
