@@ -20,6 +20,8 @@ CASES = [
     ("flatten", lambda: nn.Flatten(), (2, 3, 4), (2, 12), False),
     ("unflatten", lambda: nn.Unflatten(1, (3, 4)), (2, 12), (2, 3, 4), False),
     ("dropout", lambda: nn.Dropout(0.3), (6, 5), (6, 5), True),
+    ("dropout_keep_prob", lambda: nn.Dropout(keep_prob=0.7), (6, 5), (6, 5), True),
+    ("dropout_classic", lambda: nn.Dropout(keep_prob=0.7, inverted=False), (6, 5), (6, 5), True),
     ("dropout2d", lambda: nn.Dropout2d(0.5), (4, 6, 2, 2), (4, 6, 2, 2), True),
     ("alpha_dropout", lambda: nn.AlphaDropout(0.2), (6, 5), (6, 5), True),
     ("dropconnect", lambda: nn.DropConnect(nn.Linear(4, 3), 0.5), (5, 4), (5, 3), True),
@@ -113,6 +115,68 @@ def test_dropout_keeps_the_mean_and_scales_survivors():
     assert float(nn.Dropout(1.0)(gk.ones(5)).sum()) == 0
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
+
+
+@pytest.mark.parametrize("dtype", [gk.float32, gk.float64])
+def test_dropout_keep_prob_inverted_scales_survivors_by_one_over_keep_prob(dtype):
+    x = gk.full((20_000,), 3.0, dtype=dtype)
+    d = nn.Dropout(keep_prob=0.8)
+    assert d.keep_prob == 0.8 and d.p == pytest.approx(0.2) and d.inverted
+    y = d(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.8) < 5 * math.sqrt(0.16 / y.size)
+    assert set(y[kept].tolist()) == {float(np.array(3.0 / 0.8, dtype=y.dtype))}
+    assert d.eval()(x) is x
+
+
+@pytest.mark.parametrize("dtype", [gk.float32, gk.float64])
+def test_dropout_classic_form_scales_at_test_time(dtype):
+    xs = np.linspace(-2, 2, 10_000)
+    x = gk.tensor(xs, dtype=dtype)
+    d = nn.Dropout(keep_prob=0.8, inverted=False)
+    y = d(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.8) < 0.05
+    np.testing.assert_array_equal(y[kept], x.numpy()[kept])  # survivors unscaled in training
+    out = d.eval()(x).numpy()
+    assert out.dtype == x.numpy().dtype
+    np.testing.assert_array_equal(out, x.numpy() * out.dtype.type(0.8))  # exactly keep_prob * x
+    # p= gives the same classic layer; functional form too
+    y2 = FL.dropout(x, p=0.2, training=False, inverted=False).numpy()
+    np.testing.assert_allclose(y2, out, rtol=1e-15)
+    np.testing.assert_array_equal(nn.Dropout(0.2, inverted=False).eval()(x).numpy(),
+                                  (x * (1 - 0.2)).numpy())
+    g = FL.dropout(gk.ones(1000), p=0.5, inverted=False).numpy()
+    assert set(g.tolist()) == {0.0, 1.0}
+
+
+def test_dropout_same_mask_for_p_and_keep_prob_under_one_seed():
+    gk.manual_seed(5)
+    a = nn.Dropout(0.25)(gk.ones(500)).numpy()
+    gk.manual_seed(5)
+    b = nn.Dropout(keep_prob=0.75)(gk.ones(500)).numpy()
+    gk.manual_seed(5)
+    c = nn.Dropout(keep_prob=0.75, inverted=False)(gk.ones(500)).numpy()
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a != 0, c != 0)
+    np.testing.assert_allclose(a, c / 0.75, rtol=1e-6)
+
+
+def test_dropout_argument_errors_and_config():
+    with pytest.raises(ValueError, match="p \\(drop probability\\) or keep_prob .*not both"):
+        nn.Dropout(0.2, keep_prob=0.8)
+    with pytest.raises(ValueError, match="keep_prob has to be between 0 and 1, but got 1.2"):
+        nn.Dropout(keep_prob=1.2)
+    with pytest.raises(ValueError, match="between 0 and 1, but got -0.1"):
+        nn.Dropout(p=-0.1)
+    assert nn.Dropout().p == 0.5
+    assert nn.Dropout(0.25).get_config() == {"p": 0.25}
+    assert nn.Dropout(keep_prob=0.9, inverted=False).get_config() == {"keep_prob": 0.9, "inverted": False}
+    twin = nn.Dropout.from_config(nn.Dropout(keep_prob=0.9, inverted=False).get_config())
+    assert twin.keep_prob == 0.9 and not twin.inverted
+    assert repr(nn.Dropout(keep_prob=0.9, inverted=False)) == "Dropout(keep_prob=0.9, inverted=False)"
+    assert nn.Dropout(keep_prob=1.0)(gk.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    assert nn.Dropout(keep_prob=0.0)(gk.ones(3)).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_dropout_gradient_uses_the_mask():
