@@ -1,5 +1,6 @@
 """Layers: the shared contract on every layer, plus known values and error messages."""
 
+import json
 import math
 
 import numpy as np
@@ -29,6 +30,7 @@ CASES = [
     ("batchnorm1d_ncl", lambda: nn.BatchNorm1d(3), (4, 3, 5), (4, 3, 5), False),
     ("batchnorm1d_noaffine", lambda: nn.BatchNorm1d(3, affine=False), (6, 3), (6, 3), False),
     ("batchnorm1d_nostats", lambda: nn.BatchNorm1d(3, track_running_stats=False), (6, 3), (6, 3), False),
+    ("batchnorm1d_beta", lambda: nn.BatchNorm1d(3, beta=0.9), (8, 3), (8, 3), False),
     ("batchnorm2d", lambda: nn.BatchNorm2d(3), (4, 3, 2, 3), (4, 3, 2, 3), False),
     ("layernorm", lambda: nn.LayerNorm(5), (3, 5), (3, 5), False),
     ("layernorm_2d", lambda: nn.LayerNorm((3, 4)), (2, 3, 4), (2, 3, 4), False),
@@ -269,6 +271,41 @@ def test_batchnorm_training_matches_the_formulas():
         + bn.bias.numpy()
     np.testing.assert_allclose(ye, expected_eval, rtol=1e-4, atol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 1  # eval does not update
+
+
+@pytest.mark.parametrize("cls,shape", [(nn.BatchNorm1d, (16, 3)), (nn.BatchNorm2d, (4, 3, 2, 5))])
+def test_batchnorm_beta_is_one_minus_momentum(cls, shape):
+    a, b = cls(3, momentum=0.1), cls(3, beta=0.9)
+    assert b.beta == 0.9 and b.momentum == pytest.approx(0.1, abs=1e-15)
+    gk.manual_seed(3)
+    xs = [gk.randn(*shape) * 3 + 1 for _ in range(5)]
+    for x in xs:
+        a(x), b(x)
+    # the course's exponentially weighted average, written out: v = beta * v + (1 - beta) * stat
+    v = np.zeros(3)
+    for x in xs:
+        axes = tuple(i for i in range(len(shape)) if i != 1)
+        v = 0.9 * v + 0.1 * x.numpy().astype(np.float64).mean(axis=axes)
+    np.testing.assert_allclose(b.running_mean.numpy(), v, rtol=1e-5, atol=1e-6)
+    # 1 - 0.9 is 0.1 to within one ulp of float64: the float32 running statistics agree exactly
+    np.testing.assert_array_equal(b.running_mean.numpy(), a.running_mean.numpy())
+    np.testing.assert_array_equal(b.running_var.numpy(), a.running_var.numpy())
+    a.eval(), b.eval()
+    np.testing.assert_array_equal(a(xs[0]).numpy(), b(xs[0]).numpy())
+
+
+def test_batchnorm_beta_errors_repr_and_config():
+    with pytest.raises(ValueError, match=r"BatchNorm1d takes momentum .* or beta .*not both; got momentum=0.1, beta=0.9"):
+        nn.BatchNorm1d(3, momentum=0.1, beta=0.9)
+    with pytest.raises(ValueError, match="BatchNorm2d beta has to be a number between 0 and 1, but got 1.5"):
+        nn.BatchNorm2d(3, beta=1.5)
+    assert "beta=0.9" in repr(nn.BatchNorm1d(3, beta=0.9))
+    assert nn.BatchNorm1d(3).get_config()["momentum"] == 0.1 and "beta" not in nn.BatchNorm1d(3).get_config()
+    cfg = nn.BatchNorm2d(3, beta=0.99, affine=False).get_config()
+    assert cfg["beta"] == 0.99 and "momentum" not in cfg
+    twin = nn.BatchNorm2d.from_config(json.loads(json.dumps(cfg)))
+    assert twin.beta == 0.99 and not twin.affine and twin.momentum == pytest.approx(0.01)
+    assert nn.BatchNorm1d(3, momentum=None).momentum is None  # the cumulative average is still there
 
 
 def test_batchnorm2d_statistics_per_channel():
