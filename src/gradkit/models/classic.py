@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._init import apply_init
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from .. import ops
@@ -191,6 +192,9 @@ class LogisticRegression(Module):
     Args:
         in_features: the input size.
         num_classes: 1 for binary logistic regression, else the number of classes.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Example:
         >>> import gradkit as gk
@@ -199,12 +203,13 @@ class LogisticRegression(Module):
         (2,)
     """
 
-    def __init__(self, in_features: int, num_classes: int = 1):
+    def __init__(self, in_features: int, num_classes: int = 1, init: str = "torch"):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"LogisticRegression needs num_classes >= 1, got {num_classes}")
         self.num_classes = int(num_classes)
         self.linear = nn.Linear(in_features, num_classes)
+        apply_init(self, init, "LogisticRegression")
 
     def forward(self, x):
         out = self.linear(x)
@@ -255,9 +260,19 @@ class MLP(nn.Sequential):
             ``'gelu'``, ``'leaky_relu'``, ``'softplus'``) or a Module class.
         dropout: drop probability after each hidden activation (0 disables).
         batchnorm: insert ``BatchNorm1d`` after each hidden Linear.
+        init: the initialisation of every Linear (biases 0 for all but ``"torch"``):
+
+            * ``"torch"`` (default): PyTorch's ``Linear`` default, unchanged (no extra draw);
+            * ``"he"``: ``W ~ N(0, 2 / n_in)``, ``kaiming_normal_`` with fan_in and ReLU's
+              gain (He et al., 2015);
+            * ``"xavier"``: ``W ~ N(0, 2 / (n_in + n_out))``, ``xavier_normal_`` (Glorot &
+              Bengio, 2010);
+            * ``"lecun"``: ``W ~ N(0, 1 / n_in)``, ``lecun_normal_`` (LeCun et al., 1998); this
+              is what the course calls "Xavier initialization" for tanh layers;
+            * ``"zeros"``: every weight 0 (the units never become different: symmetry).
 
     Raises:
-        ValueError: for fewer than two sizes or an unknown activation.
+        ValueError: for fewer than two sizes, an unknown activation or an unknown init.
 
     Example:
         >>> import gradkit as gk
@@ -272,7 +287,7 @@ class MLP(nn.Sequential):
 
     get_config = Module.get_config
 
-    def __init__(self, sizes, activation="relu", dropout: float = 0.0, batchnorm: bool = False):
+    def __init__(self, sizes, activation="relu", dropout: float = 0.0, batchnorm: bool = False, init: str = "torch"):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"MLP needs at least [in_features, out_features], got sizes={sizes}")
@@ -287,6 +302,7 @@ class MLP(nn.Sequential):
         layers.append(nn.Linear(sizes[-2], sizes[-1]))
         super().__init__(*layers)
         self.sizes = sizes
+        apply_init(self, init, "MLP")
 
 
 # ---------------------------------------------------------------------------- RBF network
@@ -303,6 +319,9 @@ class RBFNetwork(Module):
         num_centres: the number of Gaussian units.
         out_features: the output size.
         sigma: the initial width of every unit.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Example:
         >>> import gradkit as gk
@@ -311,10 +330,12 @@ class RBFNetwork(Module):
         (4, 1)
     """
 
-    def __init__(self, in_features: int, num_centres: int, out_features: int, sigma: float = 1.0):
+    def __init__(self, in_features: int, num_centres: int, out_features: int, sigma: float = 1.0,
+                 init: str = "torch"):
         super().__init__()
         self.rbf = nn.RBF(in_features, num_centres, sigma=sigma)
         self.linear = nn.Linear(num_centres, out_features)
+        apply_init(self, init, "RBFNetwork")
 
     def forward(self, x):
         return self.linear(self.rbf(x))
