@@ -96,6 +96,33 @@ def test_linear_error_message_and_default_init():
     assert abs(w.var() - bound**2 / 3) < 0.05 * bound**2 / 3  # U(-1/sqrt(in), 1/sqrt(in))
 
 
+def test_examples_in_columns_get_a_transpose_hint():
+    msg = ("Linear(in_features=5) expected input (..., 5), got (5, 100): did you pass examples as columns? "
+           "use X.T (gradkit takes one example per row: (100, 5))")
+    with pytest.raises(ValueError) as e:
+        nn.Linear(5, 3)(gk.zeros(5, 100))
+    assert str(e.value) == msg
+    with pytest.raises(ValueError) as e:  # the models' first layer says the same
+        gk.models.MLP([5, 8, 2])(gk.zeros(5, 100))
+    assert str(e.value) == msg
+    with pytest.raises(ValueError, match=r"RBF\(in_features=3\) expected input \(\.\.\., 3\), got \(3, 7\): did you pass"):
+        nn.RBF(3, 4)(gk.zeros(3, 7))
+    with pytest.raises(ValueError, match=r"Highway\(features=4\) expected input \(\.\.\., 4\), got \(4, 9\): .* use X.T"):
+        nn.Highway(4)(gk.zeros(4, 9))
+    with pytest.raises(ValueError, match=r"Perceptron\(in_features=2\) expected input \(N, 2\), got shape \(2, 10\): did you pass examples as columns"):
+        gk.models.Perceptron(2)(gk.zeros(2, 10))
+    with pytest.raises(ValueError, match=r"Perceptron.fit expected X of shape \(N, 2\), got \(2, 10\): did you pass"):
+        gk.models.Perceptron(2).fit(np.zeros((2, 10)), np.zeros(10))
+    with pytest.raises(ValueError, match=r"MNIST1DCNN expected .* got \(40, 8\): did you pass examples as columns"):
+        gk.models.MNIST1DCNN()(gk.zeros(40, 8))
+    # no hint where the layout is not the likely mistake
+    for shape in [(32, 783), (5, 5, 3), (7, 6)]:
+        with pytest.raises(ValueError) as e:
+            nn.Linear(5, 3)(gk.zeros(*shape))
+        assert "columns" not in str(e.value) and "expected input with last dimension 5" in str(e.value)
+    assert nn.Linear(5, 3)(gk.zeros(100, 5).T.T).shape == (100, 3)
+
+
 def test_linear_matches_numpy():
     lin = nn.Linear(3, 2)
     x = gk.randn(4, 3)

@@ -25,6 +25,7 @@ from .. import ops
 from ..backend import is_cupy_array, to_numpy
 from ..random import get_generator
 from ..tensor import Tensor
+from ..nn.layers import _columns_hint
 from ..nn.module import Module, Parameter
 
 __all__ = ["Perceptron", "PerceptronResult", "ConvergenceWarning", "LogisticRegression", "MLP", "RBFNetwork",
@@ -105,7 +106,7 @@ class Perceptron(Module):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"Perceptron(in_features={self.in_features}) expected input (N, {self.in_features}), "
-                f"got shape {tuple(x.shape)}"
+                f"got shape {tuple(x.shape)}{_columns_hint(x.shape, self.in_features)}"
             )
         return ops.linear(x, self.weight, self.bias).reshape(-1)
 
@@ -137,7 +138,8 @@ class Perceptron(Module):
         X = _as_numpy(X).astype(self.weight.dtype, copy=False)
         y = _as_numpy(y).reshape(-1)
         if X.ndim != 2 or X.shape[1] != self.in_features:
-            raise ValueError(f"Perceptron.fit expected X of shape (N, {self.in_features}), got {X.shape}")
+            raise ValueError(f"Perceptron.fit expected X of shape (N, {self.in_features}), got {X.shape}"
+                             f"{_columns_hint(X.shape, self.in_features)}")
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"Perceptron.fit got {X.shape[0]} samples in X but {y.shape[0]} labels in y")
         values = set(np.unique(y).tolist())
@@ -355,7 +357,8 @@ class RBFNetwork(Module):
         X = _as_numpy(X)
         k = self.rbf.out_features
         if X.ndim != 2 or X.shape[1] != self.rbf.in_features:
-            raise ValueError(f"init_centres expected X of shape (N, {self.rbf.in_features}), got {X.shape}")
+            raise ValueError(f"init_centres expected X of shape (N, {self.rbf.in_features}), got {X.shape}"
+                             f"{_columns_hint(X.shape, self.rbf.in_features)}")
         idx = get_generator(generator).choice(X.shape[0], size=k, replace=X.shape[0] < k)
         c = X[idx].astype(np.float64)
         with no_grad():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._init import apply_init
 from .. import nn
+from ..nn.layers import _columns_hint
 from ..ops import relu
 from ..ops._util import shape_str
 from ..tensor import Tensor
@@ -279,11 +280,13 @@ class MNIST1DCNN(nn.Module):
         apply_init(self, init, "MNIST1DCNN")
 
     def forward(self, x: Tensor) -> Tensor:
+        given = tuple(x.shape)
         if x.ndim == 2:
             x = x.reshape(x.shape[0], 1, x.shape[1])
         if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.length:
             raise ValueError(
-                f"MNIST1DCNN expected input of shape (N, {self.length}) or (N, 1, {self.length}), got {shape_str(x.shape)}"
+                f"MNIST1DCNN expected input of shape (N, {self.length}) or (N, 1, {self.length}), got {shape_str(given)}"
+                f"{_columns_hint(given, self.length)}"
             )
         h = relu(self.conv1(x))
         h = relu(self.conv2(h))

@@ -23,11 +23,11 @@ Example:
 from __future__ import annotations
 
 from .. import ops
-from ..ops._util import ensure_tensor, shape_str
+from ..ops._util import ensure_tensor
 from . import activation as _act
 from . import init
 from .containers import ModuleDict, ModuleList
-from .layers import Linear
+from .layers import Linear, _feature_error
 from .module import Module
 
 __all__ = ["Highway"]
@@ -120,10 +120,7 @@ class Highway(Module):
     def forward(self, x):
         x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.features:
-            raise ValueError(
-                f"Highway(features={self.features}) expected input with last dimension {self.features}, "
-                f"got shape {shape_str(x.shape)}"
-            )
+            raise _feature_error(f"Highway(features={self.features})", self.features, x.shape)
         for layer in self.layers:
             h = self.act(layer["hidden"](x))
             t = ops.sigmoid(layer["transform"](x))
