@@ -109,7 +109,8 @@ def test_examples_in_columns_get_a_transpose_hint():
         nn.RBF(3, 4)(gk.zeros(3, 7))
     with pytest.raises(ValueError, match=r"Highway\(features=4\) expected input \(\.\.\., 4\), got \(4, 9\): .* use X.T"):
         nn.Highway(4)(gk.zeros(4, 9))
-    with pytest.raises(ValueError, match=r"Perceptron\(in_features=2\) expected input \(N, 2\), got shape \(2, 10\): did you pass examples as columns"):
+    with pytest.raises(ValueError, match=r"Perceptron\(in_features=2\) expected input \(N, 2\), "
+                                         r"got shape \(2, 10\): did you pass examples as columns"):
         gk.models.Perceptron(2)(gk.zeros(2, 10))
     with pytest.raises(ValueError, match=r"Perceptron.fit expected X of shape \(N, 2\), got \(2, 10\): did you pass"):
         gk.models.Perceptron(2).fit(np.zeros((2, 10)), np.zeros(10))
