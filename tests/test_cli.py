@@ -62,6 +62,7 @@ def test_summary(run_dir, capsys):
     (["train", "--data", "nope"], "unknown dataset 'nope'; valid: "),
     (["train", "--model", "nope"], "unknown model 'nope'; valid presets: auto, cnn"),
     (["train", "--optimizer", "adamm"], "unknown optimizer 'adamm'; valid: adam"),
+    (["train", "--init", "glorot"], "unknown init 'glorot'; valid: torch, he, xavier, lecun, zeros"),
     (["train", "--data", "iris", "--model", "cnn"], "model 'cnn' needs an image dataset"),
     (["evaluate", "missing.safetensors"], "model file not found"),
 ])
@@ -83,6 +84,27 @@ def test_toml_recipe(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[nonsense]\nx = 1\n")
     assert main(["train", "--recipe", str(bad)]) == 2
+
+
+def test_train_init_flag_and_recipe_key(tmp_path):
+    import gradkit as gk
+    from gradkit.cli import INITS
+    from gradkit.models._init import INITS as MODEL_INITS
+
+    assert INITS == MODEL_INITS
+    out = tmp_path / "he"
+    assert main(["train", "--data", "iris", "--model", "mlp", "--init", "he", "--epochs", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    assert gk.load_model(out / "model.safetensors").get_config()["init"] == "he"
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[data]\nname = "iris"\n\n[model]\npreset = "logreg"\ninit = "zeros"\n\n[train]\nepochs = 1\n')
+    out2 = tmp_path / "zeros"
+    assert main(["train", "--recipe", str(recipe), "--out", str(out2), "--quiet"]) == 0
+    assert gk.load_model(out2 / "model.safetensors").get_config()["init"] == "zeros"
+    # the flag wins over the recipe
+    out3 = tmp_path / "lecun"
+    assert main(["train", "--recipe", str(recipe), "--init", "lecun", "--out", str(out3), "--quiet"]) == 0
+    assert gk.load_model(out3 / "model.safetensors").get_config()["init"] == "lecun"
 
 
 def test_recipe_that_is_a_directory_is_a_user_error(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """The ``gradkit`` command line.
 
-    gradkit train     [--data digits] [--model auto] [--recipe FILE.toml] [--epochs N] [--batch-size B]
-                      [--optimizer adam] [--lr LR] [--seed S] [--out DIR] [--resume] [--quiet]
+    gradkit train     [--data digits] [--model auto] [--init torch] [--recipe FILE.toml] [--epochs N]
+                      [--batch-size B] [--optimizer adam] [--lr LR] [--seed S] [--out DIR] [--resume] [--quiet]
     gradkit evaluate  MODEL.safetensors [--data NAME] [--split test]
     gradkit predict   MODEL.safetensors --input FILE(.npy|.csv) [--output FILE.csv]
     gradkit summary   MODEL.safetensors
@@ -11,6 +11,10 @@ stratified split, standardized with training statistics only; a small CNN with a
 and writes to ``--out`` (default ``runs/<timestamp>``): ``metrics.json``, ``history.csv``,
 ``model.safetensors`` (weights, architecture and preprocessing statistics),
 ``learning_curves.png`` and ``confusion_matrix.png``.
+
+``--init`` (or ``init = "he"`` in the recipe's ``[model]`` table) chooses the weight
+initialisation of the preset: ``torch`` (default: PyTorch's, unchanged), ``he``, ``xavier``,
+``lecun`` or ``zeros`` (see :class:`gradkit.models.MLP`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ._cli_common import (  # noqa: F401  (CLIError and read_toml_recipe are pub
 from .optim import OPTIMIZERS
 
 PRESETS = ("auto", "cnn", "mlp", "logreg", "cnn1d")
+INITS = ("torch", "he", "xavier", "lecun", "zeros")  # gradkit.models' init= names
 
 
 # ---------------------------------------------------------------------------- recipe and data
@@ -41,7 +46,8 @@ def _settings(args) -> dict:
     model = {"preset": "auto", **recipe.get("model", {})}
     train = {"epochs": None, "batch_size": 32, "optimizer": "adam", "lr": None, "seed": 0, "l2": 0.0,
              "augment": None, "patience": 15, **recipe.get("train", {})}
-    for flag, (section, key) in {"data": (data, "name"), "model": (model, "preset"), "epochs": (train, "epochs"),
+    for flag, (section, key) in {"data": (data, "name"), "model": (model, "preset"), "init": (model, "init"),
+                                 "epochs": (train, "epochs"),
                                  "batch_size": (train, "batch_size"), "optimizer": (train, "optimizer"),
                                  "lr": (train, "lr"), "seed": (train, "seed")}.items():
         v = getattr(args, flag, None)
@@ -51,6 +57,8 @@ def _settings(args) -> dict:
         train["augment"] = False
     if model["preset"] not in PRESETS and "spec" not in model:
         raise CLIError(f"unknown model {model['preset']!r}; valid presets: {', '.join(PRESETS)}")
+    if "init" in model and model["init"] not in INITS:
+        raise CLIError(f"unknown init {model['init']!r}; valid: {', '.join(INITS)}")
     if str(train["optimizer"]).lower() not in OPTIMIZERS:
         raise CLIError(f"unknown optimizer {train['optimizer']!r}; valid: {', '.join(OPTIMIZERS)}")
     return {"data": data, "model": model, "train": train}
@@ -80,11 +88,12 @@ def _build_model(model: dict, preset: str, in_shape, num_classes: int):
     n_in = 1
     for s in in_shape:
         n_in *= s
+    init = kw.pop("init", "torch")
     if preset == "logreg":
-        return models.LogisticRegression(n_in, num_classes)
+        return models.LogisticRegression(n_in, num_classes, init=init)
     hidden = kw.pop("hidden", [128, 64])
     return models.MLP([n_in, *hidden, num_classes], activation=kw.pop("activation", "relu"),
-                      dropout=kw.pop("dropout", 0.1), batchnorm=kw.pop("batchnorm", False))
+                      dropout=kw.pop("dropout", 0.1), batchnorm=kw.pop("batchnorm", False), init=init)
 
 
 def _augmenter(preset: str, setting):
@@ -263,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model (default: a small CNN on digits) and write a run folder")
     t.add_argument("--data", help="dataset name (default digits)")
     t.add_argument("--model", help=f"model preset: {', '.join(PRESETS)} (default auto)")
+    t.add_argument("--init",
+                   help="weight initialisation: torch (default, PyTorch's), he, xavier, lecun or zeros")
     t.add_argument("--recipe", help="a TOML recipe with [data], [model] and [train] sections")
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", dest="batch_size", type=int)

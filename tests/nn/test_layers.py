@@ -1,5 +1,6 @@
 """Layers: the shared contract on every layer, plus known values and error messages."""
 
+import json
 import math
 
 import numpy as np
@@ -20,6 +21,8 @@ CASES = [
     ("flatten", lambda: nn.Flatten(), (2, 3, 4), (2, 12), False),
     ("unflatten", lambda: nn.Unflatten(1, (3, 4)), (2, 12), (2, 3, 4), False),
     ("dropout", lambda: nn.Dropout(0.3), (6, 5), (6, 5), True),
+    ("dropout_keep_prob", lambda: nn.Dropout(keep_prob=0.7), (6, 5), (6, 5), True),
+    ("dropout_classic", lambda: nn.Dropout(keep_prob=0.7, inverted=False), (6, 5), (6, 5), True),
     ("dropout2d", lambda: nn.Dropout2d(0.5), (4, 6, 2, 2), (4, 6, 2, 2), True),
     ("alpha_dropout", lambda: nn.AlphaDropout(0.2), (6, 5), (6, 5), True),
     ("dropconnect", lambda: nn.DropConnect(nn.Linear(4, 3), 0.5), (5, 4), (5, 3), True),
@@ -27,6 +30,7 @@ CASES = [
     ("batchnorm1d_ncl", lambda: nn.BatchNorm1d(3), (4, 3, 5), (4, 3, 5), False),
     ("batchnorm1d_noaffine", lambda: nn.BatchNorm1d(3, affine=False), (6, 3), (6, 3), False),
     ("batchnorm1d_nostats", lambda: nn.BatchNorm1d(3, track_running_stats=False), (6, 3), (6, 3), False),
+    ("batchnorm1d_beta", lambda: nn.BatchNorm1d(3, beta=0.9), (8, 3), (8, 3), False),
     ("batchnorm2d", lambda: nn.BatchNorm2d(3), (4, 3, 2, 3), (4, 3, 2, 3), False),
     ("layernorm", lambda: nn.LayerNorm(5), (3, 5), (3, 5), False),
     ("layernorm_2d", lambda: nn.LayerNorm((3, 4)), (2, 3, 4), (2, 3, 4), False),
@@ -92,6 +96,34 @@ def test_linear_error_message_and_default_init():
     assert abs(w.var() - bound**2 / 3) < 0.05 * bound**2 / 3  # U(-1/sqrt(in), 1/sqrt(in))
 
 
+def test_examples_in_columns_get_a_transpose_hint():
+    msg = ("Linear(in_features=5) expected input (..., 5), got (5, 100): did you pass examples as columns? "
+           "use X.T (gradkit takes one example per row: (100, 5))")
+    with pytest.raises(ValueError) as e:
+        nn.Linear(5, 3)(gk.zeros(5, 100))
+    assert str(e.value) == msg
+    with pytest.raises(ValueError) as e:  # the models' first layer says the same
+        gk.models.MLP([5, 8, 2])(gk.zeros(5, 100))
+    assert str(e.value) == msg
+    with pytest.raises(ValueError, match=r"RBF\(in_features=3\) expected input \(\.\.\., 3\), got \(3, 7\): did you pass"):
+        nn.RBF(3, 4)(gk.zeros(3, 7))
+    with pytest.raises(ValueError, match=r"Highway\(features=4\) expected input \(\.\.\., 4\), got \(4, 9\): .* use X.T"):
+        nn.Highway(4)(gk.zeros(4, 9))
+    with pytest.raises(ValueError, match=r"Perceptron\(in_features=2\) expected input \(N, 2\), "
+                                         r"got shape \(2, 10\): did you pass examples as columns"):
+        gk.models.Perceptron(2)(gk.zeros(2, 10))
+    with pytest.raises(ValueError, match=r"Perceptron.fit expected X of shape \(N, 2\), got \(2, 10\): did you pass"):
+        gk.models.Perceptron(2).fit(np.zeros((2, 10)), np.zeros(10))
+    with pytest.raises(ValueError, match=r"MNIST1DCNN expected .* got \(40, 8\): did you pass examples as columns"):
+        gk.models.MNIST1DCNN()(gk.zeros(40, 8))
+    # no hint where the layout is not the likely mistake
+    for shape in [(32, 783), (5, 5, 3), (7, 6)]:
+        with pytest.raises(ValueError) as e:
+            nn.Linear(5, 3)(gk.zeros(*shape))
+        assert "columns" not in str(e.value) and "expected input with last dimension 5" in str(e.value)
+    assert nn.Linear(5, 3)(gk.zeros(100, 5).T.T).shape == (100, 3)
+
+
 def test_linear_matches_numpy():
     lin = nn.Linear(3, 2)
     x = gk.randn(4, 3)
@@ -113,6 +145,68 @@ def test_dropout_keeps_the_mean_and_scales_survivors():
     assert float(nn.Dropout(1.0)(gk.ones(5)).sum()) == 0
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
+
+
+@pytest.mark.parametrize("dtype", [gk.float32, gk.float64])
+def test_dropout_keep_prob_inverted_scales_survivors_by_one_over_keep_prob(dtype):
+    x = gk.full((20_000,), 3.0, dtype=dtype)
+    d = nn.Dropout(keep_prob=0.8)
+    assert d.keep_prob == 0.8 and d.p == pytest.approx(0.2) and d.inverted
+    y = d(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.8) < 5 * math.sqrt(0.16 / y.size)
+    assert set(y[kept].tolist()) == {float(np.array(3.0 / 0.8, dtype=y.dtype))}
+    assert d.eval()(x) is x
+
+
+@pytest.mark.parametrize("dtype", [gk.float32, gk.float64])
+def test_dropout_classic_form_scales_at_test_time(dtype):
+    xs = np.linspace(-2, 2, 10_000)
+    x = gk.tensor(xs, dtype=dtype)
+    d = nn.Dropout(keep_prob=0.8, inverted=False)
+    y = d(x).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.8) < 0.05
+    np.testing.assert_array_equal(y[kept], x.numpy()[kept])  # survivors unscaled in training
+    out = d.eval()(x).numpy()
+    assert out.dtype == x.numpy().dtype
+    np.testing.assert_array_equal(out, x.numpy() * out.dtype.type(0.8))  # exactly keep_prob * x
+    # p= gives the same classic layer; functional form too
+    y2 = FL.dropout(x, p=0.2, training=False, inverted=False).numpy()
+    np.testing.assert_allclose(y2, out, rtol=1e-15)
+    np.testing.assert_array_equal(nn.Dropout(0.2, inverted=False).eval()(x).numpy(),
+                                  (x * (1 - 0.2)).numpy())
+    g = FL.dropout(gk.ones(1000), p=0.5, inverted=False).numpy()
+    assert set(g.tolist()) == {0.0, 1.0}
+
+
+def test_dropout_same_mask_for_p_and_keep_prob_under_one_seed():
+    gk.manual_seed(5)
+    a = nn.Dropout(0.25)(gk.ones(500)).numpy()
+    gk.manual_seed(5)
+    b = nn.Dropout(keep_prob=0.75)(gk.ones(500)).numpy()
+    gk.manual_seed(5)
+    c = nn.Dropout(keep_prob=0.75, inverted=False)(gk.ones(500)).numpy()
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a != 0, c != 0)
+    np.testing.assert_allclose(a, c / 0.75, rtol=1e-6)
+
+
+def test_dropout_argument_errors_and_config():
+    with pytest.raises(ValueError, match="p \\(drop probability\\) or keep_prob .*not both"):
+        nn.Dropout(0.2, keep_prob=0.8)
+    with pytest.raises(ValueError, match="keep_prob has to be between 0 and 1, but got 1.2"):
+        nn.Dropout(keep_prob=1.2)
+    with pytest.raises(ValueError, match="between 0 and 1, but got -0.1"):
+        nn.Dropout(p=-0.1)
+    assert nn.Dropout().p == 0.5
+    assert nn.Dropout(0.25).get_config() == {"p": 0.25}
+    assert nn.Dropout(keep_prob=0.9, inverted=False).get_config() == {"keep_prob": 0.9, "inverted": False}
+    twin = nn.Dropout.from_config(nn.Dropout(keep_prob=0.9, inverted=False).get_config())
+    assert twin.keep_prob == 0.9 and not twin.inverted
+    assert repr(nn.Dropout(keep_prob=0.9, inverted=False)) == "Dropout(keep_prob=0.9, inverted=False)"
+    assert nn.Dropout(keep_prob=1.0)(gk.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    assert nn.Dropout(keep_prob=0.0)(gk.ones(3)).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_dropout_gradient_uses_the_mask():
@@ -205,6 +299,41 @@ def test_batchnorm_training_matches_the_formulas():
         + bn.bias.numpy()
     np.testing.assert_allclose(ye, expected_eval, rtol=1e-4, atol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 1  # eval does not update
+
+
+@pytest.mark.parametrize("cls,shape", [(nn.BatchNorm1d, (16, 3)), (nn.BatchNorm2d, (4, 3, 2, 5))])
+def test_batchnorm_beta_is_one_minus_momentum(cls, shape):
+    a, b = cls(3, momentum=0.1), cls(3, beta=0.9)
+    assert b.beta == 0.9 and b.momentum == pytest.approx(0.1, abs=1e-15)
+    gk.manual_seed(3)
+    xs = [gk.randn(*shape) * 3 + 1 for _ in range(5)]
+    for x in xs:
+        a(x), b(x)
+    # the course's exponentially weighted average, written out: v = beta * v + (1 - beta) * stat
+    v = np.zeros(3)
+    for x in xs:
+        axes = tuple(i for i in range(len(shape)) if i != 1)
+        v = 0.9 * v + 0.1 * x.numpy().astype(np.float64).mean(axis=axes)
+    np.testing.assert_allclose(b.running_mean.numpy(), v, rtol=1e-5, atol=1e-6)
+    # 1 - 0.9 is 0.1 to within one ulp of float64: the float32 running statistics agree exactly
+    np.testing.assert_array_equal(b.running_mean.numpy(), a.running_mean.numpy())
+    np.testing.assert_array_equal(b.running_var.numpy(), a.running_var.numpy())
+    a.eval(), b.eval()
+    np.testing.assert_array_equal(a(xs[0]).numpy(), b(xs[0]).numpy())
+
+
+def test_batchnorm_beta_errors_repr_and_config():
+    with pytest.raises(ValueError, match=r"BatchNorm1d takes momentum .* or beta .*not both; got momentum=0.1, beta=0.9"):
+        nn.BatchNorm1d(3, momentum=0.1, beta=0.9)
+    with pytest.raises(ValueError, match="BatchNorm2d beta has to be a number between 0 and 1, but got 1.5"):
+        nn.BatchNorm2d(3, beta=1.5)
+    assert "beta=0.9" in repr(nn.BatchNorm1d(3, beta=0.9))
+    assert nn.BatchNorm1d(3).get_config()["momentum"] == 0.1 and "beta" not in nn.BatchNorm1d(3).get_config()
+    cfg = nn.BatchNorm2d(3, beta=0.99, affine=False).get_config()
+    assert cfg["beta"] == 0.99 and "momentum" not in cfg
+    twin = nn.BatchNorm2d.from_config(json.loads(json.dumps(cfg)))
+    assert twin.beta == 0.99 and not twin.affine and twin.momentum == pytest.approx(0.01)
+    assert nn.BatchNorm1d(3, momentum=None).momentum is None  # the cumulative average is still there
 
 
 def test_batchnorm2d_statistics_per_channel():

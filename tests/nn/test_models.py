@@ -86,7 +86,8 @@ def test_logistic_regression_learns_with_bce():
 def test_mlp_structure_config_and_contract():
     m = MLP([4, 16, 8, 3], activation="tanh", dropout=0.1, batchnorm=True)
     assert [type(l).__name__ for l in m] == ["Linear", "BatchNorm1d", "Tanh", "Dropout"] * 2 + ["Linear"]
-    assert m.get_config() == {"sizes": [4, 16, 8, 3], "activation": "tanh", "dropout": 0.1, "batchnorm": True}
+    assert m.get_config() == {"sizes": [4, 16, 8, 3], "activation": "tanh", "dropout": 0.1, "batchnorm": True,
+                              "init": "torch"}
     r = module_from_config(json.loads(json.dumps({"class": "MLP", "config": m.get_config()})))
     assert type(r) is MLP and repr(r) == repr(m)
     check_layer(lambda: MLP([4, 6, 3], activation="elu", dropout=0.2, batchnorm=True), (8, 4),
@@ -178,3 +179,80 @@ def test_logistic_regression_multiclass_predict_proba_is_the_softmax_of_the_scor
     assert p.dtype == np.float32
     np.testing.assert_allclose(p, ref, rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(m.predict(x), ref.argmax(-1))
+
+
+# ---------------------------------------------------------------- init= (course initialisations)
+@pytest.mark.parametrize("init,var", [("he", lambda n_in, n_out: 2.0 / n_in),
+                                      ("xavier", lambda n_in, n_out: 2.0 / (n_in + n_out)),
+                                      ("lecun", lambda n_in, n_out: 1.0 / n_in)])
+def test_mlp_init_weight_variances_on_wide_layers(init, var):
+    gk.manual_seed(0)
+    m = MLP([400, 600, 300], init=init)
+    for lin, (n_in, n_out) in zip((m[0], m[2]), ((400, 600), (600, 300))):
+        w = lin.weight.numpy().astype(np.float64)
+        # 120k-240k draws: the sample variance is within ~1 % of the target (5 sigma ~ 2 %)
+        assert w.var() == pytest.approx(var(n_in, n_out), rel=0.03)
+        assert abs(w.mean()) < 0.01 * np.sqrt(var(n_in, n_out))
+        assert not lin.bias.numpy().any()
+    assert m.get_config()["init"] == init
+
+
+def test_init_distinguishes_the_schemes_and_zeros():
+    gk.manual_seed(0)
+    v = {i: MLP([500, 500, 10], init=i)[0].weight.numpy().var() for i in ("he", "xavier", "lecun")}
+    assert v["he"] == pytest.approx(2 * v["lecun"], rel=0.03)   # 2/n vs 1/n
+    assert v["xavier"] == pytest.approx(v["lecun"], rel=0.03)   # n_in == n_out: 2/(2n) = 1/n
+    z = MLP([4, 8, 3], init="zeros")
+    assert all(not p.numpy().any() for p in z.parameters())
+
+
+def test_init_torch_keeps_todays_values_bit_exactly():
+    gk.manual_seed(7)
+    a = MLP([6, 9, 4], batchnorm=True)
+    after_a = gk.get_rng_state()
+    gk.manual_seed(7)
+    b = MLP([6, 9, 4], batchnorm=True, init="torch")
+    assert gk.get_rng_state() == after_a  # no extra draw
+    for (k1, x), (k2, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert k1 == k2 and x.numpy().tobytes() == y.numpy().tobytes()
+    # and today's values are PyTorch's default: |W| <= 1/sqrt(n_in), biases not zero
+    assert np.abs(b[0].weight.numpy()).max() <= 1 / np.sqrt(6) and b[0].bias.numpy().any()
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: LogisticRegression(300, 200, **kw),
+    lambda **kw: RBFNetwork(3, 200, 300, **kw),
+    lambda **kw: gk.models.DigitsCNN(**kw),
+    lambda **kw: gk.models.MNIST1DCNN(**kw),
+    lambda **kw: gk.models.LeNet5(**kw),
+    lambda **kw: gk.models.SmallResNet(in_channels=1, widths=(8, 16, 16), **kw),
+    lambda **kw: gk.models.FullyConvNet(**kw),
+    lambda **kw: gk.models.SequenceClassifier(hidden_size=128, num_classes=64, **kw),
+    lambda **kw: gk.models.SequenceTagger(hidden_size=64, num_tags=64, **kw),
+    lambda **kw: gk.models.MNIST1DGRU(**kw),
+], ids=["logreg", "rbfnet", "digits_cnn", "mnist1d_cnn", "lenet5", "resnet", "fcn", "seq_clf", "seq_tag", "gru"])
+def test_presets_take_init(make):
+    gk.manual_seed(1)
+    m = make(init="lecun")
+    layers = [l for l in m.modules() if isinstance(l, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    assert layers
+    w = np.concatenate([l.weight.numpy().ravel() * np.sqrt(l.weight.numpy()[0].size) for l in layers])
+    # every weight ~ N(0, 1/fan_in); the variance estimate's sd is sqrt(2 / n): allow 6 of them
+    assert w.var() == pytest.approx(1.0, abs=6 * np.sqrt(2 / w.size))
+    assert 6 * np.sqrt(2 / w.size) < 0.3  # enough weights for the check to mean something
+    assert all(l.bias is None or not l.bias.numpy().any() for l in layers)
+    assert m.get_config()["init"] == "lecun"
+    twin = module_from_config(json.loads(json.dumps({"class": type(m).__name__, "config": m.get_config()})))
+    assert twin.get_config() == m.get_config()
+    gk.manual_seed(1)
+    t1 = make()  # today's model
+    gk.manual_seed(1)
+    t2 = make(init="torch")
+    assert all(x.numpy().tobytes() == y.numpy().tobytes() for x, y in zip(t1.parameters(), t2.parameters()))
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match="MLP: unknown init 'glorot'; expected one of torch, he, xavier, lecun, zeros"):
+        MLP([2, 3, 1], init="glorot")
+    with pytest.raises(ValueError, match="DigitsCNN: unknown init"):
+        gk.models.DigitsCNN(init="kaiming")

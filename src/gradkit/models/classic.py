@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._init import apply_init
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from .. import ops
 from ..backend import is_cupy_array, to_numpy
 from ..random import get_generator
 from ..tensor import Tensor
+from ..nn.layers import _columns_hint
 from ..nn.module import Module, Parameter
 
 __all__ = ["Perceptron", "PerceptronResult", "ConvergenceWarning", "LogisticRegression", "MLP", "RBFNetwork",
@@ -104,7 +106,7 @@ class Perceptron(Module):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"Perceptron(in_features={self.in_features}) expected input (N, {self.in_features}), "
-                f"got shape {tuple(x.shape)}"
+                f"got shape {tuple(x.shape)}{_columns_hint(x.shape, self.in_features)}"
             )
         return ops.linear(x, self.weight, self.bias).reshape(-1)
 
@@ -136,7 +138,8 @@ class Perceptron(Module):
         X = _as_numpy(X).astype(self.weight.dtype, copy=False)
         y = _as_numpy(y).reshape(-1)
         if X.ndim != 2 or X.shape[1] != self.in_features:
-            raise ValueError(f"Perceptron.fit expected X of shape (N, {self.in_features}), got {X.shape}")
+            raise ValueError(f"Perceptron.fit expected X of shape (N, {self.in_features}), got {X.shape}"
+                             f"{_columns_hint(X.shape, self.in_features)}")
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"Perceptron.fit got {X.shape[0]} samples in X but {y.shape[0]} labels in y")
         values = set(np.unique(y).tolist())
@@ -191,6 +194,9 @@ class LogisticRegression(Module):
     Args:
         in_features: the input size.
         num_classes: 1 for binary logistic regression, else the number of classes.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Example:
         >>> import gradkit as gk
@@ -199,12 +205,13 @@ class LogisticRegression(Module):
         (2,)
     """
 
-    def __init__(self, in_features: int, num_classes: int = 1):
+    def __init__(self, in_features: int, num_classes: int = 1, init: str = "torch"):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"LogisticRegression needs num_classes >= 1, got {num_classes}")
         self.num_classes = int(num_classes)
         self.linear = nn.Linear(in_features, num_classes)
+        apply_init(self, init, "LogisticRegression")
 
     def forward(self, x):
         out = self.linear(x)
@@ -255,9 +262,19 @@ class MLP(nn.Sequential):
             ``'gelu'``, ``'leaky_relu'``, ``'softplus'``) or a Module class.
         dropout: drop probability after each hidden activation (0 disables).
         batchnorm: insert ``BatchNorm1d`` after each hidden Linear.
+        init: the initialisation of every Linear (biases 0 for all but ``"torch"``):
+
+            * ``"torch"`` (default): PyTorch's ``Linear`` default, unchanged (no extra draw);
+            * ``"he"``: ``W ~ N(0, 2 / n_in)``, ``kaiming_normal_`` with fan_in and ReLU's
+              gain (He et al., 2015);
+            * ``"xavier"``: ``W ~ N(0, 2 / (n_in + n_out))``, ``xavier_normal_`` (Glorot &
+              Bengio, 2010);
+            * ``"lecun"``: ``W ~ N(0, 1 / n_in)``, ``lecun_normal_`` (LeCun et al., 1998); this
+              is what the course calls "Xavier initialization" for tanh layers;
+            * ``"zeros"``: every weight 0 (the units never become different: symmetry).
 
     Raises:
-        ValueError: for fewer than two sizes or an unknown activation.
+        ValueError: for fewer than two sizes, an unknown activation or an unknown init.
 
     Example:
         >>> import gradkit as gk
@@ -272,7 +289,7 @@ class MLP(nn.Sequential):
 
     get_config = Module.get_config
 
-    def __init__(self, sizes, activation="relu", dropout: float = 0.0, batchnorm: bool = False):
+    def __init__(self, sizes, activation="relu", dropout: float = 0.0, batchnorm: bool = False, init: str = "torch"):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"MLP needs at least [in_features, out_features], got sizes={sizes}")
@@ -287,6 +304,7 @@ class MLP(nn.Sequential):
         layers.append(nn.Linear(sizes[-2], sizes[-1]))
         super().__init__(*layers)
         self.sizes = sizes
+        apply_init(self, init, "MLP")
 
 
 # ---------------------------------------------------------------------------- RBF network
@@ -303,6 +321,9 @@ class RBFNetwork(Module):
         num_centres: the number of Gaussian units.
         out_features: the output size.
         sigma: the initial width of every unit.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Example:
         >>> import gradkit as gk
@@ -311,10 +332,12 @@ class RBFNetwork(Module):
         (4, 1)
     """
 
-    def __init__(self, in_features: int, num_centres: int, out_features: int, sigma: float = 1.0):
+    def __init__(self, in_features: int, num_centres: int, out_features: int, sigma: float = 1.0,
+                 init: str = "torch"):
         super().__init__()
         self.rbf = nn.RBF(in_features, num_centres, sigma=sigma)
         self.linear = nn.Linear(num_centres, out_features)
+        apply_init(self, init, "RBFNetwork")
 
     def forward(self, x):
         return self.linear(self.rbf(x))
@@ -334,7 +357,8 @@ class RBFNetwork(Module):
         X = _as_numpy(X)
         k = self.rbf.out_features
         if X.ndim != 2 or X.shape[1] != self.rbf.in_features:
-            raise ValueError(f"init_centres expected X of shape (N, {self.rbf.in_features}), got {X.shape}")
+            raise ValueError(f"init_centres expected X of shape (N, {self.rbf.in_features}), got {X.shape}"
+                             f"{_columns_hint(X.shape, self.rbf.in_features)}")
         idx = get_generator(generator).choice(X.shape[0], size=k, replace=X.shape[0] < k)
         c = X[idx].astype(np.float64)
         with no_grad():

@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from ._init import apply_init
 from .. import nn
+from ..nn.layers import _columns_hint
 from ..ops import relu
 from ..ops._util import shape_str
 from ..tensor import Tensor
@@ -51,6 +53,9 @@ class LeNet5(nn.Module):
         input_size: 28 or 32 (default 28).
         activation: ``'tanh'`` (default) or ``'relu'``.
         pooling: ``'avg'`` (default) or ``'max'``.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (N, in_channels, input_size, input_size) -> (N, num_classes) logits.
@@ -65,7 +70,7 @@ class LeNet5(nn.Module):
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
-                 activation: str = "tanh", pooling: str = "avg"):
+                 activation: str = "tanh", pooling: str = "avg", init: str = "torch"):
         super().__init__()
         if input_size not in (28, 32):
             raise ValueError(f"LeNet5: input_size must be 28 or 32, got {input_size!r}")
@@ -90,6 +95,7 @@ class LeNet5(nn.Module):
             _activation(activation, "LeNet5"),
             nn.Linear(84, num_classes),
         )
+        apply_init(self, init, "LeNet5")
 
     def forward(self, x: Tensor) -> Tensor:
         _check_image(x, self.in_channels, "LeNet5", [(self.input_size, self.input_size)])
@@ -149,6 +155,9 @@ class SmallResNet(nn.Module):
         num_classes: outputs (default 10).
         widths: channels per stage (default ``(16, 32, 64)``).
         blocks_per_stage: basic blocks per stage (default 1; ``3`` gives ResNet-20).
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (N, in_channels, H, W) -> (N, num_classes) logits.
@@ -159,7 +168,8 @@ class SmallResNet(nn.Module):
         (2, 10)
     """
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 10, widths=(16, 32, 64), blocks_per_stage: int = 1):
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, widths=(16, 32, 64), blocks_per_stage: int = 1,
+                 init: str = "torch"):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if not widths or blocks_per_stage < 1:
@@ -177,6 +187,7 @@ class SmallResNet(nn.Module):
         self.layers = nn.Sequential(*blocks)
         self.pool = nn.GlobalAvgPool2d()
         self.fc = nn.Linear(prev, num_classes)
+        apply_init(self, init, "SmallResNet")
 
     def forward(self, x: Tensor) -> Tensor:
         _check_image(x, self.in_channels, "SmallResNet")
@@ -195,6 +206,9 @@ class FullyConvNet(nn.Module):
         in_channels: input channels.
         num_classes: outputs (default 10).
         widths: channels of the feature stages (default ``(32, 64)``).
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (N, in_channels, H, W) -> (N, num_classes) logits.
@@ -205,7 +219,7 @@ class FullyConvNet(nn.Module):
         (2, 10)
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, widths=(32, 64)):
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, widths=(32, 64), init: str = "torch"):
         super().__init__()
         self.in_channels = in_channels
         layers = []
@@ -220,6 +234,7 @@ class FullyConvNet(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Conv2d(prev, num_classes, 1)  # 1x1 conv: a per-pixel linear classifier
         self.pool = nn.GlobalAvgPool2d()
+        apply_init(self, init, "FullyConvNet")
 
     def forward(self, x: Tensor) -> Tensor:
         _check_image(x, self.in_channels, "FullyConvNet")
@@ -237,6 +252,9 @@ class MNIST1DCNN(nn.Module):
         num_classes: outputs (default 10).
         length: input length (default 40).
         channels: channels of the three convolutions (default 25).
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (N, length) or (N, 1, length) -> (N, num_classes) logits.
@@ -247,7 +265,7 @@ class MNIST1DCNN(nn.Module):
         (4, 10)
     """
 
-    def __init__(self, num_classes: int = 10, length: int = 40, channels: int = 25):
+    def __init__(self, num_classes: int = 10, length: int = 40, channels: int = 25, init: str = "torch"):
         super().__init__()
         self.length = length
         self.conv1 = nn.Conv1d(1, channels, 5, stride=2, padding=1)
@@ -259,13 +277,16 @@ class MNIST1DCNN(nn.Module):
         if n <= 0:
             raise ValueError(f"MNIST1DCNN: length {length} is too short for three stride-2 convolutions")
         self.linear = nn.Linear(channels * n, num_classes)
+        apply_init(self, init, "MNIST1DCNN")
 
     def forward(self, x: Tensor) -> Tensor:
+        given = tuple(x.shape)
         if x.ndim == 2:
             x = x.reshape(x.shape[0], 1, x.shape[1])
         if x.ndim != 3 or x.shape[1] != 1 or x.shape[2] != self.length:
             raise ValueError(
-                f"MNIST1DCNN expected input of shape (N, {self.length}) or (N, 1, {self.length}), got {shape_str(x.shape)}"
+                f"MNIST1DCNN expected input of shape (N, {self.length}) or (N, 1, {self.length}), got {shape_str(given)}"
+                f"{_columns_hint(given, self.length)}"
             )
         h = relu(self.conv1(x))
         h = relu(self.conv2(h))
@@ -284,6 +305,9 @@ class DigitsCNN(nn.Module):
         num_classes: outputs (default 10).
         width: channels of the first two convolutions; the third has ``2 * width`` (default 32).
         dropout: dropout before the classifier (default 0.25).
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (N, 1, 8, 8) (or (N, 64), reshaped) -> (N, num_classes) logits.
@@ -294,7 +318,7 @@ class DigitsCNN(nn.Module):
         (2, 10)
     """
 
-    def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.25):
+    def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.25, init: str = "torch"):
         super().__init__()
         w = int(width)
         self.features = nn.Sequential(
@@ -305,6 +329,7 @@ class DigitsCNN(nn.Module):
             nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * w * 2 * 2, num_classes))
+        apply_init(self, init, "DigitsCNN")
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim == 2 and x.shape[1] == 64:

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from ._init import apply_init
 from .. import ops
 from ..nn.embedding import Embedding
 from ..nn.layers import Linear
@@ -78,6 +79,9 @@ class SequenceClassifier(_SequenceModel):
         vocab_size: when given, inputs are integer ids fed through ``Embedding(vocab_size, embedding_dim)``.
         embedding_dim: embedding size (default ``hidden_size``).
         padding_idx: the padding id of the embedding.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (batch, time, input_size), (batch, time) scalars, or (batch, time) ids -> logits (batch, num_classes).
@@ -91,10 +95,11 @@ class SequenceClassifier(_SequenceModel):
 
     def __init__(self, input_size: int = 1, hidden_size: int = 32, num_classes: int = 2, cell: str = "lstm",
                  num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0, vocab_size=None,
-                 embedding_dim=None, padding_idx=None):
+                 embedding_dim=None, padding_idx=None, init: str = "torch"):
         super().__init__()
         self._build(input_size, hidden_size, num_classes, cell, num_layers, bidirectional, dropout, vocab_size,
                     embedding_dim, padding_idx)
+        apply_init(self, init, "SequenceClassifier")
 
     def forward(self, x, lengths=None):
         """Logits (batch, num_classes) from each sequence's final state."""
@@ -117,6 +122,9 @@ class SequenceTagger(_SequenceModel):
         num_layers, dropout: as the recurrent layers.
         bidirectional: read both directions (default True: a tag may depend on what follows).
         vocab_size, embedding_dim, padding_idx: an embedding for integer inputs.
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (batch, time, ...) -> logits (batch, time, num_tags).
@@ -124,10 +132,11 @@ class SequenceTagger(_SequenceModel):
 
     def __init__(self, input_size: int = 1, hidden_size: int = 32, num_tags: int = 2, cell: str = "lstm",
                  num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0, vocab_size=None,
-                 embedding_dim=None, padding_idx=None):
+                 embedding_dim=None, padding_idx=None, init: str = "torch"):
         super().__init__()
         self._build(input_size, hidden_size, num_tags, cell, num_layers, bidirectional, dropout, vocab_size,
                     embedding_dim, padding_idx)
+        apply_init(self, init, "SequenceTagger")
 
     def forward(self, x, lengths=None):
         """Logits (batch, time, num_tags); rows past a sequence's length come from zero outputs."""
@@ -143,6 +152,9 @@ class MNIST1DGRU(Module):
         hidden_size: GRU state size (default 6).
         seq_len: steps per signal (default 40, MNIST-1D's length).
         num_classes: logits (default 10).
+        init: weight initialisation of the Linear and convolution layers: ``"torch"``
+            (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
+            (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
     Shape:
         (batch, 40) or (batch, 40, 1) -> (batch, 10).
@@ -156,11 +168,12 @@ class MNIST1DGRU(Module):
         (8, 10)
     """
 
-    def __init__(self, hidden_size: int = 6, seq_len: int = 40, num_classes: int = 10):
+    def __init__(self, hidden_size: int = 6, seq_len: int = 40, num_classes: int = 10, init: str = "torch"):
         super().__init__()
         self.seq_len = int(seq_len)
         self.rnn = GRU(1, hidden_size, batch_first=True, bidirectional=True)
         self.fc = Linear(2 * hidden_size * self.seq_len, num_classes)
+        apply_init(self, init, "MNIST1DGRU")
 
     def forward(self, x):
         """Logits (batch, num_classes)."""

@@ -14,6 +14,7 @@ from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import AlphaDropout, DropConnect, Dropout, Dropout2d  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
 from .layers import RBF, Flatten, Identity, Linear, Residual, Unflatten  # noqa: F401
+from .highway import Highway  # noqa: F401
 from .module import (  # noqa: F401
     MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config, register_serializable,
 )

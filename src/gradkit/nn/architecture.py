@@ -277,13 +277,17 @@ def _call_with_config(cls, config: dict):
     """``cls(...)`` with the decoded ``config`` spread over its ``__init__`` signature."""
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     args, kwargs, names = [], {}, set()
+    skipped = False  # once a positional parameter is absent, later ones go by keyword (no shift)
     for p in params:
         names.add(p.name)
         if p.name not in config:
+            skipped = skipped or p.kind is not inspect.Parameter.KEYWORD_ONLY
             continue
         v = config[p.name]
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
             args.extend(v)
+        elif p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and skipped:
+            kwargs[p.name] = v
         elif p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
             args.append(v)
         elif p.kind is inspect.Parameter.KEYWORD_ONLY:

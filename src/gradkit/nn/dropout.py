@@ -22,34 +22,79 @@ __all__ = ["Dropout", "AlphaDropout", "Dropout2d", "DropConnect"]
 
 
 class Dropout(Module):
-    """Inverted dropout (Srivastava et al., 2014): zero elements with probability ``p``.
+    """Dropout (Srivastava et al., 2014): zero elements with probability ``p``.
 
-    In training the survivors are scaled by ``1 / (1 - p)`` so the expected activation
-    is unchanged; in evaluation it is the identity. In the course seeds' notation
-    ``keep_prob = 1 - p`` (the probability of keeping a unit).
+    Give the drop probability ``p`` (PyTorch's name) *or* the keep probability
+    ``keep_prob = 1 - p`` (the course's name), not both; with neither, ``p = 0.5``.
+
+    * ``inverted=True`` (default, PyTorch's form): in training the survivors are scaled
+      by ``1 / keep_prob`` so the expected activation is unchanged; evaluation is the
+      identity.
+    * ``inverted=False`` (the classic form): in training ``y = mask * x`` with no
+      scaling; in evaluation ``y = keep_prob * x`` (the weights are in effect scaled by
+      the keep probability at test time, as in the paper).
+
+    In both forms the evaluation output equals the expectation of the training output
+    (``keep_prob * x`` classic, ``x`` inverted); the inverted form makes evaluation free.
 
     Args:
-        p: drop probability (default 0.5).
+        p: drop probability, in [0, 1] (default 0.5 when ``keep_prob`` is not given).
+        keep_prob: keep probability, in [0, 1]; an alternative to ``p`` (keyword only).
+        inverted: scale in training (True, default) or at test time (False) (keyword only).
 
     Raises:
-        ValueError: when ``p`` is not in [0, 1].
+        ValueError: when both ``p`` and ``keep_prob`` are given, or the one given is not
+            in [0, 1].
+
+    Example:
+        >>> import gradkit as gk
+        >>> drop = gk.nn.Dropout(keep_prob=0.8, inverted=False)
+        >>> sorted(set(drop(gk.ones(1000)).tolist()))
+        [0.0, 1.0]
+        >>> [round(v, 6) for v in drop.eval()(gk.ones(2)).tolist()]
+        [0.8, 0.8]
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float | None = None, *, keep_prob: float | None = None, inverted: bool = True):
         super().__init__()
-        _check_p(p, "dropout")
-        self.p = float(p)
+        if p is not None and keep_prob is not None:
+            raise ValueError(
+                f"Dropout takes p (drop probability) or keep_prob (= 1 - p), not both; got p={p}, keep_prob={keep_prob}"
+            )
+        if keep_prob is not None:
+            if isinstance(keep_prob, bool) or not 0.0 <= keep_prob <= 1.0:
+                raise ValueError(f"Dropout keep_prob has to be between 0 and 1, but got {keep_prob}")
+            self._keep_prob = float(keep_prob)
+            self.p = 1.0 - self._keep_prob
+        else:
+            p = 0.5 if p is None else p
+            if isinstance(p, bool):
+                raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            _check_p(p, "dropout")
+            self._keep_prob = None
+            self.p = float(p)
+        self.inverted = bool(inverted)
 
     @property
     def keep_prob(self) -> float:
-        """The probability of keeping a unit, ``1 - p``."""
-        return 1.0 - self.p
+        """The probability of keeping a unit, ``1 - p`` (exactly the value given, if given)."""
+        return self._keep_prob if self._keep_prob is not None else 1.0 - self.p
 
     def forward(self, x):
-        return dropout(x, self.p, self.training)
+        if not self.training and not self.inverted and self.p != 0.0:
+            return x * self.keep_prob  # the exact keep_prob given, not 1 - (1 - keep_prob)
+        return dropout(x, self.p, self.training, inverted=self.inverted)
+
+    def get_config(self) -> dict:
+        """``{"p": p}`` or ``{"keep_prob": keep_prob}`` (whichever was given), plus ``inverted`` when False."""
+        config = {"p": self.p} if self._keep_prob is None else {"keep_prob": self._keep_prob}
+        if not self.inverted:
+            config["inverted"] = False
+        return config
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        s = f"p={self.p}" if self._keep_prob is None else f"keep_prob={self._keep_prob}"
+        return s if self.inverted else s + ", inverted=False"
 
 
 class Dropout2d(Module):

@@ -10,7 +10,8 @@ at a constant scale through depth requires
 * Glorot/Xavier (Glorot & Bengio, 2010), for tanh/sigmoid: ``Var(W) = gain^2 * 2 / (fan_in + fan_out)``
   (i.e. ``1 / n_avg``);
 * He/Kaiming (He et al., 2015), for ReLU: ``Var(W) = gain^2 / fan``, with ``gain^2 = 2`` for ReLU;
-* LeCun (LeCun et al., 1998; used by SELU networks, Klambauer et al., 2017): ``Var(W) = 1 / fan_in``;
+* LeCun (LeCun et al., 1998; used by SELU networks, Klambauer et al., 2017): ``Var(W) = 1 / fan_in``
+  (the course's "Xavier" for tanh: ``lecun_normal_``);
 * orthogonal (Saxe et al., 2014): ``W`` with orthonormal rows or columns, times ``gain``.
 
 A uniform ``U(-b, b)`` has variance ``b^2 / 3``, so ``b = sqrt(3) * std``.
@@ -242,7 +243,16 @@ def lecun_normal_(tensor, generator=None):
     """LeCun normal: ``N(0, 1 / fan_in)``, the initialization self-normalizing (SELU) networks need.
 
     With it and SELU, activations converge to mean 0 and variance 1 through depth
-    (Klambauer et al., 2017). Returns the tensor.
+    (Klambauer et al., 2017). It is also what the classic deep-learning course calls
+    "Xavier initialization" for tanh layers (``W = randn * sqrt(1 / n_in)``); in
+    PyTorch's naming (kept here) ``xavier_normal_`` is Glorot's ``2 / (fan_in + fan_out)``.
+    Returns the tensor.
+
+    Example:
+        >>> import gradkit as gk
+        >>> w = gk.nn.init.lecun_normal_(gk.empty(400, 500))
+        >>> round(float(w.numpy().var() * 500), 1)   # Var(W) * n_in ~= 1
+        1.0
     """
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, 1.0 / math.sqrt(fan_in), generator)

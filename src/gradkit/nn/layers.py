@@ -23,6 +23,27 @@ from .module import Module, Parameter
 __all__ = ["Linear", "Identity", "Flatten", "Unflatten", "RBF", "Residual"]
 
 
+def _columns_hint(shape, n: int) -> str:
+    """``": did you pass examples as columns? use X.T ..."`` for a 2-d ``(n, m)`` shape, else ``""``.
+
+    A 2-d input ``(n, m)`` with ``m != n`` meeting a layer that wants ``n`` features is
+    most likely the course's layout (one example per *column*, ``X`` of shape
+    ``(n_x, m)``); gradkit, like PyTorch, takes one example per row.
+    """
+    shape = tuple(shape)
+    if len(shape) == 2 and shape[0] == n and shape[1] != n:
+        return f": did you pass examples as columns? use X.T (gradkit takes one example per row: ({shape[1]}, {n}))"
+    return ""
+
+
+def _feature_error(layer: str, n: int, shape) -> ValueError:
+    """The error for an input whose last dimension is not ``n`` features (with the columns hint)."""
+    hint = _columns_hint(shape, n)
+    if hint:
+        return ValueError(f"{layer} expected input (..., {n}), got {shape_str(tuple(shape))}{hint}")
+    return ValueError(f"{layer} expected input with last dimension {n}, got shape {shape_str(tuple(shape))}")
+
+
 def _empty(*shape, dtype=None):
     import numpy as np
 
@@ -53,7 +74,10 @@ class Linear(Module):
 
     Raises:
         ValueError: in forward, when the input's last dimension is not ``in_features``:
-            ``"Linear(in_features=784) expected input with last dimension 784, got shape (32, 783)"``.
+            ``"Linear(in_features=784) expected input with last dimension 784, got shape (32, 783)"``;
+            for a 2-d input laid out as the course's ``(n_x, m)`` (examples in columns)
+            the message says so: ``"Linear(in_features=5) expected input (..., 5), got
+            (5, 100): did you pass examples as columns? use X.T ..."``.
 
     Example:
         >>> import gradkit as gk
@@ -84,10 +108,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear(in_features={self.in_features}) expected input with last dimension "
-                f"{self.in_features}, got shape {shape_str(x.shape)}"
-            )
+            raise _feature_error(f"Linear(in_features={self.in_features})", self.in_features, x.shape)
         return ops.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -213,10 +234,7 @@ class RBF(Module):
     def forward(self, x):
         x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"RBF(in_features={self.in_features}) expected input with last dimension "
-                f"{self.in_features}, got shape {shape_str(x.shape)}"
-            )
+            raise _feature_error(f"RBF(in_features={self.in_features})", self.in_features, x.shape)
         from .functional.layers import rbf
 
         return rbf(x, self.centres, self.log_sigma)

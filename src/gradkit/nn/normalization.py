@@ -24,19 +24,39 @@ from .module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
+class _DefaultMomentum(float):
+    """The float 0.1, told apart from an explicit ``momentum=0.1`` (so ``beta=`` can refuse both)."""
+
+
+_MOMENTUM_DEFAULT = _DefaultMomentum(0.1)
+
+
 class _BatchNorm(Module):
     """Shared implementation of ``BatchNorm1d``/``BatchNorm2d`` (see :func:`batch_norm`)."""
 
     _ndims: tuple = ()
     _layout: str = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=_MOMENTUM_DEFAULT, affine: bool = True,
+                 track_running_stats: bool = True, dtype=None, *, beta=None):
         super().__init__()
         dt = np.dtype(dtype or get_default_dtype())
         self.num_features = int(num_features)
         self.eps = float(eps)
-        self.momentum = momentum
+        if beta is not None:
+            name = type(self).__name__
+            if momentum is not _MOMENTUM_DEFAULT:
+                raise ValueError(
+                    f"{name} takes momentum (PyTorch's name) or beta (the course's, momentum = 1 - beta), "
+                    f"not both; got momentum={momentum}, beta={beta}"
+                )
+            if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0.0 <= beta <= 1.0:
+                raise ValueError(f"{name} beta has to be a number between 0 and 1, but got {beta!r}")
+            self.beta = float(beta)
+            self.momentum = 1.0 - self.beta
+        else:
+            self.beta = None
+            self.momentum = None if momentum is None else float(momentum)
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
@@ -68,6 +88,15 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
+    def get_config(self) -> dict:
+        """The constructor arguments; ``beta`` in place of ``momentum`` when ``beta`` was given."""
+        config = super().get_config()
+        if self.beta is None:
+            config.pop("beta", None)
+        else:
+            config.pop("momentum", None)
+        return config
+
     def forward(self, x):
         x = ensure_tensor(x)
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
@@ -90,8 +119,9 @@ class _BatchNorm(Module):
         )
 
     def extra_repr(self) -> str:
+        avg = f"momentum={self.momentum}" if self.beta is None else f"beta={self.beta}"
         return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"{self.num_features}, eps={self.eps}, {avg}, affine={self.affine}, "
             f"track_running_stats={self.track_running_stats}"
         )
 
@@ -109,13 +139,22 @@ class BatchNorm1d(_BatchNorm):
         num_features: the number of channels C.
         eps: added to the variance (default 1e-5).
         momentum: running-average factor (default 0.1); None for a cumulative average.
+        beta: keyword only, the course's name for the same average: ``running = beta *
+            running + (1 - beta) * batch_stat``, i.e. ``momentum = 1 - beta``
+            (``beta=0.9`` is ``momentum=0.1``). Give ``momentum`` or ``beta``, not both.
         affine: learn gamma (``weight``, init 1) and beta (``bias``, init 0) (default True).
         track_running_stats: keep running statistics (default True); when False, batch
             statistics are used in evaluation too.
         dtype: parameter/buffer dtype (default ``gk.get_default_dtype()``).
 
     Raises:
-        ValueError: in forward, for a wrong shape or a single value per channel in training.
+        ValueError: when both ``momentum`` and ``beta`` are given or ``beta`` is not in
+            [0, 1]; in forward, for a wrong shape or a single value per channel in training.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.nn.BatchNorm1d(4, beta=0.9).momentum   # exponentially weighted average, beta = 0.9
+        0.09999999999999998
     """
 
     _ndims = (2, 3)

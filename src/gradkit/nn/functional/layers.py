@@ -88,19 +88,26 @@ def _keep_mask(x: Tensor, p: float, shape, generator):
     return _on_x(u, x)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
-    """Inverted dropout (Srivastava et al., 2014).
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None, inverted: bool = True) -> Tensor:
+    """Dropout (Srivastava et al., 2014), inverted (the default) or classic.
 
-    In training each element is zeroed with probability ``p`` and the survivors are
-    scaled by ``1 / (1 - p)``, so the expected value is unchanged and evaluation needs no
-    rescaling; in evaluation it is the identity. The course seeds write ``keep_prob``:
-    ``keep_prob = 1 - p``.
+    In training each element is zeroed with probability ``p`` (kept with probability
+    ``keep_prob = 1 - p``, the course's notation).
+
+    * ``inverted=True`` (PyTorch's form): the survivors are scaled by ``1 / keep_prob``
+      in training, so the expected value is unchanged and evaluation is the identity.
+    * ``inverted=False`` (the classic form of the paper): no scaling in training
+      (``y = mask * x``); at test time every activation is multiplied by ``keep_prob``
+      (``y = keep_prob * x``), which matches the training-time expectation.
 
     Args:
         x: input of any shape.
         p: probability of dropping an element (``1 - keep_prob``).
-        training: apply dropout (True) or return ``x`` (False).
+        training: apply dropout (True) or evaluate (False: ``x``, or ``keep_prob * x``
+            when not inverted).
         generator: optional :class:`gradkit.Generator` (default: the global one).
+        inverted: scale the survivors in training (True, default) or scale everything by
+            ``keep_prob`` in evaluation (False).
 
     Returns:
         A tensor of ``x``'s shape and dtype.
@@ -112,12 +119,21 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
         >>> y = dropout(gk.ones(1000), p=0.2)
         >>> sorted(set(y.tolist())) == [0.0, 1.25]
         True
+        >>> sorted(set(dropout(gk.ones(1000), p=0.2, inverted=False).tolist()))
+        [0.0, 1.0]
+        >>> dropout(gk.ones(2), p=0.25, training=False, inverted=False).tolist()
+        [0.75, 0.75]
     """
     _check_p(p, "dropout")
-    if not training or p == 0.0:
+    if p == 0.0:
         return x
+    if not training:
+        return x if inverted else x * (1.0 - p)
     if p == 1.0:
         return x * 0.0
+    if not inverted:
+        u, keep = _keep(x, p, x.shape, generator)
+        return x * const(_on_x(keep, x))
     return x * const(_keep_mask(x, p, x.shape, generator))
 
 
