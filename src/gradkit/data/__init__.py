@@ -18,7 +18,8 @@ Augmentations (:mod:`gradkit.data.augmentation`) are applied to training batches
 
 from . import augmentation, datasets, preprocessing  # noqa: F401
 from .augmentation import (  # noqa: F401
-    Augmentation, Compose, ElasticDistortion, GaussianNoise, RandomCrop, RandomHorizontalFlip, RandomRotation,
+    Augmentation, ColorJitter, Compose, ElasticDistortion, GaussianNoise, RandomBrightness, RandomContrast, RandomCrop,
+    RandomHorizontalFlip, RandomResizedCrop, RandomRotation, Resize,
 )
 from .cifar import read_cifar_batch, write_cifar_batch  # noqa: F401
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset  # noqa: F401
@@ -35,7 +36,7 @@ __all__ = [
     "random_split", "train_dev_test_split", "Splits", "one_hot",
     "Preprocessor", "Standardize", "MinMaxScale", "MeanCenter", "FlattenImages", "Pipeline", "check_finite",
     "Augmentation", "Compose", "RandomHorizontalFlip", "RandomCrop", "RandomRotation", "GaussianNoise",
-    "ElasticDistortion",
+    "ElasticDistortion", "RandomBrightness", "RandomContrast", "ColorJitter", "Resize", "RandomResizedCrop",
     "datasets", "DataArrays", "load_mnist", "load_fashion_mnist", "load_cifar10",
     "read_idx", "write_idx", "read_cifar_batch", "write_cifar_batch",
 ]

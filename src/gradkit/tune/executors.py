@@ -12,7 +12,12 @@ results file at once). The worker side is always
   ``concurrent.futures.ProcessPoolExecutor`` on the ``spawn`` start method, one
   trial per CPU core by default. Because workers are spawned, ``train_fn`` must
   be importable (a module-level function) and a script must guard its entry
-  point with ``if __name__ == "__main__":``.
+  point with ``if __name__ == "__main__":``: each worker runs the main script
+  again (as module ``__mp_main__``) before its first trial, and a search
+  called outside the guard would start again in every worker. The search
+  checks this before any worker starts (it reads the script and finds the
+  line that called it) and raises a :class:`RuntimeError` that says so; a
+  worker that reaches the search anyway refuses to start it.
 - :class:`RayExecutor` (``executor="ray"``): each trial is a Ray task
   (``num_cpus=1`` by default); Ray does the scheduling, on a local instance it
   starts (files under a temporary folder, shut down afterwards) or on an existing
@@ -24,6 +29,8 @@ in-process, in a ``multiprocessing`` manager process, or in a Ray actor.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import multiprocessing as mp
 import os
 import secrets
@@ -117,6 +124,120 @@ def _importable_by_name(fn) -> bool:
     return obj is fn
 
 
+def _workers_rerun_main() -> bool:
+    """True when a ``spawn``/``forkserver`` worker runs this process's ``__main__`` again before its
+    first task: the rule of :mod:`multiprocessing` (a script run by path or a module run with ``-m``;
+    not an interactive session, ``python -c``, or a package's ``__main__.py``)."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        return False
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:
+        return not (name == "__main__" or name.endswith(".__main__"))
+    path = getattr(main, "__file__", None)
+    return path is not None and os.path.splitext(os.path.basename(path))[0] != "ipython"
+
+
+def _guard_kind(test) -> str | None:
+    """``"eq"`` for ``__name__ == "__main__"`` (either order), ``"ne"`` for ``!=``, else None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1):
+        return None
+    a, b = test.left, test.comparators[0]
+
+    def is_name(n):
+        return isinstance(n, ast.Name) and n.id == "__name__"
+
+    def is_main(n):
+        return isinstance(n, ast.Constant) and n.value == "__main__"
+
+    if not ((is_name(a) and is_main(b)) or (is_main(a) and is_name(b))):
+        return None
+    return {ast.Eq: "eq", ast.NotEq: "ne"}.get(type(test.ops[0]))
+
+
+def _spans(stmts, lineno: int) -> bool:
+    return any(s.lineno <= lineno <= (s.end_lineno or s.lineno) for s in stmts)
+
+
+def _line_is_guarded(stmts, lineno: int) -> bool:
+    """Whether the statement at ``lineno`` runs only when ``__name__ == "__main__"``."""
+    for node in stmts:
+        if not _spans([node], lineno):
+            continue
+        if isinstance(node, ast.If):
+            kind = _guard_kind(node.test)
+            if (kind == "eq" and _spans(node.body, lineno)) or (kind == "ne" and _spans(node.orelse, lineno)):
+                return True
+        inner = []
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()) or ():
+                inner.extend(child.body if isinstance(child, (ast.excepthandler, ast.match_case)) else [child])
+        return _line_is_guarded(inner, lineno)
+    return False
+
+
+def _unguarded_main_call() -> tuple[str, int] | None:
+    """``(script, line)`` when this call comes from the top level of ``__main__`` outside an
+    ``if __name__ == "__main__":`` block; None when it does not, or when the source cannot be read."""
+    main = sys.modules.get("__main__")
+    main_dict = getattr(main, "__dict__", None)
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            if frame.f_code.co_name == "<module>" and frame.f_globals is main_dict:
+                path, lineno = getattr(main, "__file__", None), frame.f_lineno
+                break
+            frame = frame.f_back
+        else:
+            return None
+    finally:
+        del frame
+    if not path or lineno is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return None if _line_is_guarded(tree.body, lineno) else (path, lineno)
+
+
+def _in_worker_rerunning_main() -> bool:
+    """True inside a worker process that is running the main script again (module ``__mp_main__``)."""
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
+                return True
+            frame = frame.f_back
+        return False
+    finally:
+        del frame
+
+
+_GUARD_HOWTO = ('Put the script\'s entry point under the guard:\n\n    if __name__ == "__main__":\n        main()\n\n'
+                "or use executor='serial' (one process).")
+
+
+def _check_main_guard(start_method: str) -> None:
+    """Refuse a search that workers would start again (see the module docstring)."""
+    if _in_worker_rerunning_main():
+        raise RuntimeError(
+            "tune: this is a worker process of executor='local', running the main script again (as module "
+            "'__mp_main__') to find train_fn, and the script called the search again: the call is not inside "
+            "an `if __name__ == \"__main__\":` block. " + _GUARD_HOWTO)
+    if start_method == "fork" or not _workers_rerun_main():
+        return
+    where = _unguarded_main_call()
+    if where is not None:
+        path, lineno = where
+        raise RuntimeError(
+            f"tune: executor='local' starts worker processes with the {start_method!r} method, and each worker "
+            f"first runs the main script {os.path.basename(path)!r} again (as module '__mp_main__'). The search "
+            f"is called from line {lineno} of that script outside an `if __name__ == \"__main__\":` block, so "
+            f"every worker would run the script's top level and start the search again. " + _GUARD_HOWTO)
+
+
 class LocalExecutor(Executor):
     """Runs trials in parallel worker processes on this machine.
 
@@ -136,6 +257,16 @@ class LocalExecutor(Executor):
         self._manager = None
 
     def check_job(self, job):
+        """Refuse, before any worker starts, a ``train_fn`` workers cannot import, and a search that
+        spawned workers would start again.
+
+        Raises:
+            RuntimeError: when the search is called from the top level of the main script outside an
+                ``if __name__ == "__main__":`` block (with a start method that runs the script again in
+                each worker), or from a worker that is running the script again.
+            TypeError: when ``train_fn`` is a lambda, a nested function, or defined interactively.
+        """
+        _check_main_guard(self.ctx.get_start_method())
         if not _importable_by_name(job.train_fn):
             raise TypeError(
                 f"executor='local' runs trials in separate processes, which import train_fn by name, so it must "
