@@ -162,7 +162,7 @@ def cmd_train(args) -> int:
     patience = int(tr["patience"])
     # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
     callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
-                 cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict()]
+                 cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict(verbose=False)]  # printed once, below
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "

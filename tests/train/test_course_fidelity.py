@@ -287,3 +287,23 @@ def test_l1_proximal_leaves_frozen_weights_alone():
                  l1_mode="proximal", verbose=0)
     np.testing.assert_array_equal(net[0].weight.numpy(), frozen)
     assert (net[1].weight.numpy() == 0).any()
+
+
+def test_fit_trains_with_adahessian_by_name_and_by_instance():
+    # AdaHessian reads the gradients' graph: fit backprops with create_graph for it
+    import numpy as np
+
+    import gradkit as gk
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5], dtype=np.float32) > 0).astype(np.int64)
+    gk.manual_seed(0)
+    net = gk.nn.Linear(3, 2)
+    hist = gk.train.fit(net, "cross_entropy", gk.optim.AdaHessian(net.parameters(), lr=0.15, seed=0), (X, y),
+                        epochs=15, batch_size=64, verbose=0)
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    gk.manual_seed(0)
+    net = gk.nn.Linear(3, 2)
+    hist = gk.train.fit(net, "cross_entropy", "adahessian", (X, y), epochs=3, batch_size=64, verbose=0)
+    assert np.isfinite(hist["loss"][-1])

@@ -687,7 +687,8 @@ class Trainer:
         if wants_closure is None:
             out, loss, total = self._forward(xb, yb, m_train)
             self.optimizer.zero_grad()
-            total.backward()
+            # second-order optimizers (AdaHessian) read the gradients' graph
+            total.backward(create_graph=getattr(self.optimizer, "needs_create_graph", False))
             self._clip()
             self.optimizer.step()
         else:
@@ -732,7 +733,7 @@ class Trainer:
             if not first:
                 first.append((out, loss))
             if calls_backward:
-                total.backward()
+                total.backward(create_graph=getattr(self.optimizer, "needs_create_graph", False))
                 self._clip()
             return total
 
