@@ -10,7 +10,18 @@ points of the moons data, long enough to memorize them. Then:
   keep_prob = 1 - p; off in ``eval()``), so no unit can rely on any single other unit.
 
 It prints train and dev accuracy for each and saves the decision boundaries to
-``regularization_comparison.png``.
+``regularization_comparison.png``. Measured (seed 0; full-batch steps, one per epoch):
+
+=================  ===================================  ===================================
+setting            ``--quick`` (150 epochs): train/dev    full (300 epochs): train/dev
+=================  ===================================  ===================================
+none               0.988 / 0.817 (gap +0.171)           1.000 / 0.796 (gap +0.204)
+L2 (lambda=2)      0.812 / 0.838 (gap -0.025)           0.812 / 0.829 (gap -0.017)
+dropout (p=0.5)    0.887 / 0.825 (gap +0.062)           0.912 / 0.821 (gap +0.092)
+=================  ===================================  ===================================
+
+so ``--quick`` shows the same effect: without regularization the net memorizes its 80 training
+points (train accuracy clearly above dev), and L2 or dropout shrink the gap.
 
 Run:
     PYTHONPATH=src python3 examples/regularization_comparison.py [--out DIR] [--quick]
@@ -26,7 +37,7 @@ import gradkit as gk
 def main(argv=None):
     args = parser(__doc__).parse_args(argv)
     folder = out_dir(args.out)
-    epochs = 20 if args.quick else 300
+    epochs = 150 if args.quick else 300  # fewer epochs do not overfit yet
     X, y = gk.data.datasets.load("moons", n_samples=400, noise=0.35, seed=args.seed)
     # a small training set (20 %) and a large dev set make overfitting visible
     X_tr, y_tr, X_dev, y_dev, _, _ = standardized_splits(X, y, sizes=(0.2, 0.6, 0.2), seed=args.seed)

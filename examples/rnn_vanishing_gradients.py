@@ -12,14 +12,15 @@ It then trains both networks for a few steps on a task that needs the first inpu
 sign) with gradient clipping (``gk.optim.clip_grad_norm_``) and prints the accuracies.
 
 Run:
-    PYTHONPATH=src python3 examples/rnn_vanishing_gradients.py --out rnn_gradients.png
+    PYTHONPATH=src python3 examples/rnn_vanishing_gradients.py [--out DIR] [--quick]
+(writes ``rnn_vanishing_gradients.png`` into the folder; ``--quick``: T = 20, 2 initializations,
+40 training steps.)
 """
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from _common import out_dir, parser, pyplot, save
 
 import gradkit as gk
 
@@ -71,17 +72,22 @@ def train_memory_task(model, head, T: int, steps: int, gen) -> float:
     return float((pred == (xs[:, 0, 0] > 0)).mean())
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=50, help="sequence length T")
+def main(argv=None):
+    ap = parser(__doc__)
+    ap.add_argument("--steps", type=int, default=None, help="sequence length T (default 50; --quick 20)")
     ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--inits", type=int, default=5, help="random initializations averaged")
-    ap.add_argument("--train-steps", type=int, default=150, help="training steps of the memory task (0: skip)")
-    ap.add_argument("--out", default="rnn_vanishing_gradients.png", help="PNG file for the plot")
-    args = ap.parse_args()
+    ap.add_argument("--inits", type=int, default=None, help="random initializations averaged (default 5; --quick 2)")
+    ap.add_argument("--train-steps", type=int, default=None,
+                    help="training steps of the memory task (0: skip; default 150; --quick 40)")
+    args = ap.parse_args(argv)
+    args.steps = args.steps or (20 if args.quick else 50)
+    args.inits = args.inits or (2 if args.quick else 5)
+    if args.train_steps is None:
+        args.train_steps = 40 if args.quick else 150
+    folder = out_dir(args.out)
 
-    gk.manual_seed(0)
-    gen = np.random.default_rng(0)
+    gk.manual_seed(args.seed)
+    gen = np.random.default_rng(args.seed)
     curves = {}
     for name, cls in (("RNN (tanh)", gk.nn.RNN), ("LSTM", lstm_with_forget_bias)):
         runs = [gradient_per_step(cls(1, args.hidden, batch_first=True), args.steps, 32, gen) for _ in range(args.inits)]
@@ -94,11 +100,7 @@ def main():
     for name, c in curves.items():
         print(f"{name}: gradient at t=1 is {c[0] / c[-1]:.2e} of the gradient at t=T")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, c in curves.items():
         ax.semilogy(np.arange(1, args.steps + 1), c, label=name)
@@ -107,10 +109,7 @@ def main():
     ax.set_title("Vanishing gradients: plain RNN vs LSTM")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    plt.close(fig)
-    print(f"plot written to {args.out}")
+    save(fig, folder, "rnn_vanishing_gradients.png")
 
     if args.train_steps:
         T = 20

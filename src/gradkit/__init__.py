@@ -28,11 +28,11 @@ from .creation import (  # noqa: F401
     randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .ops import (  # noqa: F401
-    abs, add, all, allclose, amax, amin, any, argmax, argmin, broadcast_to, cat, chunk, clamp, clip, clone,
-    concat, concatenate, cos, div, eq, exp, expand, flatten, ge, gt, isfinite, isnan, le, linear, log,
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, argwhere, broadcast_to, cat, chunk, clamp, clip,
+    clone, concat, concatenate, cos, div, eq, exp, expand, flatten, ge, gt, isfinite, isnan, le, linear, log,
     logical_and, logical_not, logical_or, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-    neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin, split, sqrt, square, squeeze, stack, std,
-    sub, sum, tanh, transpose, unsqueeze, var, view, where,
+    neg, nonzero, pad, permute, pow, relu, reshape, sigmoid, sign, sin, split, sqrt, square, squeeze, stack,
+    std, sub, sum, tanh, transpose, unsqueeze, var, view, where,
 )
 from .parallel import get_num_threads, set_num_threads  # noqa: F401
 from .random import Generator, get_rng_state, manual_seed, set_rng_state  # noqa: F401

@@ -690,6 +690,14 @@ class Tensor:
         """Elementwise finiteness test (bool); see :func:`gradkit.ops.isfinite`."""
         return ops.isfinite(self)
 
+    def nonzero(self, as_tuple=False):
+        """Indices of the non-zero elements (int64, no gradient); see :func:`gradkit.ops.nonzero`."""
+        return ops.nonzero(self, as_tuple)
+
+    def argwhere(self) -> "Tensor":
+        """Indices of the non-zero elements as ``(n, ndim)`` int64; see :func:`gradkit.ops.argwhere`."""
+        return ops.argwhere(self)
+
     # shape
     def reshape(self, *shape) -> "Tensor":
         """The same data in a new shape (-1 infers one dimension); see :func:`gradkit.ops.reshape`."""

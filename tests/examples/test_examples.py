@@ -30,7 +30,17 @@ CASES = {
                               r"gradcheck_model names the failing layer\(s\): \['2'\]"]),
     "bias_variance_workflow.py": ("bias_variance_workflow.png",
                                   [r"verdict: high bias", r"verdict: high variance", r"after the recipe"]),
+    "optimizer_trajectories.py": ("optimizer_trajectories.png",
+                                  [r"Elongated quadratic, Momentum \(course, beta=0\.9\), lr=0\.3: f = ",
+                                   r"Elongated quadratic, SGD\(momentum=0\.9\) \(PyTorch's\), lr=0\.03: f = ",
+                                   r"Rosenbrock, Adam"]),
+    "rnn_vanishing_gradients.py": ("rnn_vanishing_gradients.png",
+                                   [r"RNN \(tanh\): gradient at t=1 is", r"LSTM accuracy \d\.\d\d"]),
+    "transfer_digits.py": ("transfer_digits.png", [r"fine-tuned from 0-4 : test accuracy", r"from scratch"]),
+    "multitask_synthetic.py": ("multitask_synthetic.png", [r"hard\s+: test RMSE"]),
+    "torch_weight_roundtrip.py": ("torch_weight_roundtrip.png", [r"gradkit -> torch: max \|weight difference\|"]),
 }
+README_SCRIPTS = re.compile(r"^\| `examples/(\w+\.py)` \|", re.M)
 
 
 def run_example(name, out_dir):
@@ -40,10 +50,20 @@ def run_example(name, out_dir):
                           check=False, capture_output=True, text=True, env=env, timeout=240, cwd=str(out_dir))
 
 
+def test_every_example_the_readme_lists_is_run_quick_here():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        listed = set(README_SCRIPTS.findall(f.read()))
+    assert len(listed) >= 10, f"README's examples table not found (got {sorted(listed)})"
+    assert listed == set(CASES), f"README lists {sorted(listed - set(CASES))} untested; tested but unlisted: " \
+                                 f"{sorted(set(CASES) - listed)}"
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_example_runs_quick(name, tmp_path):
     if not os.path.exists(os.path.join(EXAMPLES, name)):
         pytest.fail(f"examples/{name} is missing")
+    if name == "torch_weight_roundtrip.py":
+        pytest.importorskip("torch")
     proc = run_example(name, tmp_path)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
     picture, patterns = CASES[name]
@@ -63,3 +83,34 @@ def test_default_out_is_runs_examples(tmp_path):
                           check=False, capture_output=True, text=True, env=env, timeout=240, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "runs" / "examples" / "init_comparison.png").exists()
+
+
+def test_regularization_quick_still_shows_overfitting(tmp_path):
+    """--quick must show what the example is for: no regularization -> train clearly above dev; L2 and
+    dropout shrink that gap (numbers in the script's docstring)."""
+    proc = run_example("regularization_comparison.py", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    acc = {name.strip(): (float(tr), float(dv)) for name, tr, dv in
+           re.findall(r"^\s*(.+?): train acc (\d\.\d+)\s+dev acc (\d\.\d+)", proc.stdout, re.M)}
+    assert set(acc) == {"none", "L2 (lambda=2)", "dropout (p=0.5)"}, proc.stdout
+    gap = {k: tr - dv for k, (tr, dv) in acc.items()}
+    assert acc["none"][0] >= 0.95 and gap["none"] >= 0.10, f"no over-fitting to regularize: {acc}"
+    assert gap["L2 (lambda=2)"] < gap["none"] - 0.05 and gap["dropout (p=0.5)"] < gap["none"] - 0.05, acc
+
+
+def test_trajectories_course_momentum_equals_torch_momentum_at_scaled_lr():
+    """The example's claim: gk.optim.Momentum(lr, beta) and SGD(lr * (1 - beta), momentum=beta) visit the
+    same points; the course's iterates on w**2 from 1 are 0.98, 0.9424, 0.889712."""
+    import importlib.util
+
+    import numpy as np
+
+    path = os.path.join(EXAMPLES, "optimizer_trajectories.py")
+    spec = importlib.util.spec_from_file_location("optimizer_trajectories", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    course = mod.trajectory(mod.elongated_quadratic, [-9.0, 1.5], mod.OPTIMIZERS[mod.COURSE_MOMENTUM], 0.3, 20)
+    torch_form = mod.trajectory(mod.elongated_quadratic, [-9.0, 1.5], mod.OPTIMIZERS[mod.TORCH_MOMENTUM], 0.03, 20)
+    np.testing.assert_allclose(course, torch_form, rtol=1e-12, atol=1e-12)
+    w = mod.trajectory(lambda x: (x ** 2).sum(), [1.0, 0.0], mod.OPTIMIZERS[mod.COURSE_MOMENTUM], 0.1, 3)[1:, 0]
+    np.testing.assert_allclose(w, [0.98, 0.9424, 0.889712], rtol=1e-12)

@@ -24,8 +24,8 @@ from .reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
 )
 from .shape import (  # noqa: F401
-    _index_arrays, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, getitem, pad, permute,
-    reshape, split, squeeze, stack, sum_to, transpose, unsqueeze, view,
+    _index_arrays, argwhere, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, getitem, nonzero,
+    pad, permute, reshape, split, squeeze, stack, sum_to, transpose, unsqueeze, view,
 )
 
 
@@ -43,4 +43,5 @@ TENSOR_METHODS = (
     "exp", "log", "sqrt", "abs", "pow", "square", "clamp", "clip", "maximum", "minimum", "tanh", "sigmoid",
     "relu", "sin", "cos", "sign", "reshape", "view", "transpose", "permute", "flatten", "squeeze",
     "unsqueeze", "expand", "broadcast_to", "split", "chunk", "matmul", "any", "all", "isnan", "isfinite",
+    "nonzero", "argwhere",
 )

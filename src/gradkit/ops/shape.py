@@ -1,4 +1,4 @@
-"""Shape ops: reshape, permute, broadcast, sum-to, indexing, concatenation, padding."""
+"""Shape ops: reshape, permute, broadcast, sum-to, indexing (and ``nonzero``), concatenation, padding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import ensure_tensor, norm_axes, shape_str
+from ._util import const, ensure_tensor, norm_axes, shape_str
 
 
 class Reshape(Op):
@@ -386,3 +386,55 @@ def pad(x, pad, value=0.0) -> Tensor:
     if any(a < 0 or b < 0 for a, b in widths):
         raise ValueError(f"pad: widths must be non-negative, got {widths}")
     return Pad(widths, value)(x)
+
+
+def nonzero(x, as_tuple=False):
+    """Indices of the non-zero (``True``) elements of ``x``, as in ``torch.nonzero``; no gradient.
+
+    Args:
+        x: a tensor (or array-like) of any shape, bool or numeric.
+        as_tuple: ``False`` (default) gives one int64 tensor of shape ``(n, x.ndim)``, one row per
+            non-zero element in row-major order; ``True`` gives a tuple of ``x.ndim`` int64 tensors
+            of shape ``(n,)``, one per dimension, usable as an index (``x[x.nonzero(as_tuple=True)]``).
+            A 0-d ``x`` is treated as 1-d by ``as_tuple=True`` (torch's convention) and gives shape
+            ``(n, 0)`` otherwise.
+
+    Returns:
+        An int64 tensor ``(n, ndim)``, or a tuple of int64 tensors ``(n,)``. The result never
+        requires grad: indices have no derivative.
+
+    Raises:
+        TypeError: if ``as_tuple`` is not a bool.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.nonzero(gk.tensor([[0.0, 1.5], [2.0, 0.0]])).tolist()
+        [[0, 1], [1, 0]]
+        >>> [t.tolist() for t in gk.tensor([0, 3, 0, 4]).nonzero(as_tuple=True)]
+        [[1, 3]]
+    """
+    if not isinstance(as_tuple, (bool, np.bool_)):
+        raise TypeError(f"nonzero: as_tuple must be a bool, got {type(as_tuple).__name__}")
+    x = ensure_tensor(x)
+    xp = get_array_module(x.data)
+    data = x.data
+    if data.ndim == 0:
+        if as_tuple:
+            return (const(xp.nonzero(data.reshape(1))[0].astype("int64")),)
+        return const(xp.zeros((int(bool(data)), 0), dtype="int64"))
+    idx = xp.nonzero(data)
+    if as_tuple:
+        return tuple(const(i.astype("int64")) for i in idx)
+    return const(xp.stack(idx, axis=1).astype("int64") if idx else xp.zeros((0, 0), dtype="int64"))
+
+
+def argwhere(x) -> Tensor:
+    """Indices of the non-zero elements as one int64 tensor ``(n, x.ndim)``: ``nonzero(x)``, as in
+    ``torch.argwhere``; no gradient.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.argwhere(gk.tensor([0, 2, 0, 5])).tolist()
+        [[1], [3]]
+    """
+    return nonzero(x, as_tuple=False)
