@@ -553,7 +553,8 @@ def test_one_optimizer_name_registry_serves_fit_cli_and_tune():
     from gradkit.train.loop import resolve_optimizer
     from gradkit.tune.recipes import _optimizer, check_mlp_space
 
-    assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam", "momentum", "adahessian"}
+    assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam", "momentum", "adahessian",
+                                        "lbfgs", "newton"}
     assert cli.OPTIMIZERS is gk.optim.OPTIMIZERS
     net = gk.nn.Linear(2, 1)
     for name, cls in gk.optim.OPTIMIZERS.items():

@@ -307,3 +307,18 @@ def test_fit_trains_with_adahessian_by_name_and_by_instance():
     net = gk.nn.Linear(3, 2)
     hist = gk.train.fit(net, "cross_entropy", "adahessian", (X, y), epochs=3, batch_size=64, verbose=0)
     assert np.isfinite(hist["loss"][-1])
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "newton"])
+def test_fit_takes_the_closure_optimizers_by_name(name):
+    import numpy as np
+
+    import gradkit as gk
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.standard_normal(60) > 0).astype(np.int64)
+    gk.manual_seed(0)
+    net = gk.nn.Linear(3, 2).double()
+    hist = gk.train.fit(net, "cross_entropy", name, (X, y), epochs=3, batch_size="full", verbose=0)
+    assert hist["loss"][-1] < 0.6 * hist["loss"][0]

@@ -12,7 +12,9 @@ from __future__ import annotations
 from .adagrad import Adagrad
 from .adahessian import AdaHessian
 from .adam import Adam, AdamW, NAdam
+from .lbfgs import LBFGS
 from .momentum import Momentum
+from .newton import Newton
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -21,7 +23,7 @@ __all__ = ["OPTIMIZERS", "optimizer_class"]
 #: Optimizer name -> class. Owned here so that the training loop, the command line and the tuner
 #: accept exactly the same names (in this order in help texts); read it, do not extend it at run time.
 OPTIMIZERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "nadam": NAdam,
-              "momentum": Momentum, "adahessian": AdaHessian}
+              "momentum": Momentum, "adahessian": AdaHessian, "lbfgs": LBFGS, "newton": Newton}
 
 
 def optimizer_class(name: str) -> type:
