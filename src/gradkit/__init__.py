@@ -47,7 +47,7 @@ bool_ = "bool"
 __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import gradkit` stays light.
-_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "io", "models", "cli")
+_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli")
 _LAZY_ATTRS = {
     "save": "io",
     "load": "io",
