@@ -440,7 +440,9 @@ def model_graph(model, example_input, depth: int = 1) -> Graph:
 
     Runs one forward pass with gradients recorded (the model's train/eval mode is kept), then
     restores every buffer (BatchNorm's running statistics) and gradkit's random state, so
-    the model and later draws are as before. Parameters are never changed.
+    the model and later draws are as before. Parameters are never changed. A box stands for
+    the ops a module recorded, so a module that records none (``Identity``, ``Dropout`` in
+    eval mode) has no box: its input flows on to the next one.
 
     Args:
         model: an ``nn.Module``.
