@@ -1,8 +1,8 @@
 """gradkit's own layered layout (used when Graphviz is not installed).
 
 Three steps, as in Sugiyama-style drawings: (1) longest-path layering, sources on top, each
-node one layer below its lowest predecessor, and leaves pulled down to just above their first
-consumer; (2) barycentre sweeps, down then up, ordering each layer by the mean position of its
+node one layer below its lowest predecessor, then every node pulled down to just above its
+first consumer (so parameters and side chains sit next to their use); (2) barycentre sweeps, down then up, ordering each layer by the mean position of its
 neighbours to reduce crossings; (3) coordinates, each layer centred, boxes side by side.
 """
 
@@ -32,9 +32,9 @@ def layers(node_ids, edges):
     layer = {}
     for n in order:
         layer[n] = max((layer.get(p, 0) + 1 for p in preds[n]), default=0)
-    for n in order:  # a source sits just above its first consumer
-        if not preds[n] and succs[n]:
-            layer[n] = max(0, min(layer[d] for d in succs[n]) - 1)
+    for n in reversed(order):  # then as late as the consumers allow: side chains sit next to their use
+        if succs[n]:
+            layer[n] = max(layer[n], min(layer[d] for d in succs[n]) - 1)
     return layer, preds, succs
 
 
