@@ -71,7 +71,13 @@ def test_graphviz_path(tmp_path):
     path = tmp_path / "mlp.svg"
     g.save(path)
     text = path.read_text()
-    assert "Graphviz" in text and ET.fromstring(text.encode()).tag.endswith("svg")
+    assert "graphviz" in text.lower() and ET.fromstring(text.encode()).tag.endswith("svg")
+    for n in g.nodes:
+        assert n.id in text  # Graphviz titles each node with its id
+    from matplotlib.image import imread
+
+    g.save(tmp_path / "mlp.png")
+    assert float(np.var(imread(tmp_path / "mlp.png")[..., :3])) > 0
 
 
 def test_draw_scales_with_the_graph_and_stays_capped(no_dot):
