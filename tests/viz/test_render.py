@@ -131,3 +131,14 @@ def test_barycentre_ordering_removes_a_crossing():
     layer, preds, succs = layout.layers(nodes, edges)
     rows = layout.order_layers(nodes, layer, preds, succs)
     assert rows == [["x1", "x2"], ["y1", "y2"]]
+
+
+def test_long_edges_are_routed_through_one_point_per_layer():
+    nodes = ["a", "b", "c", "d"]
+    edges = [("a", "b"), ("b", "c"), ("c", "d"), ("a", "d")]  # a skip connection over b and c
+    layer, _, _ = layout.layers(nodes, edges)
+    ids, layer2, preds, succs, chains = layout.route(nodes, edges, layer)
+    assert [len(c) for c in chains] == [2, 2, 2, 4]
+    assert [layer2[n] for n in chains[3]] == [0, 1, 2, 3]
+    rows = layout.order_layers(ids, layer2, preds, succs)
+    assert all(len(row) == (1 if r in (0, 3) else 2) for r, row in enumerate(rows))

@@ -80,3 +80,40 @@ def coordinates(rows, widths, gap: float = 0.3, layer_height: float = 1.0):
             xy[n] = (x + widths[n] / 2, -r * layer_height)
             x += widths[n] + gap
     return xy
+
+
+def route(node_ids, edges, layer):
+    """Split each edge that spans several layers into a chain through one dummy point per layer.
+
+    Ordering the dummies with the real nodes keeps long edges (skip connections, parameters
+    used far below) from running through boxes.
+
+    Args:
+        node_ids: the real nodes.
+        edges: ``(src, dst)`` pairs, ``layer[src] < layer[dst]``.
+        layer: ``{node id: layer}`` from :func:`layers`; dummies are added to a copy.
+
+    Returns:
+        ``(ids, layer, preds, succs, chains)``: all ids (dummies after the real nodes), their
+        layers, neighbours along the chains, and for each edge the list of ids it passes.
+    """
+    layer = dict(layer)
+    ids = list(node_ids)
+    preds = {n: [] for n in ids}
+    succs = {n: [] for n in ids}
+    chains = []
+    for i, (s, d) in enumerate(edges):
+        chain = [s]
+        for k in range(layer[s] + 1, layer[d]):
+            dummy = f"\x00{i}.{k}"
+            layer[dummy] = k
+            ids.append(dummy)
+            preds[dummy], succs[dummy] = [], []
+            chain.append(dummy)
+        chain.append(d)
+        for a, b in zip(chain, chain[1:]):
+            if a != b:
+                succs[a].append(b)
+                preds[b].append(a)
+        chains.append(chain)
+    return ids, layer, preds, succs, chains

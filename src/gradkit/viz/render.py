@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 from .graph import _shape_str
-from .layout import coordinates, layers, order_layers
+from .layout import coordinates, layers, order_layers, route
 
 # Fill colours by kind (light, so black text reads on them).
 FILL = {
@@ -110,12 +110,15 @@ def draw(graph, ax=None):
         f = font * (0.8 if kind[nid] in ("param", "const") else 1.0)
         pad = 0.3 if kind[nid] == "module" else 0.16
         size[nid] = (max(len(s) for s in lines) * f * _CHAR_W + pad, len(lines) * f * _LINE_H + pad)
-    layer, preds, succs = layers(ids, [(e.src, e.dst) for e in graph.edges])
-    rows = order_layers(ids, layer, preds, succs)
+    layer, _, _ = layers(ids, [(e.src, e.dst) for e in graph.edges])
+    all_ids, layer, preds, succs, chains = route(ids, [(e.src, e.dst) for e in graph.edges], layer)
+    for d in all_ids[len(ids):]:
+        size[d] = (0.08, 0.0)
+    rows = order_layers(all_ids, layer, preds, succs)
     row_h = [max((size[n][1] for n in row), default=0.3) for row in rows]
     layer_h = max(row_h, default=0.3) + 0.45
-    xy = coordinates(rows, {n: size[n][0] for n in ids}, gap=0.3, layer_height=layer_h)
-    xs = [xy[n][0] + s * size[n][0] / 2 for n in ids for s in (-1, 1)] or [0.0]
+    xy = coordinates(rows, {n: size[n][0] for n in all_ids}, gap=0.3, layer_height=layer_h)
+    xs = [xy[n][0] + s * size[n][0] / 2 for n in all_ids for s in (-1, 1)] or [0.0]
     ys = [xy[n][1] + s * size[n][1] / 2 for n in ids for s in (-1, 1)] or [0.0]
     margin = 0.3
     x0, x1, y0, y1 = min(xs) - margin, max(xs) + margin, min(ys) - margin, max(ys) + margin
@@ -142,14 +145,18 @@ def draw(graph, ax=None):
                                     linewidth=(1.6 if n.flags or n.kind == "module" else 0.8) * max(scale, 0.3)))
         ax.text(cx, cy, labels[n.id], ha="center", va="center",
                 fontsize=fs * (0.8 if n.kind in ("param", "const") else 1.0), family="sans-serif")
-    for e in graph.edges:
-        (sx, sy), (dx, dy) = xy[e.src], xy[e.dst]
-        start, end = (sx, sy - size[e.src][1] / 2), (dx, dy + size[e.dst][1] / 2)
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8 * max(scale, 0.3),
-                                     color=colours.get(e.src, "#444444"), linewidth=0.8 * max(scale, 0.3),
-                                     shrinkA=0, shrinkB=0))
+    for e, chain in zip(graph.edges, chains):
+        pts = [(xy[e.src][0], xy[e.src][1] - size[e.src][1] / 2)]
+        pts += [xy[d] for d in chain[1:-1]]
+        pts.append((xy[e.dst][0], xy[e.dst][1] + size[e.dst][1] / 2))
+        colour, lw = colours.get(e.src, "#444444"), 0.8 * max(scale, 0.3)
+        if len(pts) > 2:
+            ax.plot([p[0] for p in pts[:-1]], [p[1] for p in pts[:-1]], color=colour, linewidth=lw)
+        ax.add_patch(FancyArrowPatch(pts[-2], pts[-1], arrowstyle="-|>", mutation_scale=8 * max(scale, 0.3),
+                                     color=colour, linewidth=lw, shrinkA=0, shrinkB=0))
         if e.shape is not None and fs >= 3:
-            ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, _shape_str(e.shape), fontsize=fs * 0.7,
+            (ax0, ay0), (ax1, ay1) = pts[0], pts[1]
+            ax.text((ax0 + ax1) / 2, (ay0 + ay1) / 2, _shape_str(e.shape), fontsize=fs * 0.7,
                     color="#666666", ha="center", va="center",
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.8})
     return fig
