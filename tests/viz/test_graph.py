@@ -174,3 +174,16 @@ def test_graph_does_not_change_the_tensors():
     gk.viz.graph(out, params=model)
     out.sum().backward()  # the graph is intact for backward afterwards
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_collapsed_graph_carries_gradient_norms_and_flags():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+    with gk.viz.trace(model):
+        loss = model(gk.randn(4, 3)).sum()
+    loss.backward(retain_graph=True)
+    model[2].bias.grad = None  # as if it had been cut off
+    g = gk.viz.graph(loss, params=model, depth=1, show_grads=True)
+    boxes = {n.module: n for n in g.nodes if n.kind == "module"}
+    assert boxes["0"].grad_norm > 0 and not boxes["0"].flags
+    assert boxes["2"].flags == {f"2.bias: {gk.viz.FLAG_NO_GRAD}"}
+    assert boxes["1"].grad_norm is None

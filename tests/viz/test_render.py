@@ -142,3 +142,18 @@ def test_long_edges_are_routed_through_one_point_per_layer():
     assert [layer2[n] for n in chains[3]] == [0, 1, 2, 3]
     rows = layout.order_layers(ids, layer2, preds, succs)
     assert all(len(row) == (1 if r in (0, 3) else 2) for r, row in enumerate(rows))
+
+
+def test_drawing_leaves_pyplot_alone(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gradkit as gk\n"
+        "from gradkit.viz import render\n"
+        "render.shutil.which = lambda name: None\n"
+        "m = gk.models.MLP([2, 3, 1])\n"
+        f"gk.viz.model_graph(m, gk.randn(2, 2)).save({str(tmp_path / 'm.png')!r})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -105,7 +105,8 @@ class Graph:
         for n in self.nodes:
             if n.label.split("\n")[0] == label:
                 return n
-        raise KeyError(f"no node labelled {label!r}; labels are {[n.label.split(chr(10))[0] for n in self.nodes]}")
+        some = [n.label.split("\n")[0] for n in self.nodes[:20]]
+        raise KeyError(f"no node labelled {label!r}; labels include {some}")
 
     def update_grads(self) -> "Graph":
         """Read the current ``.grad`` of every parameter and input leaf; flag the suspicious ones.
@@ -258,7 +259,11 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
         depth: collapse every submodule at this depth (1: the model's direct children) into one
             box labelled with its path, class and parameter count. Needs a model (``params`` or
             ``model``) and outputs computed inside ``with gk.viz.trace(model):``.
-        show_grads: read the leaves' ``.grad`` now (see :meth:`Graph.update_grads`).
+        show_grads: read the leaves' ``.grad`` now (see :meth:`Graph.update_grads`): colour
+            parameter nodes and their edges by ``|grad|`` (log scale) and flag parameters whose
+            ``.grad`` is None, all zero or non-finite. It needs a backward that kept the graph
+            (``backward(retain_graph=True)``); otherwise build the graph first, run
+            ``backward()``, then call ``graph.update_grads()``.
         model: the ``nn.Module`` when ``params`` is a dict (optional otherwise).
         inputs: tensors to name "input 0", "input 1"... in this order (optional; other leaves
             are numbered after them by first appearance).
@@ -268,6 +273,9 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
 
     Raises:
         RuntimeError: when a backward pass has freed the graph (the message says what to do).
+        ValueError: ``show_grads=True`` before any backward; a bad ``depth``; ``depth`` without
+            a model or without :func:`~gradkit.viz.trace`.
+        TypeError: outputs that hold no Tensor, ``params`` of the wrong type.
 
     Example:
         >>> import gradkit as gk
