@@ -105,7 +105,8 @@ def test_many_ops_draw(no_dot, tmp_path):
     xs = gk.randn(3, 40, 2)
     for t in range(40):
         h, c = cell(xs[:, t], (h, c))
-    g = gk.viz.graph(head(h), params={**dict(cell.named_parameters()), **{"head." + k: v for k, v in head.named_parameters()}})
+    names = {**dict(cell.named_parameters()), **{"head." + k: v for k, v in head.named_parameters()}}
+    g = gk.viz.graph(head(h), params=names)
     assert len([n for n in g.nodes if n.kind == "op"]) >= 80
     fig = g.draw()
     w, h_in = fig.get_size_inches()

@@ -333,7 +333,8 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
             i = counters["const"]
             counters["const"] += 1
             value = x.data.reshape(-1)[0].item() if x.data.size else ""
-            nid, kind, label, owner = f"const{i}", "const", f"{value:.4g}" if isinstance(value, float) else str(value), None
+            text = f"{value:.4g}" if isinstance(value, float) else str(value)
+            nid, kind, label, owner = f"const{i}", "const", text, None
         else:
             detached = [n for n, p in names.values() if _shares(x.data, p.data)] if not x.requires_grad else []
             if detached:

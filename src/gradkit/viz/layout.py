@@ -2,8 +2,10 @@
 
 Three steps, as in Sugiyama-style drawings: (1) longest-path layering, sources on top, each
 node one layer below its lowest predecessor, then every node pulled down to just above its
-first consumer (so parameters and side chains sit next to their use); (2) barycentre sweeps, down then up, ordering each layer by the mean position of its
-neighbours to reduce crossings; (3) coordinates, each layer centred, boxes side by side.
+first consumer (so parameters and side chains sit next to their use), and edges that span
+several layers split by one dummy point per layer; (2) barycentre sweeps, down then up,
+ordering each layer by the mean position of its neighbours to reduce crossings;
+(3) coordinates, each layer centred, boxes side by side.
 """
 
 from __future__ import annotations
