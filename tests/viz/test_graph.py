@@ -42,6 +42,7 @@ def test_module_as_params_names_the_same_way_and_unnamed_leaves_are_inputs():
     g = gk.viz.graph(out, params=lin)
     assert _labels(g, "param") == ["weight", "bias"]
     assert _labels(g, "input") == ["input 0", "input 1"]
+    assert _labels(gk.viz.graph(out, params=lin.named_parameters()), "param") == ["weight", "bias"]
     g0 = gk.viz.graph(out)  # no names: every leaf is an input, in order of first appearance
     assert _labels(g0, "input") == ["input 0", "input 1", "input 2", "input 3"]
 
