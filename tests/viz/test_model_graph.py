@@ -99,3 +99,30 @@ def test_model_graph_errors():
     with pytest.raises(TypeError, match="nn.Module"):
         with gk.viz.trace("model"):
             pass
+
+
+class _Shared(nn.Module):
+    """One Linear applied twice: its box is entered twice, a loop in the module picture."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.lin(gk.relu(self.lin(x)))
+
+
+def test_module_called_twice_is_one_box_and_still_draws(monkeypatch):
+    pytest.importorskip("matplotlib")
+    from gradkit.viz import render
+
+    model = _Shared()
+    g = gk.viz.model_graph(model, gk.randn(2, 3))
+    assert [n.label for n in g.nodes if n.kind == "module"] == ["lin\nLinear\n12 params"]
+    relu = [n for n in g.nodes if n.kind == "op"][0]
+    assert {(e.src, e.dst) for e in g.edges} == {
+        ("input0", "module:lin"), ("module:lin", relu.id), (relu.id, "module:lin"), ("module:lin", "output0"),
+    }
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    assert g.draw() is not None
+    assert "->" in g.to_dot()
