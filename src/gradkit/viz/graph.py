@@ -294,7 +294,7 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
     pmodel, names = _named_params(params)
     if model is not None and not isinstance(model, Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    model = model or pmodel
+    model = model if model is not None else pmodel  # not `or`: an empty Sequential is falsy
     if model is not None and not names:
         names = {id(p): (n, p) for n, p in model.named_parameters()}
     if depth is not None:
