@@ -226,6 +226,40 @@ def _f(v) -> float:
     return float(v.item() if hasattr(v, "item") else v)
 
 
+def unit_fractions(type_name: str, a) -> tuple:
+    """``(dead_fraction, saturated_fraction)`` of one activation layer's output ``a`` (an array).
+
+    Dead: ReLU units (columns after the batch axis) never positive on the batch; saturated:
+    sigmoid outputs outside ``(0.01, 0.99)``, ``|tanh| > 0.99``. ``None`` where it does not apply.
+    """
+    xp = get_array_module(a)
+    if type_name in RELU_TYPES:
+        flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+        return _f((~(flat > 0).any(axis=0)).mean()), None
+    if type_name in SIGMOID_TYPES:
+        return None, _f(((a < 0.01) | (a > 0.99)).mean())
+    if type_name in TANH_TYPES:
+        return None, _f((xp.abs(a) > 0.99).mean())
+    return None, None
+
+
+def gradient_status(grad_norm, ratio, top: float, th: HealthThresholds):
+    """The gradient verdict of one weight: ``'exploding'``, ``'vanishing'`` or ``None`` (healthy).
+
+    ``ratio`` is ``||dW|| / ||W||``, ``top`` the largest finite ratio among the layers compared;
+    the thresholds are ``th``'s (see the module docs).
+    """
+    if grad_norm is not None and not math.isfinite(grad_norm):
+        return "exploding"
+    if ratio is None:
+        return None
+    if ratio > th.exploding_ratio:
+        return "exploding"
+    if ratio < th.vanishing_ratio or (top > 0 and ratio < th.vanishing_spread * top):
+        return "vanishing"
+    return None
+
+
 def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthReport:
     rows, warns = [], []
     for name, mod in model.named_modules():
@@ -239,13 +273,7 @@ def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthRepo
             xp = get_array_module(out)
             a = out.astype(xp.float64) if out.dtype != xp.float64 else out
             row.act_mean, row.act_std = _f(a.mean()), _f(a.std())
-            if tname in RELU_TYPES:
-                flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
-                row.dead_fraction = _f((~(flat > 0).any(axis=0)).mean())
-            elif tname in SIGMOID_TYPES:
-                row.saturated_fraction = _f(((a < 0.01) | (a > 0.99)).mean())
-            elif tname in TANH_TYPES:
-                row.saturated_fraction = _f((xp.abs(a) > 0.99).mean())
+            row.dead_fraction, row.saturated_fraction = unit_fractions(tname, a)
         if kind == "weighted":
             ws = _weights(mod)
             wn = math.sqrt(sum(_f((p.data.astype(np.float64) ** 2).sum()) for p in ws))
