@@ -16,7 +16,8 @@ def run_dir(tmp_path_factory):
 
 
 def test_train_writes_the_run_folder(run_dir):
-    for name in ("metrics.json", "history.csv", "model.safetensors", "learning_curves.png", "confusion_matrix.png"):
+    for name in ("metrics.json", "history.csv", "model.safetensors", "learning_curves.png", "confusion_matrix.png",
+                 "health.png"):
         assert (run_dir / name).exists(), name
     assert not (run_dir / "checkpoint.safetensors").exists()  # removed once the run finished
     m = json.loads((run_dir / "metrics.json").read_text())
@@ -25,6 +26,17 @@ def test_train_writes_the_run_folder(run_dir):
         assert 0.0 <= m[split]["accuracy"] <= 1.0
     assert m["run"]["dataset"] == "iris" and m["run"]["model"] == "mlp"
     assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + m["run"]["epochs_run"]
+
+
+def test_train_writes_health_png_and_lists_it(tmp_path, capsys):
+    from matplotlib.image import imread
+
+    out = tmp_path / "run"
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--out", str(out)]) == 0
+    img = imread(str(out / "health.png"))
+    assert img.ndim == 3 and img.shape[1] > img.shape[0] and img[..., :3].var() > 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("wrote ") and last.endswith("learning_curves.png confusion_matrix.png health.png")
 
 
 def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):

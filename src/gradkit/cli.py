@@ -10,7 +10,8 @@
 stratified split, standardized with training statistics only; a small CNN with augmentation)
 and writes to ``--out`` (default ``runs/<timestamp>``): ``metrics.json``, ``history.csv``,
 ``model.safetensors`` (weights, architecture and preprocessing statistics),
-``learning_curves.png`` and ``confusion_matrix.png``.
+``learning_curves.png``, ``confusion_matrix.png`` and ``health.png`` (the gradient norm of each
+layer over the epochs, from :class:`gradkit.diagnose.TrainingHealth`).
 
 ``--init`` (or ``init = "he"`` in the recipe's ``[model]`` table) chooses the weight
 initialisation of the preset: ``torch`` (default: PyTorch's, unchanged), ``he``, ``xavier``,
@@ -131,7 +132,7 @@ def cmd_train(args) -> int:
     import numpy as np
 
     from .data import Standardize
-    from .diagnose import BiasVarianceVerdict, bias_variance
+    from .diagnose import BiasVarianceVerdict, TrainingHealth, bias_variance
     from .io import save
     from .optim.lr_scheduler import CosineAnnealingLR
     from .parallel import tune_allocator
@@ -163,6 +164,8 @@ def cmd_train(args) -> int:
     # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
     callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
                  cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict(verbose=False)]  # printed once, below
+    health = TrainingHealth(verbose=False)  # gradient norm per layer over the epochs -> health.png
+    callbacks.append(health)
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "
@@ -190,13 +193,17 @@ def cmd_train(args) -> int:
     plot_history(hist, out / "learning_curves.png")
     cm = M.confusion_matrix(predict(model, Xte), yte, num_classes)
     plot_confusion_matrix(cm, out / "confusion_matrix.png", title=f"{data['name']} test set")
+    pictures = ["learning_curves.png", "confusion_matrix.png"]
+    if health.records:
+        health.plot(out / "health.png", title="gradient norm per layer (gradient flow over the epochs)")
+        pictures.append("health.png")
     if ckpt.exists():
         ckpt.unlink()  # the run finished: the resumable checkpoint is no longer needed
     if not args.quiet:
         _table(f"{data['name']} / {preset}: {len(hist)} epochs in {secs:.1f}s", {k: metrics[k] for k in ("train", "dev", "test")},
                ("loss", "accuracy", "f1_macro"))
         print(report)
-        print(f"wrote {out}/: metrics.json history.csv model.safetensors learning_curves.png confusion_matrix.png")
+        print(f"wrote {out}/: metrics.json history.csv model.safetensors {' '.join(pictures)}")
     return 0
 
 

@@ -151,3 +151,31 @@ def test_a_model_without_activation_modules_shows_its_leaves():
     net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.Linear(4, 2))
     _, stats = plot_activations(net, np.ones((5, 3), np.float32))
     assert [s.name for s in stats] == ["0", "1"] and stats[0].dead_fraction is None
+
+
+@pytest.mark.parametrize("with_probe", [False, True])
+def test_training_health_saves_the_pictures_every_n_epochs(tmp_path, with_probe):
+    gk.manual_seed(0)
+    X, y = _data()
+    net = _net()
+    folder = tmp_path / "pics"
+    th = gk.diagnose.TrainingHealth((X[:32], y[:32]) if with_probe else None, verbose=False, plot_every=2,
+                                    plot_dir=str(folder))
+    gk.train.fit(net, "cross_entropy", "adam", (X, y), epochs=5, batch_size=16, callbacks=[th], verbose=0)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["activations_epoch002.png", "activations_epoch004.png",
+                     "grad_flow_epoch002.png", "grad_flow_epoch004.png"]
+    assert sorted(str(p) for p in folder.iterdir()) == sorted(th.plots)
+    assert _pixels(folder / "grad_flow_epoch004.png")[..., :3].var() > 0
+    assert len(th.records) == 5
+    with pytest.raises(ValueError, match="plot_every"):
+        gk.diagnose.TrainingHealth(plot_every=0)
+
+
+def test_activation_plot_leaves_batch_norm_buffers_alone():
+    net = gk.nn.Sequential(gk.nn.Linear(10, 8), gk.nn.BatchNorm1d(8), gk.nn.ReLU())
+    net.train()
+    before = [b.numpy().copy() for b in net.buffers()]
+    plot_activations(net, _data()[0] * 5 + 3)
+    for a, b in zip(before, net.buffers()):
+        np.testing.assert_array_equal(a, b.numpy())

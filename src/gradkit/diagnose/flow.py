@@ -193,7 +193,7 @@ def _watched(model) -> list:
 
 
 def activation_stats(model, x, **thresholds) -> list:
-    """One forward pass of ``x`` (no gradients, modes kept): an :class:`ActivationStats` per activation layer.
+    """One forward pass of ``x`` (no gradients, modes and buffers kept): an :class:`ActivationStats` per activation layer.
 
     Watches each activation module (``ReLU``, ``Sigmoid``, ``Tanh``, ...); a model without any
     gets every leaf module watched. Dead and saturated as in :func:`health_report`, flagged
@@ -219,6 +219,7 @@ def activation_stats(model, x, **thresholds) -> list:
 
         handles.append(mod.register_forward_hook(hook))
     modes = [(m, m.training) for m in model.modules()]
+    buffers = [(b, b.data.copy()) for b in model.buffers() if b is not None]  # batch norm in training mode
     try:
         with no_grad():
             model(x)
@@ -227,6 +228,8 @@ def activation_stats(model, x, **thresholds) -> list:
             h.remove()
         for m, t in modes:
             m.training = t
+        for b, saved in buffers:
+            b.data[...] = saved
     stats = []
     for name, mod in watched:
         if name not in store:
