@@ -4,7 +4,7 @@
                       [--batch-size B] [--optimizer adam] [--lr LR] [--seed S] [--out DIR] [--resume] [--quiet]
     gradkit evaluate  MODEL.safetensors [--data NAME] [--split test]
     gradkit predict   MODEL.safetensors --input FILE(.npy|.csv) [--output FILE.csv]
-    gradkit summary   MODEL.safetensors
+    gradkit summary   MODEL.safetensors [--graph FILE.svg] [--input-shape 1,8,8]
 
 ``gradkit train`` with no options trains the default model on scikit-learn's digits (a 60/20/20
 stratified split, standardized with training statistics only; a small CNN with augmentation)
@@ -264,12 +264,51 @@ def cmd_predict(args) -> int:
     return 0
 
 
+GRAPH_FORMATS = (".svg", ".png", ".pdf")
+
+
+def _input_shape(text: str) -> tuple:
+    """``'1,8,8'`` -> ``(1, 8, 8)`` (one example's shape, without the batch axis)."""
+    try:
+        shape = tuple(int(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        shape = ()
+    if not shape or any(v < 1 for v in shape):
+        raise CLIError(f"--input-shape must be positive integers separated by commas (e.g. 1,8,8), got {text!r}")
+    return shape
+
+
+def _draw_graph(model, shape: tuple, path: str) -> None:
+    """The model's graph on a zero batch of one example, saved by ``gradkit.viz``."""
+    import numpy as np
+
+    from .tensor import Tensor
+
+    try:
+        from .viz import model_graph
+    except ImportError as exc:
+        raise CLIError(f"drawing the graph needs gradkit.viz, which is not available ({exc})") from None
+    dtype = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), np.float32)
+    model.eval()
+    model_graph(model, Tensor(np.zeros((1, *shape), dtype=dtype)), depth=1).save(path)
+
+
 def cmd_summary(args) -> int:
+    if args.graph and Path(args.graph).suffix.lower() not in GRAPH_FORMATS:
+        raise CLIError(f"--graph must end in {', '.join(GRAPH_FORMATS)}, got {args.graph}")
     model, meta, _ = load_for_inference(args.model)
-    shape = meta.get("input_shape")
+    shape = _input_shape(args.input_shape) if args.input_shape else meta.get("input_shape")
     if shape is None:
-        raise CLIError("the model file has no input shape in its metadata; build the model in Python and call summary()")
-    model.summary(tuple(shape))
+        raise CLIError("the model file has no input shape in its metadata; pass one example's shape with "
+                       "--input-shape (e.g. --input-shape 1,8,8)")
+    shape = tuple(int(v) for v in shape)
+    try:
+        model.summary(shape)
+    except RuntimeError as exc:  # a wrong --input-shape: the forward pass on a zero batch failed
+        raise CLIError(str(exc)) from None
+    if args.graph:
+        _draw_graph(model, shape, args.graph)
+        print(f"wrote the model graph to {args.graph}")
     return 0
 
 
@@ -305,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
     s = sub.add_parser("summary", help="print a saved model's layers, shapes and parameter counts")
     s.add_argument("model")
+    s.add_argument("--graph", metavar="FILE", help="also draw the model graph (.svg, .png or .pdf) with gradkit.viz")
+    s.add_argument("--input-shape", dest="input_shape", metavar="SHAPE",
+                   help="one example's shape, e.g. 1,8,8 (default: the input_shape in the model's metadata)")
     s.set_defaults(func=cmd_summary)
     # subcommands that live beside their subsystem (diagnose, gradcheck, tune)
     from .diagnose.cli import add_commands as add_diagnose_commands
