@@ -161,11 +161,12 @@ def plot_grad_flow(model, path=None, ax=None, *, weights_only: bool = True, titl
     pos = [v for r in rows for v in (r.mean_abs, r.max_abs) if v]
     floor = min(pos) / 10 if pos else 1e-12
     colors = [_COLORS[r.status] for r in rows]
-    ax.bar(x, [r.max_abs or np.nan for r in rows], width=0.7, color=colors, alpha=0.35, label="max |grad|")
-    ax.bar(x, [r.mean_abs or np.nan for r in rows], width=0.4, color=colors, label="mean |grad|")
+    ax.bar(x, [r.max_abs or np.nan for r in rows], width=0.7, color=colors, alpha=0.35)
+    ax.bar(x, [r.mean_abs or np.nan for r in rows], width=0.4, color=colors)
     for i, r in enumerate(rows):
-        if r.status == "no_grad":
-            ax.text(i, floor * 3, "no grad", rotation=90, ha="center", va="bottom", color="gray", fontsize=8)
+        if r.status == "no_grad" or not r.max_abs:
+            ax.text(i, floor * 3, "no grad" if r.status == "no_grad" else "|grad| = 0", rotation=90, ha="center",
+                    va="bottom", color=_COLORS[r.status], fontsize=8)
     ax.set_yscale("log")
     ax.set_ylim(bottom=floor)
     labels = [r.name if r.status == "ok" else f"{r.name}\n({r.status.replace('_', ' ')})" for r in rows]
@@ -178,7 +179,12 @@ def plot_grad_flow(model, path=None, ax=None, *, weights_only: bool = True, titl
     bad = sum(r.status != "ok" for r in rows)
     ax.set_title(title + (f": {bad} flagged" if bad else ""))
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="tab:blue", alpha=0.35, label="max |grad|"), Patch(color="tab:blue", label="mean |grad|")]
+    handles += [Patch(color=_COLORS[k], label=k.replace("_", " ")) for k in ("vanishing", "exploding", "no_grad")
+                if any(r.status == k for r in rows)]
+    ax.legend(handles=handles, fontsize=8)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
@@ -283,6 +289,8 @@ def plot_activations(model, x, path=None, *, bins: int = 50, **thresholds) -> Pl
         ax.set_title(", ".join(parts), fontsize=9, color="black" if s.status == "ok" else _COLORS[s.status])
         ax.set_xlabel(f"output (mean {s.mean:.3g}, std {s.std:.3g})", fontsize=8)
         ax.set_yscale("log")
+        ax.set_ylim(bottom=0.5)
+        ax.set_ylabel("count (log scale)", fontsize=8)
     for ax in flat_axes[len(stats):]:
         ax.set_visible(False)
     fig.tight_layout()
