@@ -293,18 +293,18 @@ def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthRepo
         if r.kind == "weighted":
             if r.weight_norm == 0:
                 warn(r, "zero_weights", "all weights are zero")
-            if r.grad_norm is not None and not math.isfinite(r.grad_norm):
+            status = gradient_status(r.grad_norm, r.ratio, top, th)  # shared with plot_grad_flow
+            if status == "exploding" and not math.isfinite(r.grad_norm):
                 warn(r, "exploding", f"non-finite gradient norm ({r.grad_norm})")
-            elif r.ratio is not None:
-                if r.ratio > th.exploding_ratio:
-                    warn(r, "exploding", f"gradient/weight norm ratio {r.ratio:.3g} > {th.exploding_ratio:g} "
-                                         "(exploding gradients)")
-                elif r.ratio < th.vanishing_ratio:
-                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} < {th.vanishing_ratio:g} "
-                                         "(vanishing gradients: this layer barely learns)")
-                elif top > 0 and r.ratio < th.vanishing_spread * top:
-                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} is below {th.vanishing_spread:g}"
-                                         f" x the largest layer's ({top:.3g}) (vanishing gradients)")
+            elif status == "exploding":
+                warn(r, "exploding", f"gradient/weight norm ratio {r.ratio:.3g} > {th.exploding_ratio:g} "
+                                     "(exploding gradients)")
+            elif status == "vanishing" and r.ratio < th.vanishing_ratio:
+                warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} < {th.vanishing_ratio:g} "
+                                     "(vanishing gradients: this layer barely learns)")
+            elif status == "vanishing":
+                warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} is below {th.vanishing_spread:g}"
+                                     f" x the largest layer's ({top:.3g}) (vanishing gradients)")
         if r.dead_fraction is not None and r.dead_fraction > th.dead_threshold:
             warn(r, "dead_relu", f"{100 * r.dead_fraction:.0f}% of the units are dead (never positive on the batch)")
         if r.saturated_fraction is not None and r.saturated_fraction > th.saturation_threshold:
