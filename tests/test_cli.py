@@ -16,7 +16,8 @@ def run_dir(tmp_path_factory):
 
 
 def test_train_writes_the_run_folder(run_dir):
-    for name in ("metrics.json", "history.csv", "model.safetensors", "learning_curves.png", "confusion_matrix.png"):
+    for name in ("metrics.json", "history.csv", "model.safetensors", "learning_curves.png", "confusion_matrix.png",
+                 "health.png"):
         assert (run_dir / name).exists(), name
     assert not (run_dir / "checkpoint.safetensors").exists()  # removed once the run finished
     m = json.loads((run_dir / "metrics.json").read_text())
@@ -25,6 +26,17 @@ def test_train_writes_the_run_folder(run_dir):
         assert 0.0 <= m[split]["accuracy"] <= 1.0
     assert m["run"]["dataset"] == "iris" and m["run"]["model"] == "mlp"
     assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + m["run"]["epochs_run"]
+
+
+def test_train_writes_health_png_and_lists_it(tmp_path, capsys):
+    from matplotlib.image import imread
+
+    out = tmp_path / "run"
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--out", str(out)]) == 0
+    img = imread(str(out / "health.png"))
+    assert img.ndim == 3 and img.shape[1] > img.shape[0] and img[..., :3].var() > 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("wrote ") and last.endswith("learning_curves.png confusion_matrix.png health.png")
 
 
 def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):
@@ -56,6 +68,81 @@ def test_summary(run_dir, capsys):
     assert main(["summary", str(run_dir / "model.safetensors")]) == 0
     out = capsys.readouterr().out
     assert "Linear" in out and "Total params" in out
+
+
+class _StubViz:
+    """A stand-in for gradkit.viz (the real one is built elsewhere): records model_graph calls, writes a file."""
+
+    def __init__(self):
+        self.calls = []
+
+    def module(self):
+        import types
+
+        mod = types.ModuleType("gradkit.viz")
+        mod.model_graph = self.model_graph
+        return mod
+
+    def model_graph(self, model, example_input, depth=None):
+        self.calls.append((model, example_input, depth))
+        stub = self
+
+        class Graph:
+            def save(self, path):
+                stub.saved = str(path)
+                with open(path, "w") as f:
+                    f.write("<svg/>")
+                return path
+
+        return Graph()
+
+
+@pytest.fixture
+def stub_viz(monkeypatch):
+    import sys
+
+    stub = _StubViz()
+    monkeypatch.setitem(sys.modules, "gradkit.viz", stub.module())
+    return stub
+
+
+def test_summary_graph_uses_the_metadata_input_shape(run_dir, tmp_path, stub_viz, capsys):
+    import gradkit as gk
+
+    out = tmp_path / "model.svg"
+    assert main(["summary", str(run_dir / "model.safetensors"), "--graph", str(out)]) == 0
+    assert out.read_text() == "<svg/>" and stub_viz.saved == str(out)
+    (model, x, depth), = stub_viz.calls
+    assert isinstance(model, gk.nn.Module) and depth == 1
+    assert isinstance(x, gk.Tensor) and x.shape == (1, 4) and not x.numpy().any() and x.dtype == np.float32
+    assert f"wrote the model graph to {out}" in capsys.readouterr().out
+
+
+def test_summary_graph_needs_an_input_shape(tmp_path, stub_viz, capsys):
+    import gradkit as gk
+
+    net = gk.nn.Sequential(gk.nn.Flatten(), gk.nn.Linear(64, 10))
+    gk.save(net, tmp_path / "m.safetensors")
+    assert main(["summary", str(tmp_path / "m.safetensors"), "--graph", str(tmp_path / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "no input shape in its metadata" in err and "--input-shape 1,8,8" in err
+    assert stub_viz.calls == []
+    assert main(["summary", str(tmp_path / "m.safetensors"), "--graph", str(tmp_path / "g.png"),
+                 "--input-shape", "1,8,8"]) == 0
+    assert stub_viz.calls[0][1].shape == (1, 1, 8, 8) and (tmp_path / "g.png").exists()
+    assert main(["summary", str(tmp_path / "m.safetensors"), "--input-shape", "1,x8"]) == 2
+    assert "--input-shape must be positive integers" in capsys.readouterr().err
+    assert main(["summary", str(tmp_path / "m.safetensors"), "--input-shape", "3,5"]) == 2
+    assert "failed on a zero batch of shape [(1, 3, 5)]" in capsys.readouterr().err
+    assert main(["summary", str(tmp_path / "m.safetensors"), "--input-shape", "64", "--graph", "g.txt"]) == 2
+    assert "--graph must end in .svg, .png, .pdf" in capsys.readouterr().err
+
+
+def test_summary_graph_with_the_real_viz(run_dir, tmp_path):
+    pytest.importorskip("gradkit.viz")
+    out = tmp_path / "model.svg"
+    assert main(["summary", str(run_dir / "model.safetensors"), "--graph", str(out)]) == 0
+    assert out.exists() and out.stat().st_size > 100
 
 
 @pytest.mark.parametrize("args,needle", [

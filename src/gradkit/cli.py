@@ -4,13 +4,14 @@
                       [--batch-size B] [--optimizer adam] [--lr LR] [--seed S] [--out DIR] [--resume] [--quiet]
     gradkit evaluate  MODEL.safetensors [--data NAME] [--split test]
     gradkit predict   MODEL.safetensors --input FILE(.npy|.csv) [--output FILE.csv]
-    gradkit summary   MODEL.safetensors
+    gradkit summary   MODEL.safetensors [--graph FILE.svg] [--input-shape 1,8,8]
 
 ``gradkit train`` with no options trains the default model on scikit-learn's digits (a 60/20/20
 stratified split, standardized with training statistics only; a small CNN with augmentation)
 and writes to ``--out`` (default ``runs/<timestamp>``): ``metrics.json``, ``history.csv``,
 ``model.safetensors`` (weights, architecture and preprocessing statistics),
-``learning_curves.png`` and ``confusion_matrix.png``.
+``learning_curves.png``, ``confusion_matrix.png`` and ``health.png`` (the gradient norm of each
+layer over the epochs, from :class:`gradkit.diagnose.TrainingHealth`).
 
 ``--init`` (or ``init = "he"`` in the recipe's ``[model]`` table) chooses the weight
 initialisation of the preset: ``torch`` (default: PyTorch's, unchanged), ``he``, ``xavier``,
@@ -131,7 +132,7 @@ def cmd_train(args) -> int:
     import numpy as np
 
     from .data import Standardize
-    from .diagnose import BiasVarianceVerdict, bias_variance
+    from .diagnose import BiasVarianceVerdict, TrainingHealth, bias_variance
     from .io import save
     from .optim.lr_scheduler import CosineAnnealingLR
     from .parallel import tune_allocator
@@ -163,6 +164,8 @@ def cmd_train(args) -> int:
     # dev accuracy, not dev loss: on a few hundred dev samples the loss is noisy and its minimum comes early
     callbacks = [cb.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True),
                  cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict(verbose=False)]  # printed once, below
+    health = TrainingHealth(verbose=False)  # gradient norm per layer over the epochs -> health.png
+    callbacks.append(health)
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "
@@ -190,13 +193,17 @@ def cmd_train(args) -> int:
     plot_history(hist, out / "learning_curves.png")
     cm = M.confusion_matrix(predict(model, Xte), yte, num_classes)
     plot_confusion_matrix(cm, out / "confusion_matrix.png", title=f"{data['name']} test set")
+    pictures = ["learning_curves.png", "confusion_matrix.png"]
+    if health.records:
+        health.plot(out / "health.png", title="gradient norm per layer (gradient flow over the epochs)")
+        pictures.append("health.png")
     if ckpt.exists():
         ckpt.unlink()  # the run finished: the resumable checkpoint is no longer needed
     if not args.quiet:
         _table(f"{data['name']} / {preset}: {len(hist)} epochs in {secs:.1f}s", {k: metrics[k] for k in ("train", "dev", "test")},
                ("loss", "accuracy", "f1_macro"))
         print(report)
-        print(f"wrote {out}/: metrics.json history.csv model.safetensors learning_curves.png confusion_matrix.png")
+        print(f"wrote {out}/: metrics.json history.csv model.safetensors {' '.join(pictures)}")
     return 0
 
 
@@ -257,12 +264,51 @@ def cmd_predict(args) -> int:
     return 0
 
 
+GRAPH_FORMATS = (".svg", ".png", ".pdf")
+
+
+def _input_shape(text: str) -> tuple:
+    """``'1,8,8'`` -> ``(1, 8, 8)`` (one example's shape, without the batch axis)."""
+    try:
+        shape = tuple(int(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        shape = ()
+    if not shape or any(v < 1 for v in shape):
+        raise CLIError(f"--input-shape must be positive integers separated by commas (e.g. 1,8,8), got {text!r}")
+    return shape
+
+
+def _draw_graph(model, shape: tuple, path: str) -> None:
+    """The model's graph on a zero batch of one example, saved by ``gradkit.viz``."""
+    import numpy as np
+
+    from .tensor import Tensor
+
+    try:
+        from .viz import model_graph
+    except ImportError as exc:
+        raise CLIError(f"drawing the graph needs gradkit.viz, which is not available ({exc})") from None
+    dtype = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), np.float32)
+    model.eval()
+    model_graph(model, Tensor(np.zeros((1, *shape), dtype=dtype)), depth=1).save(path)
+
+
 def cmd_summary(args) -> int:
+    if args.graph and Path(args.graph).suffix.lower() not in GRAPH_FORMATS:
+        raise CLIError(f"--graph must end in {', '.join(GRAPH_FORMATS)}, got {args.graph}")
     model, meta, _ = load_for_inference(args.model)
-    shape = meta.get("input_shape")
+    shape = _input_shape(args.input_shape) if args.input_shape else meta.get("input_shape")
     if shape is None:
-        raise CLIError("the model file has no input shape in its metadata; build the model in Python and call summary()")
-    model.summary(tuple(shape))
+        raise CLIError("the model file has no input shape in its metadata; pass one example's shape with "
+                       "--input-shape (e.g. --input-shape 1,8,8)")
+    shape = tuple(int(v) for v in shape)
+    try:
+        model.summary(shape)
+    except RuntimeError as exc:  # a wrong --input-shape: the forward pass on a zero batch failed
+        raise CLIError(str(exc)) from None
+    if args.graph:
+        _draw_graph(model, shape, args.graph)
+        print(f"wrote the model graph to {args.graph}")
     return 0
 
 
@@ -298,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
     s = sub.add_parser("summary", help="print a saved model's layers, shapes and parameter counts")
     s.add_argument("model")
+    s.add_argument("--graph", metavar="FILE", help="also draw the model graph (.svg, .png or .pdf) with gradkit.viz")
+    s.add_argument("--input-shape", dest="input_shape", metavar="SHAPE",
+                   help="one example's shape, e.g. 1,8,8 (default: the input_shape in the model's metadata)")
     s.set_defaults(func=cmd_summary)
     # subcommands that live beside their subsystem (diagnose, gradcheck, tune)
     from .diagnose.cli import add_commands as add_diagnose_commands

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["bias_variance", "model_check", "health", "curves", "gradcheck"]
+MODULES = ["bias_variance", "model_check", "health", "curves", "gradcheck", "flow"]
 
 
 @pytest.mark.parametrize("name", MODULES)

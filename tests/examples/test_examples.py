@@ -38,6 +38,10 @@ CASES = {
                                    [r"RNN \(tanh\): gradient at t=1 is", r"LSTM accuracy \d\.\d\d"]),
     "transfer_digits.py": ("transfer_digits.png", [r"fine-tuned from 0-4 : test accuracy", r"from scratch"]),
     "multitask_synthetic.py": ("multitask_synthetic.png", [r"hard\s+: test RMSE"]),
+    "graph_and_grad_flow.py": ("graph_and_grad_flow.png",
+                               [r"He, ReLU:\n  0\.weight  mean \|grad\| \d\.\d{3}e-\d\d .* ok",
+                                r"tiny, sigmoid, 6 layers:\n  0\.weight .* vanishing",
+                                r"saved .*graph_and_grad_flow_graph\.svg"]),
     "torch_weight_roundtrip.py": ("torch_weight_roundtrip.png", [r"gradkit -> torch: max \|weight difference\|"]),
 }
 README_SCRIPTS = re.compile(r"^\| `examples/(\w+\.py)` \|", re.M)
@@ -64,6 +68,8 @@ def test_example_runs_quick(name, tmp_path):
         pytest.fail(f"examples/{name} is missing")
     if name == "torch_weight_roundtrip.py":
         pytest.importorskip("torch")
+    if name == "graph_and_grad_flow.py":
+        pytest.importorskip("gradkit.viz")  # gk.viz.graph draws the computational graph
     proc = run_example(name, tmp_path)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
     picture, patterns = CASES[name]
@@ -114,3 +120,16 @@ def test_trajectories_course_momentum_equals_torch_momentum_at_scaled_lr():
     np.testing.assert_allclose(course, torch_form, rtol=1e-12, atol=1e-12)
     w = mod.trajectory(lambda x: (x ** 2).sum(), [1.0, 0.0], mod.OPTIMIZERS[mod.COURSE_MOMENTUM], 0.1, 3)[1:, 0]
     np.testing.assert_allclose(w, [0.98, 0.9424, 0.889712], rtol=1e-12)
+
+
+def test_graph_and_grad_flow_numbers(tmp_path):
+    """The example's claims: at He init the two layers' gradients are of one size; at the tiny sigmoid
+    init the first layer's is far smaller, and on six layers the early ones are flagged as vanishing."""
+    pytest.importorskip("gradkit.viz")
+    proc = run_example("graph_and_grad_flow.py", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ratios = [float(v) for v in re.findall(r"first/last layer mean \|grad\|: (\S+)", proc.stdout)]
+    assert len(ratios) == 3 and ratios[0] > 0.1 and ratios[1] < 0.1 and ratios[2] < 1e-6, proc.stdout
+    deep = proc.stdout.split("6 layers:")[1]
+    assert "0.weight" in deep and re.search(r"0\.weight .* vanishing", deep)
+    assert (tmp_path / "graph_and_grad_flow_graph.svg").stat().st_size > 0

@@ -6,11 +6,14 @@
   :class:`BiasVarianceVerdict`: the same at the end of ``fit`` (a callback).
 * :func:`health_report` and the :class:`TrainingHealth` callback: vanishing/exploding
   gradients, dead ReLUs, saturated units, activation statistics.
+* :func:`plot_grad_flow` / :func:`plot_activations`: the gradient flow per weight and the
+  activation histograms per layer, as pictures (and their numbers).
 * :func:`learning_curve` / :func:`capacity_curve`: error against data size and model size.
 """
 
 from .bias_variance import BiasVarianceReport, BiasVarianceVerdict, bias_variance, bias_variance_from_history
 from .curves import CurveResult, capacity_curve, learning_curve
+from .flow import ActivationStats, GradFlowRow, PlotResult, activation_stats, grad_flow, plot_activations, plot_grad_flow
 from .gradcheck import (
     GradcheckResult,
     GradcheckWarning,
@@ -29,6 +32,13 @@ from .health import (
 from .model_check import LayerCheck, ModelGradcheckReport, ParamCheck, gradcheck_model
 
 __all__ = [
+    "ActivationStats",
+    "GradFlowRow",
+    "PlotResult",
+    "activation_stats",
+    "grad_flow",
+    "plot_activations",
+    "plot_grad_flow",
     "BiasVarianceReport",
     "BiasVarianceVerdict",
     "CurveResult",

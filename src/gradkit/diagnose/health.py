@@ -226,6 +226,40 @@ def _f(v) -> float:
     return float(v.item() if hasattr(v, "item") else v)
 
 
+def unit_fractions(type_name: str, a) -> tuple:
+    """``(dead_fraction, saturated_fraction)`` of one activation layer's output ``a`` (an array).
+
+    Dead: ReLU units (columns after the batch axis) never positive on the batch; saturated:
+    sigmoid outputs outside ``(0.01, 0.99)``, ``|tanh| > 0.99``. ``None`` where it does not apply.
+    """
+    xp = get_array_module(a)
+    if type_name in RELU_TYPES:
+        flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+        return _f((~(flat > 0).any(axis=0)).mean()), None
+    if type_name in SIGMOID_TYPES:
+        return None, _f(((a < 0.01) | (a > 0.99)).mean())
+    if type_name in TANH_TYPES:
+        return None, _f((xp.abs(a) > 0.99).mean())
+    return None, None
+
+
+def gradient_status(grad_norm, ratio, top: float, th: HealthThresholds):
+    """The gradient verdict of one weight: ``'exploding'``, ``'vanishing'`` or ``None`` (healthy).
+
+    ``ratio`` is ``||dW|| / ||W||``, ``top`` the largest finite ratio among the layers compared;
+    the thresholds are ``th``'s (see the module docs).
+    """
+    if grad_norm is not None and not math.isfinite(grad_norm):
+        return "exploding"
+    if ratio is None:
+        return None
+    if ratio > th.exploding_ratio:
+        return "exploding"
+    if ratio < th.vanishing_ratio or (top > 0 and ratio < th.vanishing_spread * top):
+        return "vanishing"
+    return None
+
+
 def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthReport:
     rows, warns = [], []
     for name, mod in model.named_modules():
@@ -239,13 +273,7 @@ def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthRepo
             xp = get_array_module(out)
             a = out.astype(xp.float64) if out.dtype != xp.float64 else out
             row.act_mean, row.act_std = _f(a.mean()), _f(a.std())
-            if tname in RELU_TYPES:
-                flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
-                row.dead_fraction = _f((~(flat > 0).any(axis=0)).mean())
-            elif tname in SIGMOID_TYPES:
-                row.saturated_fraction = _f(((a < 0.01) | (a > 0.99)).mean())
-            elif tname in TANH_TYPES:
-                row.saturated_fraction = _f((xp.abs(a) > 0.99).mean())
+            row.dead_fraction, row.saturated_fraction = unit_fractions(tname, a)
         if kind == "weighted":
             ws = _weights(mod)
             wn = math.sqrt(sum(_f((p.data.astype(np.float64) ** 2).sum()) for p in ws))
@@ -265,18 +293,18 @@ def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthRepo
         if r.kind == "weighted":
             if r.weight_norm == 0:
                 warn(r, "zero_weights", "all weights are zero")
-            if r.grad_norm is not None and not math.isfinite(r.grad_norm):
+            status = gradient_status(r.grad_norm, r.ratio, top, th)  # shared with plot_grad_flow
+            if status == "exploding" and not math.isfinite(r.grad_norm):
                 warn(r, "exploding", f"non-finite gradient norm ({r.grad_norm})")
-            elif r.ratio is not None:
-                if r.ratio > th.exploding_ratio:
-                    warn(r, "exploding", f"gradient/weight norm ratio {r.ratio:.3g} > {th.exploding_ratio:g} "
-                                         "(exploding gradients)")
-                elif r.ratio < th.vanishing_ratio:
-                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} < {th.vanishing_ratio:g} "
-                                         "(vanishing gradients: this layer barely learns)")
-                elif top > 0 and r.ratio < th.vanishing_spread * top:
-                    warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} is below {th.vanishing_spread:g}"
-                                         f" x the largest layer's ({top:.3g}) (vanishing gradients)")
+            elif status == "exploding":
+                warn(r, "exploding", f"gradient/weight norm ratio {r.ratio:.3g} > {th.exploding_ratio:g} "
+                                     "(exploding gradients)")
+            elif status == "vanishing" and r.ratio < th.vanishing_ratio:
+                warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} < {th.vanishing_ratio:g} "
+                                     "(vanishing gradients: this layer barely learns)")
+            elif status == "vanishing":
+                warn(r, "vanishing", f"gradient/weight norm ratio {r.ratio:.3g} is below {th.vanishing_spread:g}"
+                                     f" x the largest layer's ({top:.3g}) (vanishing gradients)")
         if r.dead_fraction is not None and r.dead_fraction > th.dead_threshold:
             warn(r, "dead_relu", f"{100 * r.dead_fraction:.0f}% of the units are dead (never positive on the batch)")
         if r.saturated_fraction is not None and r.saturated_fraction > th.saturation_threshold:
@@ -364,10 +392,17 @@ class TrainingHealth(Callback):
     training forward passes and, at the end of the epoch, analyses the last training batch:
     its activations and the gradients the last step used (after any clipping).
 
+    With ``plot_every=N`` it also saves pictures every ``N`` epochs into ``plot_dir``:
+    ``grad_flow_epoch{E}.png`` (:func:`~gradkit.diagnose.plot_grad_flow` of the gradients the
+    last step used) and ``activations_epoch{E}.png`` (:func:`~gradkit.diagnose.plot_activations`
+    on the probe's inputs, or on the last training batch), ``E`` the epoch counted from 1.
+
     Args:
         probe: an optional fixed batch ``(x, y)``.
         every: record every ``every`` epochs.
         verbose: print each new warning (a layer and kind printed once per run).
+        plot_every: save the pictures every this many epochs (``None``: never).
+        plot_dir: the folder for them (created; default the working directory).
         **thresholds: fields of :class:`HealthThresholds`.
 
     Attributes:
@@ -375,6 +410,7 @@ class TrainingHealth(Callback):
             "warnings": [{"layer", "kind", "message"}]}``.
         reports: the :class:`HealthReport` of each recorded epoch (of this process: after a
             resume, only ``records`` holds the epochs before the checkpoint).
+        plots: the paths of the pictures saved so far (``plot_every``).
 
     Example:
         >>> import numpy as np, gradkit as gk
@@ -387,11 +423,18 @@ class TrainingHealth(Callback):
         (3, ['0', '2'])
     """
 
-    def __init__(self, probe=None, *, every: int = 1, verbose: bool = True, **thresholds):
+    def __init__(self, probe=None, *, every: int = 1, verbose: bool = True, plot_every: int | None = None,
+                 plot_dir=None, **thresholds):
         if probe is not None and (not isinstance(probe, (tuple, list)) or len(probe) != 2):
             raise TypeError(f"TrainingHealth: probe must be a batch (x, y), got {type(probe).__name__}")
         if int(every) < 1:
             raise ValueError(f"TrainingHealth: every must be >= 1, got {every}")
+        if plot_every is not None and int(plot_every) < 1:
+            raise ValueError(f"TrainingHealth: plot_every must be >= 1 or None, got {plot_every}")
+        self.plot_every = None if plot_every is None else int(plot_every)
+        self.plot_dir = plot_dir
+        self.plots: list = []
+        self._last_input = None
         self.probe = probe
         self.every = int(every)
         self.verbose = verbose
@@ -406,8 +449,15 @@ class TrainingHealth(Callback):
         self.records, self.reports, self._printed = [], [], set()
         self._remove()
         self._acts = {}
+        self.plots, self._last_input = [], None
         if self.probe is None:
             self._handles = _watch(self.model, self._acts)
+            if self.plot_every is not None:
+                self._handles.append(self.model.register_forward_hook(self._keep_input))
+
+    def _keep_input(self, module, inputs, out):
+        if module.training and inputs and isinstance(inputs[0], Tensor):
+            self._last_input = inputs[0].data
 
     def _remove(self):
         for h in self._handles:
@@ -415,6 +465,8 @@ class TrainingHealth(Callback):
         self._handles = []
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.plot_every is not None and (epoch + 1) % self.plot_every == 0:
+            self._save_plots(epoch)
         if epoch % self.every:
             return
         logs = logs or {}
@@ -434,9 +486,27 @@ class TrainingHealth(Callback):
                     self._printed.add((w.layer, w.kind))
                     print(f"epoch {epoch + 1}: {w}")
 
+    def _save_plots(self, epoch):
+        import os
+
+        from .flow import plot_activations, plot_grad_flow
+
+        folder = self.plot_dir if self.plot_dir is not None else "."
+        os.makedirs(folder, exist_ok=True)
+        th = {k: v for k, v in asdict(self.thresholds).items()}
+        path = os.path.join(folder, f"grad_flow_epoch{epoch + 1:03d}.png")
+        plot_grad_flow(self.model, path, title=f"gradient flow, epoch {epoch + 1}", **th)
+        self.plots.append(path)
+        x = self.probe[0] if self.probe is not None else self._last_input
+        if x is not None:
+            path = os.path.join(folder, f"activations_epoch{epoch + 1:03d}.png")
+            plot_activations(self.model, x, path, **th)
+            self.plots.append(path)
+
     def on_train_end(self, logs=None):
         self._remove()
         self._acts = {}
+        self._last_input = None
 
     def state_dict(self) -> dict:
         """The records so far (plain values), so that a resumed ``fit`` keeps the earlier epochs."""
@@ -456,8 +526,11 @@ class TrainingHealth(Callback):
                     out.setdefault(name, []).append(row["grad_norm"])
         return out
 
-    def plot(self, path, title: str = "gradient norm per layer") -> None:
-        """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs."""
+    def plot(self, path, title: str = "gradient norm per layer") -> str:
+        """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs.
+
+        Returns ``path``.
+        """
         from ..train.plots import new_figure
 
         if not self.records:
@@ -480,3 +553,4 @@ class TrainingHealth(Callback):
         axes[0].legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=100)
+        return str(path)
