@@ -51,12 +51,16 @@ def make_net(init: str, depth: int = 2, width: int = 32) -> gk.nn.Module:
     return gk.nn.Sequential(*layers)
 
 
-def backward(net, X, y):
-    """One forward and backward pass; returns the loss (its graph is kept for gk.viz.graph)."""
+def backward(net, X, y, draw=False):
+    """One forward and backward pass; with ``draw`` returns the graph of the loss, built before
+    the backward (which frees it) and given the gradients after it."""
     net.zero_grad()
     loss = gk.nn.functional.cross_entropy(net(gk.tensor(X)), gk.tensor(y))
+    graph = gk.viz.graph(loss, params=dict(net.named_parameters())) if draw else None
     loss.backward()
-    return loss
+    if graph is not None:
+        graph.update_grads()
+    return graph
 
 
 def main(argv=None):
@@ -70,9 +74,9 @@ def main(argv=None):
 
     gk.manual_seed(args.seed)
     net = make_net("he")
-    loss = backward(net, X, y)
+    graph = backward(net, X, y, draw=True)
     graph_path = os.path.join(folder, "graph_and_grad_flow_graph.svg")
-    gk.viz.graph(loss, params=dict(net.named_parameters())).save(graph_path)
+    graph.save(graph_path)
     print(f"saved {graph_path}")
 
     plt = pyplot()
