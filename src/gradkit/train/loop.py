@@ -48,12 +48,12 @@ import sys
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..data import DataLoader, Dataset, TensorDataset
-from ..data.preprocessing import check_finite
 from ..nn.loss import resolve_loss
 from ..nn.module import Module
 from ..tensor import Tensor
 from . import metrics as metrics_mod
+from ._loaders import _as_loader, _as_tensor, _batch_len, _raw, _resolve_batch_size, _split_batch
+from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
 
@@ -98,147 +98,6 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"optimizer must be a gk.optim optimizer or a name, got {type(optimizer).__name__}")
     return optimizer
-
-
-def check_optimizer_overrides(optimizer, overrides) -> dict:
-    """Validate explicit hyperparameter overrides for ``optimizer``'s param groups.
-
-    Args:
-        optimizer: a ``gk.optim`` optimizer (anything with ``param_groups``).
-        overrides: ``{name: value}``, e.g. ``{"lr": 1e-3, "weight_decay": 0.0, "betas": (0.9, 0.99)}``.
-
-    Returns:
-        The overrides with values in the type the groups hold (float, int, bool or tuple).
-
-    Raises:
-        TypeError: when ``overrides`` is not a dict, the optimizer has no ``param_groups``, or a
-            value has the wrong kind (a number for a tuple option, a non-bool for a flag).
-        ValueError: for an option no group has (the valid ones are listed), ``params``, a
-            non-finite number, or a value the optimizer's own checks refuse.
-    """
-    import math
-    import numbers
-
-    if not overrides:
-        return {}
-    if not isinstance(overrides, dict):
-        raise TypeError(f"optimizer_overrides must be a dict {{name: value}}, got {type(overrides).__name__}")
-    groups = getattr(optimizer, "param_groups", None)
-    if not groups:
-        raise TypeError(f"optimizer_overrides: {type(optimizer).__name__} has no param_groups to override")
-    known = sorted(k for k in groups[0] if k != "params")
-    out = {}
-    for name, value in overrides.items():
-        if name == "params" or not all(name in g for g in groups):
-            raise ValueError(f"optimizer_overrides: {type(optimizer).__name__} has no hyperparameter {name!r}; "
-                             f"its hyperparameters: {', '.join(known)}")
-        current = groups[0][name]
-
-        def number(v, what=name, like=None):
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"optimizer_overrides[{what!r}] must be a real number, got {v!r}")
-            if not math.isfinite(float(v)):
-                raise ValueError(f"optimizer_overrides[{what!r}] must be finite, got {v!r}")
-            if isinstance(like, numbers.Integral) and not isinstance(like, bool) and float(v).is_integer():
-                return int(v)
-            return float(v)
-
-        if isinstance(current, bool):
-            if not isinstance(value, bool):
-                raise TypeError(f"optimizer_overrides[{name!r}] must be True or False, got {value!r}")
-            out[name] = value
-        elif isinstance(current, (tuple, list)):
-            if not isinstance(value, (tuple, list)) or len(value) != len(current):
-                raise TypeError(f"optimizer_overrides[{name!r}] must be a sequence of {len(current)} numbers "
-                                f"(as the optimizer's {tuple(current)}), got {value!r}")
-            out[name] = type(current)(number(v, like=c) for v, c in zip(value, current))
-        elif isinstance(current, numbers.Real) or current is None:
-            out[name] = number(value, like=current)
-        else:
-            raise TypeError(f"optimizer_overrides: {name!r} holds a {type(current).__name__}, which fit does not "
-                            "override; set it on the optimizer yourself")
-    validate = getattr(optimizer, "_validate_group", None)
-    if validate is not None:
-        for g in groups:  # the optimizer's own range checks, on a copy
-            trial = dict(g)
-            trial.update(out)
-            validate(trial)
-    return out
-
-
-def _as_loader(data, batch_size, shuffle, name, generator=None):
-    """A DataLoader over ``data``; ``batch_size=None`` puts the whole dataset in one batch."""
-    if data is None:
-        return None
-    if isinstance(data, DataLoader):
-        return data
-    if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (tuple, list))):
-        ds = data
-    elif isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], dict):
-        # multi-task targets: NaN / ignore_index mark missing labels, so only X is checked
-        x = data[0].data if isinstance(data[0], Tensor) else data[0]
-        ds = _DictTargets(check_finite(x, f"{name}[0]"), data[1])
-    elif isinstance(data, (tuple, list)) and len(data) >= 2:
-        arrays = []
-        for k, a in enumerate(data):
-            a = a.data if isinstance(a, Tensor) else a
-            arrays.append(check_finite(a, f"{name}[{k}]"))
-        ds = TensorDataset(*arrays)
-    else:
-        raise TypeError(
-            f"{name} must be a DataLoader, a Dataset or a tuple (X, y) of arrays, got {type(data).__name__}"
-        )
-    if batch_size is None:
-        batch_size = max(len(ds), 1)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator)
-
-
-def _resolve_batch_size(batch_size):
-    """``batch_size`` as a positive int, or ``None`` for the whole training set (``None``/``"full"``)."""
-    import numbers
-
-    if batch_size is None or (isinstance(batch_size, str) and batch_size.lower() == "full"):
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"fit: batch_size must be a positive integer, None or 'full' (the whole training set "
-                         f"per step), got {batch_size!r}")
-    return int(batch_size)
-
-
-def _as_tensor(a):
-    return a if isinstance(a, Tensor) else Tensor(a)
-
-
-class _DictTargets(TensorDataset):
-    """``(X, {task: y})`` as a dataset; batches come out flat and the loop rebuilds the dict."""
-
-    def __init__(self, X, targets):
-        if not targets:
-            raise ValueError("multi-task targets: the dict {task: y} is empty")
-        self.target_keys = list(targets)
-        super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
-
-    def __getitem__(self, index):
-        x, *ys = super().__getitem__(index)
-        return x, dict(zip(self.target_keys, ys))
-
-
-def _split_batch(batch, keys):
-    """``(x, y)`` of a batch; ``y`` a dict for multi-task data (``keys`` from the dataset)."""
-    if len(batch) < 2:
-        raise ValueError(f"fit: each batch must hold (inputs, targets), got {len(batch)} field(s); "
-                         "give the dataset its targets, e.g. TensorDataset(X, y)")
-    if keys is None:
-        return batch[0], batch[1]
-    return batch[0], dict(zip(keys, batch[1:]))
-
-
-def _raw(out):
-    return {k: v.data for k, v in out.items()} if isinstance(out, dict) else out.data
-
-
-def _batch_len(xb, yb):
-    return len(next(iter(yb.values()))) if isinstance(yb, dict) else len(yb)
 
 
 def _task_batch(batch, task, ignore_index):
@@ -502,22 +361,7 @@ class Trainer:
 
     def _apply_overrides(self, overrides, batch):
         """Set each overridden hyperparameter on every param group; record the changes in the history."""
-        if not overrides:
-            return
-        changes = {}
-        for name, new in overrides.items():
-            olds = [g[name] for g in self.optimizer.param_groups]
-            for g in self.optimizer.param_groups:
-                g[name] = new
-            if any(o != new for o in olds):
-                old = olds[0] if all(o == olds[0] for o in olds) else olds
-                changes[name] = [list(old) if isinstance(old, tuple) else old,
-                                 list(new) if isinstance(new, tuple) else new]
-        if changes:
-            self.history.overrides.append({"epoch": self.epoch, "batch": int(batch), "changes": changes})
-            if self.verbose not in (0, "0", False):
-                said = ", ".join(f"{k} {o} -> {n}" for k, (o, n) in changes.items())
-                print(f"fit: optimizer override at epoch {self.epoch + 1}: {said}", file=sys.stderr)
+        apply_overrides(self.optimizer, self.history, overrides, self.epoch, batch, self.verbose)
 
     def _lr(self):
         return float(self.optimizer.param_groups[0]["lr"]) if hasattr(self.optimizer, "param_groups") else float("nan")
