@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["dataset", "loader", "split", "preprocessing", "augmentation", "idx", "cifar", "datasets"]
+MODULES = ["dataset", "loader", "split", "preprocessing", "augmentation", "photometric", "idx", "cifar", "datasets"]
 
 
 @pytest.mark.parametrize("name", MODULES)
