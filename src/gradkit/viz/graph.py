@@ -286,6 +286,28 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
         >>> [n.label.split()[0] for n in g.nodes if n.kind == "op"]
         ['Linear', 'ReLU', 'Linear']
     """
+    roots, model, names = _checked_args(outputs, params, depth, model)
+    ops = _walk(roots)
+    nodes, edges, leaves = [], [], {}
+    leaf = _LeafNamer(names, inputs, nodes, leaves)
+    op_id = {id(op): f"op{i}" for i, op in enumerate(ops)}
+    _add_ops(ops, op_id, _out_shapes(roots, ops), leaf, nodes, edges)
+    _add_outputs(roots, op_id, leaf, nodes, edges)
+    _add_unused_params(names, leaf.ids, nodes, leaves)
+    g = Graph(nodes, edges, leaves)
+    if show_grads:
+        g.update_grads()
+    if depth is not None:
+        g = _collapse(g, model, depth)
+    return g
+
+
+def _checked_args(outputs, params, depth, model):
+    """``(roots, model or None, {id(tensor): (name, tensor)})`` from :func:`graph`'s arguments.
+
+    Raises the TypeError / ValueError that :func:`graph` documents, in this order: outputs,
+    params, model, depth.
+    """
     from ..nn import Module
 
     roots = _tensors(outputs, [])
@@ -302,11 +324,12 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
             raise ValueError(f"depth must be a positive int (1: the model's direct children), got {depth!r}")
         if model is None:
             raise ValueError("depth=k needs the model: pass params=model (or model=model)")
+    return roots, model, names
 
-    ops = _walk(roots)
-    nodes, edges, leaves = [], [], {}
-    op_id = {id(op): f"op{i}" for i, op in enumerate(ops)}
-    out_shapes = {}  # op id -> {out_index: (shape, dtype)}
+
+def _out_shapes(roots, ops) -> dict:
+    """``{id(op): {out_index: (shape, dtype)}}`` of the op outputs seen as roots or as op inputs."""
+    out_shapes = {}
     for t in roots:
         if t._ctx is not None:
             out_shapes.setdefault(id(t._ctx), {})[t._out_index] = (t.shape, t.dtype)
@@ -314,78 +337,105 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
         for x in op.inputs:
             if x._ctx is not None:
                 out_shapes.setdefault(id(x._ctx), {})[x._out_index] = (x.shape, x.dtype)
+    return out_shapes
 
-    leaf_id = {}
-    input_order = [id(t) for t in _tensors(inputs, [])] if inputs is not None else []
-    counters = {"input": len(input_order), "const": 0}
 
-    def leaf_node(x):
+class _LeafNamer:
+    """Names leaf tensors as they are first met: parameters, given inputs, constants, detached
+    parameters, other inputs. Calling it with a leaf returns its node id, appending the node to
+    ``nodes`` (and the tensor to ``leaves`` when it requires grad) the first time.
+    """
+
+    def __init__(self, names, inputs, nodes, leaves):
+        self.names = names
+        self.nodes = nodes
+        self.leaves = leaves
+        self.ids = {}  # id(tensor) -> node id
+        self.input_order = [id(t) for t in _tensors(inputs, [])] if inputs is not None else []
+        self.counters = {"input": len(self.input_order), "const": 0}
+
+    def __call__(self, x) -> str:
         key = id(x)
-        if key in leaf_id:
-            return leaf_id[key]
-        shape, dtype = tuple(x.shape), str(x.dtype)
-        if key in names:
-            nid, kind, label, owner = f"param:{names[key][0]}", "param", names[key][0], names[key][0].rpartition(".")[0]
-        elif key in input_order:
-            i = input_order.index(key)
-            nid, kind, label, owner = f"input{i}", "input", f"input {i}", None
-        elif not x.requires_grad and x.data.size <= 1:
-            i = counters["const"]
-            counters["const"] += 1
-            value = x.data.reshape(-1)[0].item() if x.data.size else ""
-            text = f"{value:.4g}" if isinstance(value, float) else str(value)
-            nid, kind, label, owner = f"const{i}", "const", text, None
-        else:
-            detached = [n for n, p in names.values() if _shares(x.data, p.data)] if not x.requires_grad else []
-            if detached:
-                nid, kind, label, owner = f"detached{len(leaf_id)}", "const", f"{detached[0]}.detach()", None
-            else:
-                i = counters["input"]
-                counters["input"] += 1
-                nid, kind, label, owner = f"input{i}", "input", f"input {i}", None
-        node = Node(nid, kind, label, shape, dtype, owner)
+        if key in self.ids:
+            return self.ids[key]
+        nid, kind, label, owner = self._describe(x)
+        node = Node(nid, kind, label, tuple(x.shape), str(x.dtype), owner)
         if kind == "const" and label.endswith(".detach()"):
             node.flags.add("detached")
-        nodes.append(node)
+        self.nodes.append(node)
         if x.requires_grad:
-            leaves[nid] = x
-        leaf_id[key] = nid
+            self.leaves[nid] = x
+        self.ids[key] = nid
         return nid
 
+    def _describe(self, x):
+        """``(node id, kind, label, owning module)`` of a leaf not met before."""
+        key = id(x)
+        if key in self.names:
+            name = self.names[key][0]
+            return f"param:{name}", "param", name, name.rpartition(".")[0]
+        if key in self.input_order:
+            i = self.input_order.index(key)
+            return f"input{i}", "input", f"input {i}", None
+        if not x.requires_grad and x.data.size <= 1:
+            i = self._next("const")
+            value = x.data.reshape(-1)[0].item() if x.data.size else ""
+            text = f"{value:.4g}" if isinstance(value, float) else str(value)
+            return f"const{i}", "const", text, None
+        detached = [n for n, p in self.names.values() if _shares(x.data, p.data)] if not x.requires_grad else []
+        if detached:
+            return f"detached{len(self.ids)}", "const", f"{detached[0]}.detach()", None
+        i = self._next("input")
+        return f"input{i}", "input", f"input {i}", None
+
+    def _next(self, kind) -> int:
+        i = self.counters[kind]
+        self.counters[kind] += 1
+        return i
+
+
+def _op_node(op, oid, outs) -> Node:
+    """The node of ``op``: its shape and dtype from the op's output metadata, else from ``outs``."""
+    meta = op._out_meta
+    if meta is not None:
+        shape = tuple(tuple(s) for s, _ in meta)
+        dtype = str(meta[0][1])
+    elif outs:
+        shape, dtype = tuple(outs[0][0]), str(outs[0][1])
+    else:
+        shape, dtype = None, None
+    label = op.name + (f"\n{_shape_str(shape)}" if shape is not None else "")
+    return Node(oid, "op", label, shape, dtype, getattr(op, TAG, None))
+
+
+def _add_ops(ops, op_id, out_shapes, leaf, nodes, edges):
+    """Append each op's node, after the leaves it reads, and an edge from each of its inputs."""
     for op in ops:
         oid = op_id[id(op)]
         for x in op.inputs:
-            src = op_id[id(x._ctx)] if x._ctx is not None else leaf_node(x)
+            src = op_id[id(x._ctx)] if x._ctx is not None else leaf(x)
             edges.append(Edge(src, oid, tuple(x.shape)))
-        outs = out_shapes.get(id(op), {})
-        meta = op._out_meta
-        if meta is not None:
-            shape = tuple(tuple(s) for s, _ in meta)
-            dtype = str(meta[0][1])
-        elif outs:
-            shape, dtype = tuple(outs[0][0]), str(outs[0][1])
-        else:
-            shape, dtype = None, None
-        label = op.name + (f"\n{_shape_str(shape)}" if shape is not None else "")
-        nodes.append(Node(oid, "op", label, shape, dtype, getattr(op, TAG, None)))
+        nodes.append(_op_node(op, oid, out_shapes.get(id(op), {})))
+
+
+def _add_outputs(roots, op_id, leaf, nodes, edges):
+    """Append an output node per root, fed by its op (or leaf); then move the outputs last."""
     for i, t in enumerate(roots):
-        src = op_id[id(t._ctx)] if t._ctx is not None else leaf_node(t)
+        src = op_id[id(t._ctx)] if t._ctx is not None else leaf(t)
         oid = f"output{i}"
         nodes.append(Node(oid, "output", f"output {i}\n{_shape_str(tuple(t.shape))}", tuple(t.shape), str(t.dtype)))
         edges.append(Edge(src, oid, tuple(t.shape)))
     nodes.sort(key=lambda n: (n.kind == "output",))  # outputs last, the rest in discovery order
+
+
+def _add_unused_params(names, leaf_ids, nodes, leaves):
+    """Append a node flagged ``"not in the graph"`` for each named parameter the walk never met."""
     for key, (name, p) in names.items():
-        if key not in leaf_id:
+        if key not in leaf_ids:
             node = Node(f"param:{name}", "param", name, tuple(p.shape), str(p.dtype), name.rpartition(".")[0])
             node.flags.add(FLAG_UNUSED)
             nodes.append(node)
             leaves[node.id] = p
-    g = Graph(nodes, edges, leaves)
-    if show_grads:
-        g.update_grads()
-    if depth is not None:
-        g = _collapse(g, model, depth)
-    return g
 
 
 def _collapse(g: Graph, model, depth: int) -> Graph:
