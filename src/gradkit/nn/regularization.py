@@ -139,18 +139,26 @@ def weight_decay_param_groups(module: Module, weight_decay: float) -> list:
 
 
 def _params(params, name) -> list:
+    """The tensors of ``params``: a Module's weights, a Tensor, or an iterable (or dict) of
+    Tensors or ``(name, Tensor)`` pairs; ``name`` is the caller, for the errors."""
     if isinstance(params, Module):
         return weight_parameters(params)
     if isinstance(params, Tensor):
         return [params]
     if isinstance(params, dict):
         params = params.values()
+    try:
+        items = list(params)
+    except TypeError:
+        raise TypeError(f"{name}: params must be a Module, a Tensor or an iterable of Tensors, "
+                        f"got {type(params).__name__}") from None
     out = []
-    for p in params:
+    for i, p in enumerate(items):
         if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Tensor):
             p = p[1]  # (name, parameter) pairs from named_parameters()
         if not isinstance(p, Tensor):
-            raise TypeError(f"{name}: expected a Module or an iterable of tensors, got an element of type {type(p).__name__}")
+            raise TypeError(f"{name}: params[{i}] must be a Tensor (a Module or an iterable of tensors is "
+                            f"expected), got {type(p).__name__}")
         out.append(p)
     return out
 

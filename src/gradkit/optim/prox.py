@@ -26,34 +26,9 @@ import numbers
 
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..nn.regularization import _params
 
 __all__ = ["prox_l1_"]
-
-
-def _tensors(params) -> list:
-    from ..nn.module import Module
-    from ..nn.regularization import weight_parameters
-
-    if isinstance(params, Module):
-        return weight_parameters(params)
-    if isinstance(params, Tensor):
-        return [params]
-    if isinstance(params, dict):
-        params = params.values()
-    try:
-        items = list(params)
-    except TypeError:
-        raise TypeError(f"prox_l1_: params must be a Module, a Tensor or an iterable of Tensors, "
-                        f"got {type(params).__name__}") from None
-    out = []
-    for i, p in enumerate(items):
-        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Tensor):
-            p = p[1]  # (name, parameter) pairs
-        if not isinstance(p, Tensor):
-            raise TypeError(f"prox_l1_: params[{i}] must be a Tensor, got {type(p).__name__}")
-        out.append(p)
-    return out
 
 
 def prox_l1_(params, threshold: float) -> int:
@@ -88,7 +63,7 @@ def prox_l1_(params, threshold: float) -> int:
         raise ValueError(f"prox_l1_: threshold must be a finite number >= 0, got {threshold!r}")
     zeros = 0
     with no_grad():
-        for p in _tensors(params):
+        for p in _params(params, "prox_l1_"):
             a = p.data
             xp = get_array_module(a)
             t = a.dtype.type(threshold)
