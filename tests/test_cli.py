@@ -240,3 +240,17 @@ def test_train_writes_history_csv_once_live(tmp_path, monkeypatch):
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert lines[0] == "epoch,accuracy,loss,lr,val_accuracy,val_loss"  # the live order: Keras' sorted keys
     assert rows_written == [0, 1, 2] and [int(r.split(",")[0]) for r in lines[1:]] == [1, 2, 3]
+
+
+def test_the_program_tunes_the_allocator_but_main_called_from_python_does_not(tmp_path, monkeypatch):
+    # `gradkit` (console script, python -m gradkit) owns its process; cli.main() called from a
+    # user's own program is a library call and leaves the allocator alone
+    from gradkit import cli, parallel
+
+    calls = []
+    monkeypatch.setattr(parallel, "tune_allocator", lambda: calls.append("tuned") or True)
+    assert main(["train", "--data", "iris", "--model", "mlp", "--epochs", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert calls == []
+    monkeypatch.setattr(cli, "main", lambda argv=None: calls.append("main") or 0)
+    assert cli.run() == 0
+    assert calls == ["tuned", "main"]

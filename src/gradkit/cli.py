@@ -135,14 +135,12 @@ def cmd_train(args) -> int:
     from .diagnose import BiasVarianceVerdict, TrainingHealth, bias_variance
     from .io import save
     from .optim.lr_scheduler import CosineAnnealingLR
-    from .parallel import tune_allocator
     from .random import manual_seed
     from .train import callbacks as cb
     from .train import evaluate, fit, plot_confusion_matrix, plot_history, predict
     from .train import metrics as M
     from .train.loop import resolve_optimizer
 
-    tune_allocator()  # the command owns its process: keep freed memory for the next step's arrays
     cfg = _settings(args)
     data, model_cfg, tr = cfg["data"], cfg["model"], cfg["train"]
     seed = int(tr["seed"])
@@ -355,6 +353,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_diagnose_commands(sub)
     add_tune_commands(sub)
     return p
+
+
+def run() -> int:
+    """The ``gradkit`` program (its console script and ``python -m gradkit``).
+
+    A program owns its process, so it opts in to :func:`gradkit.parallel.tune_allocator`
+    (freed memory kept for the next training step's arrays) before running :func:`main`;
+    :func:`main` itself, called from a user's own Python, leaves the allocator alone.
+    """
+    from .parallel import tune_allocator
+
+    tune_allocator()
+    return main()
 
 
 def main(argv=None) -> int:

@@ -553,7 +553,7 @@ def tune_allocator() -> bool:
 
     gradkit never calls it as a library (``import gradkit`` and its functions leave your
     process's allocator as it was); a program that owns its process calls it once at the
-    start: ``gradkit train`` does, and so do the benchmarks. The setting is process-wide and
+    start: the ``gradkit`` command does, and so do the benchmarks. The setting is process-wide and
     cannot be undone (glibc has no way to read the previous values back).
 
     Returns:
@@ -561,8 +561,8 @@ def tune_allocator() -> bool:
 
     Example:
         >>> import gradkit as gk
-        >>> isinstance(gk.parallel.tune_allocator(), bool)
-        True
+        >>> if __name__ == "__main__":  # a program's own entry point, never a library
+        ...     gk.parallel.tune_allocator()
     """
     if not sys.platform.startswith("linux"):
         return False
