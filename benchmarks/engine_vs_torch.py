@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         loss.backward()
         with gk.no_grad():
             for p in gW + gB:
-                p.data -= lr * p.grad.data
+                p.array -= lr * p.grad.array
                 p.grad = None
         return loss
 

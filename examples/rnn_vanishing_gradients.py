@@ -33,7 +33,7 @@ def lstm_with_forget_bias(input_size, hidden, value=1.0, **kw):
     with gk.no_grad():
         for name, p in m.named_parameters():
             if name.startswith("bias"):
-                p.data[hidden : 2 * hidden] = value
+                p.array[hidden : 2 * hidden] = value
     return m
 
 

@@ -50,7 +50,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
         device: ``'cpu'`` or ``'cuda'``.
     """
     if isinstance(data, Tensor):
-        data = data.data.copy()
+        data = data.array.copy()
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 

@@ -1,6 +1,6 @@
 """``Tensor``: an array that records the operations applied to it.
 
-A Tensor wraps a NumPy (or CuPy) array in ``.data``. When it requires grad, every op
+A Tensor wraps a NumPy (or CuPy) array, its ``.array``. When it requires grad, every op
 on it records a node (``.grad_fn``) so that ``backward()`` can compute gradients.
 Names follow PyTorch; NumPy's ``axis`` is accepted wherever ``dim`` is.
 
@@ -51,7 +51,7 @@ class _Size(int):
 def _to_array(data, dtype, device):
     """Convert ``data`` to an array following gradkit's dtype rules."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data.array
     else:
         arr = data
     xp = backend.xp_for(device) if device is not None else get_array_module(arr)
@@ -93,7 +93,7 @@ def _has_float(data) -> bool:
 def _make(data, requires_grad, ctx, out_index=0):
     """Fast constructor used by ops: no conversion, no checks."""
     t = Tensor.__new__(Tensor)
-    t.data = data
+    t.array = data
     t.grad = None
     t.requires_grad = requires_grad
     t._ctx = ctx
@@ -116,13 +116,13 @@ class Tensor:
         RuntimeError: ``requires_grad=True`` on a non-floating tensor.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_index", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         arr = _to_array(data, dtype, None if device is None else backend.normalize_device(device))
-        self.data = arr
+        self.array = arr
         self.grad = None
         self._ctx = None
         self._out_index = 0
@@ -145,31 +145,55 @@ class Tensor:
 
     # ------------------------------------------------------------------ attributes
     @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a new tensor cut from the graph, sharing its storage (PyTorch's ``.data``).
+
+        In-place changes through it (``p.data.add_(g, alpha=-lr)``, ``w.data.normal_()``) change
+        this tensor without being recorded; assigning ``p.data = t`` makes ``p`` hold ``t``'s array.
+        The raw NumPy/CuPy array is ``.array``.
+
+        Example:
+            >>> import gradkit as gk
+            >>> p = gk.tensor([1.0, 2.0], requires_grad=True)
+            >>> _ = p.data.mul_(10)
+            >>> p
+            tensor([10., 20.], requires_grad=True)
+        """
+        return _make(self.array, False, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be assigned a Tensor, got {type(value).__name__}; "
+                            "to set the raw array use .array")
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> _Size:
         """Number of elements; also callable as ``size()`` / ``size(dim)`` like PyTorch."""
-        return _Size(self.data.shape)
+        return _Size(self.array.shape)
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -192,19 +216,19 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self.data.shape[0]):
+        for i in range(self.array.shape[0]):
             yield self[i]
 
     def __hash__(self):
         return id(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
         extra = []
         if self.dtype != get_default_dtype() and self.dtype.kind == "f" or self.dtype.kind not in "f":
             extra.append(f"dtype={self.dtype}")
@@ -219,10 +243,10 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (copied from the GPU if needed; shares memory on the CPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
-        a = backend.to_numpy(self.data)
+        a = backend.to_numpy(self.array)
         return a if dtype is None else a.astype(dtype)
 
     def tolist(self):
@@ -230,9 +254,9 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def __float__(self):
         return float(self.item())
@@ -246,15 +270,15 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.reshape(()).item())
+        return bool(self.array.reshape(()).item())
 
     def detach(self) -> "Tensor":
         """A tensor sharing the data, cut from the graph."""
-        return _make(self.data, False, None)
+        return _make(self.array, False, None)
 
     def clone(self) -> "Tensor":
         """A copy of the data that stays in the graph (its gradient flows back)."""
@@ -322,9 +346,9 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (only on leaves, only for floating dtypes)."""
-        if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
+        if requires_grad and self.array.dtype.kind not in _FLOAT_KINDS:
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}; "
                 "convert first with .float() or create it with dtype=np.float32"
             )
         if not requires_grad and self._ctx is not None:
@@ -390,27 +414,27 @@ class Tensor:
 
     def zero_(self) -> "Tensor":
         self._check_inplace("zero_()")
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
         self._check_inplace("fill_()")
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, src) -> "Tensor":
         self._check_inplace("copy_()")
-        arr = src.data if isinstance(src, Tensor) else src
-        xp = get_array_module(self.data)
-        self.data[...] = xp.asarray(arr, dtype=self.data.dtype)
+        arr = src.array if isinstance(src, Tensor) else src
+        xp = get_array_module(self.array)
+        self.array[...] = xp.asarray(arr, dtype=self.array.dtype)
         return self
 
     def add_(self, other, alpha=1) -> "Tensor":
         self._check_inplace("add_()")
-        o = other.data if isinstance(other, Tensor) else other
+        o = other.array if isinstance(other, Tensor) else other
         if alpha != 1:
             o = o * alpha
-        self.data += o
+        self.array += o
         return self
 
     def sub_(self, other, alpha=1) -> "Tensor":
@@ -418,34 +442,34 @@ class Tensor:
 
     def mul_(self, other) -> "Tensor":
         self._check_inplace("mul_()")
-        self.data *= other.data if isinstance(other, Tensor) else other
+        self.array *= other.array if isinstance(other, Tensor) else other
         return self
 
     def div_(self, other) -> "Tensor":
         self._check_inplace("div_()")
-        self.data /= other.data if isinstance(other, Tensor) else other
+        self.array /= other.array if isinstance(other, Tensor) else other
         return self
 
     def clamp_(self, min=None, max=None) -> "Tensor":
         self._check_inplace("clamp_()")
-        xp = get_array_module(self.data)
-        xp.clip(self.data, min, max, out=self.data)
+        xp = get_array_module(self.array)
+        xp.clip(self.array, min, max, out=self.array)
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
         from .random import get_generator
 
         self._check_inplace("uniform_()")
-        vals = get_generator(generator).uniform(a, b, size=self.data.shape)
-        self.data[...] = backend.to_device(vals.astype(self.data.dtype), self.device)
+        vals = get_generator(generator).uniform(a, b, size=self.array.shape)
+        self.array[...] = backend.to_device(vals.astype(self.array.dtype), self.device)
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
         from .random import get_generator
 
         self._check_inplace("normal_()")
-        vals = get_generator(generator).normal(mean, std, size=self.data.shape)
-        self.data[...] = backend.to_device(vals.astype(self.data.dtype), self.device)
+        vals = get_generator(generator).normal(mean, std, size=self.array.shape)
+        self.array[...] = backend.to_device(vals.astype(self.array.dtype), self.device)
         return self
 
     def _inplace(self, other, opname, fallback):
@@ -458,8 +482,8 @@ class Tensor:
                     "wrap parameter updates in `with gk.no_grad():`"
                 )
             return fallback(self, other)  # non-leaf: out of place keeps the graph correct
-        o = other.data if isinstance(other, Tensor) else other
-        getattr(self.data, opname)(o)
+        o = other.array if isinstance(other, Tensor) else other
+        getattr(self.array, opname)(o)
         return self
 
     def __iadd__(self, other):
@@ -476,8 +500,8 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("item assignment")
-        v = value.data if isinstance(value, Tensor) else value
-        self.data[ops._index_arrays(index)] = v
+        v = value.array if isinstance(value, Tensor) else value
+        self.array[ops._index_arrays(index)] = v
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):

@@ -209,7 +209,7 @@ def _check_gradients(name_of, make_layer, make_input, output_fn, *, check_input_
     layer64 = make_layer().to(dtype="float64")
     x64 = make_input("float64")
     names = [n for n, p in layer64.named_parameters() if p.requires_grad]
-    params = [gk.tensor(p.data.copy(), requires_grad=True) for n, p in layer64.named_parameters() if p.requires_grad]
+    params = [gk.tensor(p.array.copy(), requires_grad=True) for n, p in layer64.named_parameters() if p.requires_grad]
     grad_x = check_input_grad and x64.dtype.kind == "f"
     inputs = ([x64.detach().requires_grad_(True)] if grad_x else []) + params
     mask_seed = seed + 1
@@ -291,7 +291,7 @@ def _check_loaded_values_are_copies(name_of, src, dst):
     with gk.no_grad():
         for v in src.state_dict(keep_vars=True).values():
             if v.dtype.kind == "f":
-                v.data[...] += 1.0
+                v.array[...] += 1.0
     src_state = src.state_dict()
     for k, v in dst.state_dict().items():
         if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src_state[k].numpy()):

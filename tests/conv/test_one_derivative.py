@@ -45,7 +45,7 @@ def test_conv_composite_agrees_with_the_fused_forward(case, dtype, rng):
     b = gk.tensor(rng.standard_normal(O), dtype=dtype, requires_grad=True) if has_b else None
     y, op = _conv_op(x, w, b, s, p, d, G)
     ref = y.numpy().copy()
-    assert op.composite(*op.inputs).data is y.data  # the forward's output, while it is alive
+    assert op.composite(*op.inputs).array is y.array  # the forward's output, while it is alive
     del y
     z = op.composite(*op.inputs)  # computed again by the primitive
     assert z.shape == ref.shape and z.dtype == ref.dtype

@@ -87,11 +87,11 @@ def test_leaf_grads_never_share_memory():
     a = gk.zeros(3, requires_grad=True)
     b = gk.zeros(3, requires_grad=True)
     (a + b).sum().backward()  # both receive the same upstream gradient
-    a.grad.data *= 10
+    a.grad.array *= 10
     np.testing.assert_allclose(b.grad.numpy(), 1.0)
     c = gk.zeros(2, 3, requires_grad=True)
     c.sum().backward()  # gradient of a sum is a broadcast view: must be writeable
-    c.grad.data[0, 0] = 7.0
+    c.grad.array[0, 0] = 7.0
 
 
 def test_integer_tensor_rounds():
@@ -246,7 +246,7 @@ class FusedSquare(Op):
 
     @once_differentiable
     def backward(self, gy):
-        return const(2 * self.x * gy.data)
+        return const(2 * self.x * gy.array)
 
 
 def test_once_differentiable_raises_on_double_backward():
@@ -320,7 +320,7 @@ class _FusedSinMul(gk.autograd.FusedOp):
         return np.sin(a) * b
 
     def backward_arrays(self, g):
-        a, b = self.inputs[0].data, self.inputs[1].data
+        a, b = self.inputs[0].array, self.inputs[1].array
         na, nb = self.needs_input_grad
         return (g * np.cos(a) * b if na else None, g * np.sin(a) if nb else None)
 

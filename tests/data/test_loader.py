@@ -55,7 +55,7 @@ def test_float64_stays_float64_and_batches_are_copies():
     ds = _ds(6, dtype=np.float64)
     xb, _ = next(iter(DataLoader(ds, batch_size=3)))
     assert xb.dtype == np.float64
-    xb.data[:] = -1.0  # must not write through to the dataset
+    xb.array[:] = -1.0  # must not write through to the dataset
     assert ds.arrays[0].min() >= 0
 
 

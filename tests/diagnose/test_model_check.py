@@ -54,8 +54,8 @@ def test_regularization_term_enters_J():
     net = gk.models.MLP([6, 8, 3])
     plain = gradcheck_model(net, "cross_entropy", x, y)
     reg = gradcheck_model(net, "cross_entropy", x, y, l2=4.0)
-    w = net[0].weight.data.astype(np.float64)
-    w2 = net[2].weight.data.astype(np.float64)
+    w = net[0].weight.array.astype(np.float64)
+    w2 = net[2].weight.array.astype(np.float64)
     expected = 4.0 / (2 * 8) * ((w ** 2).sum() + (w2 ** 2).sum())
     assert reg.loss - plain.loss == pytest.approx(expected, rel=1e-6)
     assert reg.passed

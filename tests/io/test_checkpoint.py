@@ -143,10 +143,10 @@ class Momentum:
         with gk.no_grad():
             for i, p in enumerate(self.params):
                 noise = g.standard_normal(p.shape).astype(p.dtype) * 1e-3
-                b = self.buf.get(i, np.zeros_like(p.data))
-                b = self.beta * b + p.grad.data + noise
+                b = self.buf.get(i, np.zeros_like(p.array))
+                b = self.beta * b + p.grad.array + noise
                 self.buf[i] = b
-                p.data -= self.lr * b
+                p.array -= self.lr * b
 
     def state_dict(self):
         return {"t": self.t, "lr": self.lr, "beta": self.beta, "buf": {i: b.copy() for i, b in self.buf.items()}}

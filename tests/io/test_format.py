@@ -262,7 +262,7 @@ def test_cuda_tensors_are_copied_to_the_host(path):
     except Exception:  # pragma: no cover - depends on the machine
         pytest.skip("no CUDA device")
     t = gk.randn(3, 4).to("cuda")
-    gk.save({"t": t, "v": t.data[:, ::2]}, path)
+    gk.save({"t": t, "v": t.array[:, ::2]}, path)
     cpu = gk.load(path, as_numpy=True)
     assert np.array_equal(cpu["t"], t.numpy()) and np.array_equal(cpu["v"], t.numpy()[:, ::2])
     assert gk.load(path, map_location="cuda")["t"].device == "cuda"

@@ -40,7 +40,7 @@ def test_highway_gate_bias_starts_at_minus_two_and_names():
         assert np.abs(layer["hidden"].bias.numpy()).max() <= 1 / np.sqrt(5)  # Linear's default
     assert list(hw.state_dict()) == [f"layers.{i}.{m}.{p}" for i in range(3) for m in ("hidden", "transform")
                                      for p in ("weight", "bias")]
-    hw.layers[0]["transform"].bias.data[...] = 0.0
+    hw.layers[0]["transform"].bias.array[...] = 0.0
     hw.reset_parameters()
     assert hw.layers[0]["transform"].bias.numpy().tolist() == [-2.0] * 5
 
@@ -48,7 +48,7 @@ def test_highway_gate_bias_starts_at_minus_two_and_names():
 def test_highway_carries_when_the_gate_is_closed():
     hw = nn.Highway(4)
     with gk.no_grad():
-        hw.layers[0]["transform"].bias.data[...] = -1e4  # T = 0: y = x
+        hw.layers[0]["transform"].bias.array[...] = -1e4  # T = 0: y = x
     x = gk.randn(3, 4)
     np.testing.assert_array_equal(hw(x).numpy(), x.numpy())
 

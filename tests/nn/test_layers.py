@@ -283,8 +283,8 @@ def test_dropconnect_drops_weights_not_units():
 def test_batchnorm_training_matches_the_formulas():
     bn = nn.BatchNorm1d(4, momentum=0.1)
     with gk.no_grad():
-        bn.weight.data[...] = [1.0, 2.0, 0.5, -1.0]
-        bn.bias.data[...] = [0.0, 1.0, -1.0, 3.0]
+        bn.weight.array[...] = [1.0, 2.0, 0.5, -1.0]
+        bn.bias.array[...] = [0.0, 1.0, -1.0, 3.0]
     xn = (np.random.default_rng(0).normal(size=(32, 4)) * [1, 2, 3, 4] + [0, 1, -2, 5]).astype(np.float32)
     y = bn(gk.tensor(xn)).numpy()
     mu, var = xn.mean(0), xn.var(0)

@@ -32,7 +32,7 @@ def test_parameter_from_number_array_and_tensor():
     assert q.dtype == np.float64 and q.shape == (2, 3)
     t = gk.randn(4)
     r = nn.Parameter(t, requires_grad=False)
-    assert not r.requires_grad and r.data is t.data
+    assert not r.requires_grad and r.array is t.array
     assert isinstance(r, gk.Tensor)
     assert nn.Parameter(np.arange(3)).dtype == np.float32
     assert "Parameter containing" in repr(p)
@@ -66,7 +66,7 @@ def test_state_dict_values_are_detached_plain_tensors():
     sd = net.state_dict()
     for v in sd.values():
         assert type(v) is gk.Tensor and not v.requires_grad
-    assert np.shares_memory(sd["fc.weight"].numpy(), net.fc.weight.data)
+    assert np.shares_memory(sd["fc.weight"].numpy(), net.fc.weight.array)
     assert sd["bn.num_batches_tracked"].dtype == np.int64
 
 
@@ -130,9 +130,9 @@ def test_load_state_dict_copies_and_keeps_parameter_objects():
     assert res.missing_keys == [] and res.unexpected_keys == []
     assert b.fc.weight is w_obj
     np.testing.assert_array_equal(b.fc.weight.numpy(), a.fc.weight.numpy())
-    assert not np.shares_memory(b.fc.weight.data, a.fc.weight.data)
+    assert not np.shares_memory(b.fc.weight.array, a.fc.weight.array)
     with gk.no_grad():
-        a.fc.weight.data[...] += 1
+        a.fc.weight.array[...] += 1
     assert not np.array_equal(b.fc.weight.numpy(), a.fc.weight.numpy())
 
 

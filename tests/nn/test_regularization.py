@@ -115,10 +115,10 @@ def test_max_norm_on_module_parameters_in_place_under_no_grad():
         net[0].weight.mul_(10.0)
         net[0].bias.mul_(100.0)
     bias_before = net[0].bias.numpy().copy()
-    w_id = id(net[0].weight.data)
+    w_id = id(net[0].weight.array)
     n = apply_max_norm_(net, max_norm=0.5)  # parameters require grad: must still work
     assert n >= 6
-    assert id(net[0].weight.data) == w_id  # in place
+    assert id(net[0].weight.array) == w_id  # in place
     assert np.all(np.linalg.norm(net[0].weight.numpy(), axis=1) <= 0.5 + 1e-6)
     assert np.all(np.linalg.norm(net[2].weight.numpy(), axis=1) <= 0.5 + 1e-6)
     assert np.array_equal(net[0].bias.numpy(), bias_before)  # biases are not constrained

@@ -329,7 +329,7 @@ def test_float32_stays_float32_and_data_reassignment_is_detected():
         opt.step()
     assert w.dtype == np.float32 and opt.state[w]["exp_avg"].dtype == np.float32
     # someone replaces the data array (checkpoint load, .to()): the next step must act on the new array
-    w.data = np.full((3, 2), 10.0, np.float32)
+    w.array = np.full((3, 2), 10.0, np.float32)
     _set_grad(w, np.ones((3, 2)))
     _set_grad(b, np.ones(2))
     opt.step()

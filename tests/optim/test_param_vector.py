@@ -24,7 +24,7 @@ def test_round_trip_order_and_layout():
     np.testing.assert_array_equal(params[0].numpy(), np.arange(12).reshape(4, 3))
     np.testing.assert_array_equal(params[1].numpy(), np.arange(12, 16))
     np.testing.assert_array_equal(parameters_to_vector(params).numpy(), new.numpy())
-    new.data[0] = -1.0  # as in torch, the parameters now view the vector
+    new.array[0] = -1.0  # as in torch, the parameters now view the vector
     assert params[0].numpy()[0, 0] == -1.0
     assert all(p.requires_grad and p.is_leaf for p in params)
 

@@ -10,11 +10,11 @@ def test_prox_l1_is_soft_thresholding_in_place():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((5, 7)).astype(np.float32)
     w = gk.tensor(a.copy(), requires_grad=True)
-    data = w.data
+    data = w.array
     zeros = gk.optim.prox_l1_([w], 0.5)
     expected = np.sign(a) * np.maximum(np.abs(a) - np.float32(0.5), 0)
     np.testing.assert_allclose(w.numpy(), expected, rtol=0, atol=1e-7)
-    assert w.data is data and w.grad_fn is None and w.dtype == gk.float32  # in place, not recorded
+    assert w.array is data and w.grad_fn is None and w.dtype == gk.float32  # in place, not recorded
     assert zeros == int((np.abs(a) <= 0.5).sum()) > 0
     assert not np.signbit(w.numpy()[w.numpy() == 0]).any()  # exact +0.0, no -0.0
 

@@ -37,7 +37,7 @@ def test_adam_trains_an_mlp_and_survives_model_reload():
     net.load_state_dict(snapshot)  # copies into the parameters' arrays
     np.testing.assert_array_equal(next(iter(net.parameters())).numpy(), next(iter(snapshot.values())).numpy())
     for p in net.parameters():  # a reassigned array (as .to() does) is picked up too
-        p.data = p.data.copy()
+        p.array = p.array.copy()
     before = [p.numpy().copy() for p in net.parameters()]
     train(1)
     assert all(not np.array_equal(b, p.numpy()) for b, p in zip(before, net.parameters()))

@@ -267,5 +267,5 @@ def test_lstm_learns_to_remember_the_first_element():
                 m1 += 0.1 * (g - m1)
                 m2 += 0.001 * (g * g - m2)
                 mh, vh = m1 / (1 - 0.9 ** (step + 1)), m2 / (1 - 0.999 ** (step + 1))
-                p.data -= (0.01 * mh / (np.sqrt(vh) + 1e-8)).astype(p.dtype)
+                p.array -= (0.01 * mh / (np.sqrt(vh) + 1e-8)).astype(p.dtype)
     assert loss.item() < 0.1

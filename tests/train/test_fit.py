@@ -153,7 +153,7 @@ def test_terminate_on_nan_keeps_last_good_weights():
                 good.append(self.model.state_dict()["0.weight"].numpy().copy())
             if self.trainer.epoch == 1 and batch == 2:
                 with gk.no_grad():
-                    self.model[0].weight.data[0, 0] = np.nan
+                    self.model[0].weight.array[0, 0] = np.nan
 
     stop = C.TerminateOnNaN()
     hist = gk.train.fit(net, "cross_entropy", gk.optim.SGD(net.parameters(), lr=0.01), (X, y), epochs=5,

@@ -110,7 +110,7 @@ def test_uncertainty_weights_gradcheck():
                                                                                 requires_grad=True)
 
     def f(pa, pb, s):
-        crit.log_vars.data[...] = s.data  # the value; the graph below uses s itself
+        crit.log_vars.array[...] = s.array  # the value; the graph below uses s itself
         return gk.nn.functional_call(crit, {"log_vars": s}, ({"a": pa, "b": pb}, {"a": ya, "b": yb}))
 
     s = gk.tensor(np.array([0.3, -0.2]), requires_grad=True)

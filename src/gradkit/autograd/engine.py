@@ -92,12 +92,12 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 captured[k] = g if captured[k] is None else captured[k] + g
             return
         if x.grad is None:
-            own = _owner(g.data)
-            flags = getattr(g.data, "flags", None)
+            own = _owner(g.array)
+            flags = getattr(g.array, "flags", None)
             if own in seen_owners or (flags is not None and not flags.writeable):
                 # never hand out the same memory (or a read-only broadcast view) as two .grad's:
                 # in-place updates such as clip_grad_norm_ would hit it twice.
-                g = _make(g.data.copy(), g.requires_grad, g._ctx, g._out_index)
+                g = _make(g.array.copy(), g.requires_grad, g._ctx, g._out_index)
             else:
                 seen_owners.add(own)
             if not create_graph and g.requires_grad:
@@ -109,7 +109,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     # one scope of gradkit's own kernels for the whole pass (BLAS threads, see gradkit.parallel)
     with set_grad_enabled(create_graph), gradkit_kernels():
         for r, g in zip(roots, grad_roots):
-            seen_owners.add(_owner(g.data))
+            seen_owners.add(_owner(g.array))
             if r._ctx is None:
                 deliver_leaf(r, g)
                 continue
@@ -136,7 +136,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 grads = (slots[0],)
             else:
                 grads = tuple(
-                    slots[i] if i in slots else Tensor._zeros_like_meta(shape, dtype, op.inputs[0].data)
+                    slots[i] if i in slots else Tensor._zeros_like_meta(shape, dtype, op.inputs[0].array)
                     for i, (shape, dtype) in enumerate(meta)
                 )
             retained = op._retained
@@ -157,13 +157,13 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             for x, gx in zip(inputs_, gxs):
                 if gx is None or not x.requires_grad:
                     continue
-                xd = x.data
-                if gx.data.shape != xd.shape:
+                xd = x.array
+                if gx.array.shape != xd.shape:
                     raise RuntimeError(
                         f"internal error: backward of {op.name} returned a gradient of shape "
                         f"{tuple(gx.shape)} for an input of shape {tuple(xd.shape)}"
                     )
-                if gx.data.dtype != xd.dtype:
+                if gx.array.dtype != xd.dtype:
                     gx = gx.to(xd.dtype)
                 c = x._ctx
                 if c is None:
@@ -294,13 +294,13 @@ def _make_root_grads(tensors, grad_tensors, where):
                 "no_grad(), or from tensors created without requires_grad=True?"
             )
         if g is None:
-            if t.data.size != 1:
+            if t.array.size != 1:
                 raise RuntimeError(
                     f"{where}: grad can be created implicitly only for scalar outputs, but output {k} has "
                     f"shape {tuple(t.shape)}; pass gradient=<tensor of that shape> (e.g. gk.ones_like(out)) "
                     "or reduce it first with .sum() or .mean()"
                 )
-            g = Tensor._ones_like_array(t.data)
+            g = Tensor._ones_like_array(t.array)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=t.dtype, device=t.device)

@@ -104,7 +104,7 @@ class Op:
         return _make(saved, False, None)
 
     def __call__(self, *inputs: Tensor):
-        out = self.forward(*[x.data for x in inputs])
+        out = self.forward(*[x.array for x in inputs])
         track = False
         if _mode.enabled:
             for x in inputs:
@@ -161,7 +161,7 @@ def _guard_once_differentiable(op, result, grads):
         guard = _DoubleBackwardError(op.name)
         guard.inputs = sources
         guard.needs_input_grad = tuple(True for _ in guard.inputs)
-        wrapped.append(_make(r.data, True, guard))
+        wrapped.append(_make(r.array, True, guard))
     return wrapped[0] if single else tuple(wrapped)
 
 
@@ -205,7 +205,7 @@ class FusedOp(Op):
     def backward(self, *grads):
         if self.create_graph and self.composite is not None:
             return self._backward_through_composite(grads)
-        result = self.backward_arrays(*[g.data for g in grads])
+        result = self.backward_arrays(*[g.array for g in grads])
         if type(result) is tuple:
             result = tuple(None if r is None else _make(r, False, None) for r in result)
         elif result is not None:
@@ -278,10 +278,10 @@ class _CustomOp(Op):
         self._out_meta = tuple((o.shape, o.dtype) for o in outs)
         results = []
         for i, o in enumerate(outs):
-            if id(o) in ctx._non_differentiable or o.data.dtype.kind not in "fc":
-                results.append(_make(o.data, False, None))
+            if id(o) in ctx._non_differentiable or o.array.dtype.kind not in "fc":
+                results.append(_make(o.array, False, None))
             else:
-                results.append(_make(o.data, True, self, i))
+                results.append(_make(o.array, True, self, i))
         del self.args  # keep only what backward needs
         return results[0] if single else tuple(results)
 

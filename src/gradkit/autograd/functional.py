@@ -49,7 +49,7 @@ def hessian(f, x) -> Tensor:
     x = _prepare(x)
     with enable_grad():
         y = f(x)
-        if y.data.size != 1:
+        if y.array.size != 1:
             raise ValueError(f"hessian needs a scalar function, got output of shape {tuple(y.shape)}")
         (g,) = grad(y, x, create_graph=True)
         flat = ops.reshape(g, (-1,))

@@ -16,7 +16,7 @@ from ..tensor import Tensor
 
 def _unwrap(x, who: str, need_4d: bool = True):
     was_tensor = isinstance(x, Tensor)
-    arr = x.data if was_tensor else x
+    arr = x.array if was_tensor else x
     if not (isinstance(arr, np.ndarray) or is_cupy_array(arr)):
         arr = np.asarray(arr)
     if need_4d and arr.ndim != 4:

@@ -26,9 +26,9 @@ from ..tensor import Tensor
 
 
 def _as_array(a, what: str):
-    """The raw array behind ``a`` (a Tensor's ``.data``, or ``np.asarray`` of array-likes)."""
+    """The raw array behind ``a`` (a Tensor's ``.array``, or ``np.asarray`` of array-likes)."""
     if isinstance(a, Tensor):
-        return a.data
+        return a.array
     if isinstance(a, np.ndarray) or is_cupy_array(a):
         return a
     arr = np.asarray(a)
@@ -38,7 +38,7 @@ def _as_array(a, what: str):
 
 
 class Dataset:
-    """Base class of map-style datasets (PyTorch's ``torch.utils.data.Dataset``).
+    """Base class of map-style datasets (PyTorch's ``torch.utils.array.Dataset``).
 
     Subclasses implement ``__getitem__(index)`` returning one sample (usually a tuple
     ``(features, label)`` of NumPy arrays or numbers) and ``__len__()``. A subclass

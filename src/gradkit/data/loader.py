@@ -44,7 +44,7 @@ def _to_tensor(a) -> Tensor:
 def _stack(items):
     first = items[0]
     if isinstance(first, Tensor):
-        xp_items = [it.data for it in items]
+        xp_items = [it.array for it in items]
         return get_array_module(*xp_items).stack(xp_items)
     if isinstance(first, np.ndarray) or is_cupy_array(first):
         return get_array_module(*items).stack(items)

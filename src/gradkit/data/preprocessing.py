@@ -34,7 +34,7 @@ from ..tensor import Tensor
 def _unwrap(X, who: str):
     """(raw array, was_tensor) for an array-like or Tensor input."""
     if isinstance(X, Tensor):
-        return X.data, True
+        return X.array, True
     if isinstance(X, np.ndarray) or is_cupy_array(X):
         return X, False
     arr = np.asarray(X)
@@ -192,7 +192,7 @@ class Preprocessor:
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
         for k in self._state_keys:
             v = state[k]
-            v = v.data if isinstance(v, Tensor) else v
+            v = v.array if isinstance(v, Tensor) else v
             setattr(self, k, np.array(to_numpy(v), copy=True))
         self._after_load()
         self._fitted = True

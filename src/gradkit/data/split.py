@@ -100,7 +100,7 @@ class Splits(NamedTuple):
 
 def _raw(a, name):
     if isinstance(a, Tensor):
-        return a.data
+        return a.array
     arr = np.asarray(a) if not hasattr(a, "shape") else a
     if getattr(arr, "ndim", 0) == 0:
         raise ValueError(f"train_dev_test_split: {name} must be an array of samples, got a scalar")
@@ -296,7 +296,7 @@ def one_hot(labels, num_classes: int | None = None, dtype=None):
         [[1, 0, 0], [0, 0, 1]]
     """
     was_tensor = isinstance(labels, Tensor)
-    arr = labels.data if was_tensor else labels
+    arr = labels.array if was_tensor else labels
     from ..backend import get_array_module
 
     if not hasattr(arr, "dtype"):

@@ -113,7 +113,7 @@ def _split(data):
     (Xtr, ytr), (Xdv, ydv) = data
     from ..tensor import Tensor
 
-    arr = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in (Xtr, ytr, Xdv, ydv)]
+    arr = [a.array if isinstance(a, Tensor) else np.asarray(a) for a in (Xtr, ytr, Xdv, ydv)]
     if len(arr[0]) != len(arr[1]) or len(arr[2]) != len(arr[3]):
         raise ValueError(f"data: X and y lengths differ (train {len(arr[0])} vs {len(arr[1])}, "
                          f"dev {len(arr[2])} vs {len(arr[3])})")

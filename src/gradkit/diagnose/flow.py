@@ -108,12 +108,12 @@ def grad_flow(model, *, weights_only: bool = True, **thresholds) -> list:
     for name, p in model.named_parameters():
         if weights_only and p.ndim < 2:
             continue
-        w = _host(p.data)
+        w = _host(p.array)
         wn = float(np.sqrt((w ** 2).sum()))
         if p.grad is None:
             rows.append(GradFlowRow(name, tuple(p.shape), None, None, None, wn, None, "no_grad"))
             continue
-        g = np.abs(_host(p.grad.data))
+        g = np.abs(_host(p.grad.array))
         gn = float(np.sqrt((g ** 2).sum()))
         ratio = gn / wn if wn > 0 else None
         rows.append(GradFlowRow(name, tuple(p.shape), float(g.mean()) if g.size else 0.0,
@@ -214,18 +214,18 @@ def activation_stats(model, x, **thresholds) -> list:
         x = Tensor(np.asarray(x))
     dt = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), None)
     if dt is not None and x.dtype.kind == "f" and x.dtype != dt:
-        x = Tensor(x.data.astype(dt))
+        x = Tensor(x.array.astype(dt))
     store: dict = {}
     handles = []
     watched = _watched(model)
     for name, mod in watched:
         def hook(m, inputs, out, name=name):
             if isinstance(out, Tensor):
-                store[name] = out.data
+                store[name] = out.array
 
         handles.append(mod.register_forward_hook(hook))
     modes = [(m, m.training) for m in model.modules()]
-    buffers = [(b, b.data.copy()) for b in model.buffers() if b is not None]  # batch norm in training mode
+    buffers = [(b, b.array.copy()) for b in model.buffers() if b is not None]  # batch norm in training mode
     try:
         with no_grad():
             model(x)
@@ -235,7 +235,7 @@ def activation_stats(model, x, **thresholds) -> list:
         for m, t in modes:
             m.training = t
         for b, saved in buffers:
-            b.data[...] = saved
+            b.array[...] = saved
     stats = []
     for name, mod in watched:
         if name not in store:

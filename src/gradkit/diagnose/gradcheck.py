@@ -152,7 +152,7 @@ def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: in
         )
     xs = list(inputs)
     for i in check:
-        xs[i] = _make(inputs[i].data.copy(), True, None)
+        xs[i] = _make(inputs[i].array.copy(), True, None)
     # A salted stream: a projection drawn with the same seed as the user's data could be
     # special (e.g. equal to x, and H @ x = 0 for scale-invariant functions).
     rng = np.random.default_rng([seed, 0x67726164])
@@ -161,7 +161,7 @@ def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: in
         out = fn(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    proj = rng.standard_normal(out.shape) if out.data.size > 1 else np.ones(out.shape)
+    proj = rng.standard_normal(out.shape) if out.array.size > 1 else np.ones(out.shape)
     proj_t = _make(proj.astype(out.dtype), False, None)
     if not out.requires_grad:
         analytic = [np.zeros(xs[i].shape) for i in check]
@@ -169,28 +169,28 @@ def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: in
         with enable_grad():
             loss = (out * proj_t).sum()
             gs = _grad(loss, [xs[i] for i in check], allow_unused=True)
-        analytic = [np.zeros(xs[i].shape) if g is None else to_numpy(g.data).astype(np.float64) for i, g in zip(check, gs)]
+        analytic = [np.zeros(xs[i].shape) if g is None else to_numpy(g.array).astype(np.float64) for i, g in zip(check, gs)]
 
     def value() -> float:
         with no_grad():
             y = fn(*xs)
-        return float(np.sum(to_numpy(y.data).astype(np.float64) * proj))
+        return float(np.sum(to_numpy(y.array).astype(np.float64) * proj))
 
     # The rounding noise of one difference quotient: J is a sum of terms of total size `scale`,
     # each evaluation is off by about eps_machine * scale, and the quotient divides by 2 eps. When
     # the terms cancel (a small gradient of a large sum) the relative error can exceed `tol`
     # from rounding alone; a difference within this noise is not evidence of a wrong gradient.
-    scale = float(np.sum(np.abs(to_numpy(out.data).astype(np.float64) * proj)))
+    scale = float(np.sum(np.abs(to_numpy(out.array).astype(np.float64) * proj)))
     noise = 4 * np.finfo(np.float64).eps * scale / eps
 
     results = []
     for k, i in enumerate(check):
         x = xs[i]
-        n = x.data.size
+        n = x.array.size
         flat_idx = np.arange(n)
         if max_elements is not None and n > max_elements:
             flat_idx = np.sort(rng.choice(n, size=max_elements, replace=False))
-        numeric = numeric_gradient(value, x.data.reshape(-1), flat_idx, eps)  # reshape is a view of x.data
+        numeric = numeric_gradient(value, x.array.reshape(-1), flat_idx, eps)  # reshape is a view of x.array
         a = analytic[k].reshape(-1)[flat_idx]
         err = relative_error(a, numeric)
         passed = err < tol or (a.size > 0 and float(np.max(np.abs(a - numeric))) <= noise)
@@ -224,7 +224,7 @@ def gradgradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-6, seed: int = 
 
     def rng_proj(out):
         if out.shape not in fixed:
-            fixed[out.shape] = rng.standard_normal(out.shape) if out.data.size > 1 else np.ones(out.shape)
+            fixed[out.shape] = rng.standard_normal(out.shape) if out.array.size > 1 else np.ones(out.shape)
         return fixed[out.shape]
 
     return gradcheck(grads_fn, inputs, eps=eps, tol=tol, seed=seed)

@@ -216,7 +216,7 @@ def _watch(model, store: dict) -> list:
 
         def hook(m, inputs, out, name=name):
             if m.training and isinstance(out, Tensor):
-                store[name] = out.data
+                store[name] = out.array
 
         handles.append(mod.register_forward_hook(hook))
     return handles
@@ -276,8 +276,8 @@ def _analyze(model, acts: dict, loss: float, th: HealthThresholds) -> HealthRepo
             row.dead_fraction, row.saturated_fraction = unit_fractions(tname, a)
         if kind == "weighted":
             ws = _weights(mod)
-            wn = math.sqrt(sum(_f((p.data.astype(np.float64) ** 2).sum()) for p in ws))
-            gs = [p.grad.data for p in ws if p.grad is not None]
+            wn = math.sqrt(sum(_f((p.array.astype(np.float64) ** 2).sum()) for p in ws))
+            gs = [p.grad.array for p in ws if p.grad is not None]
             gn = math.sqrt(sum(_f((g.astype(np.float64) ** 2).sum()) for g in gs)) if gs else None
             row.weight_norm, row.grad_norm = wn, gn
             if gn is not None and wn > 0:
@@ -324,7 +324,7 @@ def _prepare(model, x, y):
     def conv(a, cast):
         a = a if isinstance(a, Tensor) else Tensor(a)
         if cast and dt is not None and a.dtype.kind == "f" and a.dtype != dt:
-            a = Tensor(a.data.astype(dt))
+            a = Tensor(a.array.astype(dt))
         return a
 
     return conv(x, True), conv(y, False)
@@ -358,7 +358,7 @@ def health_report(model, loss_fn, x, y, **thresholds) -> HealthReport:
     xt, yt = _prepare(model, x, y)
     params = list(model.parameters())
     old_grads = [p.grad for p in params]
-    buffers = [(b, b.data.copy()) for b in model.buffers() if b is not None]
+    buffers = [(b, b.array.copy()) for b in model.buffers() if b is not None]
     modes = [(m, m.training) for m in model.modules()]
     acts: dict = {}
     handles = _watch(model, acts)
@@ -372,14 +372,14 @@ def health_report(model, loss_fn, x, y, **thresholds) -> HealthReport:
         with enable_grad():
             loss = loss_mod(model(xt), yt)
             loss.backward()
-        return _analyze(model, acts, _f(loss.data), th)
+        return _analyze(model, acts, _f(loss.array), th)
     finally:
         for h in handles:
             h.remove()
         for p, g in zip(params, old_grads):
             p.grad = g
         for b, saved in buffers:
-            b.data[...] = saved
+            b.array[...] = saved
         for m, t in modes:
             m.training = t
 
@@ -457,7 +457,7 @@ class TrainingHealth(Callback):
 
     def _keep_input(self, module, inputs, out):
         if module.training and inputs and isinstance(inputs[0], Tensor):
-            self._last_input = inputs[0].data
+            self._last_input = inputs[0].array
 
     def _remove(self):
         for h in self._handles:

@@ -170,7 +170,7 @@ class ModelGradcheckReport:
 
 def _as_float64(a):
     if isinstance(a, Tensor):
-        a = a.data
+        a = a.array
     a = to_numpy(a) if not isinstance(a, np.ndarray) else a
     a = np.asarray(a)
     return Tensor(a.astype(np.float64) if a.dtype.kind == "f" else a)
@@ -292,7 +292,7 @@ def _cost_functions(net, loss_mod, xt, yt, *, l1, l2, m):
 
     def value() -> float:
         with no_grad():
-            return float(to_numpy(cost().data))
+            return float(to_numpy(cost().array))
 
     return cost, value
 
@@ -306,10 +306,10 @@ def _backprop_at_point(net, cost, value) -> float:
     net.zero_grad()
     with enable_grad():
         J = cost()
-        if J.data.size != 1:
+        if J.array.size != 1:
             raise ValueError(f"gradcheck_model: the loss must be a scalar, got shape {J.shape}")
         J.backward()
-    j0 = float(to_numpy(J.data))
+    j0 = float(to_numpy(J.array))
     if not np.isfinite(j0):
         raise ValueError(f"gradcheck_model: the loss is not finite ({j0}) at the checked point")
     j1 = value()
@@ -326,13 +326,13 @@ def _check_tensor(name, p, layer, value, rng, max_elements, *, eps, tol, atol):
     Returns its :class:`ParamCheck` and the checked elements' backprop and numeric gradients.
     """
     no_g = p.grad is None
-    analytic = np.zeros(p.shape) if no_g else to_numpy(p.grad.data).astype(np.float64)
-    n = p.data.size
+    analytic = np.zeros(p.shape) if no_g else to_numpy(p.grad.array).astype(np.float64)
+    n = p.array.size
     idx = np.arange(n)
     if max_elements is not None and n > max_elements:
         idx = np.sort(rng.choice(n, size=int(max_elements), replace=False))
     # reshape is a view of the float64 copy: the perturbations change the parameter itself
-    numeric = numeric_gradient(value, p.data.reshape(-1), idx, eps)
+    numeric = numeric_gradient(value, p.array.reshape(-1), idx, eps)
     a = analytic.reshape(-1)[idx]
     err = relative_error(a, numeric)
     ok = bool(err < tol or (len(a) and np.max(np.abs(a - numeric)) <= atol) or not len(a))

@@ -116,7 +116,7 @@ def host_array(value, where: str) -> np.ndarray:
     from ..tensor import Tensor
 
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if backend.is_cupy_array(value):
         value = value.get()
     if isinstance(value, np.generic):

@@ -149,9 +149,9 @@ class Perceptron(Module):
             labels, t = (-1, 1), y.astype(np.float64)
         else:
             raise ValueError(f"Perceptron.fit needs labels in {{0, 1}} or {{-1, +1}}, got values {sorted(values)}")
-        self.classes.data[...] = labels
-        w = self.weight.data.reshape(-1).astype(np.float64)
-        b = float(self.bias.data[0])
+        self.classes.array[...] = labels
+        w = self.weight.array.reshape(-1).astype(np.float64)
+        b = float(self.bias.array[0])
         rng = get_generator(generator)
         mistakes_per_epoch = []
         converged = False
@@ -168,8 +168,8 @@ class Perceptron(Module):
                 converged = True
                 break
         with no_grad():
-            self.weight.data[...] = w.reshape(1, -1)
-            self.bias.data[...] = b
+            self.weight.array[...] = w.reshape(1, -1)
+            self.bias.array[...] = b
         result = PerceptronResult(converged, len(mistakes_per_epoch), mistakes_per_epoch)
         if not converged:
             warnings.warn(
@@ -362,11 +362,11 @@ class RBFNetwork(Module):
         idx = get_generator(generator).choice(X.shape[0], size=k, replace=X.shape[0] < k)
         c = X[idx].astype(np.float64)
         with no_grad():
-            self.rbf.centres.data[...] = c.astype(self.rbf.centres.dtype)
+            self.rbf.centres.array[...] = c.astype(self.rbf.centres.dtype)
             if set_width and k > 1:
                 d = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1)).max()
                 if d > 0:
-                    self.rbf.log_sigma.data[...] = math.log(d / math.sqrt(2 * k))
+                    self.rbf.log_sigma.array[...] = math.log(d / math.sqrt(2 * k))
         return self
 
 

@@ -52,7 +52,7 @@ class EmbeddingLookup(Op):
 
 
 def _check_ids(ids, num_embeddings, where):
-    arr = ids.data if isinstance(ids, Tensor) else ids
+    arr = ids.array if isinstance(ids, Tensor) else ids
     if not hasattr(arr, "dtype"):
         arr = np.asarray(arr)
     if arr.dtype.kind not in "iu":
@@ -83,7 +83,7 @@ def embedding(input, weight, padding_idx=None) -> Tensor:
     """
     n = weight.shape[0]
     arr = _check_ids(input, n, f"embedding(num_embeddings={n})")
-    xp = get_array_module(weight.data)
+    xp = get_array_module(weight.array)
     if xp is not np and isinstance(arr, np.ndarray):
         arr = xp.asarray(arr)
     if padding_idx is not None and padding_idx < 0:
@@ -144,7 +144,7 @@ class Embedding(Module):
             from ..autograd.grad_mode import no_grad
 
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight.array[self.padding_idx] = 0
 
     def forward(self, input) -> Tensor:
         """Return ``weight[input]``, shape ``input.shape + (embedding_dim,)``."""
@@ -168,13 +168,13 @@ class Embedding(Module):
         Raises:
             ValueError: when ``embeddings`` is not 2-D.
         """
-        arr = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        arr = embeddings.array if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if arr.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained expects a 2-D table, got shape {shape_str(arr.shape)}")
         if arr.dtype.kind != "f":
             arr = arr.astype(get_default_dtype())
         emb = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, dtype=arr.dtype)
-        emb.weight.data[...] = arr
+        emb.weight.array[...] = arr
         emb.weight.requires_grad = not freeze
         return emb
 

@@ -130,14 +130,14 @@ def _calculate_correct_fan(tensor, mode):
 
 def _fill(tensor, values):
     with no_grad():
-        arr = np.asarray(values).astype(tensor.data.dtype, copy=False)
-        tensor.data[...] = backend.to_device(arr, backend.device_of(tensor.data))
+        arr = np.asarray(values).astype(tensor.array.dtype, copy=False)
+        tensor.array[...] = backend.to_device(arr, backend.device_of(tensor.array))
     return tensor
 
 
 def _check_float(tensor, name):
-    if tensor.data.dtype.kind not in "fc":
-        raise TypeError(f"{name} needs a floating-point tensor, got dtype {tensor.data.dtype}")
+    if tensor.array.dtype.kind not in "fc":
+        raise TypeError(f"{name} needs a floating-point tensor, got dtype {tensor.array.dtype}")
 
 
 def zeros_(tensor):
@@ -153,7 +153,7 @@ def ones_(tensor):
 def constant_(tensor, val):
     """Fill with ``val``. Returns the tensor."""
     with no_grad():
-        tensor.data[...] = val
+        tensor.array[...] = val
     return tensor
 
 

@@ -29,7 +29,7 @@ __all__ = [
 
 def _as_buffer(value):
     if value is None or isinstance(value, Tensor):
-        return value if value is None else const(value.data)
+        return value if value is None else const(value.array)
     return Tensor(value)
 
 

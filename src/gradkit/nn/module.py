@@ -94,14 +94,14 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty((0,), dtype=get_default_dtype())
         elif isinstance(data, Tensor):
-            arr = data.data
+            arr = data.array
         elif isinstance(data, np.ndarray) or backend.is_cupy_array(data):
             arr = data
         elif isinstance(data, (numbers.Number, np.generic)):
             arr = np.asarray(data, dtype=get_default_dtype() if not isinstance(data, np.floating) else None)
         else:
             try:
-                arr = Tensor(data).data
+                arr = Tensor(data).array
             except Exception as exc:  # noqa: BLE001 - re-raised with context
                 raise TypeError(
                     f"Parameter expects a Tensor, an array or a number, got {type(data).__name__}"
@@ -140,7 +140,7 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 def _as_array(value, like, key):
     """``value`` (Tensor, array or number) as an array on ``like``'s device."""
     if isinstance(value, Tensor):
-        arr = value.data
+        arr = value.array
     elif isinstance(value, np.ndarray) or backend.is_cupy_array(value):
         arr = value
     elif isinstance(value, (numbers.Number, np.generic)):
@@ -556,7 +556,7 @@ class Module(ArchitectureMixin):
         for k, target in own.items():
             if k not in state_dict:
                 continue
-            arr = _as_array(state_dict[k], target.data, k)
+            arr = _as_array(state_dict[k], target.array, k)
             if tuple(arr.shape) != tuple(target.shape):
                 mismatched.append((k, tuple(arr.shape), tuple(target.shape)))
             else:
@@ -578,8 +578,8 @@ class Module(ArchitectureMixin):
             )
         for k, arr in arrays.items():
             target = own[k]
-            xp = get_array_module(target.data)
-            target.data[...] = xp.asarray(arr, dtype=target.data.dtype)
+            xp = get_array_module(target.array)
+            target.array[...] = xp.asarray(arr, dtype=target.array.dtype)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ modes and grads
@@ -607,7 +607,7 @@ class Module(ArchitectureMixin):
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor(get_array_module(p.grad.data).zeros_like(p.grad.data))
+                p.grad = Tensor(get_array_module(p.grad.array).zeros_like(p.grad.array))
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Set ``requires_grad`` on every parameter (False freezes the module); returns self."""
@@ -632,14 +632,14 @@ class Module(ArchitectureMixin):
                 if p is None or id(p) in seen:
                     continue
                 seen.add(id(p))
-                p.data = fn(p.data)
+                p.array = fn(p.array)
                 if p.grad is not None:
-                    p.grad = Tensor(fn(p.grad.data))
+                    p.grad = Tensor(fn(p.grad.array))
             for b in m._buffers.values():
                 if b is None or id(b) in seen:
                     continue
                 seen.add(id(b))
-                b.data = fn(b.data)
+                b.array = fn(b.array)
         return self
 
     def to(self, *args, device=None, dtype=None) -> "Module":

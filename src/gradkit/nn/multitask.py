@@ -170,7 +170,7 @@ def labelled_mask(target, ignore_index: int = -100, mask=None):
         >>> labelled_mask(np.array([[1.0], [np.nan]])).tolist()
         [True, False]
     """
-    t = target.data if isinstance(target, Tensor) else target
+    t = target.array if isinstance(target, Tensor) else target
     xp = get_array_module(t)
     if t.ndim == 0:
         raise ValueError("labelled_mask: a target needs a first (examples) axis, got a 0-d target")
@@ -184,7 +184,7 @@ def labelled_mask(target, ignore_index: int = -100, mask=None):
     else:
         lab = xp.ones(n, dtype=bool)
     if mask is not None:
-        m = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+        m = mask.array if isinstance(mask, Tensor) else xp.asarray(mask)
         if m.shape != (n,):
             raise ValueError(f"labelled_mask: the mask has shape {tuple(m.shape)}, expected ({n},) for {n} examples")
         lab = lab & m.astype(bool)
@@ -373,7 +373,7 @@ class MultiTaskLoss(Module):
                 continue
             out = outputs[task]
             tgt = targets[task]
-            t_arr = tgt.data if isinstance(tgt, Tensor) else tgt
+            t_arr = tgt.array if isinstance(tgt, Tensor) else tgt
             n = int(out.shape[0])
             if int(t_arr.shape[0]) != n:
                 raise ValueError(f"MultiTaskLoss: task {task!r} has {n} outputs but {int(t_arr.shape[0])} targets")
@@ -440,7 +440,7 @@ class NuclearNorm(Op):
 
     @once_differentiable
     def backward(self, g):
-        return const(g.data * self.uvt)
+        return const(g.array * self.uvt)
 
 
 def nuclear_norm(x: Tensor) -> Tensor:

@@ -273,7 +273,7 @@ def apply_max_norm_(params, max_norm: float, dim: int = 0, eps: float = 1e-7) ->
     count = 0
     with no_grad():
         for p in _params(params, "apply_max_norm_"):
-            a = p.data
+            a = p.array
             if a.ndim == 0:
                 continue
             if not -a.ndim <= dim < a.ndim:

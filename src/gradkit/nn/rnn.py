@@ -169,7 +169,7 @@ class RNNBase(Module):
         if lengths is not None and mask is not None:
             raise ValueError(f"{self._name()}: give lengths or mask, not both")
         if lengths is not None:
-            arr = lengths.data if isinstance(lengths, Tensor) else lengths
+            arr = lengths.array if isinstance(lengths, Tensor) else lengths
             arr = np.asarray(arr.get() if hasattr(arr, "get") else arr)
             if arr.shape != (B,):
                 raise ValueError(
@@ -182,7 +182,7 @@ class RNNBase(Module):
                 )
             return FR.lengths_to_mask(arr, T, xp)
         if mask is not None:
-            m = mask.data if isinstance(mask, Tensor) else mask
+            m = mask.array if isinstance(mask, Tensor) else mask
             m = xp.asarray(m).astype(bool)
             want = (B, T) if self.batch_first else (T, B)
             if m.shape != want:
@@ -205,7 +205,7 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         B, H = x.shape[1], self.hidden_size
         if hx is None:
-            zeros = const(get_array_module(x.data).zeros((self.num_layers * dirs, B, H), dtype=x.dtype))
+            zeros = const(get_array_module(x.array).zeros((self.num_layers * dirs, B, H), dtype=x.dtype))
             return zeros, (zeros if lstm else None)
         want = (self.num_layers * dirs, B, H) if batched else (self.num_layers * dirs, H)
         if lstm:
@@ -258,7 +258,7 @@ class RNNBase(Module):
             x = ops.transpose(x, 0, 1)
         T, B = x.shape[0], x.shape[1]
         dirs = 2 if self.bidirectional else 1
-        xp = get_array_module(x.data)
+        xp = get_array_module(x.array)
         h0, c0 = self._initial_state(hx, x, batched)
         m = self._make_mask(lengths, mask, T, B, xp) if batched else None
         if not batched and (lengths is not None or mask is not None):
@@ -441,7 +441,7 @@ class RNNCellBase(Module):
         names = ("h_0", "c_0") if len(hxs) == 2 else (what,)
         for name, h in zip(names, hxs):
             if h is None:
-                h = const(get_array_module(x.data).zeros((B, self.hidden_size), dtype=x.dtype))
+                h = const(get_array_module(x.array).zeros((B, self.hidden_size), dtype=x.dtype))
             else:
                 h = _as_tensor(h, name, self._name())
                 if tuple(h.shape) != want:

@@ -40,7 +40,7 @@ def _shape_of(out):
 
 def _nbytes(out):
     if isinstance(out, Tensor):
-        return int(out.data.nbytes)
+        return int(out.array.nbytes)
     if isinstance(out, (tuple, list)):
         return sum(_nbytes(o) for o in out)
     return 0
@@ -136,8 +136,8 @@ def summary_rows(model, input_shape, *, dtype=None, batch_size: int = 1):
     params = list(model.parameters())
     total = sum(p.numel() for p in params)
     trainable_n = sum(p.numel() for p in params if p.requires_grad)
-    param_bytes = sum(int(p.data.nbytes) for p in params) + sum(int(b.data.nbytes) for b in model.buffers())
-    act_bytes = sum(r["out_bytes"] for r in rows) + sum(int(x.data.nbytes) for x in inputs)
+    param_bytes = sum(int(p.array.nbytes) for p in params) + sum(int(b.array.nbytes) for b in model.buffers())
+    act_bytes = sum(r["out_bytes"] for r in rows) + sum(int(x.array.nbytes) for x in inputs)
     totals = {
         "total": int(total),
         "trainable": int(trainable_n),

@@ -70,13 +70,13 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         import numpy as np
 
         return _make(np.asarray(0.0, dtype="float32"), False, None)
-    xp = get_array_module(grads[0].data)
-    dtype = grads[0].data.dtype
+    xp = get_array_module(grads[0].array)
+    dtype = grads[0].array.dtype
     if norm_type == math.inf:
-        norms = [xp.max(xp.abs(g.data)) if g.data.size else xp.zeros((), dtype) for g in grads]
+        norms = [xp.max(xp.abs(g.array)) if g.array.size else xp.zeros((), dtype) for g in grads]
         total = xp.max(xp.stack(norms))
     else:
-        norms = [_pnorm(xp, g.data, norm_type) for g in grads]
+        norms = [_pnorm(xp, g.array, norm_type) for g in grads]
         total = _pnorm(xp, xp.stack(norms).astype(dtype, copy=False), norm_type)
     total = xp.asarray(total, dtype=dtype)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
@@ -87,7 +87,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     coef = max_norm / (float(total) + 1e-6)
     if coef < 1.0:
         for g in grads:
-            g.data *= xp.asarray(coef, dtype=g.data.dtype)
+            g.array *= xp.asarray(coef, dtype=g.array.dtype)
     return _make(total, False, None)
 
 
@@ -121,8 +121,8 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        xp = get_array_module(g.data)
-        xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        xp = get_array_module(g.array)
+        xp.clip(g.array, -clip_value, clip_value, out=g.array)
 
 
 def _param_list(parameters, where: str) -> list:
@@ -207,7 +207,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     params = _param_list(parameters, "vector_to_parameters")
     if vec.ndim != 1:
         raise ValueError(f"vector_to_parameters: expected a 1-d vector, got shape {tuple(vec.shape)}")
-    total = sum(int(p.data.size) for p in params)
+    total = sum(int(p.array.size) for p in params)
     if vec.shape[0] != total:
         raise ValueError(
             f"vector_to_parameters: the vector has {vec.shape[0]} entries, but the {len(params)} parameters "
@@ -215,13 +215,13 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         )
     if vec.device != params[0].device:
         raise ValueError(f"vector_to_parameters: vec is on {vec.device}, the parameters on {params[0].device}")
-    data = vec.data
+    data = vec.array
     lo = 0
     with no_grad():
         for p in params:
-            n = int(p.data.size)
-            piece = data[lo:lo + n].reshape(p.data.shape)
-            if piece.dtype != p.data.dtype:
-                piece = piece.astype(p.data.dtype)
-            p.data = piece
+            n = int(p.array.size)
+            piece = data[lo:lo + n].reshape(p.array.shape)
+            if piece.dtype != p.array.dtype:
+                piece = piece.astype(p.array.dtype)
+            p.array = piece
             lo += n

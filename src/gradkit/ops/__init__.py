@@ -34,7 +34,7 @@ def zeros_like_tensor(x):
     from ..backend import get_array_module
     from ._util import const
 
-    return const(get_array_module(x.data).zeros(x.shape, dtype=x.dtype))
+    return const(get_array_module(x.array).zeros(x.shape, dtype=x.dtype))
 
 
 # Functions that are also Tensor methods (x.sum(), x.reshape(...), ...).

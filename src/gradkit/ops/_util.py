@@ -31,8 +31,8 @@ def as_operand(x, like: Tensor) -> Tensor:
     A Python scalar takes ``like``'s floating dtype (no upcast of float32); an integer or
     bool array next to a float tensor is cast to that float dtype.
     """
-    ld = like.data.dtype
-    xp = get_array_module(like.data)
+    ld = like.array.dtype
+    xp = get_array_module(like.array)
     if isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
         return _make(xp.asarray(x, dtype=_scalar_dtype(x, ld)), False, None)
     if isinstance(x, np.generic):
@@ -56,11 +56,11 @@ def coerce(a, b):
         b = as_operand(b, a)
     # a float scalar next to an integer tensor is a 0-d array of the default dtype: NumPy
     # would promote int64 with it to float64, so the integer side is cast here as well
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a.array.dtype.kind, b.array.dtype.kind
     if ka == "f" and kb != "f":
-        b = _make(b.data.astype(a.data.dtype), False, None)
+        b = _make(b.array.astype(a.array.dtype), False, None)
     elif kb == "f" and ka != "f":
-        a = _make(a.data.astype(b.data.dtype), False, None)
+        a = _make(a.array.astype(b.array.dtype), False, None)
     return a, b
 
 

@@ -117,8 +117,8 @@ class Pow(Op):
         ga = sum_to(gy * b * pow(a, b - 1), a.shape) if na else None
         gb = None
         if nb:
-            xp = get_array_module(a.data)
-            safe = where(const(a.data > 0), a, const(xp.ones((), dtype=a.dtype)))
+            xp = get_array_module(a.array)
+            safe = where(const(a.array > 0), a, const(xp.ones((), dtype=a.dtype)))
             gb = sum_to(gy * pow(a, b) * log(safe), b.shape)
         return ga, gb
 
@@ -191,7 +191,7 @@ _PY_NUMBERS = (int, float)
 
 
 def _float_tensor(t) -> bool:
-    return isinstance(t, Tensor) and t.data.dtype.kind == "f"
+    return isinstance(t, Tensor) and t.array.dtype.kind == "f"
 
 
 def add(a, b) -> Tensor:
@@ -228,11 +228,11 @@ def div(a, b) -> Tensor:
     if type(a) in _PY_NUMBERS and _float_tensor(b):
         return RDivScalar(a)(b)
     a, b = coerce(a, b)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+    if a.array.dtype.kind != "f" and b.array.dtype.kind != "f":
         from ..backend import get_default_dtype
 
-        a = const(a.data.astype(get_default_dtype()))
-        b = const(b.data.astype(get_default_dtype()))
+        a = const(a.array.astype(get_default_dtype()))
+        b = const(b.array.astype(get_default_dtype()))
     return _binary(Div, "div", a, b)
 
 
@@ -244,10 +244,10 @@ def neg(x) -> Tensor:
 def pow(x, exponent) -> Tensor:
     """``x ** exponent``; a Python-number exponent keeps the rule simple and cheap."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(x, Tensor):
-        if x.data.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+        if x.array.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
             from ..backend import get_default_dtype
 
-            x = const(x.data.astype(get_default_dtype()))
+            x = const(x.array.astype(get_default_dtype()))
         return PowScalar(exponent)(x)
     return _binary(Pow, "pow", x, exponent)
 
@@ -291,7 +291,7 @@ class Abs(Op):
         return get_array_module(x).abs(x)
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         return gy * const(get_array_module(x).sign(x))
 
 
@@ -393,7 +393,7 @@ class Clamp(Op):
         return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         mask = get_array_module(x).ones((), dtype=bool) if self.lo is None else x >= self.lo
         if self.hi is not None:
             mask = mask & (x <= self.hi)
@@ -410,10 +410,10 @@ class Maximum(Op):
 
     def backward(self, gy):
         a, b = self.inputs
-        xp = get_array_module(gy.data)
+        xp = get_array_module(gy.array)
         dt = gy.dtype
-        wa = getattr(xp, self._wins)(a.data, b.data).astype(dt)  # 1 where a won, in gy's dtype
-        wa += (a.data == b.data) * dt.type(0.5)
+        wa = getattr(xp, self._wins)(a.array, b.array).astype(dt)  # 1 where a won, in gy's dtype
+        wa += (a.array == b.array) * dt.type(0.5)
         wa = const(wa)
         ga = sum_to(gy * wa, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * (1 - wa), b.shape) if self.needs_input_grad[1] else None
@@ -433,7 +433,7 @@ class Where(Op):
 
     def backward(self, gy):
         a, b = self.inputs
-        zero = const(get_array_module(gy.data).zeros((), dtype=gy.dtype))
+        zero = const(get_array_module(gy.array).zeros((), dtype=gy.dtype))
         ga = sum_to(where(const(self.cond), gy, zero), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(where(const(self.cond), zero, gy), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -544,7 +544,7 @@ def minimum(a, b) -> Tensor:
 def where(condition, a, b) -> Tensor:
     """Pick from ``a`` where ``condition`` is true, else from ``b`` (broadcasting all three)."""
     if isinstance(condition, Tensor):
-        cond = condition.data
+        cond = condition.array
     elif hasattr(condition, "dtype") and hasattr(condition, "shape"):  # a NumPy or CuPy array
         cond = condition
     else:
@@ -561,7 +561,7 @@ def cast(x, dtype) -> Tensor:
     """``x`` converted to ``dtype``; the gradient is cast back."""
     x = ensure_tensor(x)
     dtype = np.dtype(dtype)
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
     out = Cast(dtype)(x)
     if dtype.kind not in "fc" and out.requires_grad:
@@ -582,7 +582,7 @@ def clone(x) -> Tensor:
 def sign(x) -> Tensor:
     """Elementwise sign (-1, 0, 1); not differentiable (no gradient flows)."""
     x = ensure_tensor(x)
-    return const(get_array_module(x.data).sign(x.data))
+    return const(get_array_module(x.array).sign(x.array))
 
 
 # --------------------------------------------------------------------- comparisons and logic
@@ -596,9 +596,9 @@ def compare(a, b, how: str) -> Tensor:
     if how in ("eq", "ne") and not isinstance(b, Tensor) and not _array_like(b):
         return NotImplemented if b is None else const(np.full(a.shape, how == "ne"))
     a, b = coerce(a, b)
-    xp = get_array_module(a.data, b.data)
+    xp = get_array_module(a.array, b.array)
     try:
-        return const(getattr(xp, _CMP[how])(a.data, b.data))
+        return const(getattr(xp, _CMP[how])(a.array, b.array))
     except ValueError:
         raise _bcast_error(_CMP[how], a, b) from None
 
@@ -637,29 +637,29 @@ def ge(a, b) -> Tensor:
 
 def logical_not(x) -> Tensor:
     x = ensure_tensor(x)
-    return const(get_array_module(x.data).logical_not(x.data))
+    return const(get_array_module(x.array).logical_not(x.array))
 
 
 def logical_and(a, b) -> Tensor:
     a, b = coerce(a, b)
-    return const(get_array_module(a.data).logical_and(a.data, b.data))
+    return const(get_array_module(a.array).logical_and(a.array, b.array))
 
 
 def logical_or(a, b) -> Tensor:
     a, b = coerce(a, b)
-    return const(get_array_module(a.data).logical_or(a.data, b.data))
+    return const(get_array_module(a.array).logical_or(a.array, b.array))
 
 
 def isnan(x) -> Tensor:
     x = ensure_tensor(x)
-    return const(get_array_module(x.data).isnan(x.data))
+    return const(get_array_module(x.array).isnan(x.array))
 
 
 def isfinite(x) -> Tensor:
     x = ensure_tensor(x)
-    return const(get_array_module(x.data).isfinite(x.data))
+    return const(get_array_module(x.array).isfinite(x.array))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
     a, b = coerce(a, b)
-    return bool(get_array_module(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(get_array_module(a.array).allclose(a.array, b.array, rtol=rtol, atol=atol))

@@ -38,7 +38,7 @@ class Linear(FusedOp):
         return y
 
     def backward_arrays(self, g):
-        x, w = self.inputs[0].data, self.inputs[1].data
+        x, w = self.inputs[0].array, self.inputs[1].array
         need = self.needs_input_grad
         gx = _mm(g, w) if need[0] else None
         gw = None
@@ -65,7 +65,7 @@ def matmul(a, b) -> Tensor:
     """
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b = coerce(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else (ensure_tensor(a), ensure_tensor(b))
-    elif a.data.dtype != b.data.dtype:
+    elif a.array.dtype != b.array.dtype:
         a, b = coerce(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {shape_str(a.shape)} and {shape_str(b.shape)}")
@@ -108,7 +108,7 @@ def linear(x, weight, bias=None) -> Tensor:
         raise ValueError(
             f"linear expected input with last dimension {weight.shape[1]}, got shape {shape_str(x.shape)}"
         )
-    if x.data.dtype != weight.data.dtype:
+    if x.array.dtype != weight.array.dtype:
         x = x.to(weight.dtype)
     if bias is None:
         return Linear()(x, weight)

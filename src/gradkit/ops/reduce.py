@@ -45,7 +45,7 @@ class AMax(Op):
 
     def backward(self, gy):
         x = self.inputs[0]
-        mask = x.data == self.yk
+        mask = x.array == self.yk
         mask = mask.astype(gy.dtype)
         mask /= mask.sum(axis=self.axes, keepdims=True)
         if not self.keepdims:
@@ -170,10 +170,10 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None); no gradient."""
     x = ensure_tensor(x)
     d = dim_arg(dim, axis, "argmax")
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     if d is None:
-        return const(xp.asarray(x.data.argmax(), dtype="int64"))
-    out = x.data.argmax(axis=d, keepdims=bool(keepdim or keepdims))
+        return const(xp.asarray(x.array.argmax(), dtype="int64"))
+    out = x.array.argmax(axis=d, keepdims=bool(keepdim or keepdims))
     return const(out.astype("int64"))
 
 
@@ -181,10 +181,10 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Index of the minimum; no gradient."""
     x = ensure_tensor(x)
     d = dim_arg(dim, axis, "argmin")
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     if d is None:
-        return const(xp.asarray(x.data.argmin(), dtype="int64"))
-    return const(x.data.argmin(axis=d, keepdims=bool(keepdim or keepdims)).astype("int64"))
+        return const(xp.asarray(x.array.argmin(), dtype="int64"))
+    return const(x.array.argmin(axis=d, keepdims=bool(keepdim or keepdims)).astype("int64"))
 
 
 def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
@@ -195,9 +195,9 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tenso
 
 def any(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
     x = ensure_tensor(x)
-    return const(x.data.any(axis=dim_arg(dim, axis, "any"), keepdims=keepdim))
+    return const(x.array.any(axis=dim_arg(dim, axis, "any"), keepdims=keepdim))
 
 
 def all(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
     x = ensure_tensor(x)
-    return const(x.data.all(axis=dim_arg(dim, axis, "all"), keepdims=keepdim))
+    return const(x.array.all(axis=dim_arg(dim, axis, "all"), keepdims=keepdim))

@@ -79,13 +79,13 @@ def reshape(x, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     shape = tuple(int(s) for s in shape)
-    if shape == x.data.shape:
+    if shape == x.array.shape:
         return x
     try:
         return Reshape(shape)(x)
     except ValueError:
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {shape_str(x.shape)} ({x.data.size} elements) "
+            f"reshape: cannot reshape a tensor of shape {shape_str(x.shape)} ({x.array.size} elements) "
             f"into shape {shape_str(shape)}"
         ) from None
 
@@ -159,7 +159,7 @@ def broadcast_to(x, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     shape = tuple(shape)
-    if shape == x.data.shape:
+    if shape == x.array.shape:
         return x
     try:
         return BroadcastTo(shape)(x)
@@ -180,7 +180,7 @@ def expand(x, *sizes) -> Tensor:
 def sum_to(x, shape) -> Tensor:
     """Sum ``x`` down to ``shape`` (the reverse of broadcasting)."""
     shape = tuple(shape)
-    if x.data.shape == shape:
+    if x.array.shape == shape:
         return x
     return SumTo(shape)(x)
 
@@ -195,7 +195,7 @@ def _index_arrays(index):
 
 def _index_item(i):
     if isinstance(i, Tensor):
-        return i.data
+        return i.array
     if isinstance(i, list):
         return np.asarray(i)
     return i
@@ -416,8 +416,8 @@ def nonzero(x, as_tuple=False):
     if not isinstance(as_tuple, (bool, np.bool_)):
         raise TypeError(f"nonzero: as_tuple must be a bool, got {type(as_tuple).__name__}")
     x = ensure_tensor(x)
-    xp = get_array_module(x.data)
-    data = x.data
+    xp = get_array_module(x.array)
+    data = x.array
     if data.ndim == 0:
         if as_tuple:
             return (const(xp.nonzero(data.reshape(1))[0].astype("int64")),)

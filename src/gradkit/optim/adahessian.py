@@ -109,9 +109,9 @@ class AdaHessian(Optimizer):
     # ------------------------------------------------------------------ Hutchinson's estimate
     def _rademacher(self, p) -> Tensor:
         rng = get_generator(self.generator)
-        z = rng.integers(0, 2, size=p.data.shape).astype(p.data.dtype) * 2 - 1
-        xp = get_array_module(p.data)
-        return Tensor(z if xp is np else xp.asarray(z), dtype=p.data.dtype)
+        z = rng.integers(0, 2, size=p.array.shape).astype(p.array.dtype) * 2 - 1
+        xp = get_array_module(p.array)
+        return Tensor(z if xp is np else xp.asarray(z), dtype=p.array.dtype)
 
     def _estimate_diagonal(self, params) -> list:
         """Hutchinson's ``mean_s z_s * (H z_s)`` per parameter, as arrays (|.| and spatially averaged)."""
@@ -131,15 +131,15 @@ class AdaHessian(Optimizer):
             for i, (z, h) in enumerate(zip(zs, hz)):
                 if h is None:
                     continue
-                d = z.data * h.data
+                d = z.array * h.array
                 sums[i] = d if sums[i] is None else sums[i] + d
         out = []
         for p, d in zip(params, sums):
-            xp = get_array_module(p.data)
+            xp = get_array_module(p.array)
             if d is None:
-                out.append(xp.zeros_like(p.data))
+                out.append(xp.zeros_like(p.array))
                 continue
-            d = xp.abs(d / self.n_samples).astype(p.data.dtype, copy=False)
+            d = xp.abs(d / self.n_samples).astype(p.array.dtype, copy=False)
             if d.ndim == 4:  # conv weight (out, in, kh, kw): one curvature per kernel
                 d = xp.broadcast_to(d.mean(axis=(2, 3), keepdims=True), d.shape).copy()
             out.append(d)
@@ -179,17 +179,17 @@ class AdaHessian(Optimizer):
     def _state_of(self, p) -> dict:
         st = self.state.get(p)
         if not st:
-            xp = get_array_module(p.data)
-            st = {"step": 0.0, "exp_avg": xp.zeros_like(p.data), "exp_hessian_diag_sq": xp.zeros_like(p.data),
-                  "hessian": xp.zeros_like(p.data)}
+            xp = get_array_module(p.array)
+            st = {"step": 0.0, "exp_avg": xp.zeros_like(p.array), "exp_hessian_diag_sq": xp.zeros_like(p.array),
+                  "hessian": xp.zeros_like(p.array)}
             self.state[p] = st
         return st
 
     def _update(self, group, p) -> None:
-        xp = get_array_module(p.data)
+        xp = get_array_module(p.array)
         st = self._state_of(p)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        g = p.grad.data
+        g = p.grad.array
         d = st["hessian"]
         step = st["step"] + 1.0
         m, v = st["exp_avg"], st["exp_hessian_diag_sq"]
@@ -198,10 +198,10 @@ class AdaHessian(Optimizer):
         v *= beta2
         v += (1 - beta2) * (d * d)
         if group["weight_decay"] != 0:
-            p.data *= 1 - lr * group["weight_decay"]
+            p.array *= 1 - lr * group["weight_decay"]
         denom = xp.power(v / (1 - beta2**step), group["hessian_power"] / 2)
         denom += eps
-        p.data -= (lr / (1 - beta1**step)) * m / denom
+        p.array -= (lr / (1 - beta1**step)) * m / denom
         st["step"] = step
 
     # ------------------------------------------------------------------ state dict

@@ -44,7 +44,7 @@ class ExponentiallyWeightedAverage:
     def update(self, x):
         """Fold in one value (a number, array or Tensor) and return the current :attr:`value`."""
         if isinstance(x, Tensor):
-            x = x.detach().data
+            x = x.detach().array
         if isinstance(x, (int, float, np.generic)):
             x = float(x)
         if self.average is None:
@@ -148,7 +148,7 @@ class ExponentialMovingAverage:
             raise ValueError("ExponentialMovingAverage got an empty parameter list")
         self.use_num_updates = bool(use_num_updates)
         self.num_updates = 0
-        self.shadow = [p.data.copy() for p in self.params]
+        self.shadow = [p.array.copy() for p in self.params]
         self._backup = None
 
     def update(self) -> None:
@@ -160,18 +160,18 @@ class ExponentialMovingAverage:
         for s, p in zip(self.shadow, self.params):
             xp = get_array_module(s)
             s *= decay
-            s += xp.asarray((1.0 - decay) * p.data, dtype=s.dtype)
+            s += xp.asarray((1.0 - decay) * p.array, dtype=s.dtype)
 
     @no_grad()
     def copy_to(self, parameters=None) -> None:
         """Write the averages into the parameters (default: the tracked ones)."""
         params = self.params if parameters is None else list(parameters)
         for s, p in zip(self.shadow, params):
-            p.data[...] = s
+            p.array[...] = s
 
     def store(self) -> None:
         """Remember the parameters' current values (to :meth:`restore` after evaluating)."""
-        self._backup = [p.data.copy() for p in self.params]
+        self._backup = [p.array.copy() for p in self.params]
 
     def restore(self) -> None:
         """Put back the values saved by :meth:`store`.
@@ -182,7 +182,7 @@ class ExponentialMovingAverage:
         if self._backup is None:
             raise RuntimeError("ExponentialMovingAverage.restore() called before store()")
         for b, p in zip(self._backup, self.params):
-            p.data[...] = b
+            p.array[...] = b
         self._backup = None
 
     def state_dict(self) -> dict:
@@ -204,11 +204,11 @@ class ExponentialMovingAverage:
         if len(shadow) != len(self.params):
             raise ValueError(f"state has {len(shadow)} shadows, but {len(self.params)} parameters are tracked")
         for i, (s, p) in enumerate(zip(shadow, self.params)):
-            if tuple(np.shape(s)) != tuple(p.data.shape):
-                raise ValueError(f"shadow {i} has shape {np.shape(s)}, its parameter {tuple(p.data.shape)}")
+            if tuple(np.shape(s)) != tuple(p.array.shape):
+                raise ValueError(f"shadow {i} has shape {np.shape(s)}, its parameter {tuple(p.array.shape)}")
         self.decay = _check_beta("decay", state["decay"])
         self.use_num_updates = bool(state["use_num_updates"])
         self.num_updates = int(state["num_updates"])
         self.shadow = [
-            get_array_module(p.data).asarray(np.array(s, dtype=p.data.dtype, copy=True)) for s, p in zip(shadow, self.params)
+            get_array_module(p.array).asarray(np.array(s, dtype=p.array.dtype, copy=True)) for s, p in zip(shadow, self.params)
         ]

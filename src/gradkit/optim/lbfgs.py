@@ -191,25 +191,25 @@ class LBFGS(Optimizer):
         parts = []
         for p in self._params:
             if p.grad is None:
-                parts.append(get_array_module(p.data).zeros(p.data.size, dtype=p.data.dtype))
+                parts.append(get_array_module(p.array).zeros(p.array.size, dtype=p.array.dtype))
             else:
-                parts.append(p.grad.data.reshape(-1))
+                parts.append(p.grad.array.reshape(-1))
         xp = get_array_module(parts[0])
         return xp.concatenate(parts) if len(parts) > 1 else parts[0].copy()
 
     def _add_to_params(self, t: float, d) -> None:
         k = 0
         for p in self._params:
-            n = p.data.size
-            p.data += (t * d[k:k + n]).reshape(p.data.shape).astype(p.data.dtype, copy=False)
+            n = p.array.size
+            p.array += (t * d[k:k + n]).reshape(p.array.shape).astype(p.array.dtype, copy=False)
             k += n
 
     def _clone_params(self):
-        return [p.data.copy() for p in self._params]
+        return [p.array.copy() for p in self._params]
 
     def _set_params(self, saved) -> None:
         for p, s in zip(self._params, saved):
-            p.data[...] = s
+            p.array[...] = s
 
     def _eval(self, closure) -> float:
         from ..autograd.grad_mode import enable_grad
@@ -355,8 +355,8 @@ class LBFGS(Optimizer):
     # ------------------------------------------------------------------ state dict (history as 2-D arrays)
     def _export_state(self, p, st):
         out = dict(st)
-        n = sum(q.data.size for q in self._params)
-        dtype = self._params[0].data.dtype
+        n = sum(q.array.size for q in self._params)
+        dtype = self._params[0].array.dtype
         for name in ("old_dirs", "old_stps"):
             if name in out:
                 items = out[name]
@@ -373,10 +373,10 @@ class LBFGS(Optimizer):
             return value
         if isinstance(value, np.generic):
             return value.item()
-        xp = get_array_module(p.data)
+        xp = get_array_module(p.array)
         arr = np.array(to_numpy(getattr(value, "data", value)), copy=True)
         if name != "ro" and arr.dtype.kind == "f":
-            arr = arr.astype(p.data.dtype, copy=False)
+            arr = arr.astype(p.array.dtype, copy=False)
         return xp.asarray(arr) if xp is not np else arr
 
     def _import_state(self, p, st):

@@ -53,7 +53,7 @@ def minimize(cost_fn, params, optimizer, steps: int = 1) -> Tensor:
 
     def cost():
         c = cost_fn()
-        if not isinstance(c, Tensor) or c.data.size != 1:
+        if not isinstance(c, Tensor) or c.array.size != 1:
             raise TypeError(
                 f"minimize: cost_fn must return a scalar Tensor, got "
                 f"{type(c).__name__ if not isinstance(c, Tensor) else 'shape ' + str(tuple(c.shape))}"

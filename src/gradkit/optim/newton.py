@@ -48,7 +48,7 @@ class Newton(Optimizer):
     def __init__(self, params, lr=1.0, damping=0.0, max_params=2000):
         super().__init__(params, dict(lr=lr, damping=damping))
         self.max_params = int(max_params)
-        n = sum(int(p.data.size) for g in self.param_groups for p in g["params"])
+        n = sum(int(p.array.size) for g in self.param_groups for p in g["params"])
         if n > self.max_params:
             raise ValueError(
                 f"Newton forms the exact {n}x{n} Hessian, but the parameters hold {n} elements, more than "
@@ -91,7 +91,7 @@ class Newton(Optimizer):
             from .. import ops
 
             gflat = ops.cat([
-                ops.reshape(g, (-1,)) if g is not None else const(get_array_module(p.data).zeros(p.data.size, p.data.dtype))
+                ops.reshape(g, (-1,)) if g is not None else const(get_array_module(p.array).zeros(p.array.size, p.array.dtype))
                 for p, g in flat_parts
             ])
             n = gflat.shape[0]
@@ -102,10 +102,10 @@ class Newton(Optimizer):
                     continue
                 hs = autograd_grad(gflat[i], params, retain_graph=True, allow_unused=True)
                 rows.append(np.concatenate([
-                    to_numpy(h.data).reshape(-1) if h is not None else np.zeros(p.data.size)
+                    to_numpy(h.array).reshape(-1) if h is not None else np.zeros(p.array.size)
                     for p, h in zip(params, hs)
                 ]))
-        g_np = to_numpy(gflat.data).astype(np.float64)
+        g_np = to_numpy(gflat.array).astype(np.float64)
         h_np = np.array(rows, dtype=np.float64)
         h_np = 0.5 * (h_np + h_np.T)
         with no_grad():
@@ -117,8 +117,8 @@ class Newton(Optimizer):
                 for p in group["params"]:
                     if not p.requires_grad:
                         continue
-                    h_np[k:k + p.data.size, k:k + p.data.size] += damping * np.eye(p.data.size)
-                    k += p.data.size
+                    h_np[k:k + p.array.size, k:k + p.array.size] += damping * np.eye(p.array.size)
+                    k += p.array.size
             try:
                 delta = np.linalg.solve(h_np, g_np)
             except np.linalg.LinAlgError:
@@ -129,12 +129,12 @@ class Newton(Optimizer):
                 for p in group["params"]:
                     if not p.requires_grad:
                         continue
-                    n_p = p.data.size
-                    xp = get_array_module(p.data)
-                    upd = xp.asarray((lr * delta[k:k + n_p]).reshape(p.data.shape).astype(p.data.dtype))
-                    p.data -= upd
+                    n_p = p.array.size
+                    xp = get_array_module(p.array)
+                    upd = xp.asarray((lr * delta[k:k + n_p]).reshape(p.array.shape).astype(p.array.dtype))
+                    p.array -= upd
                     k += n_p
             for p, g in zip(params, grads):
-                p.grad = None if g is None else const(g.data.copy())
+                p.grad = None if g is None else const(g.array.copy())
         self.state.setdefault(params[0], {})["step"] = self.state.get(params[0], {}).get("step", 0) + 1
         return loss

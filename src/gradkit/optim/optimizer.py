@@ -15,9 +15,9 @@ so an update is a dozen vectorised array operations on a few long arrays, writte
 threads (NumPy releases the GIL inside ufuncs). Elementwise arithmetic gives bit-identical
 results on a flat buffer and per parameter, so the fast path changes no number.
 
-Aliasing: ``p.data`` is re-pointed at a view of the flat buffer. Code that later assigns
-``p.data = new_array`` (loading a checkpoint, moving to a device) breaks the aliasing; the
-optimizer notices (``p.data is not`` its view) before its next step and rebuilds the flat
+Aliasing: ``p.array`` is re-pointed at a view of the flat buffer. Code that later assigns
+``p.array = new_array`` (loading a checkpoint, moving to a device) breaks the aliasing; the
+optimizer notices (``p.array is not`` its view) before its next step and rebuilds the flat
 buffer from the new arrays, keeping its state.
 """
 
@@ -90,7 +90,7 @@ def _check_betas(betas) -> tuple:
 def _plain(value):
     """A deep copy of a state value as plain NumPy arrays and Python numbers."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if isinstance(value, np.generic):
         return value.item()
     if hasattr(value, "shape") and hasattr(value, "dtype"):
@@ -221,7 +221,7 @@ class Optimizer:
                     if g.requires_grad or g._ctx is not None:
                         g = g.detach()
                         p.grad = g
-                    g.data[...] = 0
+                    g.array[...] = 0
 
     def step(self, closure=None):
         """Update the parameters once. Subclasses implement it.
@@ -324,17 +324,17 @@ class Optimizer:
         if isinstance(value, np.generic):
             return value.item()
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         if isinstance(value, (list, tuple)):
             return type(value)(self._cast_state(p, name, v) for v in value)
-        xp = get_array_module(p.data)
+        xp = get_array_module(p.array)
         arr = np.array(to_numpy(value), copy=True)
-        if arr.shape == p.data.shape and arr.dtype.kind == "f":
-            arr = arr.astype(p.data.dtype, copy=False)
-        elif arr.ndim > 0 and arr.size == p.data.size and arr.dtype.kind == "f":
+        if arr.shape == p.array.shape and arr.dtype.kind == "f":
+            arr = arr.astype(p.array.dtype, copy=False)
+        elif arr.ndim > 0 and arr.size == p.array.size and arr.dtype.kind == "f":
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: state {name!r} has shape {arr.shape}, "
-                f"but its parameter has shape {tuple(p.data.shape)}"
+                f"but its parameter has shape {tuple(p.array.shape)}"
             )
         return xp.asarray(arr) if xp is not np else arr
 
@@ -355,12 +355,12 @@ class Optimizer:
 class _Bucket:
     """Parameters of one group with one dtype and device, flattened into contiguous buffers."""
 
-    __slots__ = ("params", "views", "offsets", "sizes", "data", "grad", "tmp", "bufs", "xp", "numel", "chunks", "cache")
+    __slots__ = ("params", "views", "offsets", "sizes", "array", "grad", "tmp", "bufs", "xp", "numel", "chunks", "cache")
 
     def matches(self, params) -> bool:
         views = self.views
         for i, p in enumerate(params):
-            if p.data is not views[i]:
+            if p.array is not views[i]:
                 return False
         return True
 
@@ -438,29 +438,29 @@ class FlatOptimizer(Optimizer):
         arrays = self._array_state(group)
         by_key: dict = {}
         for p in group["params"]:
-            key = (p.data.dtype.str, type(p.data).__module__, getattr(getattr(p.data, "device", None), "id", None))
+            key = (p.array.dtype.str, type(p.array).__module__, getattr(getattr(p.array, "device", None), "id", None))
             by_key.setdefault(key, []).append(p)
         buckets = []
         for params in by_key.values():
             b = _Bucket()
-            xp = get_array_module(params[0].data)
-            dtype = params[0].data.dtype
-            sizes = [int(p.data.size) for p in params]
+            xp = get_array_module(params[0].array)
+            dtype = params[0].array.dtype
+            sizes = [int(p.array.size) for p in params]
             offsets = [0]
             for s in sizes:
                 offsets.append(offsets[-1] + s)
             n = offsets[-1]
             b.params, b.sizes, b.offsets, b.xp, b.numel = params, sizes, offsets, xp, n
             b.cache = None
-            b.data = xp.empty(n, dtype=dtype)
+            b.array = xp.empty(n, dtype=dtype)
             b.grad = xp.zeros(n, dtype=dtype)
             b.tmp = [xp.empty(n, dtype=dtype) for _ in range(self._n_tmp)]
             b.bufs = {name: xp.full(n, fill, dtype=dtype) for name, fill in arrays.items()}
             views = []
             for p, lo, hi in zip(params, offsets, offsets[1:]):
-                view = b.data[lo:hi].reshape(p.data.shape)
-                view[...] = p.data
-                p.data = view
+                view = b.array[lo:hi].reshape(p.array.shape)
+                view[...] = p.array
+                p.array = view
                 views.append(view)
                 st = self.state.get(p)
                 if st:
@@ -536,7 +536,7 @@ class FlatOptimizer(Optimizer):
                 st = {}
                 lo, hi = b.offsets[i], b.offsets[i + 1]
                 for name, fill in arrays.items():
-                    view = b.bufs[name][lo:hi].reshape(p.data.shape)
+                    view = b.bufs[name][lo:hi].reshape(p.array.shape)
                     view.fill(fill)
                     st[name] = view
                 st.update(scalars0)
@@ -569,29 +569,29 @@ class FlatOptimizer(Optimizer):
             st = state[p]
             bufs = {name: b.bufs[name][lo:hi] for name in arrays}
             tmp = [t[lo:hi] for t in b.tmp]
-            new = self._update(group, b.data[lo:hi], g, bufs, {k: st[k] for k in scalars0}, tmp, f)
+            new = self._update(group, b.array[lo:hi], g, bufs, {k: st[k] for k in scalars0}, tmp, f)
             st.update(new)
 
     @staticmethod
     def _gather(p, dst, lo, hi) -> None:
         """Copy the part [lo, hi) of p's flattened gradient into ``dst``."""
-        gd = p.grad.data
+        gd = p.grad.array
         src = gd.reshape(-1)
-        if src.shape[0] != p.data.size:
+        if src.shape[0] != p.array.size:
             raise RuntimeError(
-                f"gradient of shape {tuple(gd.shape)} does not match its parameter of shape {tuple(p.data.shape)}"
+                f"gradient of shape {tuple(gd.shape)} does not match its parameter of shape {tuple(p.array.shape)}"
             )
         dst[...] = src[lo:hi]
 
     def _run_flat(self, group, b, scalars, fresh):
         if len(b.chunks) == 1:
             self._gather_range(b, 0, b.numel)
-            return self._update(group, b.data, b.grad, b.bufs, scalars, b.tmp, fresh)
+            return self._update(group, b.array, b.grad, b.bufs, scalars, b.tmp, fresh)
 
         def work(lo, hi):
             self._gather_range(b, lo, hi)
             return self._update(
-                group, b.data[lo:hi], b.grad[lo:hi], {k: v[lo:hi] for k, v in b.bufs.items()},
+                group, b.array[lo:hi], b.grad[lo:hi], {k: v[lo:hi] for k, v in b.bufs.items()},
                 dict(scalars), [t[lo:hi] for t in b.tmp], fresh,
             )
 

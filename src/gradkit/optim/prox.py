@@ -64,7 +64,7 @@ def prox_l1_(params, threshold: float) -> int:
     zeros = 0
     with no_grad():
         for p in _params(params, "prox_l1_"):
-            a = p.data
+            a = p.array
             xp = get_array_module(a)
             t = a.dtype.type(threshold)
             # |w| <= t becomes +0.0 (not -0.0); the others move t towards zero

@@ -22,12 +22,12 @@ def _as_loader(data, batch_size, shuffle, name, generator=None):
         ds = data
     elif isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], dict):
         # multi-task targets: NaN / ignore_index mark missing labels, so only X is checked
-        x = data[0].data if isinstance(data[0], Tensor) else data[0]
+        x = data[0].array if isinstance(data[0], Tensor) else data[0]
         ds = _DictTargets(check_finite(x, f"{name}[0]"), data[1])
     elif isinstance(data, (tuple, list)) and len(data) >= 2:
         arrays = []
         for k, a in enumerate(data):
-            a = a.data if isinstance(a, Tensor) else a
+            a = a.array if isinstance(a, Tensor) else a
             arrays.append(check_finite(a, f"{name}[{k}]"))
         ds = TensorDataset(*arrays)
     else:
@@ -62,7 +62,7 @@ class _DictTargets(TensorDataset):
         if not targets:
             raise ValueError("multi-task targets: the dict {task: y} is empty")
         self.target_keys = list(targets)
-        super().__init__(X, *[t.data if isinstance(t, Tensor) else t for t in targets.values()])
+        super().__init__(X, *[t.array if isinstance(t, Tensor) else t for t in targets.values()])
 
     def __getitem__(self, index):
         x, *ys = super().__getitem__(index)
@@ -80,7 +80,7 @@ def _split_batch(batch, keys):
 
 
 def _raw(out):
-    return {k: v.data for k, v in out.items()} if isinstance(out, dict) else out.data
+    return {k: v.array for k, v in out.items()} if isinstance(out, dict) else out.array
 
 
 def _batch_len(xb, yb):

@@ -362,10 +362,10 @@ class TerminateOnNaN(Callback):
     def on_batch_begin(self, batch, logs=None):
         params = [p for p in self.model.parameters()]
         if self._candidate is None or len(self._candidate) != len(params):
-            self._candidate = [p.data.copy() for p in params]
+            self._candidate = [p.array.copy() for p in params]
         else:
             for buf, p in zip(self._candidate, params):
-                np.copyto(buf, p.data) if isinstance(buf, np.ndarray) else buf.__setitem__(Ellipsis, p.data)
+                np.copyto(buf, p.array) if isinstance(buf, np.ndarray) else buf.__setitem__(Ellipsis, p.array)
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -380,7 +380,7 @@ class TerminateOnNaN(Callback):
         self.trainer.stop_now = True
         if self._good is not None:
             for p, buf in zip(self.model.parameters(), self._good):
-                p.data[...] = buf
+                p.array[...] = buf
         print(f"TerminateOnNaN: loss is {loss} at epoch {self.trainer.epoch + 1}, batch {batch + 1}; "
               "stopped and restored the last weights with a finite loss", file=sys.stderr)
 

@@ -109,7 +109,7 @@ def _task_batch(batch, task, ignore_index):
     if s is None:  # an auxiliary head, dropped in eval mode
         return None
     t = batch.target[task]
-    t = t.data if isinstance(t, Tensor) else t
+    t = t.array if isinstance(t, Tensor) else t
     lab = labelled_mask(t, ignore_index)
     if not bool(lab.all()):
         s, t = s[lab], t[lab]
@@ -221,7 +221,7 @@ def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
                 xb, yb = _split_batch(batch, keys)
                 out = model(xb)
                 n = _batch_len(xb, yb)
-                loss_sum += float(loss_fn(out, yb).data) * n
+                loss_sum += float(loss_fn(out, yb).array) * n
                 count += n
                 if tasks is not None:
                     _add_task_losses(task_sums, loss_fn)
@@ -524,7 +524,7 @@ class Trainer:
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
         xb, yb = _split_batch(batch, self._keys)
         if self.augment is not None:
-            xb = _as_tensor(self.augment(xb.data))
+            xb = _as_tensor(self.augment(xb.array))
         if batch_hooks:
             cbs.call("on_batch_begin", b, {})
         wants_closure = getattr(self.optimizer, "closure_calls_backward", None)
@@ -537,7 +537,7 @@ class Trainer:
             self.optimizer.step()
         else:
             out, loss = self._closure_step(xb, yb, m_train, wants_closure)
-        lv = float(loss.data)
+        lv = float(loss.array)
         if self.l1 and self.l1_mode == "proximal":
             self._prox_l1(m_train)
         n = _batch_len(xb, yb)
@@ -639,7 +639,7 @@ def _add_task_losses(sums: dict, loss_fn) -> None:
         if li is None:
             continue
         c = counts[task]
-        sums[f"task_sum:{task}"] = sums.get(f"task_sum:{task}", 0.0) + float(li.data) * c
+        sums[f"task_sum:{task}"] = sums.get(f"task_sum:{task}", 0.0) + float(li.array) * c
         sums[f"task_count:{task}"] = sums.get(f"task_count:{task}", 0) + c
 
 
@@ -724,7 +724,7 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     (a dict ``{task: array}`` for a model that returns a dict)."""
     from ..backend import to_numpy
 
-    arr = X.data if isinstance(X, Tensor) else np.asarray(X)
+    arr = X.array if isinstance(X, Tensor) else np.asarray(X)
     was_training = model.training
     model.eval()
     outs = []
@@ -732,7 +732,7 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
         with no_grad():
             for i in range(0, len(arr), batch_size):
                 out = model(Tensor(arr[i:i + batch_size]))
-                outs.append({k: to_numpy(v.data) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.data))
+                outs.append({k: to_numpy(v.array) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.array))
     finally:
         model.train(was_training)
     if outs and isinstance(outs[0], dict):  # a multi-task model: {task: array}

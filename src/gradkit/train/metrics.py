@@ -64,7 +64,7 @@ def higher_is_better(metric, metrics=()) -> bool:
 
 def _np(a):
     if hasattr(a, "data") and not isinstance(a, np.ndarray):
-        a = a.data
+        a = a.array
     return to_numpy(a)
 
 

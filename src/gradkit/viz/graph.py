@@ -134,7 +134,7 @@ class Graph:
                 node.grad_norm = None
                 node.flags.add(FLAG_NO_GRAD)
                 continue
-            a = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=np.float64)
+            a = np.asarray(g.array if isinstance(g, Tensor) else g, dtype=np.float64)
             if not np.all(np.isfinite(a)):
                 node.flags.add(FLAG_NONFINITE_GRAD)
                 node.grad_norm = float("nan")
@@ -377,12 +377,12 @@ class _LeafNamer:
         if key in self.input_order:
             i = self.input_order.index(key)
             return f"input{i}", "input", f"input {i}", None
-        if not x.requires_grad and x.data.size <= 1:
+        if not x.requires_grad and x.array.size <= 1:
             i = self._next("const")
-            value = x.data.reshape(-1)[0].item() if x.data.size else ""
+            value = x.array.reshape(-1)[0].item() if x.array.size else ""
             text = f"{value:.4g}" if isinstance(value, float) else str(value)
             return f"const{i}", "const", text, None
-        detached = [n for n, p in self.names.values() if _shares(x.data, p.data)] if not x.requires_grad else []
+        detached = [n for n, p in self.names.values() if _shares(x.array, p.array)] if not x.requires_grad else []
         if detached:
             return f"detached{len(self.ids)}", "const", f"{detached[0]}.detach()", None
         i = self._next("input")
@@ -526,7 +526,7 @@ def model_graph(model, example_input, depth: int = 1) -> Graph:
     if not all(isinstance(a, Tensor) for a in args):
         raise TypeError("example_input must be a Tensor or a tuple of Tensors")
     buffers = [
-        (m, name, b, b.data.copy()) for m in model.modules() for name, b in m._buffers.items() if b is not None
+        (m, name, b, b.array.copy()) for m in model.modules() for name, b in m._buffers.items() if b is not None
     ]
     rng = get_rng_state()
     try:
@@ -534,7 +534,7 @@ def model_graph(model, example_input, depth: int = 1) -> Graph:
             out = model(*args)
     finally:
         for m, name, b, saved in buffers:
-            b.data = saved
+            b.array = saved
             m._buffers[name] = b
         set_rng_state(rng)
     return graph(out, params=model, depth=depth, inputs=args)

@@ -280,7 +280,7 @@ def prelu(x, weight) -> Tensor:
         w = ops.reshape(weight, (1, n) + (1,) * (x.ndim - 2))
     else:
         w = ops.reshape(weight, ())
-    return ops.where(const(x.data > 0), x, x * w)
+    return ops.where(const(x.array > 0), x, x * w)
 
 
 class _ELU(Op):
@@ -474,7 +474,7 @@ class _GELU(FusedOp):
         return x * cdf
 
     def backward_arrays(self, g):
-        a = self.inputs[0].data
+        a = self.inputs[0].array
         t = a.dtype.type
         if self.approximate == "tanh":
             th = self.th

@@ -106,7 +106,7 @@ class Conv2dOp(FusedOp):
 
     def backward_arrays(self, gy):
         """``(dx, dW[, db])`` on raw arrays, sharing ``dy2`` (``dy`` as an (O, columns) matrix)."""
-        w = self.inputs[1].data
+        w = self.inputs[1].array
         need = self.needs_input_grad
         has_b = len(need) > 2
         gy2 = _dy_matrix(gy, self.g)

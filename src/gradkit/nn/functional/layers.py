@@ -68,15 +68,15 @@ def _keep(x: Tensor, p: float, shape, generator):
     dtypes), so a float32 activation costs one float32 array and one boolean array.
     Returns ``(u, keep)``; ``u`` may be overwritten (it is the caller's scratch).
     """
-    dt = np.dtype(np.float64) if x.data.dtype == np.float64 else np.dtype(np.float32)
+    dt = np.dtype(np.float64) if x.array.dtype == np.float64 else np.dtype(np.float32)
     u = get_generator(generator).random(size=shape, dtype=dt)
     return u, u >= dt.type(p)
 
 
 def _on_x(a, x: Tensor):
     """``a`` in x's dtype, on x's device."""
-    if a.dtype != x.data.dtype:
-        a = a.astype(x.data.dtype)
+    if a.dtype != x.array.dtype:
+        a = a.astype(x.array.dtype)
     return backend.to_device(a, x.device)
 
 
@@ -318,33 +318,33 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects an input (N, C, ...), got shape {shape_str(x.shape)}")
     C = x.shape[1]
-    m = x.data.size // C if C else 0
-    xp = get_array_module(x.data)
+    m = x.array.size // C if C else 0
+    xp = get_array_module(x.array)
     if training and m <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {shape_str(x.shape)}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
-    gamma = weight if weight is not None else const(xp.ones((C,), dtype=x.data.dtype))
-    beta = bias if bias is not None else const(xp.zeros((C,), dtype=x.data.dtype))
+    gamma = weight if weight is not None else const(xp.ones((C,), dtype=x.array.dtype))
+    beta = bias if bias is not None else const(xp.zeros((C,), dtype=x.array.dtype))
     if gamma.shape != (C,) or beta.shape != (C,):
         raise ValueError(
             f"batch_norm: weight and bias must have shape ({C},) for input {shape_str(x.shape)}, "
             f"got {shape_str(gamma.shape)} and {shape_str(beta.shape)}"
         )
-    if x.data.dtype != gamma.data.dtype:
+    if x.array.dtype != gamma.array.dtype:
         x = x.to(gamma.dtype)
     op = BatchNormOp(training, eps,
-                     None if training else running_mean.data, None if training else running_var.data)
+                     None if training else running_mean.array, None if training else running_var.array)
     y = op(x, gamma, beta)
     if training and running_mean is not None and running_var is not None:
         if num_batches_tracked is not None:
-            num_batches_tracked.data[...] += 1
+            num_batches_tracked.array[...] += 1
         if momentum is None:
-            factor = 1.0 / float(num_batches_tracked.data) if num_batches_tracked is not None else 0.0
+            factor = 1.0 / float(num_batches_tracked.array) if num_batches_tracked is not None else 0.0
         else:
             factor = float(momentum)
         unbiased = op.batch_var * (m / (m - 1))
-        rm, rv = running_mean.data, running_var.data
+        rm, rv = running_mean.array, running_var.array
         rm[...] = (1.0 - factor) * rm + factor * op.batch_mean.astype(rm.dtype, copy=False)
         rv[...] = (1.0 - factor) * rv + factor * unbiased.astype(rv.dtype, copy=False)
     return y

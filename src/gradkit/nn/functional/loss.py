@@ -58,7 +58,7 @@ def _pair(input, target, name):
         if target.requires_grad and target.dtype.kind == "f":
             target = target.to(input.dtype)
         else:
-            target = const(target.data.astype(input.dtype))
+            target = const(target.array.astype(input.dtype))
     return input, target
 
 
@@ -209,7 +209,7 @@ def _weighted(loss, weight, name):
             f"{shape_str(loss.shape)}"
         ) from None
     if weight.dtype != loss.dtype and not weight.requires_grad:
-        weight = const(weight.data.astype(loss.dtype))
+        weight = const(weight.array.astype(loss.dtype))
     return loss * weight
 
 
@@ -238,7 +238,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     """
     _check_reduction(reduction)
     input, target = _pair(input, target, "binary_cross_entropy")
-    p = input.data
+    p = input.array
     if p.size and (bool((p < 0).any()) or bool((p > 1).any()) or bool(get_array_module(p).isnan(p).any())):
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {float(p.min()):g} "
@@ -283,14 +283,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     else:
         pw = ensure_tensor(pos_weight)
         if pw.dtype != input.dtype and not pw.requires_grad:
-            pw = const(pw.data.astype(input.dtype))
+            pw = const(pw.array.astype(input.dtype))
         loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
     return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
 
 def _pm1_target(input, target, name):
     input, target = _pair(input, target, name)
-    v = target.data
+    v = target.array
     if v.size and not bool(((v == 1) | (v == -1)).all()):
         bad = float(v[(v != 1) & (v != -1)].reshape(-1)[0])
         raise ValueError(f"{name}: targets must be -1 or +1, got {bad:g}; map 0/1 labels with 2 * y - 1")
@@ -377,6 +377,6 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
     """
     _check_reduction(reduction)
     input, target = _pm1_target(input, target, "hinge_embedding_loss")
-    pos = const(target.data > 0)
+    pos = const(target.array > 0)
     loss = ops.where(pos, input, ops.relu(float(margin) - input))
     return _reduce(loss, reduction)

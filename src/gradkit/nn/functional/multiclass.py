@@ -85,7 +85,7 @@ def _class_targets(input, target, name, ignore_index):
             f"{shape_str(input.shape)}: expected target shape {shape_str(expected)} (classes on dimension "
             f"{0 if input.ndim == 1 else 1}), or class probabilities of the input's shape"
         )
-    t = target.data.reshape(-1)
+    t = target.array.reshape(-1)
     xp = get_array_module(t)
     valid = None
     if not t.size:
@@ -113,7 +113,7 @@ def _class_targets(input, target, name, ignore_index):
 def _class_weight(weight, C, dtype, name):
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
     if tuple(w.shape) != (C,):
         raise ValueError(f"{name}: weight must have one entry per class, shape ({C},), got shape {shape_str(w.shape)}")
     return w.astype(dtype, copy=False)
@@ -293,7 +293,7 @@ class _CrossEntropy(FusedOp):
             if self.eps:
                 tt = tt * (1 - self.eps) + self.eps / C
             return tt if self.w is None else tt * const(self.w)
-        coef = get_array_module(logp.data).zeros((M, C), dtype=dt)
+        coef = get_array_module(logp.array).zeros((M, C), dtype=dt)
         coef[self.rows, self.t_idx] = dt.type(1 - self.eps) if self.a is None else dt.type(1 - self.eps) * self.a
         if self.eps:
             coef += dt.type(self.eps / C) * (self.w if self.w is not None else dt.type(1))
@@ -352,7 +352,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = ensure_tensor(target)
     C = _class_layout(input, name)
-    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.array)
     eps = float(label_smoothing)
     if target.dtype.kind == "f":
         if tuple(target.shape) != tuple(input.shape):
@@ -367,7 +367,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
                 f"{shape_str(input.shape)}"
             )
         if target.dtype != input.dtype:
-            target = target.to(input.dtype) if target.requires_grad else const(target.data.astype(input.dtype))
+            target = target.to(input.dtype) if target.requires_grad else const(target.array.astype(input.dtype))
         op = _CrossEntropy(None, None, w, reduction, eps, tuple(input.shape))
         return op(input, target)
     if target.dtype.kind not in "iu":
@@ -416,8 +416,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             + ("; convert it with target.long()" if target.dtype.kind == "f" else "")
         )
     t, valid, C = _class_targets(input, target, name, ignore_index)
-    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
-    xp = get_array_module(input.data)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.array)
+    xp = get_array_module(input.array)
     x2 = _rows_t(input)
     M = x2.shape[0]
     picked = ops.getitem(x2, (xp.arange(M), t))
@@ -473,8 +473,8 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold class indices (integer dtype), got dtype {target.dtype}")
     t, _, C = _class_targets(input, target, name, None)
-    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.data)
-    xp = get_array_module(input.data)
+    w = _on_device_of(_class_weight(weight, C, input.dtype, name), input.array)
+    xp = get_array_module(input.array)
     x2 = _rows_t(input)
     M = x2.shape[0]
     rows = xp.arange(M)

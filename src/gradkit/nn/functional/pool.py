@@ -400,7 +400,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if divisor_override is not None and (not isinstance(divisor_override, numbers.Real) or divisor_override <= 0):
         raise ValueError(f"{name}: divisor_override must be a positive number, got {divisor_override!r}")
     g = _pool_geom(x, kernel_size, stride, padding, 1, ceil_mode, nd, name)
-    div = _avg_divisor(get_array_module(x.data), g, x.dtype, count_include_pad, divisor_override)
+    div = _avg_divisor(get_array_module(x.array), g, x.dtype, count_include_pad, divisor_override)
     x4 = unsqueeze(x, 2) if nd == 1 else x
     return _pool_output(AvgPool2dOp(g, div)(x4), nd, unbatched)
 
@@ -511,7 +511,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     oh, ow = _adaptive_sizes(output_size, (H, W), "adaptive_avg_pool2d")
     if (oh, ow) == (1, 1):
         return mean(x, dim=(-2, -1), keepdim=True)
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     y = x
     if ow != W:
         y = matmul(y, _adaptive_matrix(xp, W, ow, x.dtype).T)
@@ -547,7 +547,7 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
         return mean(x, dim=-1, keepdim=True)
     if o == L:
         return x
-    return matmul(x, _adaptive_matrix(get_array_module(x.data), L, o, x.dtype).T)
+    return matmul(x, _adaptive_matrix(get_array_module(x.array), L, o, x.dtype).T)
 
 
 def global_avg_pool2d(input, keepdim: bool = False) -> Tensor:

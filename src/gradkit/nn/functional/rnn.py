@@ -198,8 +198,8 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, r
     lstm = mode == "LSTM"
     m = None
     if mask is not None:
-        m = mask.data if isinstance(mask, Tensor) else mask
-        xp = get_array_module(input.data)
+        m = mask.array if isinstance(mask, Tensor) else mask
+        xp = get_array_module(input.array)
         m = xp.asarray(m).astype(bool)
         if m.shape != input.shape[:2]:
             raise ValueError(f"rnn_sequence: expected a mask of shape {shape_str(input.shape[:2])}, got {shape_str(m.shape)}")
@@ -216,7 +216,7 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, r
     gi = linear(input, w_ih, b_ih)  # every time step's input projection in one GEMM
     h, c = (hx if lstm else (hx, None))
     outs = [None] * T
-    zero = const(get_array_module(input.data).zeros((), dtype=input.dtype))
+    zero = const(get_array_module(input.array).zeros((), dtype=input.dtype))
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         if mode == "LSTM":
             hn, cn = _lstm_step(gi[t], h, c, w_hh, b_hh)
@@ -232,7 +232,7 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, r
             h = where(mt, hn, h)
             if lstm:
                 c = where(mt, cn, c)
-    y = stack(outs, 0) if T else const(get_array_module(input.data).zeros((0, input.shape[1], H), dtype=input.dtype))
+    y = stack(outs, 0) if T else const(get_array_module(input.array).zeros((0, input.shape[1], H), dtype=input.dtype))
     return (y, (h, c)) if lstm else (y, h)
 
 
@@ -246,7 +246,7 @@ def lengths_to_mask(lengths, T: int, xp=None):
     Raises:
         ValueError: when a length is negative or longer than ``T``, naming both.
     """
-    arr = lengths.data if isinstance(lengths, Tensor) else lengths
+    arr = lengths.array if isinstance(lengths, Tensor) else lengths
     arr = np.asarray(arr.get() if hasattr(arr, "get") else arr)
     if arr.ndim != 1:
         raise ValueError(f"lengths must be one-dimensional (batch,), got shape {shape_str(arr.shape)}")
