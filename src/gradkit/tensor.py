@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from ._methods import LinalgMethods, MathMethods, ReduceMethods, ShapeMethods, bind_ops
 from .backend import get_array_module, get_default_dtype, parse_to_args
 
 _FLOAT_KINDS = "fc"
@@ -103,7 +104,7 @@ def _make(data, requires_grad, ctx, out_index=0):
     return t
 
 
-class Tensor:
+class Tensor(ReduceMethods, MathMethods, ShapeMethods, LinalgMethods):
     """An n-dimensional array with automatic differentiation.
 
     Args:
@@ -580,198 +581,6 @@ class Tensor:
         return ops.logical_or(self, other)
 
 
-    # ------------------------------------------------------------------ ops as methods
-    # Each method is one plain call of the function of the same name in gradkit.ops, with the
-    # same signature (``x.sum(1)`` is ``gk.sum(x, 1)``); ``ops`` is bound at the bottom of this file.
-    # tests/core/test_tensor_methods.py checks the signatures match.
-    # reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> "Tensor":
-        """Sum over ``dim`` (all dimensions by default); see :func:`gradkit.ops.sum`."""
-        return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Mean over ``dim`` (all dimensions by default); see :func:`gradkit.ops.mean`."""
-        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def var(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
-        """Variance over ``dim`` (unbiased by default); see :func:`gradkit.ops.var`."""
-        return ops.var(self, dim, keepdim, axis=axis, keepdims=keepdims,
-                       correction=correction, unbiased=unbiased, ddof=ddof)
-
-    def std(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
-        """Standard deviation over ``dim`` (unbiased by default); see :func:`gradkit.ops.std`."""
-        return ops.std(self, dim, keepdim, axis=axis, keepdims=keepdims,
-                       correction=correction, unbiased=unbiased, ddof=ddof)
-
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        """Maximum; with an integer ``dim``, ``(values, indices)``; see :func:`gradkit.ops.max`."""
-        return ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        """Minimum; with an integer ``dim``, ``(values, indices)``; see :func:`gradkit.ops.min`."""
-        return ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Maximum values over ``dim``; see :func:`gradkit.ops.amax`."""
-        return ops.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Minimum values over ``dim``; see :func:`gradkit.ops.amin`."""
-        return ops.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Index of the maximum (no gradient); see :func:`gradkit.ops.argmax`."""
-        return ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Index of the minimum (no gradient); see :func:`gradkit.ops.argmin`."""
-        return ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """``log(sum(exp(x)))`` over ``dim``, computed stably; see :func:`gradkit.ops.logsumexp`."""
-        return ops.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def any(self, dim=None, keepdim=False, *, axis=None) -> "Tensor":
-        """Whether any element is true (over ``dim``); see :func:`gradkit.ops.any`."""
-        return ops.any(self, dim, keepdim, axis=axis)
-
-    def all(self, dim=None, keepdim=False, *, axis=None) -> "Tensor":
-        """Whether all elements are true (over ``dim``); see :func:`gradkit.ops.all`."""
-        return ops.all(self, dim, keepdim, axis=axis)
-
-    # elementwise
-    def exp(self) -> "Tensor":
-        """Elementwise ``e ** x``; see :func:`gradkit.ops.exp`."""
-        return ops.exp(self)
-
-    def log(self) -> "Tensor":
-        """Elementwise natural logarithm; see :func:`gradkit.ops.log`."""
-        return ops.log(self)
-
-    def sqrt(self) -> "Tensor":
-        """Elementwise square root; see :func:`gradkit.ops.sqrt`."""
-        return ops.sqrt(self)
-
-    def abs(self) -> "Tensor":
-        """Elementwise absolute value; see :func:`gradkit.ops.abs`."""
-        return ops.abs(self)
-
-    def pow(self, exponent) -> "Tensor":
-        """``self ** exponent``; see :func:`gradkit.ops.pow`."""
-        return ops.pow(self, exponent)
-
-    def square(self) -> "Tensor":
-        """``self * self``; see :func:`gradkit.ops.square`."""
-        return ops.square(self)
-
-    def clamp(self, min=None, max=None) -> "Tensor":
-        """Limit values to ``[min, max]``; see :func:`gradkit.ops.clamp`."""
-        return ops.clamp(self, min, max)
-
-    def clip(self, min=None, max=None) -> "Tensor":
-        """Limit values to ``[min, max]`` (alias of clamp); see :func:`gradkit.ops.clip`."""
-        return ops.clip(self, min, max)
-
-    def maximum(self, b) -> "Tensor":
-        """Elementwise maximum with ``b``; see :func:`gradkit.ops.maximum`."""
-        return ops.maximum(self, b)
-
-    def minimum(self, b) -> "Tensor":
-        """Elementwise minimum with ``b``; see :func:`gradkit.ops.minimum`."""
-        return ops.minimum(self, b)
-
-    def tanh(self) -> "Tensor":
-        """Hyperbolic tangent; see :func:`gradkit.ops.tanh`."""
-        return ops.tanh(self)
-
-    def sigmoid(self) -> "Tensor":
-        """Logistic function ``1 / (1 + exp(-x))``; see :func:`gradkit.ops.sigmoid`."""
-        return ops.sigmoid(self)
-
-    def relu(self) -> "Tensor":
-        """``max(x, 0)``; see :func:`gradkit.ops.relu`."""
-        return ops.relu(self)
-
-    def sin(self) -> "Tensor":
-        """Elementwise sine; see :func:`gradkit.ops.sin`."""
-        return ops.sin(self)
-
-    def cos(self) -> "Tensor":
-        """Elementwise cosine; see :func:`gradkit.ops.cos`."""
-        return ops.cos(self)
-
-    def sign(self) -> "Tensor":
-        """Elementwise sign (-1, 0, 1; no gradient); see :func:`gradkit.ops.sign`."""
-        return ops.sign(self)
-
-    def isnan(self) -> "Tensor":
-        """Elementwise NaN test (bool); see :func:`gradkit.ops.isnan`."""
-        return ops.isnan(self)
-
-    def isfinite(self) -> "Tensor":
-        """Elementwise finiteness test (bool); see :func:`gradkit.ops.isfinite`."""
-        return ops.isfinite(self)
-
-    def nonzero(self, as_tuple=False):
-        """Indices of the non-zero elements (int64, no gradient); see :func:`gradkit.ops.nonzero`."""
-        return ops.nonzero(self, as_tuple)
-
-    def argwhere(self) -> "Tensor":
-        """Indices of the non-zero elements as ``(n, ndim)`` int64; see :func:`gradkit.ops.argwhere`."""
-        return ops.argwhere(self)
-
-    # shape
-    def reshape(self, *shape) -> "Tensor":
-        """The same data in a new shape (-1 infers one dimension); see :func:`gradkit.ops.reshape`."""
-        return ops.reshape(self, *shape)
-
-    def view(self, *shape) -> "Tensor":
-        """The same data in a new shape (alias of reshape); see :func:`gradkit.ops.view`."""
-        return ops.view(self, *shape)
-
-    def transpose(self, dim0=-2, dim1=-1) -> "Tensor":
-        """Swap two dimensions (the last two by default); see :func:`gradkit.ops.transpose`."""
-        return ops.transpose(self, dim0, dim1)
-
-    def permute(self, *dims) -> "Tensor":
-        """Reorder dimensions; see :func:`gradkit.ops.permute`."""
-        return ops.permute(self, *dims)
-
-    def flatten(self, start_dim=0, end_dim=-1) -> "Tensor":
-        """Merge dimensions ``start_dim..end_dim`` into one; see :func:`gradkit.ops.flatten`."""
-        return ops.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim=None, axis=None) -> "Tensor":
-        """Remove size-1 dimensions (all, or ``dim``); see :func:`gradkit.ops.squeeze`."""
-        return ops.squeeze(self, dim, axis)
-
-    def unsqueeze(self, dim) -> "Tensor":
-        """Insert a size-1 dimension at ``dim``; see :func:`gradkit.ops.unsqueeze`."""
-        return ops.unsqueeze(self, dim)
-
-    def expand(self, *sizes) -> "Tensor":
-        """Broadcast to ``sizes`` (-1 keeps a dimension); see :func:`gradkit.ops.expand`."""
-        return ops.expand(self, *sizes)
-
-    def broadcast_to(self, *shape) -> "Tensor":
-        """Broadcast to ``shape``; see :func:`gradkit.ops.broadcast_to`."""
-        return ops.broadcast_to(self, *shape)
-
-    def split(self, split_size_or_sections, dim=0, axis=None) -> tuple:
-        """Split into pieces of a size, or of the given sizes; see :func:`gradkit.ops.split`."""
-        return ops.split(self, split_size_or_sections, dim, axis)
-
-    def chunk(self, chunks: int, dim=0) -> tuple:
-        """Split into ``chunks`` nearly equal pieces; see :func:`gradkit.ops.chunk`."""
-        return ops.chunk(self, chunks, dim)
-
-    # linear algebra
-    def matmul(self, b) -> "Tensor":
-        """Matrix product with ``b`` (``self @ b``); see :func:`gradkit.ops.matmul`."""
-        return ops.matmul(self, b)
-
 class _HookHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -782,5 +591,8 @@ class _HookHandle:
 
 
 # ops import Tensor, so they are bound here, after the class: the methods above (and the
-# operators) look ``ops`` up as a module global when they are called.
+# operators) look ``ops`` up as a module global when they are called, as do the op methods
+# mixed in from gradkit._methods.
 from . import ops  # noqa: E402
+
+bind_ops(ops)

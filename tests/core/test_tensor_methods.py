@@ -1,4 +1,5 @@
-"""Tensor's op methods are real methods of the class, each one call of the gradkit.ops function."""
+"""Tensor's op methods are real methods (of the class or its gradkit._methods mixins), each one call
+of the gradkit.ops function."""
 
 import inspect
 import pathlib
@@ -9,21 +10,30 @@ import pytest
 import gradkit as gk
 from gradkit import ops
 
-TENSOR_SRC = pathlib.Path(inspect.getfile(gk.Tensor)).read_text()
+TENSOR_SRC = "\n".join(pathlib.Path(inspect.getfile(c)).read_text() for c in gk.Tensor.__mro__[:-1])
+
+
+def _defined(name):
+    """The function defining Tensor.<name>, from the class or the first mixin that has it."""
+    for cls in gk.Tensor.__mro__[:-1]:
+        if name in vars(cls):
+            return cls, vars(cls)[name]
+    return None, None
 
 
 @pytest.mark.parametrize("name", ops.TENSOR_METHODS)
 def test_every_listed_op_is_a_method_defined_in_the_class(name):
-    method = vars(gk.Tensor).get(name)
-    assert inspect.isfunction(method), f"Tensor.{name} is not defined in the class"
-    assert method.__qualname__ == f"Tensor.{name}"
+    cls, method = _defined(name)
+    assert inspect.isfunction(method), f"Tensor.{name} is not defined in the class or a mixin"
+    assert method.__qualname__ == f"{cls.__name__}.{name}"
+    assert cls is gk.Tensor or cls.__module__.startswith("gradkit._methods.")
     assert f"    def {name}(self" in TENSOR_SRC  # grep finds it
 
 
 @pytest.mark.parametrize("name", ops.TENSOR_METHODS)
 def test_method_signature_equals_the_function_signature(name):
     fn_sig = inspect.signature(getattr(ops, name))
-    m_sig = inspect.signature(vars(gk.Tensor)[name])
+    m_sig = inspect.signature(_defined(name)[1])
     fn_params, m_params = list(fn_sig.parameters.values()), list(m_sig.parameters.values())
     assert m_params[0].name == "self"
     assert [(p.name, p.kind, p.default) for p in m_params[1:]] == [(p.name, p.kind, p.default) for p in fn_params[1:]]
@@ -32,7 +42,7 @@ def test_method_signature_equals_the_function_signature(name):
 
 @pytest.mark.parametrize("name", ops.TENSOR_METHODS)
 def test_method_docstring_is_one_line_pointing_at_the_function(name):
-    doc = vars(gk.Tensor)[name].__doc__
+    doc = _defined(name)[1].__doc__
     assert "\n" not in doc and f":func:`gradkit.ops.{name}`" in doc
 
 
