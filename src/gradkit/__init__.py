@@ -27,13 +27,7 @@ from .creation import (  # noqa: F401
     arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like,
     randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from .ops import (  # noqa: F401
-    abs, add, all, allclose, amax, amin, any, argmax, argmin, argwhere, broadcast_to, cat, chunk, clamp, clip,
-    clone, concat, concatenate, cos, div, eq, exp, expand, flatten, ge, gt, isfinite, isnan, le, linear, log,
-    logical_and, logical_not, logical_or, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-    neg, nonzero, pad, permute, pow, relu, reshape, sigmoid, sign, sin, split, sqrt, square, squeeze, stack,
-    std, sub, sum, tanh, transpose, unsqueeze, var, view, where,
-)
+from .ops import *  # noqa: F401,F403  (every op of gk.*: gradkit.ops.__all__)
 from .parallel import get_num_threads, set_num_threads  # noqa: F401
 from .random import Generator, get_rng_state, manual_seed, set_rng_state  # noqa: F401
 from .tensor import Tensor  # noqa: F401
@@ -47,7 +41,7 @@ bool_ = "bool"
 __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import gradkit` stays light.
-_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli")
+_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli", "linalg")
 _LAZY_ATTRS = {
     "save": "io",
     "load": "io",

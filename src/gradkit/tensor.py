@@ -24,7 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from ._methods import LinalgMethods, MathMethods, ReduceMethods, ShapeMethods, bind_ops
+from ._methods import (
+    ConvertMethods, LinalgMethods, MathMethods, ReduceMethods, SelectMethods, ShapeMethods, bind_ops,
+)
 from .backend import get_array_module, get_default_dtype, parse_to_args
 
 _FLOAT_KINDS = "fc"
@@ -104,7 +106,7 @@ def _make(data, requires_grad, ctx, out_index=0):
     return t
 
 
-class Tensor(ReduceMethods, MathMethods, ShapeMethods, LinalgMethods):
+class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMethods, ConvertMethods):
     """An n-dimensional array with automatic differentiation.
 
     Args:

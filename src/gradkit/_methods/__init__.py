@@ -5,13 +5,15 @@ of the same name. They live outside ``tensor.py`` so that the Tensor's own file 
 tensor *is* (storage, grad, conversion, in-place updates, operators) and stays short.
 """
 
-from . import linalg, math, reduce, shape
+from . import convert, linalg, math, reduce, select, shape
+from .convert import ConvertMethods
 from .linalg import LinalgMethods
 from .math import MathMethods
 from .reduce import ReduceMethods
+from .select import SelectMethods
 from .shape import ShapeMethods
 
-_MODULES = (linalg, math, reduce, shape)
+_MODULES = (convert, linalg, math, reduce, select, shape)
 
 
 def bind_ops(ops_module) -> None:
@@ -20,4 +22,6 @@ def bind_ops(ops_module) -> None:
         m.ops = ops_module
 
 
-__all__ = ["LinalgMethods", "MathMethods", "ReduceMethods", "ShapeMethods", "bind_ops"]
+__all__ = [
+    "ConvertMethods", "LinalgMethods", "MathMethods", "ReduceMethods", "SelectMethods", "ShapeMethods", "bind_ops",
+]

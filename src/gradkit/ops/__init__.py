@@ -14,19 +14,24 @@ derivative on raw arrays and a ``composite`` of primitives from which every high
 derivative follows. The full statement is at the top of ``autograd/function.py``.
 """
 
-from .elementwise import (  # noqa: F401
-    abs, add, allclose, cast, clamp, clip, clone, compare, cos, div, eq, exp, ge, gt, isfinite, isnan, le,
-    log, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign,
-    sin, sqrt, square, sub, tanh, to_device, where,
-)
-from .linalg import linear, matmul  # noqa: F401
-from .reduce import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var,
-)
-from .shape import (  # noqa: F401
-    _index_arrays, argwhere, broadcast_to, cat, chunk, concat, concatenate, expand, flatten, getitem, nonzero,
-    pad, permute, reshape, split, squeeze, stack, sum_to, transpose, unsqueeze, view,
-)
+# Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
+# below them are gradkit-internal helpers that other subpackages use.
+from . import elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from .elementwise import *  # noqa: F401,F403
+from .elementwise import cast, compare, to_device  # noqa: F401
+from .layout import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
+from .select import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .shape import _index_arrays, getitem, sum_to  # noqa: F401
+
+__all__ = [
+    *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
+    *scan.__all__, *select.__all__, *shape.__all__,
+]
 
 
 def zeros_like_tensor(x):

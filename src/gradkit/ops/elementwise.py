@@ -17,6 +17,13 @@ from ._util import coerce, const, ensure_tensor, shape_str
 from .shape import sum_to
 
 
+__all__ = [  # gk.<name>; the other functions here are gradkit-internal
+    "abs", "add", "allclose", "clamp", "clip", "clone", "cos", "div", "eq", "exp", "ge", "gt", "isfinite",
+    "isnan", "le", "log", "logical_and", "logical_not", "logical_or", "lt", "maximum", "minimum", "mul", "ne",
+    "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "square", "sub", "tanh", "where",
+]
+
+
 def _bcast_error(name, a, b):
     return ValueError(
         f"{name}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast together"

@@ -9,6 +9,11 @@ from ._util import coerce, ensure_tensor, shape_str
 from .shape import reshape, sum_to, transpose
 
 
+__all__ = [  # gk.<name>; the other functions here are gradkit-internal
+    "linear", "matmul",
+]
+
+
 class MatMul(Op):
     """``a @ b`` for operands with at least two dimensions (batch dimensions broadcast)."""
 

@@ -16,6 +16,11 @@ from .shape import broadcast_to, reshape
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+__all__ = [  # gk.<name>; the other functions here are gradkit-internal
+    "all", "amax", "amin", "any", "argmax", "argmin", "logsumexp", "max", "mean", "min", "std", "sum", "var",
+]
+
+
 class Sum(Op):
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims

@@ -12,6 +12,12 @@ from ..tensor import Tensor
 from ._util import const, ensure_tensor, norm_axes, shape_str
 
 
+__all__ = [  # gk.<name>; the other functions here are gradkit-internal
+    "argwhere", "broadcast_to", "cat", "chunk", "concat", "concatenate", "expand", "flatten", "nonzero",
+    "pad", "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze", "view",
+]
+
+
 class Reshape(Op):
     def __init__(self, shape):
         self.shape = shape
