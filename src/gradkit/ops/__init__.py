@@ -26,7 +26,7 @@ from .reduce import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
 from .select import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-from .shape import _index_arrays, getitem, sum_to  # noqa: F401
+from .shape import ShapeError, _index_arrays, getitem, setitem, sum_to, torch_index  # noqa: F401
 
 __all__ = [
     *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,

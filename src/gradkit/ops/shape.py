@@ -12,6 +12,11 @@ from ..tensor import Tensor
 from ._util import const, ensure_tensor, norm_axes, shape_str
 
 
+class ShapeError(ValueError, RuntimeError):
+    """A shape mismatch in a shape, layout or linear-algebra op (PyTorch raises RuntimeError for these;
+    NumPy users catch ValueError: both work)."""
+
+
 __all__ = [  # gk.<name>; the other functions here are gradkit-internal
     "argwhere", "broadcast_to", "cat", "chunk", "concat", "concatenate", "expand", "flatten", "nonzero",
     "pad", "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze", "view",
@@ -90,7 +95,7 @@ def reshape(x, *shape) -> Tensor:
     try:
         return Reshape(shape)(x)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {shape_str(x.shape)} ({x.array.size} elements) "
             f"into shape {shape_str(shape)}"
         ) from None
@@ -106,7 +111,7 @@ def permute(x, *dims) -> Tensor:
         dims = tuple(dims[0])
     given, dims = dims, norm_axes(dims, x.ndim)  # IndexError for a dim out of range
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {given} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
+        raise ShapeError(f"permute: dims {given} are not a permutation of the {x.ndim} dimensions of {shape_str(x.shape)}")
     if dims == tuple(range(x.ndim)):
         return x
     return Permute(dims)(x)
@@ -170,7 +175,7 @@ def broadcast_to(x, *shape) -> Tensor:
     try:
         return BroadcastTo(shape)(x)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {shape_str(x.shape)} to {shape_str(shape)}") from None
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {shape_str(x.shape)} to {shape_str(shape)}") from None
 
 
 def expand(x, *sizes) -> Tensor:
@@ -192,6 +197,9 @@ def sum_to(x, shape) -> Tensor:
 
 
 # --------------------------------------------------------------------- indexing
+_BASIC_TYPES = (int, slice, type(None), type(Ellipsis))
+
+
 def _index_arrays(index):
     """Replace Tensors (and lists) inside an index by arrays."""
     if isinstance(index, tuple):
@@ -215,48 +223,158 @@ def _has_int_array(index) -> bool:
     return False
 
 
+def _is_array(i) -> bool:
+    return hasattr(i, "dtype") and hasattr(i, "ndim")
+
+
+def torch_index(index, ndim):
+    """Split an index into ``(basic, advanced)`` so that ``a[basic][advanced]`` is PyTorch's ``a[index]``.
+
+    NumPy counts an integer as an advanced index when it meets index arrays, and moves the
+    broadcast dimensions of advanced indices that are not next to each other to the front.
+    PyTorch first applies integers (and 0-d integer tensors) as plain selections, then the index
+    tensors: ``x[1, :, idx]`` has shape ``(x.shape[1], len(idx), ...)`` in PyTorch but
+    ``(len(idx), x.shape[1], ...)`` in NumPy. ``basic`` holds the integers, slices and ``None``s
+    (a view); ``advanced`` the index arrays and boolean masks with ``slice(None)`` elsewhere.
+    ``advanced`` is None when the index has no arrays, and ``basic`` is None when NumPy already
+    agrees with PyTorch (then ``advanced`` is the whole index).
+
+    Args:
+        index: an index whose Tensors and lists are already arrays (see ``_index_arrays``).
+        ndim: the number of dimensions of the indexed tensor.
+
+    Returns:
+        ``(basic, advanced)``.
+
+    Example:
+        >>> import numpy as np
+        >>> b, a = torch_index((1, slice(None), np.array([0, 1])), 3)
+        >>> np.zeros((2, 3, 4))[b][a].shape
+        (3, 2)
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(int(i) if _is_array(i) and i.ndim == 0 and i.dtype.kind in "iu" else i for i in items)
+    if not any(_is_array(i) or type(i) is bool for i in items):
+        return items, None
+    used = sum(i.ndim if _is_array(i) and i.dtype.kind == "b" else 1
+               for i in items if i is not None and i is not Ellipsis and type(i) is not bool)
+    basic, adv, has_int = [], [], False
+    for i in items:
+        if i is Ellipsis:
+            basic.extend([slice(None)] * max(ndim - used, 0))
+            adv.extend([slice(None)] * max(ndim - used, 0))
+        elif type(i) is bool:
+            adv.append(np.asarray(i))
+        elif isinstance(i, numbers.Integral):
+            basic.append(i)
+            has_int = True
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            adv.append(slice(None))
+        else:
+            basic.extend([slice(None)] * (i.ndim if i.dtype.kind == "b" else 1))
+            adv.append(i)
+    if not has_int:
+        return None, items
+    return tuple(basic), tuple(adv)
+
+
 class GetItem(Op):
-    def __init__(self, index):
-        self.index = index
+    """``x[index]``, or ``x[pre][index]`` (PyTorch's order of integer and tensor indices)."""
+
+    def __init__(self, index, pre=None):
+        self.index, self.pre = index, pre
 
     def forward(self, x):
+        if self.pre is not None:
+            x = x[self.pre]
         return x[self.index]
 
     def backward(self, gy):
         x = self.inputs[0]
-        return IndexAdd(self.index, x.shape)(gy)
+        return IndexAdd(self.index, x.shape, self.pre)(gy)
 
 
 class IndexAdd(Op):
     """The gradient of indexing: a zero tensor with ``gy`` added at ``index`` (repeats accumulate)."""
 
-    def __init__(self, index, shape):
-        self.index, self.shape = index, shape
+    def __init__(self, index, shape, pre=None):
+        self.index, self.shape, self.pre = index, shape, pre
 
     def forward(self, gy):
         xp = get_array_module(gy)
         out = xp.zeros(self.shape, dtype=gy.dtype)
+        target = out if self.pre is None else out[self.pre]
         if _has_int_array(self.index):
-            xp.add.at(out, self.index, gy)
+            xp.add.at(target, self.index, gy)
         else:
-            out[self.index] = gy
+            target[self.index] = gy
         return out
 
     def backward(self, ggx):
-        return GetItem(self.index)(ggx)
+        return GetItem(self.index, self.pre)(ggx)
 
 
 def getitem(x, index) -> Tensor:
-    """``x[index]`` with slices, integers, ``None``, ``...``, integer arrays and boolean masks.
+    """``x[index]`` with slices, integers, ``None``, ``...``, integer tensors and boolean masks.
 
-    Integer arrays may repeat indices: their gradients accumulate.
+    Dimensions come out in PyTorch's order (see :func:`torch_index`), which differs from
+    NumPy's when integers and index tensors are separated by slices. Integer tensors may repeat
+    indices: their gradients accumulate.
+
+    Example:
+        >>> import gradkit as gk
+        >>> x = gk.zeros(2, 3, 4)
+        >>> x[1, :, [0, 2]].shape
+        (3, 2)
     """
     x = ensure_tensor(x)
-    idx = _index_arrays(index)
+    if type(index) in _BASIC_TYPES:  # the hot paths: x[i], x[a:b]
+        op = GetItem(index)
+    elif type(index) is tuple and all(type(i) in _BASIC_TYPES for i in index):  # x[:, 3]
+        op = GetItem(index)
+    elif isinstance(index, Tensor):  # x[idx], x[mask]: NumPy and PyTorch agree
+        op = GetItem(index.array)
+    else:
+        basic, adv = torch_index(_index_arrays(index), x.ndim)
+        op = GetItem(basic) if adv is None else GetItem(adv, basic)
     try:
-        return GetItem(idx)(x)
+        return op(x)
     except IndexError as exc:
         raise IndexError(f"index {index!r} is invalid for a tensor of shape {shape_str(x.shape)}: {exc}") from None
+
+
+def setitem(x, index, value) -> None:
+    """``x[index] = value`` in place, with PyTorch's indexing (see :func:`getitem`); no graph.
+
+    ``value`` (a Tensor, array or number) broadcasts to the shape of ``x[index]`` and is cast to
+    ``x``'s dtype. Repeated integer indices keep one of the written values, as in PyTorch.
+
+    Example:
+        >>> import gradkit as gk
+        >>> x = gk.zeros(2, 3)
+        >>> gk.ops.setitem(x, (1, [0, 2]), 5.0)
+        >>> x.tolist()
+        [[0.0, 0.0, 0.0], [5.0, 0.0, 5.0]]
+    """
+    v = value.array if isinstance(value, Tensor) else value
+    arr = x.array
+    basic, adv = torch_index(_index_arrays(index), x.ndim)
+    try:
+        if adv is None:
+            arr[basic] = v
+        elif basic is None:
+            arr[adv] = v
+        else:
+            arr[basic][adv] = v
+    except IndexError as exc:
+        raise IndexError(f"index {index!r} is invalid for a tensor of shape {shape_str(x.shape)}: {exc}") from None
+    except ValueError as exc:
+        vshape = getattr(v, "shape", ())
+        raise ShapeError(
+            f"setitem: a value of shape {shape_str(vshape)} cannot be written into x[{index!r}] of a tensor "
+            f"of shape {shape_str(x.shape)}: {exc}"
+        ) from None
 
 
 # --------------------------------------------------------------------- joining and splitting
@@ -292,15 +410,15 @@ def cat(tensors, dim=0, axis=None) -> Tensor:
     dim = dim if axis is None else axis
     tensors = [ensure_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat() needs at least one tensor")
+        raise ShapeError("cat() needs at least one tensor")
     nd = tensors[0].ndim
     if nd == 0:
-        raise ValueError("cat() cannot join 0-d tensors; use stack()")
+        raise ShapeError("cat() cannot join 0-d tensors; use stack()")
     d = norm_axes(dim, nd)[0]
     for t in tensors:
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]:
             shapes = ", ".join(shape_str(t.shape) for t in tensors)
-            raise ValueError(f"cat: tensors must match in every dimension except {d}, got shapes {shapes}")
+            raise ShapeError(f"cat: tensors must match in every dimension except {d}, got shapes {shapes}")
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:  # PyTorch's promotion: the widest float if any (integers join it), else NumPy's
         floats = [dt for dt in dtypes if dt.kind in "fc"]
@@ -321,9 +439,9 @@ def stack(tensors, dim=0, axis=None) -> Tensor:
     dim = dim if axis is None else axis
     tensors = [ensure_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack() needs at least one tensor")
+        raise ShapeError("stack() needs at least one tensor")
     if len({t.shape for t in tensors}) > 1:
-        raise ValueError("stack: all tensors must have the same shape, got " + ", ".join(shape_str(t.shape) for t in tensors))
+        raise ShapeError("stack: all tensors must have the same shape, got " + ", ".join(shape_str(t.shape) for t in tensors))
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
@@ -335,12 +453,12 @@ def split(x, split_size_or_sections, dim=0, axis=None) -> tuple:
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
         if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+            raise ShapeError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - s) for s in range(0, n, step)]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dimension {dim} has size {n}")
+            raise ShapeError(f"split: sections {sizes} sum to {sum(sizes)}, but dimension {dim} has size {n}")
     out, start = [], 0
     for s in sizes:
         sl = [slice(None)] * x.ndim
@@ -380,17 +498,17 @@ def pad(x, pad, value=0.0) -> Tensor:
     pad = tuple(pad)
     if pad and isinstance(pad[0], (tuple, list)):
         if len(pad) != x.ndim:
-            raise ValueError(f"pad: got {len(pad)} (before, after) pairs for a tensor with {x.ndim} dimensions")
+            raise ShapeError(f"pad: got {len(pad)} (before, after) pairs for a tensor with {x.ndim} dimensions")
         widths = tuple((int(a), int(b)) for a, b in pad)
     else:
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
-            raise ValueError(f"pad: expected an even number of values for at most {x.ndim} dimensions, got {pad}")
+            raise ShapeError(f"pad: expected an even number of values for at most {x.ndim} dimensions, got {pad}")
         widths = [(0, 0)] * x.ndim
         for k in range(len(pad) // 2):
             widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
         widths = tuple(widths)
     if any(a < 0 or b < 0 for a, b in widths):
-        raise ValueError(f"pad: widths must be non-negative, got {widths}")
+        raise ShapeError(f"pad: widths must be non-negative, got {widths}")
     return Pad(widths, value)(x)
 
 
