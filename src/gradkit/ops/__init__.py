@@ -16,10 +16,12 @@ derivative follows. The full statement is at the top of ``autograd/function.py``
 
 # Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
 # below them are gradkit-internal helpers that other subpackages use.
-from . import elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from . import decomp, elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from .decomp import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import cast, compare, to_device  # noqa: F401
 from .layout import *  # noqa: F401,F403
+from .layout import repeat, unfold  # noqa: F401  (Tensor methods only, as in PyTorch)
 from .linalg import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
@@ -27,9 +29,10 @@ from .scan import *  # noqa: F401,F403
 from .select import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .shape import ShapeError, _index_arrays, getitem, setitem, sum_to, torch_index  # noqa: F401
+from .shape import contiguous, expand_as, is_contiguous, reshape_as, view_as  # noqa: F401  (methods only)
 
 __all__ = [
-    *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
+    *decomp.__all__, *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
     *scan.__all__, *select.__all__, *shape.__all__,
 ]
 
@@ -49,4 +52,11 @@ TENSOR_METHODS = (
     "relu", "sin", "cos", "sign", "reshape", "view", "transpose", "permute", "flatten", "squeeze",
     "unsqueeze", "expand", "broadcast_to", "split", "chunk", "matmul", "any", "all", "isnan", "isfinite",
     "nonzero", "argwhere",
+    # shape, layout, linear algebra (h3)
+    "t", "narrow", "contiguous", "is_contiguous", "view_as", "reshape_as", "expand_as", "repeat",
+    "repeat_interleave", "tile", "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diag", "diagonal",
+    "diag_embed", "diagflat", "unflatten", "unfold", "movedim", "moveaxis", "swapaxes", "swapdims",
+    "tensor_split", "hsplit", "vsplit", "dsplit", "unbind", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
+    "addmm", "addmv", "addbmm", "baddbmm", "addr", "inner", "kron", "trace", "cross",
+    "matrix_power", "det", "slogdet", "logdet", "inverse", "norm",
 )

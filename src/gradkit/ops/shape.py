@@ -101,7 +101,7 @@ def reshape(x, *shape) -> Tensor:
         ) from None
 
 
-view = reshape
+view = reshape  # also on non-contiguous tensors (PyTorch raises there and asks for reshape)
 
 
 def permute(x, *dims) -> Tensor:
@@ -149,6 +149,9 @@ def squeeze(x, dim=None, axis=None) -> Tensor:
     dim = axis if dim is None else dim
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
+    elif x.ndim == 0:  # PyTorch accepts dim 0 or -1 on a 0-d tensor
+        norm_axes(dim, 1)
+        return x
     else:
         axes = norm_axes(dim, x.ndim)
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
@@ -186,6 +189,46 @@ def expand(x, *sizes) -> Tensor:
     lead = len(sizes) - x.ndim
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
+
+
+class Contiguous(Op):
+    def forward(self, x):
+        return get_array_module(x).ascontiguousarray(x)
+
+    def backward(self, gy):
+        return gy
+
+
+def contiguous(x) -> Tensor:
+    """``x`` itself when its storage is C-contiguous, else a C-contiguous copy (``Tensor.contiguous``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.zeros(2, 3).T.contiguous().is_contiguous()
+        True
+    """
+    x = ensure_tensor(x)
+    return x if x.array.flags.c_contiguous else Contiguous()(x)
+
+
+def is_contiguous(x) -> bool:
+    """Whether ``x``'s storage is C-contiguous (a transpose or a strided slice is not)."""
+    return bool(ensure_tensor(x).array.flags.c_contiguous)
+
+
+def view_as(x, other) -> Tensor:
+    """``x`` reshaped to ``other``'s shape (gradkit's ``view`` also accepts non-contiguous tensors)."""
+    return reshape(x, ensure_tensor(other).shape)
+
+
+def reshape_as(x, other) -> Tensor:
+    """``x`` reshaped to ``other``'s shape."""
+    return reshape(x, ensure_tensor(other).shape)
+
+
+def expand_as(x, other) -> Tensor:
+    """``x`` broadcast to ``other``'s shape."""
+    return broadcast_to(x, ensure_tensor(other).shape)
 
 
 def sum_to(x, shape) -> Tensor:

@@ -1,0 +1,453 @@
+"""Matrix functions and decompositions behind ``gk.linalg``: inverse, determinants, solve, Cholesky,
+QR, SVD, symmetric eigendecomposition, and vector and matrix norms.
+
+Forwards run NumPy's (CuPy's) ``linalg`` routines on the last two dimensions, with any leading
+batch dimensions, as PyTorch does. Each backward is written once with gradkit ops, so second
+derivatives follow (the rules are the standard matrix-calculus ones, e.g. Giles, "An extended
+collection of matrix derivative results for forward and reverse mode AD", 2008):
+
+* ``inv``:      ``gA = -Y^T gY Y^T`` with ``Y = A^-1``.
+* ``det``:      ``gA = g * det(A) * A^-T``; ``slogdet``: ``gA = g_logabsdet * A^-T``.
+* ``solve``:    ``X = A^-1 B``: ``gB = A^-T gX``, ``gA = -gB X^T``.
+* ``cholesky``: ``A = L L^T``: ``P = Phi(L^T gL)`` (lower triangle, the diagonal halved, mirrored),
+  ``gA = L^-T P L^-1``.
+* ``eigh``:     ``A = V diag(w) V^T``: ``gA = V (diag(gw) + F o skew(V^T gV)) V^T`` with
+  ``F_ij = 1 / (w_j - w_i)``; needs distinct eigenvalues when ``gV`` is used.
+* ``svd``/``svdvals``: ``gA = U diag(gS) V^T`` (the singular values' gradient); a gradient that flows
+  through ``U`` or ``Vh`` (and through ``qr``) raises an error naming the op.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..backend import get_array_module
+from ..tensor import Tensor
+from ._util import const, ensure_tensor, norm_axes, shape_str
+from .elementwise import abs as _abs
+from .elementwise import add, mul
+from .elementwise import pow as _pow
+from .layout import diag_embed, movedim, tril
+from .linalg import matmul
+from .reduce import amax, amin, sum as _sum
+from .shape import ShapeError, reshape, sum_to, transpose, unsqueeze
+
+
+__all__ = [  # gk.<name> (PyTorch's top-level spellings); gk.linalg re-exports the rest
+    "det", "inverse", "logdet", "norm", "slogdet",
+]
+
+
+class LinAlgError(ShapeError):
+    """A matrix the routine cannot handle (singular, not positive definite); a RuntimeError as in PyTorch."""
+
+
+def _square(name, x):
+    x = ensure_tensor(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"linalg.{name}: expects square matrices of shape (..., n, n), got {shape_str(x.shape)}")
+    if x.array.dtype.kind not in "fc":
+        raise TypeError(f"linalg.{name}: expects a floating tensor, got {x.dtype}")
+    return x
+
+
+def _run(name, fn, *arrays):
+    xp = get_array_module(*arrays)
+    try:
+        return fn(xp.linalg, *arrays)
+    except np.linalg.LinAlgError as exc:
+        raise LinAlgError(f"linalg.{name}: {exc}") from None
+
+
+def _mT(x):
+    return transpose(x, -2, -1)
+
+
+# --------------------------------------------------------------------- inverse, determinants, solve
+class Inv(Op):
+    saves_output = True
+
+    def forward(self, a):
+        return _run("inv", lambda la, a: la.inv(a), a)
+
+    def backward(self, gy):
+        yt = _mT(self.output())
+        return -matmul(matmul(yt, gy), yt)
+
+
+def inv(A) -> Tensor:
+    """The inverse of square matrices ``(..., n, n)`` (``gk.inverse`` is an alias).
+
+    Raises:
+        LinAlgError: (a RuntimeError) for a singular matrix.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.inv(gk.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.25]]
+    """
+    return Inv()(_square("inv", A))
+
+
+inverse = inv
+
+
+class Det(Op):
+    saves_output = True
+
+    def forward(self, a):
+        return _run("det", lambda la, a: la.det(a), a)
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        return mul(unsqueeze(unsqueeze(gy * self.output(), -1), -1), _mT(inv(a)))
+
+
+def det(A) -> Tensor:
+    """The determinant of square matrices ``(..., n, n)``; the gradient needs ``A`` invertible."""
+    return Det()(_square("det", A))
+
+
+class SlogDet(Op):
+    non_differentiable = (0,)
+
+    def forward(self, a):
+        sign, logabs = _run("slogdet", lambda la, a: la.slogdet(a), a)
+        return sign.astype(a.dtype), logabs.astype(a.dtype)
+
+    def backward(self, gsign, glog):
+        return mul(unsqueeze(unsqueeze(glog, -1), -1), _mT(inv(self.inputs[0])))
+
+
+def slogdet(A) -> tuple:
+    """``(sign, log|det A|)`` of square matrices; the gradient flows through ``logabsdet``."""
+    return SlogDet()(_square("slogdet", A))
+
+
+def logdet(A) -> Tensor:
+    """``log(det A)`` (nan for a negative determinant, -inf for a singular one)."""
+    sign, logabs = slogdet(A)
+    xp = get_array_module(sign.array)
+    bad = const(xp.where(sign.array < 0, xp.nan, 0).astype(logabs.dtype))
+    return add(logabs, bad)
+
+
+class Solve(Op):
+    saves_output = True
+
+    def forward(self, a, b):
+        return _run("solve", lambda la, a, b: la.solve(a, b), a, b)
+
+    def backward(self, gx):
+        a, b = self.inputs
+        gb = solve(_mT(a), gx)
+        ga = -matmul(gb, _mT(self.output())) if self.needs_input_grad[0] else None
+        return (sum_to(ga, a.shape) if ga is not None else None,
+                sum_to(gb, b.shape) if self.needs_input_grad[1] else None)
+
+
+def solve(A, B, *, left=True) -> Tensor:
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``); batch dimensions broadcast.
+
+    ``B`` of shape ``(n,)`` or ``(..., n)`` with the batch shape of ``A`` is a vector, as in PyTorch.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.solve(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 2.0])).tolist()
+        [1.0, 0.5]
+    """
+    A = _square("solve", A)
+    B = ensure_tensor(B)
+    if B.array.dtype != A.array.dtype:
+        B = B.to(A.dtype)
+    if not left:
+        return _mT(solve(_mT(A), _mT(B)))
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape[:-1] == A.shape[:-2])
+    b = unsqueeze(B, -1) if vector else B
+    if b.ndim < 2 or b.shape[-2] != A.shape[-1]:
+        raise ShapeError(f"linalg.solve: B of shape {shape_str(B.shape)} does not fit A of shape {shape_str(A.shape)}")
+    batch = np.broadcast_shapes(A.shape[:-2], b.shape[:-2])
+    if A.ndim == 2 and b.ndim == 2:
+        x = Solve()(A, b)
+    else:
+        from .shape import broadcast_to
+
+        x = Solve()(broadcast_to(A, batch + A.shape[-2:]), broadcast_to(b, batch + b.shape[-2:]))
+    return reshape(x, x.shape[:-1]) if vector else x
+
+
+# --------------------------------------------------------------------- Cholesky, QR, SVD, eigh
+class Cholesky(Op):
+    saves_output = True
+
+    def forward(self, a):
+        return _run("cholesky", lambda la, a: la.cholesky(a), a)
+
+    def backward(self, gl):
+        lo = self.output()
+        p = tril(matmul(_mT(lo), gl))
+        p = mul(add(p, _mT(tril(p, -1))), 0.5)
+        li = inv(lo)
+        return matmul(matmul(_mT(li), p), li)
+
+
+def cholesky(A, *, upper=False) -> Tensor:
+    """The Cholesky factor ``L`` (lower) of symmetric positive-definite ``A = L L^T``; ``upper`` gives ``L^T``.
+
+    Raises:
+        LinAlgError: when ``A`` is not positive definite.
+    """
+    lo = Cholesky()(_square("cholesky", A))
+    return _mT(lo) if upper else lo
+
+
+class _NoGradOutputs(Op):
+    """Base for decompositions whose gradient through some outputs is not implemented."""
+
+    def _refuse(self, grads, which):
+        for i in which:
+            g = grads[i]
+            if g is not None and bool(get_array_module(g.array).any(g.array != 0)):
+                raise NotImplementedError(
+                    f"linalg.{self.op_name}: the gradient through output {self.out_names[i]} is not implemented; "
+                    f"{self.hint}"
+                )
+
+
+class QR(_NoGradOutputs):
+    op_name, out_names = "qr", ("Q", "R")
+    hint = "use solve/cholesky formulations, or detach Q and R"
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def forward(self, a):
+        return _run("qr", lambda la, a: tuple(la.qr(a, mode=self.mode)), a)
+
+    def backward(self, gq, gr):
+        self._refuse((gq, gr), (0, 1))
+        return None
+
+
+def qr(A, mode="reduced") -> tuple:
+    """``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns, ``R`` upper triangular (no gradient yet)."""
+    A = ensure_tensor(A)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.qr: expects matrices (..., m, n), got shape {shape_str(A.shape)}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if mode == "r":
+        xp = get_array_module(A.array)
+        return const(xp.zeros((0,), dtype=A.dtype)), const(_run("qr", lambda la, a: la.qr(a, mode="r"), A.array))
+    return QR(mode)(A)
+
+
+class SVD(_NoGradOutputs):
+    op_name, out_names = "svd", ("U", "S", "Vh")
+    hint = "only the singular values carry a gradient (use svdvals, or detach U and Vh)"
+    saves_output = True
+
+    def __init__(self, full_matrices):
+        self.full_matrices = full_matrices
+
+    def forward(self, a):
+        return _run("svd", lambda la, a: tuple(la.svd(a, full_matrices=self.full_matrices)), a)
+
+    def backward(self, gu, gs, gvh):
+        self._refuse((gu, gs, gvh), (0, 2))
+        u, vh = self.output(0), self.output(2)
+        k = gs.shape[-1]
+        return matmul(matmul(u[..., :k], diag_embed(gs)), vh[..., :k, :])
+
+
+def svd(A, full_matrices=True) -> tuple:
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (PyTorch's ``linalg.svd``); gradients flow through ``S`` only."""
+    A = ensure_tensor(A)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.svd: expects matrices (..., m, n), got shape {shape_str(A.shape)}")
+    return SVD(bool(full_matrices))(A)
+
+
+def svdvals(A) -> Tensor:
+    """The singular values of ``A``, in descending order (with gradient)."""
+    return svd(A, full_matrices=False)[1]
+
+
+class Eigh(Op):
+    saves_output = True
+
+    def __init__(self, uplo):
+        self.uplo = uplo
+
+    def forward(self, a):
+        return _run("eigh", lambda la, a: tuple(la.eigh(a, UPLO=self.uplo)), a)
+
+    def backward(self, gw, gv):
+        w, v = self.output(0), self.output(1)
+        vt = _mT(v)
+        inner = diag_embed(gw)
+        gv_any = bool(get_array_module(gv.array).any(gv.array != 0))
+        if gv_any:
+            xp = get_array_module(w.array)
+            diff = w.array[..., None, :] - w.array[..., :, None]  # w_j - w_i
+            n = diff.shape[-1]
+            eye = xp.eye(n, dtype=bool)
+            f = const(xp.where(eye, 0, 1 / xp.where(eye, 1, diff)).astype(w.dtype))
+            vtgv = matmul(vt, gv)
+            skew = mul(add(vtgv, -_mT(vtgv)), 0.5)
+            inner = add(inner, mul(f, skew))
+        return matmul(matmul(v, inner), vt)
+
+
+def eigh(A, UPLO="L") -> tuple:
+    """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending (columns of ``V``).
+
+    The gradient through the eigenvectors needs distinct eigenvalues (it divides by their gaps).
+    """
+    return Eigh(UPLO)(_square("eigh", A))
+
+
+def eigvalsh(A, UPLO="L") -> Tensor:
+    """The eigenvalues of symmetric matrices, ascending (with gradient)."""
+    return eigh(A, UPLO)[0]
+
+
+# --------------------------------------------------------------------- norms
+class Norm2(Op):
+    """The Euclidean norm over ``dims``, with gradient 0 at the zero vector (as PyTorch)."""
+
+    saves_output = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return xp.sqrt(xp.sum(x * x, axis=self.dims, keepdims=self.keepdim))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        n = self.output()
+        if not self.keepdim:
+            shape = tuple(1 if i in self.dims else s for i, s in enumerate(x.shape))
+            n, gy = reshape(n, shape), reshape(gy, shape)
+        zero = const((n.array == 0).astype(n.dtype))
+        return mul(x, gy / add(n, zero))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ``ord`` may be inf, -inf or 0.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.vector_norm(gk.tensor([3.0, 4.0])).item()
+        5.0
+    """
+    x = ensure_tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.array.dtype.kind not in "fc":
+        raise TypeError(f"linalg.vector_norm: expects a floating tensor, got {x.dtype}")
+    dims = norm_axes(dim, x.ndim) if x.ndim else ()
+    if ord == 2:
+        return Norm2(dims, keepdim)(x)
+    a = _abs(x)
+    if ord == float("inf"):
+        return amax(a, dims, keepdim)
+    if ord == -float("inf"):
+        return amin(a, dims, keepdim)
+    if ord == 0:
+        return _sum(const((a.array != 0).astype(x.dtype)), dims, keepdim)
+    if ord == 1:
+        return _sum(a, dims, keepdim)
+    return _pow(_sum(_pow(a, ord), dims, keepdim), 1.0 / ord)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
+    """Matrix norms over ``dim``: ``'fro'``, ``'nuc'``, 2 / -2 (largest / smallest singular value),
+    1 / -1 (max / min column sum of ``|A|``), inf / -inf (max / min row sum)."""
+    A = ensure_tensor(A)
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.matrix_norm: expects matrices (..., m, n), got shape {shape_str(A.shape)}")
+    d = norm_axes(tuple(dim), A.ndim)
+    if len(d) != 2 or d[0] == d[1]:
+        raise ShapeError(f"linalg.matrix_norm: dim must be two different dimensions, got {dim}")
+    if ord == "fro":
+        return vector_norm(A, 2, d, keepdim)
+    m = movedim(A, d, (-2, -1))
+    if ord in ("nuc", 2, -2):
+        s = svdvals(m)
+        out = _sum(s, -1) if ord == "nuc" else amax(s, -1) if ord == 2 else amin(s, -1)
+    elif ord in (1, -1, float("inf"), -float("inf")):
+        sums = _sum(_abs(m), -2 if abs(ord) == 1 else -1)
+        out = amax(sums, -1) if ord > 0 else amin(sums, -1)
+    else:
+        raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 2, -2, 1, -1, inf or -inf, got {ord!r}")
+    if keepdim:
+        for k in sorted(d):
+            out = unsqueeze(out, k)
+    return out
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``torch.linalg.norm``: a vector norm for one ``dim`` (or 1-D input), a matrix norm for two."""
+    A = ensure_tensor(A)
+    if isinstance(dim, numbers.Integral):
+        dim = (int(dim),)
+    if dim is None:
+        if ord is None:
+            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+        if A.ndim not in (1, 2):
+            raise ShapeError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, got {shape_str(A.shape)}")
+        dim = tuple(range(A.ndim))
+    if len(dim) == 1:
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """``torch.norm``: ``'fro'`` / a number ``p`` is a vector norm over ``dim`` (all by default); ``'nuc'``
+    a matrix norm. Prefer :func:`gradkit.linalg.vector_norm` and ``matrix_norm``."""
+    x = ensure_tensor(input)
+    if isinstance(dim, numbers.Integral):
+        dim = (int(dim),)
+    if p == "nuc":
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(x, 2 if p == "fro" or p is None else p, dim, keepdim, dtype=dtype)
+
+
+# --------------------------------------------------------------------- without gradients
+def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (no gradient yet; a tensor that requires grad is refused)."""
+    A = ensure_tensor(A)
+    if A.requires_grad:
+        raise NotImplementedError("linalg.pinv: the gradient is not implemented; use solve or lstsq on detached input")
+    kw = {} if rtol is None else {"rcond": rtol}
+    return const(_run("pinv", lambda la, a: la.pinv(a, hermitian=hermitian, **kw), A.array))
+
+
+def matrix_rank(A, *, hermitian=False) -> Tensor:
+    """The numerical rank of matrices (int64; no gradient)."""
+    A = ensure_tensor(A)
+    r = _run("matrix_rank", lambda la, a: la.matrix_rank(a, hermitian=hermitian), A.array)
+    return const(get_array_module(A.array).asarray(r, dtype=np.int64))
+
+
+def lstsq(A, B, rcond=None) -> tuple:
+    """``(solution, residuals, rank, singular_values)`` minimising ``||A X - B||``; the solution is
+    ``pinv(A) @ B`` written with ``solve`` on the normal equations, so full-column-rank ``A`` has a gradient."""
+    A, B = ensure_tensor(A), ensure_tensor(B)
+    vector = B.ndim == A.ndim - 1
+    b = unsqueeze(B, -1) if vector else B
+    at = _mT(A)
+    x = solve(matmul(at, A), matmul(at, b))
+    r = matmul(A, x) - b
+    res = _sum(mul(r, r), -2)
+    x = reshape(x, x.shape[:-1]) if vector else x
+    return x, res, matrix_rank(A.detach()), svdvals(A.detach())
+
