@@ -11,10 +11,12 @@ def _flat(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def compare(gk_fn, torch_fn, arrays, *, grad=True, check=True, rtol=1e-6, atol=1e-8, seed=0, which=None):
+def compare(gk_fn, torch_fn, arrays, *, grad=True, check=True, rtol=1e-6, atol=1e-8, seed=0, which=None, pre=None):
     """Run both functions on float64 copies of ``arrays`` and assert equal values and gradients.
 
-    ``which`` picks the outputs that get an upstream gradient (default: every floating output).
+    ``which`` picks the outputs that get an upstream gradient (default: every floating output);
+    ``pre`` maps the inputs before ``gk_fn`` in the numerical check only (e.g. symmetrising the
+    input of a function that reads one triangle of it, whose gradient assumes symmetric input).
     """
     import torch
 
@@ -42,7 +44,7 @@ def compare(gk_fn, torch_fn, arrays, *, grad=True, check=True, rtol=1e-6, atol=1
             np.testing.assert_allclose(gg, tg, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8))
     if check and any(floats):
         def loss(*xs):
-            outs = _flat(gk_fn(*xs))
+            outs = _flat(gk_fn(*(xs if pre is None else pre(*xs))))
             return sum((outs[i] * gk.tensor(w)).sum() for i, w in zip(idx, ws))
 
         inputs = [gk.tensor(a, requires_grad=f) for a, f in zip(arrays, floats)]

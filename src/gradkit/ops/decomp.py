@@ -359,8 +359,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         return amax(a, dims, keepdim)
     if ord == -float("inf"):
         return amin(a, dims, keepdim)
-    if ord == 0:
-        return _sum(const((a.array != 0).astype(x.dtype)), dims, keepdim)
+    if ord == 0:  # the count of non-zeros; in the graph with a zero gradient, as in PyTorch
+        count = _sum(const((a.array != 0).astype(x.dtype)), dims, keepdim)
+        return add(count, _sum(mul(x, 0), dims, keepdim)) if x.requires_grad else count
     if ord == 1:
         return _sum(a, dims, keepdim)
     return _pow(_sum(_pow(a, ord), dims, keepdim), 1.0 / ord)

@@ -386,7 +386,7 @@ def _einsum_grad(op, i, gy):
     sizes = {}
     for s, x in zip(inputs, xs):
         for c, n in zip(s, x.shape):
-            sizes[c] = max(sizes.get(c, 1), n)
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
     terms, operands = [output], [gy]
     for j, (s, x) in enumerate(zip(inputs, xs)):
         if j != i:
@@ -453,7 +453,8 @@ def matrix_power(input, n) -> Tensor:
     n = int(n)
     if n == 0:
         xp = get_array_module(x.array)
-        return const(xp.broadcast_to(xp.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+        eye = const(xp.broadcast_to(xp.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+        return add(eye, mul(x, 0)) if x.requires_grad else eye  # in the graph, with a zero gradient
     if n < 0:
         from .decomp import inv
 
