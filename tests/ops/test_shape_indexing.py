@@ -118,3 +118,61 @@ def test_index_errors_name_the_shape():
         x[gk.tensor([0, 1]), gk.tensor([0, 1, 2])]
     with pytest.raises(RuntimeError, match="setitem"):
         ops.setitem(x, (slice(None),), gk.zeros(4))
+
+
+def _random_index(draw, st, shape):
+    """An index for ``shape``: one item per dimension (int, slice, int array or bool mask), ``None``s
+    inserted anywhere, and maybe a run of items replaced by one Ellipsis."""
+    items = []
+    for n in shape:
+        kind = draw(st.sampled_from(["int", "slice", "array", "mask"] if n else ["slice", "array", "mask"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "array":
+            vals = draw(st.lists(st.integers(-n, n - 1), max_size=3)) if n else []
+            items.append(np.array(vals, dtype=np.int64))
+        elif kind == "mask":
+            items.append(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool))
+        else:
+            lo, hi = draw(st.integers(-n - 1, n + 1)), draw(st.integers(-n - 1, n + 1))
+            items.append(slice(lo, hi, draw(st.integers(1, 3))))
+    items = items[: draw(st.integers(0, len(items)))]  # trailing dimensions may be left out
+    if draw(st.booleans()):
+        a = draw(st.integers(0, len(items)))
+        b = draw(st.integers(a, len(items)))
+        items[a:b] = [Ellipsis]
+    for _ in range(draw(st.integers(0, 2))):
+        items.insert(draw(st.integers(0, len(items))), None)
+    return tuple(items)
+
+
+def test_random_indices_match_torch():
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+
+    @hyp.settings(max_examples=300, deadline=None, derandomize=True)
+    @hyp.given(st.data())
+    def check(data):
+        shape = tuple(data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=4)))
+        index = _random_index(data.draw, st, shape)
+        base = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+        try:
+            want = torch.tensor(base)[_torch_index(index)]
+        except (IndexError, RuntimeError, ValueError):
+            with pytest.raises((IndexError, RuntimeError, ValueError)):
+                gk.tensor(base)[_gk_index(index)]
+            return
+        x = gk.tensor(base, requires_grad=True)
+        got = x[_gk_index(index)]
+        assert got.shape == tuple(want.shape), (shape, index)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        got.sum().backward()
+        tx = torch.tensor(base, requires_grad=True)
+        tx[_torch_index(index)].sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+        t, y = torch.tensor(base), gk.tensor(base)
+        t[_torch_index(index)] = -1.0
+        ops.setitem(y, _gk_index(index), -1.0)
+        np.testing.assert_array_equal(y.numpy(), t.numpy())
+
+    check()

@@ -43,15 +43,15 @@ class LinalgMethods:
         return ops.vdot(self, other)
 
     def outer(self, vec2) -> "Tensor":
-        """The outer product ``input[i] * vec2[j]`` of two 1-D tensors...; see :func:`gradkit.ops.outer`."""
+        """The outer product of two 1-D tensors; see :func:`gradkit.ops.outer`."""
         return ops.outer(self, vec2)
 
     def ger(self, vec2) -> "Tensor":
-        """The outer product ``input[i] * vec2[j]`` of two 1-D tensors...; see :func:`gradkit.ops.ger`."""
+        """The outer product of two 1-D tensors; see :func:`gradkit.ops.ger`."""
         return ops.ger(self, vec2)
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> "Tensor":
-        """``beta * input + alpha * (mat1 @ mat2)`` (``input``...; see :func:`gradkit.ops.addmm`."""
+        """``beta * self + alpha * (mat1 @ mat2)``; see :func:`gradkit.ops.addmm`."""
         return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def addmv(self, mat, vec, *, beta=1, alpha=1) -> "Tensor":
@@ -71,11 +71,11 @@ class LinalgMethods:
         return ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def inner(self, other) -> "Tensor":
-        """The sum of products over the last dimension of both (a 0-d...; see :func:`gradkit.ops.inner`."""
+        """The sum of products over the last dimensions; see :func:`gradkit.ops.inner`."""
         return ops.inner(self, other)
 
     def kron(self, other) -> "Tensor":
-        """The Kronecker product: blocks ``input[i, j] * other``...; see :func:`gradkit.ops.kron`."""
+        """The Kronecker product; see :func:`gradkit.ops.kron`."""
         return ops.kron(self, other)
 
     def trace(self) -> "Tensor":
@@ -83,29 +83,29 @@ class LinalgMethods:
         return ops.trace(self)
 
     def cross(self, other, dim=None) -> "Tensor":
-        """The cross product of 3-vectors along ``dim`` (default: the...; see :func:`gradkit.ops.cross`."""
+        """The cross product of 3-vectors along ``dim``; see :func:`gradkit.ops.cross`."""
         return ops.cross(self, other, dim)
 
     def matrix_power(self, n) -> "Tensor":
-        """``input`` multiplied by itself ``n`` times (``n`` = 0 gives...; see :func:`gradkit.ops.matrix_power`."""
+        """The matrix multiplied by itself ``n`` times; see :func:`gradkit.ops.matrix_power`."""
         return ops.matrix_power(self, n)
 
     def det(self) -> "Tensor":
-        """The determinant of square matrices ``(..., n, n)``; the...; see :func:`gradkit.ops.det`."""
+        """The determinant of square matrices; see :func:`gradkit.ops.det`."""
         return ops.det(self)
 
     def slogdet(self) -> tuple:
-        """``(sign, log|det A|)`` of square matrices; the gradient...; see :func:`gradkit.ops.slogdet`."""
+        """``(sign, log|det|)`` of square matrices; see :func:`gradkit.ops.slogdet`."""
         return ops.slogdet(self)
 
     def logdet(self) -> "Tensor":
-        """``log(det A)`` (nan for a negative determinant, -inf for a...; see :func:`gradkit.ops.logdet`."""
+        """``log(det)`` of square matrices; see :func:`gradkit.ops.logdet`."""
         return ops.logdet(self)
 
     def inverse(self) -> "Tensor":
-        """The inverse of square matrices ``(..., n, n)``...; see :func:`gradkit.ops.inverse`."""
+        """The inverse of square matrices; see :func:`gradkit.ops.inverse`."""
         return ops.inverse(self)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> "Tensor":
-        """``torch.norm``: ``'fro'`` / a number ``p`` is a vector norm...; see :func:`gradkit.ops.norm`."""
+        """A vector norm (``p``) or the nuclear norm, as ``torch.norm``; see :func:`gradkit.ops.norm`."""
         return ops.norm(self, p, dim, keepdim, dtype)

@@ -63,23 +63,23 @@ class ShapeMethods:
 
     # shape, layout, linear algebra (h3)
     def t(self) -> "Tensor":
-        """Transpose a matrix; 0-d and 1-d tensors come back as they...; see :func:`gradkit.ops.t`."""
+        """Transpose a matrix (0-d and 1-d come back as they are); see :func:`gradkit.ops.t`."""
         return ops.t(self)
 
     def narrow(self, dim, start, length) -> "Tensor":
-        """The slice ``start:start+length`` of dimension ``dim`` (a...; see :func:`gradkit.ops.narrow`."""
+        """The slice ``start:start+length`` of dimension ``dim``; see :func:`gradkit.ops.narrow`."""
         return ops.narrow(self, dim, start, length)
 
     def contiguous(self) -> "Tensor":
-        """``x`` itself when its storage is C-contiguous, else a...; see :func:`gradkit.ops.contiguous`."""
+        """Self if C-contiguous, else a contiguous copy; see :func:`gradkit.ops.contiguous`."""
         return ops.contiguous(self)
 
     def is_contiguous(self) -> bool:
-        """Whether ``x``'s storage is C-contiguous (a transpose or a...; see :func:`gradkit.ops.is_contiguous`."""
+        """Whether the storage is C-contiguous; see :func:`gradkit.ops.is_contiguous`."""
         return ops.is_contiguous(self)
 
     def view_as(self, other) -> "Tensor":
-        """``x`` reshaped to ``other``'s shape (gradkit's ``view``...; see :func:`gradkit.ops.view_as`."""
+        """Reshaped to ``other``'s shape; see :func:`gradkit.ops.view_as`."""
         return ops.view_as(self, other)
 
     def reshape_as(self, other) -> "Tensor":
@@ -91,15 +91,15 @@ class ShapeMethods:
         return ops.expand_as(self, other)
 
     def repeat(self, *sizes) -> "Tensor":
-        """Repeat the whole tensor ``sizes[i]`` times along dimension...; see :func:`gradkit.ops.repeat`."""
+        """Repeat the whole tensor ``sizes[i]`` times along dimension ``i``; see :func:`gradkit.ops.repeat`."""
         return ops.repeat(self, *sizes)
 
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None) -> "Tensor":
-        """Repeat each element ``repeats`` times (an int or one count...; see :func:`gradkit.ops.repeat_interleave`."""
+        """Repeat each element ``repeats`` times along ``dim``; see :func:`gradkit.ops.repeat_interleave`."""
         return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def tile(self, dims) -> "Tensor":
-        """Repeat ``input`` ``dims[i]`` times along each dimension...; see :func:`gradkit.ops.tile`."""
+        """Repeat ``dims[i]`` times along each dimension; see :func:`gradkit.ops.tile`."""
         return ops.tile(self, dims)
 
     def flip(self, dims) -> "Tensor":
@@ -115,31 +115,31 @@ class ShapeMethods:
         return ops.flipud(self)
 
     def roll(self, shifts, dims=None) -> "Tensor":
-        """Shift elements cyclically by ``shifts`` along ``dims`` (the...; see :func:`gradkit.ops.roll`."""
+        """Shift elements cyclically along ``dims``; see :func:`gradkit.ops.roll`."""
         return ops.roll(self, shifts, dims)
 
     def rot90(self, k=1, dims=(0, 1)) -> "Tensor":
-        """Rotate by 90 degrees ``k`` times in the plane ``dims``,...; see :func:`gradkit.ops.rot90`."""
+        """Rotate by 90 degrees ``k`` times in the plane ``dims``; see :func:`gradkit.ops.rot90`."""
         return ops.rot90(self, k, dims)
 
     def tril(self, diagonal=0) -> "Tensor":
-        """The lower triangle of the last two dimensions (``diagonal``...; see :func:`gradkit.ops.tril`."""
+        """The lower triangle of the last two dimensions; see :func:`gradkit.ops.tril`."""
         return ops.tril(self, diagonal)
 
     def triu(self, diagonal=0) -> "Tensor":
-        """The upper triangle of the last two dimensions (``diagonal``...; see :func:`gradkit.ops.triu`."""
+        """The upper triangle of the last two dimensions; see :func:`gradkit.ops.triu`."""
         return ops.triu(self, diagonal)
 
     def diag(self, diagonal=0) -> "Tensor":
-        """A 1-D input becomes a square matrix with it on diagonal...; see :func:`gradkit.ops.diag`."""
+        """1-D to a diagonal matrix, or a matrix's diagonal; see :func:`gradkit.ops.diag`."""
         return ops.diag(self, diagonal)
 
     def diagonal(self, offset=0, dim1=0, dim2=1) -> "Tensor":
-        """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as...; see :func:`gradkit.ops.diagonal`."""
+        """The diagonal of the planes ``(dim1, dim2)``, as the last dimension; see :func:`gradkit.ops.diagonal`."""
         return ops.diagonal(self, offset, dim1, dim2)
 
     def diag_embed(self, offset=0, dim1=-2, dim2=-1) -> "Tensor":
-        """Matrices whose diagonal ``offset`` (in the planes ``dim1,...; see :func:`gradkit.ops.diag_embed`."""
+        """Matrices with the last dimension on their diagonal; see :func:`gradkit.ops.diag_embed`."""
         return ops.diag_embed(self, offset, dim1, dim2)
 
     def diagflat(self, offset=0) -> "Tensor":
@@ -151,19 +151,19 @@ class ShapeMethods:
         return ops.unflatten(self, dim, sizes)
 
     def unfold(self, dimension, size, step) -> "Tensor":
-        """Windows of ``size`` every ``step`` along ``dimension``, as...; see :func:`gradkit.ops.unfold`."""
+        """Windows of ``size`` every ``step``, as a new last dimension; see :func:`gradkit.ops.unfold`."""
         return ops.unfold(self, dimension, size, step)
 
     def movedim(self, source, destination) -> "Tensor":
-        """Move dimension(s) ``source`` to position(s)...; see :func:`gradkit.ops.movedim`."""
+        """Move dimension(s) ``source`` to ``destination``; see :func:`gradkit.ops.movedim`."""
         return ops.movedim(self, source, destination)
 
     def moveaxis(self, source, destination) -> "Tensor":
-        """Move dimension(s) ``source`` to position(s)...; see :func:`gradkit.ops.moveaxis`."""
+        """Move dimension(s) ``source`` to ``destination``; see :func:`gradkit.ops.moveaxis`."""
         return ops.moveaxis(self, source, destination)
 
     def swapaxes(self, axis0, axis1) -> "Tensor":
-        """Swap two dimensions (``transpose`` with required dims;...; see :func:`gradkit.ops.swapaxes`."""
+        """Swap two dimensions; see :func:`gradkit.ops.swapaxes`."""
         return ops.swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0, dim1) -> "Tensor":
@@ -171,11 +171,11 @@ class ShapeMethods:
         return ops.swapdims(self, dim0, dim1)
 
     def tensor_split(self, indices_or_sections, dim=0) -> tuple:
-        """Split into ``sections`` nearly equal parts (the first ones...; see :func:`gradkit.ops.tensor_split`."""
+        """Split into nearly equal sections or at indices; see :func:`gradkit.ops.tensor_split`."""
         return ops.tensor_split(self, indices_or_sections, dim)
 
     def hsplit(self, indices_or_sections) -> tuple:
-        """Split along dimension 1 (dimension 0 for 1-D input);...; see :func:`gradkit.ops.hsplit`."""
+        """Split along dimension 1 (0 for 1-D); see :func:`gradkit.ops.hsplit`."""
         return ops.hsplit(self, indices_or_sections)
 
     def vsplit(self, indices_or_sections) -> tuple:

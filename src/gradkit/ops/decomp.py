@@ -429,13 +429,16 @@ def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
     if A.requires_grad:
         raise NotImplementedError("linalg.pinv: the gradient is not implemented; use solve or lstsq on detached input")
     kw = {} if rtol is None else {"rcond": rtol}
-    return const(_run("pinv", lambda la, a: la.pinv(a, hermitian=hermitian, **kw), A.array))
+    if hermitian:  # CuPy's pinv has no such argument
+        kw["hermitian"] = True
+    return const(_run("pinv", lambda la, a: la.pinv(a, **kw), A.array))
 
 
 def matrix_rank(A, *, hermitian=False) -> Tensor:
     """The numerical rank of matrices (int64; no gradient)."""
     A = ensure_tensor(A)
-    r = _run("matrix_rank", lambda la, a: la.matrix_rank(a, hermitian=hermitian), A.array)
+    kw = {"hermitian": True} if hermitian else {}  # CuPy's matrix_rank has no such argument
+    r = _run("matrix_rank", lambda la, a: la.matrix_rank(a, **kw), A.array)
     return const(get_array_module(A.array).asarray(r, dtype=np.int64))
 
 

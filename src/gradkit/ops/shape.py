@@ -270,7 +270,7 @@ def _is_array(i) -> bool:
     return hasattr(i, "dtype") and hasattr(i, "ndim")
 
 
-def torch_index(index, ndim):
+def torch_index(index, shape):
     """Split an index into ``(basic, advanced)`` so that ``a[basic][advanced]`` is PyTorch's ``a[index]``.
 
     NumPy counts an integer as an advanced index when it meets index arrays, and moves the
@@ -284,14 +284,15 @@ def torch_index(index, ndim):
 
     Args:
         index: an index whose Tensors and lists are already arrays (see ``_index_arrays``).
-        ndim: the number of dimensions of the indexed tensor.
+        shape: the shape of the indexed tensor (boolean masks must match the dimensions they cover,
+            as PyTorch requires; NumPy lets a size-0 mask pass over a size-1 dimension).
 
     Returns:
         ``(basic, advanced)``.
 
     Example:
         >>> import numpy as np
-        >>> b, a = torch_index((1, slice(None), np.array([0, 1])), 3)
+        >>> b, a = torch_index((1, slice(None), np.array([0, 1])), (2, 3, 4))
         >>> np.zeros((2, 3, 4))[b][a].shape
         (3, 2)
     """
@@ -301,12 +302,20 @@ def torch_index(index, ndim):
         return items, None
     used = sum(i.ndim if _is_array(i) and i.dtype.kind == "b" else 1
                for i in items if i is not None and i is not Ellipsis and type(i) is not bool)
-    basic, adv, has_int = [], [], False
+    ndim = len(shape)
+    basic, adv, has_int, pos = [], [], False, 0
     for i in items:
         if i is Ellipsis:
             basic.extend([slice(None)] * max(ndim - used, 0))
             adv.extend([slice(None)] * max(ndim - used, 0))
-        elif type(i) is bool:
+            pos += max(ndim - used, 0)
+            continue
+        if i is not None and type(i) is not bool:
+            if _is_array(i) and i.dtype.kind == "b" and i.ndim and tuple(i.shape) != tuple(shape[pos:pos + i.ndim]):
+                raise IndexError(f"the boolean mask of shape {shape_str(i.shape)} does not match the dimensions "
+                                 f"{shape_str(shape[pos:pos + i.ndim])} it indexes, starting at dimension {pos}")
+            pos += i.ndim if _is_array(i) and i.dtype.kind == "b" else 1
+        if type(i) is bool:
             adv.append(np.asarray(i))
         elif isinstance(i, numbers.Integral):
             basic.append(i)
@@ -377,9 +386,12 @@ def getitem(x, index) -> Tensor:
     elif type(index) is tuple and all(type(i) in _BASIC_TYPES for i in index):  # x[:, 3]
         op = GetItem(index)
     elif isinstance(index, Tensor):  # x[idx], x[mask]: NumPy and PyTorch agree
-        op = GetItem(index.array)
+        arr = index.array
+        if arr.dtype.kind == "b" and arr.ndim and arr.shape != x.shape[: arr.ndim]:
+            torch_index((arr,), x.shape)  # raises naming the shapes
+        op = GetItem(arr)
     else:
-        basic, adv = torch_index(_index_arrays(index), x.ndim)
+        basic, adv = torch_index(_index_arrays(index), x.shape)
         op = GetItem(basic) if adv is None else GetItem(adv, basic)
     try:
         return op(x)
@@ -402,7 +414,7 @@ def setitem(x, index, value) -> None:
     """
     v = value.array if isinstance(value, Tensor) else value
     arr = x.array
-    basic, adv = torch_index(_index_arrays(index), x.ndim)
+    basic, adv = torch_index(_index_arrays(index), x.shape)
     try:
         if adv is None:
             arr[basic] = v
