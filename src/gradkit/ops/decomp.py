@@ -13,8 +13,8 @@ collection of matrix derivative results for forward and reverse mode AD", 2008):
   ``gA = L^-T P L^-1``.
 * ``eigh``:     ``A = V diag(w) V^T``: ``gA = V (diag(gw) + F o skew(V^T gV)) V^T`` with
   ``F_ij = 1 / (w_j - w_i)``; needs distinct eigenvalues when ``gV`` is used.
-* ``svd``/``svdvals``: ``gA = U diag(gS) V^T`` (the singular values' gradient); a gradient that flows
-  through ``U`` or ``Vh`` (and through ``qr``) raises an error naming the op.
+* ``svd``/``svdvals``: ``gA = U diag(gS) V^T`` for the singular values, plus the singular vectors' part
+  (see :class:`SVD`); ``qr``: ``gA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T`` for ``m >= n``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ._util import const, ensure_tensor, norm_axes, shape_str
 from .elementwise import abs as _abs
 from .elementwise import add, mul
 from .elementwise import pow as _pow
-from .layout import diag_embed, movedim, tril
+from .layout import diag_embed, diagonal, movedim, tril
 from .linalg import matmul
 from .reduce import amax, amin, sum as _sum
 from .shape import ShapeError, reshape, sum_to, transpose, unsqueeze
@@ -204,22 +204,20 @@ def cholesky(A, *, upper=False) -> Tensor:
     return _mT(lo) if upper else lo
 
 
-class _NoGradOutputs(Op):
-    """Base for decompositions whose gradient through some outputs is not implemented."""
-
-    def _refuse(self, grads, which):
-        for i in which:
-            g = grads[i]
-            if g is not None and bool(get_array_module(g.array).any(g.array != 0)):
-                raise NotImplementedError(
-                    f"linalg.{self.op_name}: the gradient through output {self.out_names[i]} is not implemented; "
-                    f"{self.hint}"
-                )
+def _nonzero(g) -> bool:
+    """Whether an output's gradient is used (the engine hands zeros for an unused output)."""
+    return g is not None and bool(get_array_module(g.array).any(g.array != 0))
 
 
-class QR(_NoGradOutputs):
-    op_name, out_names = "qr", ("Q", "R")
-    hint = "use solve/cholesky formulations, or detach Q and R"
+def _skew(x):
+    return add(x, -_mT(x))
+
+
+class QR(Op):
+    """``A = Q R`` (``m >= n``): ``M = R gR^T - gQ^T Q``, ``gA = (gQ + Q copyltu(M)) R^-T`` where
+    ``copyltu(M)`` mirrors ``M``'s lower triangle onto the upper one."""
+
+    saves_output = True
 
     def __init__(self, mode):
         self.mode = mode
@@ -228,12 +226,26 @@ class QR(_NoGradOutputs):
         return _run("qr", lambda la, a: tuple(la.qr(a, mode=self.mode)), a)
 
     def backward(self, gq, gr):
-        self._refuse((gq, gr), (0, 1))
-        return None
+        m, n = self.inputs[0].shape[-2:]
+        if m < n or (self.mode == "complete" and m != n):
+            raise NotImplementedError(
+                f"linalg.qr: the gradient is implemented for matrices with m >= n (mode='reduced', or square with "
+                f"mode='complete'), got a {m} x {n} input with mode={self.mode!r}"
+            )
+        q, r = self.output(0), self.output(1)
+        mm = add(matmul(r, _mT(gr)), -matmul(_mT(gq), q))
+        low = tril(mm, -1)
+        copyltu = add(add(low, _mT(low)), diag_embed(diagonal(mm, 0, -2, -1)))
+        x = add(gq, matmul(q, copyltu))
+        return _mT(solve(r, _mT(x)))  # X R^-T
 
 
 def qr(A, mode="reduced") -> tuple:
-    """``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns, ``R`` upper triangular (no gradient yet)."""
+    """``(Q, R)`` with ``A = Q R``, ``Q`` orthonormal columns, ``R`` upper triangular.
+
+    The gradient is implemented for ``m >= n`` (``mode='reduced'``, or square input), as the usual
+    formula needs ``R`` invertible; ``mode='r'`` gives ``(empty, R)`` without gradient.
+    """
     A = ensure_tensor(A)
     if A.ndim < 2:
         raise ShapeError(f"linalg.qr: expects matrices (..., m, n), got shape {shape_str(A.shape)}")
@@ -245,9 +257,12 @@ def qr(A, mode="reduced") -> tuple:
     return QR(mode)(A)
 
 
-class SVD(_NoGradOutputs):
-    op_name, out_names = "svd", ("U", "S", "Vh")
-    hint = "only the singular values carry a gradient (use svdvals, or detach U and Vh)"
+class SVD(Op):
+    """``A = U diag(S) Vh`` with ``k = min(m, n)``: the singular values give ``U diag(gS) Vh``; the
+    singular vectors add ``U [(skew(U^T gU) S + S skew(Vh gVh^T)) / E] Vh`` with ``E_ij = S_j^2 - S_i^2``,
+    plus the parts of ``gU`` (``gVh``) outside the span of ``U`` (``V``) when ``m > k`` (``n > k``).
+    The columns past ``k`` of a ``full_matrices`` ``U`` or ``Vh`` get no gradient, as in PyTorch."""
+
     saves_output = True
 
     def __init__(self, full_matrices):
@@ -257,14 +272,36 @@ class SVD(_NoGradOutputs):
         return _run("svd", lambda la, a: tuple(la.svd(a, full_matrices=self.full_matrices)), a)
 
     def backward(self, gu, gs, gvh):
-        self._refuse((gu, gs, gvh), (0, 2))
-        u, vh = self.output(0), self.output(2)
-        k = gs.shape[-1]
-        return matmul(matmul(u[..., :k], diag_embed(gs)), vh[..., :k, :])
+        m, n = self.inputs[0].shape[-2:]
+        k = min(m, n)
+        u, s, vh = self.output(0)[..., :k], self.output(1), self.output(2)[..., :k, :]
+        inner = diag_embed(gs)
+        use_u, use_v = _nonzero(gu), _nonzero(gvh)
+        if not (use_u or use_v):
+            return matmul(matmul(u, inner), vh)
+        gu, gvh = gu[..., :k], gvh[..., :k, :]
+        s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
+        s2 = mul(s, s)
+        xp = get_array_module(s.array)
+        e = add(add(unsqueeze(s2, -2), -unsqueeze(s2, -1)), const(xp.eye(k, dtype=s.dtype)))
+        vecs = add(mul(_skew(matmul(_mT(u), gu)), s_row), mul(s_col, _skew(matmul(vh, _mT(gvh)))))
+        inner = add(inner, vecs / e)
+        ga = matmul(matmul(u, inner), vh)
+        if m > k:
+            gus = gu / s_row
+            ga = add(ga, matmul(add(gus, -matmul(u, matmul(_mT(u), gus))), vh))
+        if n > k:
+            svh = gvh / s_col
+            ga = add(ga, matmul(u, add(svh, -matmul(matmul(svh, _mT(vh)), vh))))
+        return ga
 
 
 def svd(A, full_matrices=True) -> tuple:
-    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (PyTorch's ``linalg.svd``); gradients flow through ``S`` only."""
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (PyTorch's ``linalg.svd``), singular values descending.
+
+    The gradient through ``U`` and ``Vh`` needs distinct non-zero singular values (it divides by
+    their gaps) and, as in PyTorch, a loss that does not depend on the signs of the vectors.
+    """
     A = ensure_tensor(A)
     if A.ndim < 2:
         raise ShapeError(f"linalg.svd: expects matrices (..., m, n), got shape {shape_str(A.shape)}")
@@ -289,15 +326,14 @@ class Eigh(Op):
         w, v = self.output(0), self.output(1)
         vt = _mT(v)
         inner = diag_embed(gw)
-        gv_any = bool(get_array_module(gv.array).any(gv.array != 0))
-        if gv_any:
+        if _nonzero(gv):
             xp = get_array_module(w.array)
             diff = w.array[..., None, :] - w.array[..., :, None]  # w_j - w_i
             n = diff.shape[-1]
             eye = xp.eye(n, dtype=bool)
             f = const(xp.where(eye, 0, 1 / xp.where(eye, 1, diff)).astype(w.dtype))
             vtgv = matmul(vt, gv)
-            skew = mul(add(vtgv, -_mT(vtgv)), 0.5)
+            skew = mul(_skew(vtgv), 0.5)
             inner = add(inner, mul(f, skew))
         return matmul(matmul(v, inner), vt)
 
