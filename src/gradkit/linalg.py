@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .ops.decomp import (
     LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, matrix_norm, matrix_rank, pinv, qr, slogdet, solve,
-    svd, svdvals, vector_norm,
+    solve_triangular, svd, svdvals, vecdot, vector_norm,
 )
 from .ops.decomp import linalg_norm as norm
 from .ops.layout import diagonal as _diagonal
@@ -23,7 +23,7 @@ from .ops.linalg import matmul, matrix_power, outer, tensordot, vdot
 __all__ = [
     "LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
     "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve",
-    "svd", "svdvals", "tensordot", "vdot", "vector_norm",
+    "solve_triangular", "svd", "svdvals", "tensordot", "vdot", "vecdot", "vector_norm",
 ]
 
 
@@ -38,7 +38,13 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 
 def multi_dot(tensors):
-    """The product of a list of matrices, left to right (the first may be 1-D, and the last)."""
+    """The product of a list of matrices, left to right (the first may be 1-D, and the last).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.multi_dot([gk.ones(3), gk.ones(3, 2), gk.ones(2)]).item()
+        6.0
+    """
     ts = list(tensors)
     if len(ts) < 2:
         raise ValueError(f"linalg.multi_dot: expects at least 2 tensors, got {len(ts)}")

@@ -75,6 +75,21 @@ CASES = [
     ("norm_fn_p3", lambda x: gk.norm(x, 3, dim=(0, 1)), lambda x: torch.norm(x, 3, dim=(0, 1)), [a(2, 3)]),
 ]
 
+CASES += [
+    ("dist", gk.dist, torch.dist, [a(3, 4), a(4)]),
+    ("dist_p1", lambda x, y: gk.dist(x, y, 1), lambda x, y: torch.dist(x, y, 1), [a(3), a(3)]),
+    ("cdist", gk.cdist, torch.cdist, [a(4, 3), a(5, 3)]),
+    ("cdist_batched_p1", lambda x, y: gk.cdist(x, y, 1.0), lambda x, y: torch.cdist(x, y, 1.0), [a(2, 4, 3), a(1, 2, 3)]),
+    ("vecdot", lambda x, y: gk.linalg.vecdot(x, y, dim=0), lambda x, y: torch.linalg.vecdot(x, y, dim=0),
+     [a(3, 4), a(3, 1)]),
+    ("solve_triangular_lower", lambda x, y: gk.linalg.solve_triangular(x, y, upper=False),
+     lambda x, y: torch.linalg.solve_triangular(x, y, upper=False), [well(3, 3), a(3, 2)]),
+    ("solve_triangular_upper_right_unit", lambda x, y: gk.linalg.solve_triangular(x, y, upper=True, left=False,
+                                                                                  unitriangular=True),
+     lambda x, y: torch.linalg.solve_triangular(x, y, upper=True, left=False, unitriangular=True),
+     [well(2, 3, 3), a(2, 4, 3)]),
+]
+
 for _ord in (2, 1, INF, -INF, 0, 3, 0.5, -1):
     for _dim, _keep in ((None, False), (1, True), ((0, 2), False)):
         CASES.append((f"vector_norm_{_ord}_{_dim}_{_keep}",

@@ -109,3 +109,7 @@ class LinalgMethods:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> "Tensor":
         """A vector norm (``p``) or the nuclear norm, as ``torch.norm``; see :func:`gradkit.ops.norm`."""
         return ops.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other, p=2) -> "Tensor":
+        """The ``p``-norm of ``self - other``; see :func:`gradkit.ops.dist`."""
+        return ops.dist(self, other, p)

@@ -58,5 +58,5 @@ TENSOR_METHODS = (
     "diag_embed", "diagflat", "unflatten", "unfold", "movedim", "moveaxis", "swapaxes", "swapdims",
     "tensor_split", "hsplit", "vsplit", "dsplit", "unbind", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
     "addmm", "addmv", "addbmm", "baddbmm", "addr", "inner", "kron", "trace", "cross",
-    "matrix_power", "det", "slogdet", "logdet", "inverse", "norm",
+    "matrix_power", "det", "slogdet", "logdet", "inverse", "norm", "dist",
 )

@@ -37,7 +37,7 @@ from .shape import ShapeError, reshape, sum_to, transpose, unsqueeze
 
 
 __all__ = [  # gk.<name> (PyTorch's top-level spellings); gk.linalg re-exports the rest
-    "det", "inverse", "logdet", "norm", "slogdet",
+    "cdist", "det", "dist", "inverse", "logdet", "norm", "slogdet",
 ]
 
 
@@ -107,7 +107,13 @@ class Det(Op):
 
 
 def det(A) -> Tensor:
-    """The determinant of square matrices ``(..., n, n)``; the gradient needs ``A`` invertible."""
+    """The determinant of square matrices ``(..., n, n)``; the gradient needs ``A`` invertible.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.det(gk.tensor([[1.0, 2.0], [3.0, 4.0]])).item()
+        -2.0
+    """
     return Det()(_square("det", A))
 
 
@@ -123,12 +129,24 @@ class SlogDet(Op):
 
 
 def slogdet(A) -> tuple:
-    """``(sign, log|det A|)`` of square matrices; the gradient flows through ``logabsdet``."""
+    """``(sign, log|det A|)`` of square matrices; the gradient flows through ``logabsdet``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [round(v.item(), 6) for v in gk.slogdet(gk.tensor([[0.0, 2.0], [1.0, 0.0]]))]
+        [-1.0, 0.693147]
+    """
     return SlogDet()(_square("slogdet", A))
 
 
 def logdet(A) -> Tensor:
-    """``log(det A)`` (nan for a negative determinant, -inf for a singular one)."""
+    """``log(det A)`` (nan for a negative determinant, -inf for a singular one).
+
+    Example:
+        >>> import gradkit as gk
+        >>> round(gk.logdet(gk.tensor([[2.0, 0.0], [0.0, 3.0]])).item(), 6)
+        1.791759
+    """
     sign, logabs = slogdet(A)
     xp = get_array_module(sign.array)
     bad = const(xp.where(sign.array < 0, xp.nan, 0).astype(logabs.dtype))
@@ -199,6 +217,11 @@ def cholesky(A, *, upper=False) -> Tensor:
 
     Raises:
         LinAlgError: when ``A`` is not positive definite.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.cholesky(gk.tensor([[4.0, 2.0], [2.0, 5.0]])).tolist()
+        [[2.0, 0.0], [1.0, 2.0]]
     """
     lo = Cholesky()(_square("cholesky", A))
     return _mT(lo) if upper else lo
@@ -245,6 +268,11 @@ def qr(A, mode="reduced") -> tuple:
 
     The gradient is implemented for ``m >= n`` (``mode='reduced'``, or square input), as the usual
     formula needs ``R`` invertible; ``mode='r'`` gives ``(empty, R)`` without gradient.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [t.shape for t in gk.linalg.qr(gk.zeros(4, 3))]
+        [(4, 3), (3, 3)]
     """
     A = ensure_tensor(A)
     if A.ndim < 2:
@@ -301,6 +329,11 @@ def svd(A, full_matrices=True) -> tuple:
 
     The gradient through ``U`` and ``Vh`` needs distinct non-zero singular values (it divides by
     their gaps) and, as in PyTorch, a loss that does not depend on the signs of the vectors.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [t.shape for t in gk.linalg.svd(gk.zeros(4, 3), full_matrices=False)]
+        [(4, 3), (3,), (3, 3)]
     """
     A = ensure_tensor(A)
     if A.ndim < 2:
@@ -309,7 +342,13 @@ def svd(A, full_matrices=True) -> tuple:
 
 
 def svdvals(A) -> Tensor:
-    """The singular values of ``A``, in descending order (with gradient)."""
+    """The singular values of ``A``, in descending order (with gradient).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.svdvals(gk.tensor([[3.0, 0.0], [0.0, -4.0]])).tolist()
+        [4.0, 3.0]
+    """
     return svd(A, full_matrices=False)[1]
 
 
@@ -342,12 +381,23 @@ def eigh(A, UPLO="L") -> tuple:
     """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending (columns of ``V``).
 
     The gradient through the eigenvectors needs distinct eigenvalues (it divides by their gaps).
+
+    Example:
+        >>> import gradkit as gk
+        >>> [round(v, 6) for v in gk.linalg.eigh(gk.tensor([[2.0, 1.0], [1.0, 2.0]]))[0].tolist()]
+        [1.0, 3.0]
     """
     return Eigh(UPLO)(_square("eigh", A))
 
 
 def eigvalsh(A, UPLO="L") -> Tensor:
-    """The eigenvalues of symmetric matrices, ascending (with gradient)."""
+    """The eigenvalues of symmetric matrices, ascending (with gradient).
+
+    Example:
+        >>> import gradkit as gk
+        >>> [round(v, 6) for v in gk.linalg.eigvalsh(gk.tensor([[2.0, 0.0], [0.0, 1.0]])).tolist()]
+        [1.0, 2.0]
+    """
     return eigh(A, UPLO)[0]
 
 
@@ -405,7 +455,13 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
     """Matrix norms over ``dim``: ``'fro'``, ``'nuc'``, 2 / -2 (largest / smallest singular value),
-    1 / -1 (max / min column sum of ``|A|``), inf / -inf (max / min row sum)."""
+    1 / -1 (max / min column sum of ``|A|``), inf / -inf (max / min row sum).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.matrix_norm(gk.tensor([[1.0, -2.0], [3.0, 4.0]]), 1).item()
+        6.0
+    """
     A = ensure_tensor(A)
     if dtype is not None:
         A = A.to(dtype)
@@ -440,7 +496,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         if ord is None:
             return vector_norm(A, 2, None, keepdim, dtype=dtype)
         if A.ndim not in (1, 2):
-            raise ShapeError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, got {shape_str(A.shape)}")
+            raise ShapeError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, "
+                             f"got {shape_str(A.shape)}")
         dim = tuple(range(A.ndim))
     if len(dim) == 1:
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
@@ -449,7 +506,13 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """``torch.norm``: ``'fro'`` / a number ``p`` is a vector norm over ``dim`` (all by default); ``'nuc'``
-    a matrix norm. Prefer :func:`gradkit.linalg.vector_norm` and ``matrix_norm``."""
+    a matrix norm. Prefer :func:`gradkit.linalg.vector_norm` and ``matrix_norm``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.norm(gk.tensor([3.0, 4.0])).item()
+        5.0
+    """
     x = ensure_tensor(input)
     if isinstance(dim, numbers.Integral):
         dim = (int(dim),)
@@ -458,9 +521,85 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     return vector_norm(x, 2 if p == "fro" or p is None else p, dim, keepdim, dtype=dtype)
 
 
+def dist(input, other, p=2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast), over all elements.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.dist(gk.tensor([0.0, 0.0]), gk.tensor([3.0, 4.0])).item()
+        5.0
+    """
+    return vector_norm(add(ensure_tensor(input), -ensure_tensor(other)), p)
+
+
+def cdist(x1, x2, p=2.0) -> Tensor:
+    """Pairwise ``p``-norm distances between the rows of ``x1`` ``(..., P, M)`` and ``x2`` ``(..., R, M)``.
+
+    Args:
+        x1, x2: point sets with the same last dimension; batch dimensions broadcast.
+        p: the norm (2 by default; 0, 1, inf and any positive number as in ``vector_norm``).
+
+    Returns:
+        A tensor ``(..., P, R)``; the gradient at a zero distance is 0 (as in PyTorch).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.cdist(gk.tensor([[0.0, 0.0]]), gk.tensor([[3.0, 4.0], [0.0, 1.0]])).tolist()
+        [[5.0, 1.0]]
+    """
+    x1, x2 = ensure_tensor(x1), ensure_tensor(x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: expects (..., P, M) and (..., R, M) with the same M, got shapes "
+                         f"{shape_str(x1.shape)} and {shape_str(x2.shape)}")
+    diff = add(unsqueeze(x1, -2), -unsqueeze(x2, -3))
+    return vector_norm(diff, p, -1)
+
+
+def vecdot(x, y, *, dim=-1) -> Tensor:
+    """The dot product of ``x`` and ``y`` (broadcast) along ``dim``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.vecdot(gk.tensor([[1.0, 2.0]]), gk.tensor([3.0, 4.0])).tolist()
+        [11.0]
+    """
+    return _sum(mul(ensure_tensor(x), ensure_tensor(y)), dim)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``) reading only ``A``'s upper or
+    lower triangle (and taking its diagonal as ones with ``unitriangular``); batch dimensions broadcast.
+
+    The gradient for ``A`` lies on that triangle, as in PyTorch.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.solve_triangular(gk.tensor([[2.0, 9.0], [1.0, 4.0]]), gk.tensor([[2.0], [5.0]]),
+        ...                            upper=False).tolist()
+        [[1.0], [1.0]]
+    """
+    from .layout import triu
+
+    A = _square("solve_triangular", A)
+    t = triu(A, 1 if unitriangular else 0) if upper else tril(A, -1 if unitriangular else 0)
+    if unitriangular:
+        xp = get_array_module(A.array)
+        t = add(t, const(xp.eye(A.shape[-1], dtype=A.dtype)))
+    B = ensure_tensor(B)
+    if B.ndim < 2:
+        raise ShapeError(f"linalg.solve_triangular: B must be a matrix (..., n, k), got shape {shape_str(B.shape)}")
+    return solve(t, B, left=left)
+
+
 # --------------------------------------------------------------------- without gradients
 def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
-    """The Moore-Penrose pseudo-inverse (no gradient yet; a tensor that requires grad is refused)."""
+    """The Moore-Penrose pseudo-inverse (no gradient yet; a tensor that requires grad is refused).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.pinv(gk.tensor([[2.0, 0.0], [0.0, 0.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.0]]
+    """
     A = ensure_tensor(A)
     if A.requires_grad:
         raise NotImplementedError("linalg.pinv: the gradient is not implemented; use solve or lstsq on detached input")
@@ -471,7 +610,13 @@ def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
 
 
 def matrix_rank(A, *, hermitian=False) -> Tensor:
-    """The numerical rank of matrices (int64; no gradient)."""
+    """The numerical rank of matrices (int64; no gradient).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.linalg.matrix_rank(gk.ones(3, 3)).item()
+        1
+    """
     A = ensure_tensor(A)
     kw = {"hermitian": True} if hermitian else {}  # CuPy's matrix_rank has no such argument
     r = _run("matrix_rank", lambda la, a: la.matrix_rank(a, **kw), A.array)
@@ -480,7 +625,13 @@ def matrix_rank(A, *, hermitian=False) -> Tensor:
 
 def lstsq(A, B, rcond=None) -> tuple:
     """``(solution, residuals, rank, singular_values)`` minimising ``||A X - B||``; the solution is
-    ``pinv(A) @ B`` written with ``solve`` on the normal equations, so full-column-rank ``A`` has a gradient."""
+    ``pinv(A) @ B`` written with ``solve`` on the normal equations, so full-column-rank ``A`` has a gradient.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [round(v, 6) for v in gk.linalg.lstsq(gk.tensor([[1.0], [1.0]]), gk.tensor([1.0, 3.0]))[0].tolist()]
+        [2.0]
+    """
     A, B = ensure_tensor(A), ensure_tensor(B)
     vector = B.ndim == A.ndim - 1
     b = unsqueeze(B, -1) if vector else B

@@ -122,7 +122,13 @@ def flip(input, dims) -> Tensor:
 
 
 def fliplr(input) -> Tensor:
-    """Flip left-right (dimension 1); needs at least 2 dimensions."""
+    """Flip left-right (dimension 1); needs at least 2 dimensions.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.fliplr(gk.tensor([[1, 2], [3, 4]])).tolist()
+        [[2, 1], [4, 3]]
+    """
     x = ensure_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"fliplr: the input must have at least 2 dimensions, got shape {shape_str(x.shape)}")
@@ -130,7 +136,13 @@ def fliplr(input) -> Tensor:
 
 
 def flipud(input) -> Tensor:
-    """Flip up-down (dimension 0); needs at least 1 dimension."""
+    """Flip up-down (dimension 0); needs at least 1 dimension.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.flipud(gk.tensor([[1, 2], [3, 4]])).tolist()
+        [[3, 4], [1, 2]]
+    """
     x = ensure_tensor(input)
     if x.ndim < 1:
         raise ShapeError("flipud: the input must have at least 1 dimension, got a 0-d tensor")
@@ -182,7 +194,13 @@ def rot90(input, k=1, dims=(0, 1)) -> Tensor:
 
 
 def tril(input, diagonal=0) -> Tensor:
-    """The lower triangle of the last two dimensions (``diagonal`` > 0 keeps more above it)."""
+    """The lower triangle of the last two dimensions (``diagonal`` > 0 keeps more above it).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.tril(gk.ones(2, 3)).tolist()
+        [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    """
     x = ensure_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"tril: the input must have at least 2 dimensions, got shape {shape_str(x.shape)}")
@@ -245,7 +263,13 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
 
 
 def diag(input, diagonal=0) -> Tensor:
-    """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal."""
+    """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.diag(gk.tensor([1, 2])).tolist()
+        [[1, 0], [0, 2]]
+    """
     x = ensure_tensor(input)
     if x.ndim == 1:
         return diag_embed(x, diagonal, 0, 1)
@@ -255,16 +279,29 @@ def diag(input, diagonal=0) -> Tensor:
 
 
 def diagflat(input, offset=0) -> Tensor:
-    """The flattened input on diagonal ``offset`` of a square matrix."""
+    """The flattened input on diagonal ``offset`` of a square matrix.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.diagflat(gk.tensor([[1, 2]])).tolist()
+        [[1, 0], [0, 2]]
+    """
     return diag_embed(flatten(ensure_tensor(input)), offset, 0, 1)
 
 
 # --------------------------------------------------------------------- moving and selecting dimensions
 def t(input) -> Tensor:
-    """Transpose a matrix; 0-d and 1-d tensors come back as they are (PyTorch's ``t``)."""
+    """Transpose a matrix; 0-d and 1-d tensors come back as they are (PyTorch's ``t``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.t(gk.tensor([[1, 2, 3]])).tolist()
+        [[1], [2], [3]]
+    """
     x = ensure_tensor(input)
     if x.ndim > 2:
-        raise ShapeError(f"t: expects a tensor with at most 2 dimensions, got shape {shape_str(x.shape)}; use transpose")
+        raise ShapeError(f"t: expects a tensor with at most 2 dimensions, got shape {shape_str(x.shape)}; "
+                         "use transpose")
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
@@ -290,17 +327,35 @@ moveaxis = movedim
 
 
 def swapaxes(input, axis0, axis1) -> Tensor:
-    """Swap two dimensions (``transpose`` with required dims; ``swapdims`` is an alias)."""
+    """Swap two dimensions (``transpose`` with required dims; ``swapdims`` is an alias).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.swapaxes(gk.zeros(2, 3, 4), 0, 2).shape
+        (4, 3, 2)
+    """
     return transpose(ensure_tensor(input), axis0, axis1)
 
 
 def swapdims(input, dim0, dim1) -> Tensor:
-    """Swap two dimensions (an alias of ``swapaxes``)."""
+    """Swap two dimensions (an alias of ``swapaxes``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.swapdims(gk.zeros(2, 3, 4), 0, 1).shape
+        (3, 2, 4)
+    """
     return transpose(ensure_tensor(input), dim0, dim1)
 
 
 def narrow(input, dim, start, length) -> Tensor:
-    """The slice ``start:start+length`` of dimension ``dim`` (a negative ``start`` counts from the end)."""
+    """The slice ``start:start+length`` of dimension ``dim`` (a negative ``start`` counts from the end).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.narrow(gk.tensor([1, 2, 3, 4]), 0, 1, 2).tolist()
+        [2, 3]
+    """
     x = ensure_tensor(input)
     (d,) = norm_axes(dim, x.ndim)
     n = x.shape[d]
@@ -313,7 +368,13 @@ def narrow(input, dim, start, length) -> Tensor:
 
 
 def unbind(input, dim=0) -> tuple:
-    """The slices along ``dim``, each without that dimension."""
+    """The slices along ``dim``, each without that dimension.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [t.tolist() for t in gk.unbind(gk.tensor([[1, 2], [3, 4]]), 1)]
+        [[1, 3], [2, 4]]
+    """
     x = ensure_tensor(input)
     (d,) = norm_axes(dim, x.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
@@ -362,7 +423,13 @@ def unfold(input, dimension, size, step) -> Tensor:
 
 # --------------------------------------------------------------------- repeating
 def tile(input, dims) -> Tensor:
-    """Repeat ``input`` ``dims[i]`` times along each dimension (missing leading entries are 1)."""
+    """Repeat ``input`` ``dims[i]`` times along each dimension (missing leading entries are 1).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.tile(gk.tensor([1, 2]), (2,)).tolist()
+        [1, 2, 1, 2]
+    """
     x = ensure_tensor(input)
     dims = tuple(int(r) for r in dims)
     if len(dims) < x.ndim:
@@ -431,7 +498,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
 
 # --------------------------------------------------------------------- splitting
 def tensor_split(input, indices_or_sections, dim=0) -> tuple:
-    """Split into ``sections`` nearly equal parts (the first ones one larger) or at the given indices."""
+    """Split into ``sections`` nearly equal parts (the first ones one larger) or at the given indices.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [p.tolist() for p in gk.tensor_split(gk.arange(5), 3)]
+        [[0, 1], [2, 3], [4]]
+    """
     x = ensure_tensor(input)
     (d,) = norm_axes(dim, x.ndim)
     n = x.shape[d]
@@ -463,18 +536,36 @@ def _np_split(name, x, ios, dim, min_nd):
 
 
 def hsplit(input, indices_or_sections) -> tuple:
-    """Split along dimension 1 (dimension 0 for 1-D input); sections must divide it."""
+    """Split along dimension 1 (dimension 0 for 1-D input); sections must divide it.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [p.tolist() for p in gk.hsplit(gk.tensor([[1, 2, 3, 4]]), 2)]
+        [[[1, 2]], [[3, 4]]]
+    """
     x = ensure_tensor(input)
     return _np_split("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0, 1)
 
 
 def vsplit(input, indices_or_sections) -> tuple:
-    """Split along dimension 0 of an input with at least 2 dimensions."""
+    """Split along dimension 0 of an input with at least 2 dimensions.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [p.shape for p in gk.vsplit(gk.zeros(4, 2), [1])]
+        [(1, 2), (3, 2)]
+    """
     return _np_split("vsplit", input, indices_or_sections, 0, 2)
 
 
 def dsplit(input, indices_or_sections) -> tuple:
-    """Split along dimension 2 of an input with at least 3 dimensions."""
+    """Split along dimension 2 of an input with at least 3 dimensions.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [p.shape for p in gk.dsplit(gk.zeros(1, 2, 4), 2)]
+        [(1, 2, 2), (1, 2, 2)]
+    """
     return _np_split("dsplit", input, indices_or_sections, 2, 3)
 
 
@@ -484,6 +575,11 @@ def broadcast_shapes(*shapes) -> tuple:
 
     Raises:
         ShapeError: when they cannot be broadcast together, listing them.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.broadcast_shapes((3, 1), (4,))
+        (3, 4)
     """
     shapes = [(s,) if isinstance(s, numbers.Integral) else tuple(s) for s in shapes]
     try:
@@ -494,7 +590,13 @@ def broadcast_shapes(*shapes) -> tuple:
 
 
 def broadcast_tensors(*tensors) -> tuple:
-    """The tensors broadcast to their common shape."""
+    """The tensors broadcast to their common shape.
+
+    Example:
+        >>> import gradkit as gk
+        >>> [t.shape for t in gk.broadcast_tensors(gk.zeros(3, 1), gk.zeros(4))]
+        [(3, 4), (3, 4)]
+    """
     ts = [ensure_tensor(t) for t in tensors]
     shape = broadcast_shapes(*(t.shape for t in ts))
     return tuple(broadcast_to(t, shape) for t in ts)
@@ -526,7 +628,13 @@ def meshgrid(*tensors, indexing="ij") -> tuple:
 
 
 def cartesian_prod(*tensors) -> Tensor:
-    """All combinations of the elements of 1-D tensors, one per row (a single tensor comes back as is)."""
+    """All combinations of the elements of 1-D tensors, one per row (a single tensor comes back as is).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.cartesian_prod(gk.tensor([1, 2]), gk.tensor([3, 4])).tolist()
+        [[1, 3], [1, 4], [2, 3], [2, 4]]
+    """
     ts = [ensure_tensor(t_) for t_ in tensors]
     if len(ts) == 1:
         return ts[0]
@@ -535,7 +643,13 @@ def cartesian_prod(*tensors) -> Tensor:
 
 
 def block_diag(*tensors) -> Tensor:
-    """A block-diagonal matrix of the inputs (0-d and 1-d inputs count as one row)."""
+    """A block-diagonal matrix of the inputs (0-d and 1-d inputs count as one row).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.block_diag(gk.tensor([[1, 2]]), gk.tensor(3)).tolist()
+        [[1, 2, 0], [0, 0, 3]]
+    """
     ts = []
     for t_ in tensors:
         t_ = ensure_tensor(t_)
@@ -553,17 +667,35 @@ def block_diag(*tensors) -> Tensor:
 
 
 def atleast_1d(*tensors):
-    """Each input viewed with at least 1 dimension (a tuple for several inputs)."""
+    """Each input viewed with at least 1 dimension (a tuple for several inputs).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.atleast_1d(gk.tensor(1.0)).shape
+        (1,)
+    """
     return _atleast(tensors, 1)
 
 
 def atleast_2d(*tensors):
-    """Each input viewed with at least 2 dimensions (a 1-d ``(n,)`` becomes ``(1, n)``)."""
+    """Each input viewed with at least 2 dimensions (a 1-d ``(n,)`` becomes ``(1, n)``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.atleast_2d(gk.zeros(3)).shape
+        (1, 3)
+    """
     return _atleast(tensors, 2)
 
 
 def atleast_3d(*tensors):
-    """Each input viewed with at least 3 dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)`` ``(m, n, 1)``)."""
+    """Each input viewed with at least 3 dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)`` ``(m, n, 1)``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.atleast_3d(gk.zeros(2, 3)).shape
+        (2, 3, 1)
+    """
     return _atleast(tensors, 3)
 
 

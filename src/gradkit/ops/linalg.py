@@ -132,7 +132,8 @@ def linear(x, weight, bias=None) -> Tensor:
 # --------------------------------------------------------------------- products with fixed ranks
 def _need(name, x, ndims, what):
     if x.ndim not in ndims:
-        raise ShapeError(f"{name}: {what} must be {' or '.join(f'{n}-D' for n in ndims)}, got shape {shape_str(x.shape)}")
+        want = " or ".join(f"{n}-D" for n in ndims)
+        raise ShapeError(f"{name}: {what} must be {want}, got shape {shape_str(x.shape)}")
 
 
 def _same_dtype(a, b):
@@ -155,7 +156,13 @@ def mm(input, mat2) -> Tensor:
 
 
 def bmm(input, mat2) -> Tensor:
-    """Batched matrix product ``(B, n, k) @ (B, k, m)`` (no broadcasting)."""
+    """Batched matrix product ``(B, n, k) @ (B, k, m)`` (no broadcasting).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.bmm(gk.ones(5, 2, 3), gk.ones(5, 3, 4)).shape
+        (5, 2, 4)
+    """
     a, b = _same_dtype(input, mat2)
     _need("bmm", a, (3,), "input")
     _need("bmm", b, (3,), "mat2")
@@ -165,7 +172,13 @@ def bmm(input, mat2) -> Tensor:
 
 
 def mv(input, vec) -> Tensor:
-    """Matrix times vector ``(n, m) @ (m,)``."""
+    """Matrix times vector ``(n, m) @ (m,)``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.mv(gk.ones(2, 3), gk.ones(3)).tolist()
+        [3.0, 3.0]
+    """
     a, b = _same_dtype(input, vec)
     _need("mv", a, (2,), "input")
     _need("mv", b, (1,), "vec")
@@ -173,22 +186,41 @@ def mv(input, vec) -> Tensor:
 
 
 def dot(input, tensor) -> Tensor:
-    """The inner product of two 1-D tensors of equal length."""
+    """The inner product of two 1-D tensors of equal length.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.dot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0])).item()
+        11.0
+    """
     a, b = _same_dtype(input, tensor)
     _need("dot", a, (1,), "input")
     _need("dot", b, (1,), "tensor")
     if a.shape != b.shape:
-        raise ShapeError(f"dot: expects tensors of the same length, got shapes {shape_str(a.shape)} and {shape_str(b.shape)}")
+        raise ShapeError(f"dot: expects tensors of the same length, got shapes {shape_str(a.shape)} and "
+                         f"{shape_str(b.shape)}")
     return matmul(a, b)
 
 
 def vdot(input, other) -> Tensor:
-    """``dot`` with the first argument conjugated (the same for real tensors)."""
+    """``dot`` with the first argument conjugated (the same for real tensors).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.vdot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0])).item()
+        11.0
+    """
     return dot(input, other)
 
 
 def outer(input, vec2) -> Tensor:
-    """The outer product ``input[i] * vec2[j]`` of two 1-D tensors (``ger`` is an alias)."""
+    """The outer product ``input[i] * vec2[j]`` of two 1-D tensors (``ger`` is an alias).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.outer(gk.tensor([1, 2]), gk.tensor([1, 10])).tolist()
+        [[1, 10], [2, 20]]
+    """
     a, b = _same_dtype(input, vec2)
     _need("outer", a, (1,), "input")
     _need("outer", b, (1,), "vec2")
@@ -215,32 +247,68 @@ def _scaled_sum(name, input, prod, beta, alpha):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts to the product's shape)."""
+    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts to the product's shape).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.addmm(gk.ones(2), gk.ones(2, 3), gk.ones(3, 2), beta=0.5, alpha=2).tolist()
+        [[6.5, 6.5], [6.5, 6.5]]
+    """
     return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * (mat @ vec)``."""
+    """``beta * input + alpha * (mat @ vec)``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.addmv(gk.ones(2), gk.ones(2, 3), gk.ones(3)).tolist()
+        [4.0, 4.0]
+    """
     return _scaled_sum("addmv", input, mv(mat, vec), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    """``beta * input + alpha * bmm(batch1, batch2)``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.baddbmm(gk.ones(2, 1, 1), gk.ones(2, 1, 3), gk.ones(2, 3, 1), beta=0).tolist()
+        [[[3.0]], [[3.0]]]
+    """
     return _scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.addbmm(gk.zeros(2, 2), gk.ones(3, 2, 4), gk.ones(3, 4, 2)).tolist()
+        [[12.0, 12.0], [12.0, 12.0]]
+    """
     return _scaled_sum("addbmm", input, _sum(bmm(batch1, batch2), 0), beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * outer(vec1, vec2)``."""
+    """``beta * input + alpha * outer(vec1, vec2)``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.addr(gk.zeros(2, 2), gk.tensor([1.0, 2.0]), gk.tensor([1.0, 3.0])).tolist()
+        [[1.0, 3.0], [2.0, 6.0]]
+    """
     return _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
 
 
 def inner(input, other) -> Tensor:
-    """The sum of products over the last dimension of both (a 0-d operand multiplies)."""
+    """The sum of products over the last dimension of both (a 0-d operand multiplies).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.inner(gk.tensor([1.0, 2.0]), gk.tensor([[1.0, 1.0], [0.0, 1.0]])).tolist()
+        [3.0, 2.0]
+    """
     a, b = _same_dtype(input, other)
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
@@ -266,7 +334,8 @@ def tensordot(a, b, dims=2) -> Tensor:
     if isinstance(dims, (int, np.integer)) or (isinstance(dims, Tensor) and dims.ndim == 0):
         n = int(dims)
         if n < 0 or n > min(a.ndim, b.ndim):
-            raise ShapeError(f"tensordot: dims={n} exceeds the dimensions of shapes {shape_str(a.shape)} and {shape_str(b.shape)}")
+            raise ShapeError(f"tensordot: dims={n} exceeds the dimensions of shapes {shape_str(a.shape)} and "
+                             f"{shape_str(b.shape)}")
         da, db = list(range(a.ndim - n, a.ndim)), list(range(n))
     else:
         da, db = dims
@@ -285,7 +354,13 @@ def tensordot(a, b, dims=2) -> Tensor:
 
 
 def kron(input, other) -> Tensor:
-    """The Kronecker product: blocks ``input[i, j] * other`` (shapes are padded with leading 1s)."""
+    """The Kronecker product: blocks ``input[i, j] * other`` (shapes are padded with leading 1s).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.kron(gk.tensor([1, 2]), gk.tensor([1, 10])).tolist()
+        [1, 10, 2, 20]
+    """
     a, b = _same_dtype(input, other)
     nd = max(a.ndim, b.ndim)
     sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
@@ -295,7 +370,13 @@ def kron(input, other) -> Tensor:
 
 
 def trace(input) -> Tensor:
-    """The sum of the main diagonal of a matrix."""
+    """The sum of the main diagonal of a matrix.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.trace(gk.tensor([[1, 2], [3, 4]])).item()
+        5
+    """
     x = ensure_tensor(input)
     _need("trace", x, (2,), "input")
     return _sum(diagonal(x))
@@ -324,7 +405,13 @@ def cross(input, other, dim=None) -> Tensor:
 
 
 def chain_matmul(*matrices) -> Tensor:
-    """The product of several matrices, left to right."""
+    """The product of several matrices, left to right.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.chain_matmul(gk.ones(2, 3), gk.ones(3, 4), gk.ones(4, 1)).tolist()
+        [[12.0], [12.0]]
+    """
     out = ensure_tensor(matrices[0])
     for m in matrices[1:]:
         out = mm(out, m)
@@ -446,7 +533,13 @@ def einsum(equation, *operands) -> Tensor:
 
 
 def matrix_power(input, n) -> Tensor:
-    """``input`` multiplied by itself ``n`` times (``n`` = 0 gives identities; negative ``n`` inverts first)."""
+    """``input`` multiplied by itself ``n`` times (``n`` = 0 gives identities; negative ``n`` inverts first).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.matrix_power(gk.tensor([[1, 1], [0, 1]]), 3).tolist()
+        [[1, 3], [0, 1]]
+    """
     x = ensure_tensor(input)
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise ShapeError(f"matrix_power: expects square matrices (..., n, n), got shape {shape_str(x.shape)}")

@@ -212,22 +212,46 @@ def contiguous(x) -> Tensor:
 
 
 def is_contiguous(x) -> bool:
-    """Whether ``x``'s storage is C-contiguous (a transpose or a strided slice is not)."""
+    """Whether ``x``'s storage is C-contiguous (a transpose or a strided slice is not).
+
+    Example:
+        >>> import gradkit as gk
+        >>> (gk.zeros(2, 3).is_contiguous(), gk.zeros(2, 3).T.is_contiguous())
+        (True, False)
+    """
     return bool(ensure_tensor(x).array.flags.c_contiguous)
 
 
 def view_as(x, other) -> Tensor:
-    """``x`` reshaped to ``other``'s shape (gradkit's ``view`` also accepts non-contiguous tensors)."""
+    """``x`` reshaped to ``other``'s shape (gradkit's ``view`` also accepts non-contiguous tensors).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.zeros(6).view_as(gk.zeros(3, 2)).shape
+        (3, 2)
+    """
     return reshape(x, ensure_tensor(other).shape)
 
 
 def reshape_as(x, other) -> Tensor:
-    """``x`` reshaped to ``other``'s shape."""
+    """``x`` reshaped to ``other``'s shape.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.zeros(6).reshape_as(gk.zeros(2, 3)).shape
+        (2, 3)
+    """
     return reshape(x, ensure_tensor(other).shape)
 
 
 def expand_as(x, other) -> Tensor:
-    """``x`` broadcast to ``other``'s shape."""
+    """``x`` broadcast to ``other``'s shape.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.tensor([1, 2]).expand_as(gk.zeros(3, 2)).shape
+        (3, 2)
+    """
     return broadcast_to(x, ensure_tensor(other).shape)
 
 
