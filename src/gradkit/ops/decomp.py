@@ -367,10 +367,9 @@ class Eigh(Op):
         inner = diag_embed(gw)
         if _nonzero(gv):
             xp = get_array_module(w.array)
-            diff = w.array[..., None, :] - w.array[..., :, None]  # w_j - w_i
-            n = diff.shape[-1]
-            eye = xp.eye(n, dtype=bool)
-            f = const(xp.where(eye, 0, 1 / xp.where(eye, 1, diff)).astype(w.dtype))
+            eye = xp.eye(w.shape[-1], dtype=w.dtype)
+            gaps = add(add(unsqueeze(w, -2), -unsqueeze(w, -1)), const(eye))  # w_j - w_i, 1 on the diagonal
+            f = const(1 - eye) / gaps  # in the graph, so second derivatives see w move
             vtgv = matmul(vt, gv)
             skew = mul(_skew(vtgv), 0.5)
             inner = add(inner, mul(f, skew))

@@ -83,8 +83,16 @@ class SumTo(Op):
 def reshape(x, *shape) -> Tensor:
     """A tensor with the same data in a new shape (-1 infers one dimension); ``view`` is an alias.
 
+    Unlike PyTorch's ``view``, which refuses a non-contiguous tensor (after ``transpose``) and asks
+    for ``reshape``, gradkit's ``view`` reshapes it (copying when it must).
+
     Raises:
-        ValueError: when the sizes do not match, naming both shapes.
+        ShapeError: (a ValueError and RuntimeError) when the sizes do not match, naming both shapes.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.zeros(2, 6).reshape(3, -1).shape
+        (3, 4)
     """
     x = ensure_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -144,7 +152,15 @@ def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
 
 
 def squeeze(x, dim=None, axis=None) -> Tensor:
-    """Remove size-1 dimensions (all, or the given ``dim``)."""
+    """Remove size-1 dimensions: all, or those of ``dim`` (an int or a tuple) that have size 1.
+
+    As in PyTorch, a 0-d tensor accepts ``dim`` 0 or -1 and comes back unchanged.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.zeros(1, 3, 1, 2).squeeze((0, 2)).shape
+        (3, 2)
+    """
     x = ensure_tensor(x)
     dim = axis if dim is None else dim
     if dim is None:
