@@ -17,10 +17,13 @@ derivative follows. The full statement is at the top of ``autograd/function.py``
 # Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
 # below them are gradkit-internal helpers that other subpackages use.
 from . import elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from . import norms, order  # reductions, scans, selection (h2)
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import cast, compare, to_device  # noqa: F401
 from .layout import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .norms import *  # noqa: F401,F403
+from .order import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
@@ -31,6 +34,7 @@ from .shape import _index_arrays, getitem, sum_to  # noqa: F401
 __all__ = [
     *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
     *scan.__all__, *select.__all__, *shape.__all__,
+    *norms.__all__, *order.__all__,  # reductions, scans, selection (h2)
 ]
 
 
@@ -49,4 +53,11 @@ TENSOR_METHODS = (
     "relu", "sin", "cos", "sign", "reshape", "view", "transpose", "permute", "flatten", "squeeze",
     "unsqueeze", "expand", "broadcast_to", "split", "chunk", "matmul", "any", "all", "isnan", "isfinite",
     "nonzero", "argwhere",
+    # reductions, scans, selection (h2)
+    "prod", "nansum", "nanmean", "aminmax", "count_nonzero", "norm", "dist",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile",
+    "unique", "unique_consecutive", "bincount",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy", "index_fill",
+    "masked_fill", "masked_scatter", "masked_select", "take", "take_along_dim",
 )
