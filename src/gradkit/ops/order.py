@@ -257,8 +257,6 @@ def mode(input, dim=-1, keepdim=False) -> ValuesIndices:
 
 
 def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
-    from .elementwise import where
-
     x = ensure_tensor(input)
     if x.dtype.kind != "f":
         raise OpArgumentError(f"{name}(): expected a floating-point input, got {x.dtype}")
@@ -286,8 +284,10 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
     qs = qa.reshape(-1)
     order = _argsort(a, d, False)
     outs = []
+    bad = (nan > 0) if not ignore_nan else (count == 0)
     for qv in qs.tolist():
-        rank = qv * xp.maximum(count - 1, 0)
+        # a row with NaN (all NaN for nanquantile) reads its last sorted element, a NaN, as PyTorch
+        rank = xp.where(bad, n - 1, qv * xp.maximum(count - 1, 0))
         lo, hi = xp.floor(rank).astype(np.int64), xp.ceil(rank).astype(np.int64)
         if interpolation == "nearest":
             lo = hi = xp.round(rank).astype(np.int64)  # half to even, as PyTorch
@@ -304,9 +304,6 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
             v = vlo + (vhi - vlo) * const((rank - lo).astype(a.dtype))
         else:
             v = vlo
-        bad = (nan > 0) if not ignore_nan else (count == 0)
-        if bool(bad.any()):
-            v = where(bad, const(a.dtype.type(np.nan)), v)
         outs.append(v if keepdim else squeeze(v, d))
     if dim is None and keepdim:
         shape = (1,) * ensure_tensor(input).ndim

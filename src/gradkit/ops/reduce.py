@@ -104,13 +104,30 @@ class LogSumExp(Op):
         return gy * exp(x - y)
 
 
+class NanSum(Op):
+    """Sum with NaN read as 0; the rule multiplies by the not-NaN mask (as PyTorch: NaN * 0 stays NaN)."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.keep = ~xp.isnan(x)
+        return xp.asarray(xp.where(self.keep, x, 0).sum(axis=self.axes, keepdims=self.keepdims), dtype=x.dtype)
+
+    def backward(self, gy):
+        shape = self.inputs[0].shape
+        return broadcast_to(_unkeep(gy, shape, self.axes, self.keepdims), shape) * const(self.keep.astype(gy.dtype))
+
+
 class Var(Op):
     """Variance (``root``: standard deviation) with ``correction``; divides by ``max(0, n - correction)``."""
 
     saves_output = True
 
-    def __init__(self, axes, keepdims, correction, root):
+    def __init__(self, axes, keepdims, correction, root, clamp_grad=False):
         self.axes, self.keepdims, self.correction, self.root = axes, keepdims, correction, root
+        self.clamp_grad = clamp_grad  # PyTorch clamps n - correction at 0 in the rule only without a dim
         self.n = None
 
     def forward(self, x):
@@ -128,15 +145,18 @@ class Var(Op):
         return xp.asarray(v, dtype=x.dtype)
 
     def backward(self, gy):
+        # PyTorch's rule: 2 (x - mean) / (n - correction); with a dim n - correction is not clamped
         x = self.inputs[0]
-        denom = builtins.max(0, self.n - self.correction)
+        denom = self.n - self.correction
+        if self.clamp_grad:
+            denom = builtins.max(0, denom)
         with np.errstate(divide="ignore", invalid="ignore"):
             gy = _unkeep(gy, x.shape, self.axes, self.keepdims)
             d = x - mean(x, self.axes, True)
             if self.root:
-                y = _unkeep(self.output(), x.shape, self.axes, self.keepdims)
                 if not denom:
                     return gy * d * float("nan")
+                y = _unkeep(self.output(), x.shape, self.axes, self.keepdims)
                 zero = y.array == 0  # every value equal: PyTorch's gradient there is 0
                 return gy * d / (where(zero, const(y.array.dtype.type(1)), y) * float(denom))
             return gy * d * (2.0 / denom if denom else float("inf"))
@@ -255,9 +275,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         3.0
     """
     x = ensure_tensor(input)
-    if x.dtype.kind == "f":
-        x = where(isnan(x).array, const(x.array.dtype.type(0)), x)
-    return sum(x, dim, keepdim, dtype=dtype)
+    if x.dtype.kind != "f":
+        return sum(x, dim, keepdim, dtype=dtype)
+    if dtype is not None:
+        x = x.to(dtype)
+    return NanSum(reduce_axes(resolve_dim(dim, None, "nansum"), x.ndim, "nansum"), bool(keepdim))(x)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -333,7 +355,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
         dim, unbiased = None, dim
     x, axes, keep = _reduce_args(x, dim, axis, keepdim, keepdims, "var")
     x = _float_input(x, None, "var")
-    return Var(axes, keep, _correction("var", correction, unbiased, ddof), False)(x)
+    return Var(axes, keep, _correction("var", correction, unbiased, ddof), False, dim is None and axis is None)(x)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False, correction=None, ddof=None) -> Tensor:
@@ -348,7 +370,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
         dim, unbiased = None, dim
     x, axes, keep = _reduce_args(x, dim, axis, keepdim, keepdims, "std")
     x = _float_input(x, None, "std")
-    return Var(axes, keep, _correction("std", correction, unbiased, ddof), True)(x)
+    return Var(axes, keep, _correction("std", correction, unbiased, ddof), True, dim is None and axis is None)(x)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> tuple:
@@ -541,7 +563,8 @@ def _logical(x, dim, keepdim, axis, name):
     x = ensure_tensor(x)
     axes = reduce_axes(resolve_dim(dim, axis, name), x.ndim, name)
     f = x.array.any if name == "any" else x.array.all
-    return const(get_array_module(x.array).asarray(f(axis=axes, keepdims=bool(keepdim))))
+    out = get_array_module(x.array).asarray(f(axis=axes, keepdims=bool(keepdim)))
+    return const(out.astype(np.uint8) if x.dtype == np.uint8 else out)  # PyTorch keeps uint8
 
 
 def any(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
