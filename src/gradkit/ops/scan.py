@@ -124,12 +124,15 @@ class LogCumSumExp(Op):
             out = None
             for sign in (1, -1):
                 part = gy.array * sign > 0
+                if not bool(part.any()):
+                    continue
                 one = const(xp.ones((), dtype=gy.dtype))
-                lg = where(part, log(where(part, gy * sign, one)), neg_inf)
-                acc = _flip(LogCumSumExp(d)(_flip(lg - y, d)), d)
+                # log(gy_j) - y_j where gy_j > 0, else -inf (no term, whatever y_j is)
+                z = where(part, log(where(part, gy * sign, one)) - y, neg_inf)
+                acc = _flip(LogCumSumExp(d)(_flip(z, d)), d)
                 term = exp(acc + x) * sign
                 out = term if out is None else out + term
-        return out
+        return out if out is not None else gy * 0.0
 
 
 def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:
