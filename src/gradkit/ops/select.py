@@ -398,13 +398,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
 
 
 # --------------------------------------------------------------------- index_* along one dim
-def _index_1d(name, x, dim, index):
+def _index_1d(name, x, dim, index, allow_negative=False):
     x = ensure_tensor(x)
     d = one_dim(dim, x.ndim, name)
     index = as_index(index, name, like=x)
     if index.ndim > 1:
         raise OpArgumentError(f"{name}(): index must be 1-D or 0-d, got shape {shape_str(index.shape)}")
-    check_bounds(index.array, x.shape[d] if x.ndim else 1, name, d)
+    check = check_bounds if allow_negative else check_nonneg_bounds  # PyTorch: only index_fill counts from the end
+    check(index.array, x.shape[d] if x.ndim else 1, name, d)
     return x, d, index.array.reshape(-1)
 
 
@@ -510,7 +511,7 @@ def index_fill(input, dim, index, value) -> Tensor:
         >>> gk.index_fill(gk.ones(2, 2), 1, gk.tensor([0]), -1.0).tolist()
         [[-1.0, 1.0], [-1.0, 1.0]]
     """
-    x, d, idx = _index_1d("index_fill", input, dim, index)
+    x, d, idx = _index_1d("index_fill", input, dim, index, allow_negative=True)
     if isinstance(value, Tensor):
         if value.ndim:
             raise OpArgumentError(f"index_fill(): value must be a number or a 0-d tensor, got shape {value.shape}")
