@@ -51,6 +51,8 @@ def reduce_axes(dim, ndim: int, name: str) -> tuple:
     """
     if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without the checks below
+        return (dim % ndim,)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     out = [one_dim(d, ndim, name) for d in dims]
     if len(set(out)) != len(out):

@@ -20,7 +20,7 @@ from ._checks import OpArgumentError, one_dim, reduce_axes, resolve_dim
 from ._softmax import softmax_parts
 from ._util import const, ensure_tensor, keep_shape
 from .elementwise import exp, isnan, mul, where
-from .select import gather
+from .select import Gather, gather
 from .shape import broadcast_to, getitem, reshape, squeeze
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -49,7 +49,8 @@ class Sum(Op):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        return get_array_module(x).asarray(x.sum(axis=self.axes, keepdims=self.keepdims))
+        out = x.sum(axis=self.axes, keepdims=self.keepdims)
+        return np.asarray(out) if isinstance(out, np.generic) else out  # NumPy gives a scalar for 0-d
 
     def backward(self, gy):
         shape = self.inputs[0].shape
@@ -213,9 +214,11 @@ class Prod(FusedOp):
 
 # --------------------------------------------------------------------- sum, mean, prod
 def _reduce_args(x, dim, axis, keepdim, keepdims, name):
-    x = ensure_tensor(x)
-    dim = resolve_dim(dim, axis, name)
-    return x, reduce_axes(dim, x.ndim, name), bool(keepdim or keepdims)
+    if type(x) is not Tensor:
+        x = ensure_tensor(x)
+    if axis is not None or type(dim) is list:
+        dim = resolve_dim(dim, axis, name)
+    return x, reduce_axes(dim, x.array.ndim, name), bool(keepdim or keepdims)
 
 
 def _count(shape, axes):
@@ -247,7 +250,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) ->
     x, axes, keep = _reduce_args(x, dim, axis, keepdim, keepdims, "sum")
     if dtype is not None:
         x = x.to(dtype)
-    elif x.dtype.kind in "biu" and x.dtype != np.int64:
+    elif x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
         x = x.to("int64")
     return Sum(axes, keep)(x)
 
@@ -261,8 +264,9 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -
         [2.0, 3.5]
     """
     x, axes, keep = _reduce_args(x, dim, axis, keepdim, keepdims, "mean")
-    x = _float_input(x, dtype, "mean")
-    n = _count(x.shape, axes)
+    if dtype is not None or x.array.dtype.kind not in "fc":
+        x = _float_input(x, dtype, "mean")
+    n = _count(x.array.shape, axes)
     return Sum(axes, keep)(x) * (1.0 / n if n else float("nan"))
 
 
@@ -471,7 +475,7 @@ def _max_min(x, dim, keepdim, axis, keepdims, minimum):
     d = one_dim(d, x.ndim, name)
     _nonempty(x, (d,) if x.ndim else (), name)
     idx = (argmin if minimum else argmax)(x, d, True)
-    values = gather(x, d, idx)
+    values = Gather(d, idx.array)(x) if x.ndim else gather(x, d, idx)  # indices of our own: no checks
     if not keep and x.ndim:
         values, idx = squeeze(values, d), squeeze(idx, d)
     return ValuesIndices(values, idx)
