@@ -42,6 +42,7 @@ def test_gather_matches_torch(dim):
     same_as_torch(lambda t, i: gk.gather(t, 0, i), lambda t, i: torch.gather(t, 0, i), [np.array(2.0), np.array(0)])
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter:UserWarning")
 @pytest.mark.parametrize("dim", [0, 1])
 def test_scatter_family_matches_torch(dim):
     x, src = _randn((4, 5), 0), _randn((4, 5), 1)
@@ -237,6 +238,9 @@ def test_out_argument_writes_the_result():
     out = gk.zeros(3, 4, dtype="float64")
     assert gk.cumsum(x, 1, out=out) is out
     np.testing.assert_allclose(out.numpy(), np.cumsum(x.numpy(), 1))
+    v, i = gk.zeros(2, dtype="float64"), gk.zeros(2, dtype="int64")
+    res = gk.topk(gk.tensor([1.0, 4.0, 2.0]), 2, out=(v, i))
+    assert res.values is v and v.tolist() == [4.0, 2.0] and i.tolist() == [1, 2]
     out2 = gk.zeros(1, dtype="float64")
     gk.gather(x, 1, gk.tensor([[0], [1], [2]]), out=out2)  # resized, as torch
     assert out2.shape == (3, 1)

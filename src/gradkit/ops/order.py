@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from ._checks import OpArgumentError, one_dim, resolve_dim
 from ._util import const, ensure_tensor, keep_shape, shape_str
 from .reduce import ValuesIndices
-from .select import gather
+from .select import gather, write_out
 from .shape import reshape, squeeze
 
 __all__ = [
@@ -57,13 +57,16 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None) -> ValuesIn
     x = ensure_tensor(input)
     d = one_dim(dim, x.ndim, "sort")
     idx = _sorted_idx(x, d, descending)
-    res = ValuesIndices(gather(x, d, idx), idx)
-    if out is not None:
-        from .select import write_out
+    return _write_pair(ValuesIndices(gather(x, d, idx), idx), out)
 
-        write_out(res.values, out[0])
-        write_out(res.indices, out[1])
-    return res
+
+def _write_pair(res, out):
+    """PyTorch's ``out=(values, indices)``."""
+    if out is None:
+        return res
+    write_out(res.values, out[0])
+    write_out(res.indices, out[1])
+    return ValuesIndices(out[0], out[1])
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
@@ -109,7 +112,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None) -> ValuesIndi
         return sort(x) if k else ValuesIndices(reshape(x, (0,)), const(np.zeros(0, np.int64)))
     idx = _argsort(x.array, d, largest)
     idx = const(idx[(slice(None),) * d + (slice(0, int(k)),)].astype(np.int64))
-    return ValuesIndices(gather(x, d, idx), idx)
+    return _write_pair(ValuesIndices(gather(x, d, idx), idx), out)
 
 
 def _pick(x, d, pos_of_row, keepdim):
@@ -139,8 +142,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None) -> ValuesIndices:
         raise OpArgumentError(f"kthvalue(): k={k} is out of range for dimension {d} of size {n} (expected 1..{n})")
     if x.ndim == 0:
         return ValuesIndices(x * 1 if x.requires_grad else x, const(np.zeros((), np.int64)))
-    pos = np.full(keep_shape(x.shape, (d,)), int(k) - 1)
-    return _pick(x, d, pos, keepdim)
+    pos = get_array_module(x.array).full(keep_shape(x.shape, (d,)), int(k) - 1)
+    return _write_pair(_pick(x, d, pos, keepdim), out)
 
 
 class _MedianAll(Op):
