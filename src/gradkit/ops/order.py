@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module, get_default_dtype
 from ..tensor import Tensor
+from ._arrays import accumulate
 from ._checks import OpArgumentError, one_dim, resolve_dim
 from ._util import const, ensure_tensor, keep_shape, shape_str
 from .reduce import ValuesIndices
@@ -248,7 +249,7 @@ def mode(input, dim=-1, keepdim=False) -> ValuesIndices:
     pos = xp.arange(n)
     start = xp.ones(s.shape, dtype=bool)
     start[..., 1:] = s[..., 1:] != s[..., :-1]
-    run = pos - xp.maximum.accumulate(xp.where(start, pos, 0), axis=-1) + 1  # length of the run so far
+    run = pos - accumulate("maximum", xp.where(start, pos, 0), -1) + 1  # length of the run so far
     best = xp.take_along_axis(s, run.argmax(-1)[..., None], -1)  # the first longest run: the smallest value
     hit = a == best
     last = (n - 1) - xp.flip(hit, -1).argmax(-1)

@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import FusedOp, Op
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._arrays import accumulate
 from ._checks import one_dim
 from ._util import const, ensure_tensor
 from .elementwise import exp, log, where
@@ -112,7 +113,7 @@ class LogCumSumExp(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return get_array_module(x).logaddexp.accumulate(x, axis=self.dim)
+            return accumulate("logaddexp", x, self.dim)
 
     def backward(self, gy):
         # dx_k = exp(x_k) * sum_{j >= k} gy_j exp(-y_j), summed in log space for the positive
@@ -181,14 +182,14 @@ def _cum_index(a, dim, minimum):
     """Indices of the running max (min) along ``dim``: the latest tie; a NaN holds from its first place."""
     xp = get_array_module(a)
     a = xp.moveaxis(a, dim, -1)
-    acc = (xp.minimum if minimum else xp.maximum).accumulate(a, axis=-1)
+    acc = accumulate("minimum" if minimum else "maximum", a, -1)
     pos = xp.arange(a.shape[-1])
     cand = xp.where(a == acc, pos, 0)
     if a.dtype.kind == "f":
         nan = xp.isnan(a)
         first_nan = nan & (nan.cumsum(-1) == 1)
         cand = xp.where(first_nan, pos, cand)
-    idx = xp.maximum.accumulate(cand, axis=-1)
+    idx = accumulate("maximum", cand, -1)
     return xp.moveaxis(idx, -1, dim).astype(np.int64)
 
 

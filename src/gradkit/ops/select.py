@@ -22,6 +22,7 @@ from ..autograd.function import Op, once_differentiable
 from ..autograd.grad_mode import _mode
 from ..backend import get_array_module
 from ..tensor import Tensor, _make
+from ._arrays import ufunc_at
 from ._checks import IndexOutOfRange, OpArgumentError, as_index, check_bounds, check_nonneg_bounds, one_dim
 from ._util import as_operand, const, ensure_tensor, shape_str
 from .elementwise import where
@@ -117,7 +118,7 @@ class GatherGrad(Op):
     def forward(self, gy):
         xp = get_array_module(gy)
         out = _zeros(self.shape, gy)
-        xp.add.at(out, _grid(self.index, self.dim), gy)
+        ufunc_at("add", out, _grid(self.index, self.dim), gy)
         return out
 
     def backward(self, ggx):
@@ -135,7 +136,7 @@ class Scatter(Op):
         out = x.copy()
         vals = _head(src, self.index.shape)
         if self.accumulate:
-            xp.add.at(out, _grid(self.index, self.dim), vals)
+            ufunc_at("add", out, _grid(self.index, self.dim), vals)
         else:
             out[_grid(self.index, self.dim)] = vals
         return out
@@ -287,7 +288,7 @@ class ScatterReduce(Op):
     def counts(self, like):
         xp = get_array_module(like)
         c = xp.zeros(like.shape, dtype=like.dtype)
-        xp.add.at(c, _grid(self.index, self.dim), 1)
+        ufunc_at("add", c, _grid(self.index, self.dim), 1)
         return c
 
     def forward(self, x, src):
@@ -297,7 +298,7 @@ class ScatterReduce(Op):
         out = x.copy()
         if not self.include_self:
             out[grid] = _identity(self.how, x.dtype)
-        getattr(xp, _REDUCE_UFUNC[self.how]).at(out, grid, vals)
+        ufunc_at(_REDUCE_UFUNC[self.how], out, grid, vals)
         if self.how == "mean":
             c = self.counts(x) + (1 if self.include_self else 0)
             hit = c > 0
@@ -327,7 +328,7 @@ class ScatterReduce(Op):
         self_eq = (xa == y) if self.include_self else xp.zeros(xa.shape, dtype=bool)
         src_eq = sa == xp.take_along_axis(_head(y, _other_dims(y.shape, index.shape, dim)), index, dim)
         n = self_eq.astype(gy.dtype)
-        xp.add.at(n, _grid(index, dim), src_eq.astype(gy.dtype))
+        ufunc_at("add", n, _grid(index, dim), src_eq.astype(gy.dtype))
         n_safe = xp.where(n > 0, n, 1)
         share = gy * const(1 / n_safe)
         gx = share * const(self_eq.astype(gy.dtype))
@@ -349,9 +350,9 @@ class ScatterReduceProd(ScatterReduce):
         xa, sa = x.array, _head(src.array, index.shape)
         xin = xa if self.include_self else xp.ones_like(xa)
         zeros = (xin == 0).astype(np.int64)
-        xp.add.at(zeros, grid, (sa == 0).astype(np.int64))
+        ufunc_at("add", zeros, grid, (sa == 0).astype(np.int64))
         prod_nz = xp.where(xin == 0, 1, xin).astype(gy.dtype)
-        xp.multiply.at(prod_nz, grid, xp.where(sa == 0, 1, sa))
+        ufunc_at("multiply", prod_nz, grid, xp.where(sa == 0, 1, sa))
 
         def factor(v, nz, p):  # d(prod)/d(v) for each factor v of a product with nz zeros
             safe = xp.where(v == 0, 1, v)
@@ -435,7 +436,7 @@ class IndexPut(Op):
         out = x.copy()
         where_ = _dim_slice(x.ndim, self.dim, self.index)
         if self.accumulate:
-            xp.add.at(out, where_, source * self.alpha if self.alpha != 1 else source)
+            ufunc_at("add", out, where_, source * self.alpha if self.alpha != 1 else source)
         else:
             out[where_] = source
         return out
