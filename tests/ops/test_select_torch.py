@@ -94,6 +94,8 @@ def test_index_ops_match_torch():
         src2 = _randn(tuple(src_shape), 4)
         same_as_torch(lambda t, i, s: t.index_copy(dim, i, s), lambda t, i, s: t.index_copy(dim, i, s), [x, uniq, src2])
         same_as_torch(lambda t, i: t.index_fill(dim, i, -7.0), lambda t, i: t.index_fill(dim, i, -7.0), [x, idx])
+    same_as_torch(lambda t, i, v: t.index_fill(1, i, v), lambda t, i, v: t.index_fill(1, i, v),
+                  [x, np.array([2, 0, 2]), np.array(-0.5)])
     same_as_torch(lambda t, i: t.index_select(0, i), lambda t, i: t.index_select(0, i), [x, np.array(2)])
     same_as_torch(lambda t, i: t.index_select(0, i), lambda t, i: t.index_select(0, i), [x, np.zeros(0, np.int64)])
 

@@ -516,6 +516,11 @@ def index_fill(input, dim, index, value) -> Tensor:
     if isinstance(value, Tensor):
         if value.ndim:
             raise OpArgumentError(f"index_fill(): value must be a number or a 0-d tensor, got shape {value.shape}")
+        if value.requires_grad:  # the value gets the gradient of the places it fills
+            xp = get_array_module(x.array)
+            mask = xp.zeros(x.shape if x.ndim else (1,), dtype=bool)
+            mask[_dim_slice(max(x.ndim, 1), d, idx)] = True
+            return where(mask.reshape(x.shape), value.to(x.dtype), x)
         value = value.item()
     if x.ndim == 0:
         return reshape(IndexFill(0, idx, value)(reshape(x, (1,))), ())
