@@ -141,7 +141,10 @@ def test_tiny_and_degenerate_inputs_give_torchs_values_without_warnings():
                   lambda t: t.nanmedian(), lambda t: t.cummax(1), lambda t: t.cummin(1), lambda t: t.sort(1),
                   lambda t: t.sort(1, descending=True)):
             same_as_torch(f, f, [nan])
-        same_as_torch(lambda t: t.median(), lambda t: t.median(), [nan], grad=False)
+        for f in (lambda t: t.median(), lambda t: t.max(), lambda t: t.min(), lambda t: t.amax(1), lambda t: t.aminmax(),
+                  lambda t: t.max(1), lambda t: t.argmax(1), lambda t: t.topk(2, 1), lambda t: t.kthvalue(2, 1),
+                  lambda t: t.quantile(0.5, 1), lambda t: t.argsort(1, descending=True), lambda t: t.prod(1)):
+            same_as_torch(f, f, [nan])
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "uint8"])

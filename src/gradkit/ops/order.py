@@ -157,6 +157,7 @@ class _MedianAll(Op):
         xp = get_array_module(x)
         flat = x.reshape(-1)
         nan = xp.isnan(flat) if x.dtype.kind == "f" else None
+        self.value = np.nan
         if nan is not None and bool(nan.any()):
             if not self.ignore_nan:
                 return xp.asarray(np.nan, dtype=x.dtype)
@@ -169,7 +170,9 @@ class _MedianAll(Op):
 
     def backward(self, gy):
         x = self.inputs[0].array
-        mask = (x == getattr(self, "value", np.nan)).astype(gy.dtype)
+        v = self.value
+        hit = get_array_module(x).isnan(x) if v != v else x == v  # a NaN median: the NaNs share it
+        mask = hit.astype(gy.dtype)
         n = mask.sum()
         return gy * const(mask / (n if n else 1))
 

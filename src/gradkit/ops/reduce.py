@@ -58,10 +58,14 @@ class Sum(Op):
 
 
 class AMax(Op):
-    """Maximum (or minimum) over axes; the gradient is shared equally among ties (as PyTorch's amax)."""
+    """Maximum (or minimum) over axes; the gradient is shared equally among ties (as PyTorch).
 
-    def __init__(self, axes, keepdims, minimum=False):
-        self.axes, self.keepdims, self.minimum = axes, keepdims, minimum
+    A NaN result: ``amax``/``amin`` (``to_nan=False``) give the reduced slice a NaN gradient, as
+    PyTorch's; ``max()``/``min()`` without dim (``to_nan=True``) give it to the NaN elements.
+    """
+
+    def __init__(self, axes, keepdims, minimum=False, to_nan=False):
+        self.axes, self.keepdims, self.minimum, self.to_nan = axes, keepdims, minimum, to_nan
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -71,9 +75,14 @@ class AMax(Op):
 
     def backward(self, gy):
         x = self.inputs[0]
-        mask = (x.array == self.yk).astype(gy.dtype)
+        xp = get_array_module(x.array)
+        hit = x.array == self.yk
+        if self.to_nan and x.array.dtype.kind == "f":
+            hit |= xp.isnan(x.array) & xp.isnan(self.yk)
+        mask = hit.astype(gy.dtype)
         n = mask.sum(axis=self.axes, keepdims=True)
-        mask /= get_array_module(n).where(n > 0, n, 1)
+        with np.errstate(invalid="ignore"):
+            mask /= n  # 0/0 = NaN where the result is NaN and no element equals it (PyTorch's amax)
         return _unkeep(gy, x.shape, self.axes, self.keepdims) * const(mask)
 
 
@@ -471,7 +480,7 @@ def _max_min(x, dim, keepdim, axis, keepdims, minimum):
     if d is None or isinstance(d, tuple):
         axes = reduce_axes(d, x.ndim, name)
         _nonempty(x, axes, name)
-        return AMax(axes, keep if d is not None else False, minimum)(x)
+        return AMax(axes, keep if d is not None else False, minimum, to_nan=d is None)(x)
     d = one_dim(d, x.ndim, name)
     _nonempty(x, (d,) if x.ndim else (), name)
     idx = (argmin if minimum else argmax)(x, d, True)
