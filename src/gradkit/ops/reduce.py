@@ -267,6 +267,8 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) ->
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim`` (every dimension by default); the mean of nothing is NaN.
 
+    Integer and bool inputs are averaged in the default float dtype (PyTorch asks for ``dtype=``).
+
     Example:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 2.0], [3.0, 5.0]]).mean(0).tolist()
