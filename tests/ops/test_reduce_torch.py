@@ -229,3 +229,11 @@ def test_logsumexp_large_values_and_all_minus_inf_rows():
         warnings.simplefilter("error", RuntimeWarning)
         same_as_torch(lambda t: t.logsumexp(1), lambda t: t.logsumexp(1), [x])
         same_as_torch(lambda t: t.logcumsumexp(1), lambda t: t.logcumsumexp(1), [x[:2]])
+
+
+def test_tie_indices_of_max_dim_and_cummax_match_torch_cpu():
+    """torch on CPU: max/min(dim) and argmax pick the first tied element, cummax/cummin the latest."""
+    x = np.array([[1.0, 3.0, 3.0, 2.0, 3.0], [2.0, 2.0, 1.0, 1.0, 2.0]])
+    for f in (lambda t: t.max(1), lambda t: t.min(1), lambda t: t.argmax(1), lambda t: t.cummax(1),
+              lambda t: t.cummin(1), lambda t: t.sort(dim=1, stable=True)):
+        same_as_torch(f, f, [x])
