@@ -1,4 +1,4 @@
-"""Reductions as Tensor methods.
+"""Reductions, norms and scans as Tensor methods.
 
 Mixed into :class:`gradkit.Tensor`. Each method is one plain call of the function of the same name
 in :mod:`gradkit.ops`, with the same signature (``x.sum(1)`` is ``gk.sum(x, 1)``);
@@ -20,22 +20,6 @@ class ReduceMethods:
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> "Tensor":
         """Sum over ``dim`` (all dimensions by default); see :func:`gradkit.ops.sum`."""
         return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False) -> "Tensor":
-        """Mean over ``dim`` (all dimensions by default); see :func:`gradkit.ops.mean`."""
-        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def var(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
-        """Variance over ``dim`` (unbiased by default); see :func:`gradkit.ops.var`."""
-        return ops.var(self, dim, keepdim, axis=axis, keepdims=keepdims,
-                       correction=correction, unbiased=unbiased, ddof=ddof)
-
-    def std(self, dim=None, keepdim=False, *, axis=None, keepdims=False,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
-        """Standard deviation over ``dim`` (unbiased by default); see :func:`gradkit.ops.std`."""
-        return ops.std(self, dim, keepdim, axis=axis, keepdims=keepdims,
-                       correction=correction, unbiased=unbiased, ddof=ddof)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         """Maximum; with an integer ``dim``, ``(values, indices)``; see :func:`gradkit.ops.max`."""
@@ -72,3 +56,77 @@ class ReduceMethods:
     def all(self, dim=None, keepdim=False, *, axis=None) -> "Tensor":
         """Whether all elements are true (over ``dim``); see :func:`gradkit.ops.all`."""
         return ops.all(self, dim, keepdim, axis=axis)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> "Tensor":
+        """Mean over ``dim`` (all dimensions by default); see :func:`gradkit.ops.mean`."""
+        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
+            correction=None, ddof=None) -> "Tensor":
+        """Variance over ``dim`` (unbiased by default); see :func:`gradkit.ops.var`."""
+        return ops.var(self, dim, unbiased, keepdim, axis=axis, keepdims=keepdims, correction=correction, ddof=ddof)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
+            correction=None, ddof=None) -> "Tensor":
+        """Standard deviation over ``dim`` (unbiased by default); see :func:`gradkit.ops.std`."""
+        return ops.std(self, dim, unbiased, keepdim, axis=axis, keepdims=keepdims, correction=correction, ddof=ddof)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None) -> "Tensor":
+        """Product over ``dim`` or of everything (zero-safe gradient); see :func:`gradkit.ops.prod`."""
+        return ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None) -> "Tensor":
+        """Sum treating NaN as zero; see :func:`gradkit.ops.nansum`."""
+        return ops.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None) -> "Tensor":
+        """Mean of the values that are not NaN; see :func:`gradkit.ops.nanmean`."""
+        return ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False) -> "MinMax":
+        """``(min, max)`` over ``dim`` or everything; see :func:`gradkit.ops.aminmax`."""
+        return ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def count_nonzero(self, dim=None) -> "Tensor":
+        """Number of non-zero elements (int64); see :func:`gradkit.ops.count_nonzero`."""
+        return ops.count_nonzero(self, dim)
+
+    def cumsum(self, dim, *, dtype=None, out=None) -> "Tensor":
+        """Cumulative sum along ``dim``; see :func:`gradkit.ops.cumsum`."""
+        return ops.cumsum(self, dim, dtype=dtype, out=out)
+
+    def cumprod(self, dim, *, dtype=None, out=None) -> "Tensor":
+        """Cumulative product along ``dim``; see :func:`gradkit.ops.cumprod`."""
+        return ops.cumprod(self, dim, dtype=dtype, out=out)
+
+    def cummax(self, dim) -> "ValuesIndices":
+        """Running maximum and its indices along ``dim``; see :func:`gradkit.ops.cummax`."""
+        return ops.cummax(self, dim)
+
+    def cummin(self, dim) -> "ValuesIndices":
+        """Running minimum and its indices along ``dim``; see :func:`gradkit.ops.cummin`."""
+        return ops.cummin(self, dim)
+
+    def logcumsumexp(self, dim, *, out=None) -> "Tensor":
+        """``log(cumsum(exp(x)))`` along ``dim``, stably; see :func:`gradkit.ops.logcumsumexp`."""
+        return ops.logcumsumexp(self, dim, out=out)
+
+    def median(self, dim=None, keepdim=False):
+        """Lower median (with ``dim``: values and indices); see :func:`gradkit.ops.median`."""
+        return ops.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        """Median ignoring NaN; see :func:`gradkit.ops.nanmedian`."""
+        return ops.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False) -> "ValuesIndices":
+        """Most frequent value along ``dim`` and its index; see :func:`gradkit.ops.mode`."""
+        return ops.mode(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> "Tensor":
+        """The ``q``-th quantiles; see :func:`gradkit.ops.quantile`."""
+        return ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> "Tensor":
+        """The ``q``-th quantiles ignoring NaN; see :func:`gradkit.ops.nanquantile`."""
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)

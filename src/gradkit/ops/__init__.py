@@ -17,12 +17,14 @@ derivative follows. The full statement is at the top of ``autograd/function.py``
 # Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
 # below them are gradkit-internal helpers that other subpackages use.
 from . import decomp, elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from . import order  # order statistics (h2)
 from .decomp import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import cast, compare, to_device  # noqa: F401
 from .layout import *  # noqa: F401,F403
 from .layout import repeat, unfold  # noqa: F401  (Tensor methods only, as in PyTorch)
 from .linalg import *  # noqa: F401,F403
+from .order import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
@@ -34,6 +36,7 @@ from .shape import contiguous, expand_as, is_contiguous, reshape_as, view_as  # 
 __all__ = [
     *decomp.__all__, *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
     *scan.__all__, *select.__all__, *shape.__all__,
+    *order.__all__,  # order statistics (h2)
 ]
 
 
@@ -58,5 +61,12 @@ TENSOR_METHODS = (
     "diag_embed", "diagflat", "unflatten", "unfold", "movedim", "moveaxis", "swapaxes", "swapdims",
     "tensor_split", "hsplit", "vsplit", "dsplit", "unbind", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
     "addmm", "addmv", "addbmm", "baddbmm", "addr", "inner", "kron", "trace", "cross",
-    "matrix_power", "det", "slogdet", "logdet", "inverse", "norm", "dist",
+    "matrix_power", "det", "slogdet", "logdet", "inverse",
+    # reductions, scans, selection (h2)
+    "prod", "nansum", "nanmean", "aminmax", "count_nonzero", "norm", "dist",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile",
+    "unique", "unique_consecutive", "bincount",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy", "index_fill",
+    "masked_fill", "masked_scatter", "masked_select", "take", "take_along_dim",
 )

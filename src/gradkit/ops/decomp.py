@@ -26,10 +26,11 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._checks import OpArgumentError
 from ._util import const, ensure_tensor, norm_axes, shape_str
 from .elementwise import abs as _abs
+from .elementwise import sign, where
 from .elementwise import add, mul
-from .elementwise import pow as _pow
 from .layout import diag_embed, diagonal, movedim, tril
 from .linalg import matmul
 from .reduce import amax, amin, sum as _sum
@@ -401,26 +402,41 @@ def eigvalsh(A, UPLO="L") -> Tensor:
 
 
 # --------------------------------------------------------------------- norms
-class Norm2(Op):
-    """The Euclidean norm over ``dims``, with gradient 0 at the zero vector (as PyTorch)."""
+class PNorm(Op):
+    """``(sum |x|^p)^(1/p)`` over ``axes``; gradient ``sign(x) |x|^(p-1) / y^(p-1)``, 0 where ``y`` is 0."""
 
     saves_output = True
 
-    def __init__(self, dims, keepdim):
-        self.dims, self.keepdim = dims, keepdim
+    def __init__(self, p, axes, keepdims):
+        self.p, self.axes, self.keepdims = p, axes, keepdims
 
     def forward(self, x):
         xp = get_array_module(x)
-        return xp.sqrt(xp.sum(x * x, axis=self.dims, keepdims=self.keepdim))
+        a = xp.abs(x)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if self.p == 2:
+                y = xp.sqrt((a * a).sum(axis=self.axes, keepdims=self.keepdims))
+            else:
+                y = ((a ** self.p).sum(axis=self.axes, keepdims=self.keepdims)) ** (1.0 / self.p)
+        return xp.asarray(y, dtype=x.dtype)
 
     def backward(self, gy):
         x = self.inputs[0]
-        n = self.output()
-        if not self.keepdim:
-            shape = tuple(1 if i in self.dims else s for i, s in enumerate(x.shape))
-            n, gy = reshape(n, shape), reshape(gy, shape)
-        zero = const((n.array == 0).astype(n.dtype))
-        return mul(x, gy / add(n, zero))
+        y = self.output()
+        if not self.keepdims:
+            shape = tuple(1 if i in self.axes else s for i, s in enumerate(x.shape))
+            gy, y = reshape(gy, shape), reshape(y, shape)
+        zero = y.array == 0
+        one = const(y.array.dtype.type(1))
+        y_safe = where(zero, one, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.p == 2:
+                g = gy * x / y_safe
+            else:
+                g = gy * sign(x) * _abs(x) ** (self.p - 1) / y_safe ** (self.p - 1)
+        if bool(zero.any()):
+            g = where(zero, const(g.array.dtype.type(0)), g)
+        return g
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -437,8 +453,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     if x.array.dtype.kind not in "fc":
         raise TypeError(f"linalg.vector_norm: expects a floating tensor, got {x.dtype}")
     dims = norm_axes(dim, x.ndim) if x.ndim else ()
-    if ord == 2:
-        return Norm2(dims, keepdim)(x)
+    if ord not in (float("inf"), -float("inf"), 0, 1):
+        return PNorm(float(ord), dims, keepdim)(x)
     a = _abs(x)
     if ord == float("inf"):
         return amax(a, dims, keepdim)
@@ -447,9 +463,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     if ord == 0:  # the count of non-zeros; in the graph with a zero gradient, as in PyTorch
         count = _sum(const((a.array != 0).astype(x.dtype)), dims, keepdim)
         return add(count, _sum(mul(x, 0), dims, keepdim)) if x.requires_grad else count
-    if ord == 1:
-        return _sum(a, dims, keepdim)
-    return _pow(_sum(_pow(a, ord), dims, keepdim), 1.0 / ord)
+    return _sum(a, dims, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
@@ -515,6 +529,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     x = ensure_tensor(input)
     if isinstance(dim, numbers.Integral):
         dim = (int(dim),)
+    if p is not None and p not in ("fro", "nuc") and not isinstance(p, (numbers.Real, np.number)):
+        raise OpArgumentError(f"norm(): p must be a number, 'fro' or 'nuc', got {p!r}")
     if p == "nuc":
         return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     return vector_norm(x, 2 if p == "fro" or p is None else p, dim, keepdim, dtype=dtype)
