@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import FusedOp, Op
+from ..errors import ShapeError
 from ..parallel import blas_matmul as _mm
 from ..tensor import Tensor
 from ._util import coerce, ensure_tensor, shape_str
@@ -77,7 +78,7 @@ def matmul(a, b) -> Tensor:
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: cannot multiply shapes {shape_str(a.shape)} and {shape_str(b.shape)}: "
             f"inner dimensions {ka} and {kb} differ"
         )
@@ -90,7 +91,7 @@ def matmul(a, b) -> Tensor:
     try:
         y = MatMul()(a, b)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: batch dimensions of shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast"
         ) from None
     if squeeze_a and squeeze_b:

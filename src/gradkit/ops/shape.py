@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import const, ensure_tensor, norm_axes, shape_str
 
@@ -90,7 +91,7 @@ def reshape(x, *shape) -> Tensor:
     try:
         return Reshape(shape)(x)
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {shape_str(x.shape)} ({x.array.size} elements) "
             f"into shape {shape_str(shape)}"
         ) from None
