@@ -49,15 +49,19 @@ def _shape(sizes, size=None, where="size"):
         if sizes:
             raise TypeError(f"{where}: give the size positionally or as size=, not both")
         sizes = (size,)
-    if len(sizes) == 1 and not isinstance(sizes[0], (numbers.Integral, np.integer, Tensor)):
-        sizes = tuple(sizes[0])
     try:
+        if len(sizes) == 1 and not _is_index(sizes[0]):  # one tuple, list or torch.Size-like sequence
+            sizes = tuple(sizes[0])
         shape = tuple(operator.index(s) for s in sizes)
     except TypeError:
         raise TypeError(f"{where}: sizes must be integers, got {sizes!r}") from None
     if any(s < 0 for s in shape):
         raise ShapeError(f"{where}: sizes must be non-negative integers, got {shape}")
     return shape
+
+
+def _is_index(v):
+    return isinstance(v, (numbers.Integral, np.integer)) or isinstance(v, Tensor) and v.ndim == 0
 
 
 def _dtype(dtype, default=None):
