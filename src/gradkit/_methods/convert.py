@@ -164,6 +164,8 @@ class ConvertMethods:
 
     def storage_offset(self):
         """Elements between the start of the underlying buffer and this view's first element."""
+        if isinstance(self.array, np.generic):
+            return 0
         root = self.array
         while isinstance(getattr(root, "base", None), type(self.array)):
             root = root.base
@@ -239,6 +241,7 @@ class ConvertMethods:
 
 def _address(arr) -> int:
     """The address of an array's first element (NumPy or CuPy)."""
-    if isinstance(arr, np.ndarray):
-        return arr.__array_interface__["data"][0]
+    if isinstance(arr, (np.ndarray, np.generic)):  # (a NumPy scalar owns its one element)
+        return np.asarray(arr).__array_interface__["data"][0] if isinstance(arr, np.generic) else \
+            arr.__array_interface__["data"][0]
     return int(arr.data.ptr)
