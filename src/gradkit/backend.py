@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .dtypes import as_dtype
@@ -306,12 +308,13 @@ class device(str):
         if isinstance(other, device):
             return self.type == other.type and (self.index is None or other.index is None or self.index == other.index)
         if isinstance(other, str):
-            if str.__eq__(self, other) or other == self.type:  # the common case, without parsing
+            if str.__eq__(self, other) or other == self.type:  # the common cases, without parsing
                 return True
-            try:
-                return self == device(other)
-            except ValueError:
+            if other == "cpu" or other == "cuda":
                 return False
+            parsed = _parse_name(other)
+            return parsed is not None and parsed[0] == self.type and (
+                self.index is None or parsed[1] is None or parsed[1] == self.index)
         return NotImplemented
 
     def __ne__(self, other):
@@ -329,6 +332,15 @@ class device(str):
     def __exit__(self, *exc):
         set_default_device(self._previous)
         return False
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_name(name: str):
+    """``(type, index)`` of a device name, or None when it names no device (for comparisons)."""
+    try:
+        return _parse_device(name, None)
+    except (TypeError, ValueError):
+        return None
 
 
 def _parse_device(spec, index):
