@@ -137,7 +137,8 @@ def render(names: dict) -> str:
         f"Generated from the code by `{COMMAND}` (tools/torch_surface.py); do not edit by hand. "
         "tests/docs/test_torch_surface.py fails when this page and the code disagree.", "",
         f"Against torch {names['version']}: gradkit has {t_n} of the {len(names['tensor'])} public `torch.Tensor` "
-        f"names and {f_n} of the {len(names['torch'])} public `torch.*` functions and classes. A name gradkit lacks raises "
+        f"names and {f_n} of the {len(names['torch'])} public `torch.*` functions and classes. "
+        "A name gradkit lacks raises "
         "`AttributeError` naming it, and, where gradkit has an equivalent, saying which "
         "(`gradkit.errors.TENSOR_EQUIVALENTS`, `MODULE_EQUIVALENTS`).", "",
         "## Deliberate differences", "",

@@ -24,9 +24,9 @@ from .backend import (  # noqa: F401
     device, get_default_device, get_default_dtype, set_default_device, set_default_dtype,
 )
 from .creation import (  # noqa: F401
-    arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, is_complex,
-    is_floating_point, is_tensor, linspace, logspace, numel, ones, ones_like, rand, rand_like, randint,
-    randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, is_complex,
+    is_floating_point, is_tensor, linspace, logspace, multinomial, normal, numel, ones, ones_like, poisson, rand,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .dtypes import (  # noqa: F401  (gk.float, gk.int and gk.bool are set at the end of this file)
     bfloat16, bool_, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float16, float32, float64,

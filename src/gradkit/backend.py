@@ -85,7 +85,7 @@ def get_array_module(*arrays):
 
 
 def normalize_device(device) -> str:
-    """Turn ``None``, ``'cpu'``, ``'cuda'`` or ``'cuda:0'`` into ``'cpu'`` or ``'cuda'``.
+    """Turn ``None``, ``'cpu'``, ``'cuda'``, ``'cuda:0'`` or a :class:`device` into ``'cpu'`` or ``'cuda'``.
 
     Raises:
         ValueError: for any other device name.
@@ -202,8 +202,9 @@ def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"
     ``to(other_tensor)`` (its device and dtype; an array works too) and the keywords
     ``to(device=..., dtype=...)``. It lives here, below ``tensor``, so that ``Tensor.to`` and
     ``Module.to`` share it.
-    A device is ``'cpu'``, ``'cuda'`` or ``'cuda:N'``; a dtype is a NumPy dtype, a NumPy
-    scalar type (``np.float64``), a Python type (``float``) or a name (``'float32'``).
+    A device is ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or a :class:`device`; a dtype is a NumPy dtype
+    (``gk.float64`` is one), a NumPy scalar type (``np.float64``), a Python type (``float``), a
+    name (``'float32'``) or a PyTorch dtype.
 
     Args:
         args: the positional arguments, as a tuple.
@@ -299,7 +300,8 @@ class device(str):
         return obj
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
 
     def __str__(self) -> str:
         return str.__str__(self)

@@ -35,7 +35,8 @@ from .tensor import Tensor, _make
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_dlpack", "from_numpy", "full", "full_like",
-    "is_complex", "is_floating_point", "is_tensor", "linspace", "logspace", "numel", "ones", "ones_like", "rand",
+    "bernoulli", "is_complex", "is_floating_point", "is_tensor", "linspace", "logspace", "multinomial", "normal",
+    "numel", "ones", "ones_like", "poisson", "rand",
     "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
 ]
 
@@ -125,7 +126,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     """
     if isinstance(data, Tensor):
         data = data.array.copy()
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, np.ndarray) or backend.is_cupy_array(data):
         data = data.copy()
     return Tensor(data, dtype=None if dtype is None else as_dtype(dtype), requires_grad=requires_grad, device=device)
 
@@ -379,6 +380,101 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
     """
     vals = get_generator(generator).permutation(operator.index(n))
     return _finish(vals, _dtype(dtype, np.dtype(np.int64)), requires_grad, device)
+
+
+def _probabilities(input, where):
+    """``input``'s values as a float64 NumPy array (random draws happen on the CPU)."""
+    arr = backend.to_numpy(input.array if isinstance(input, Tensor) else np.asarray(input)).astype(np.float64)
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise ValueError(f"{where}: probabilities must be non-negative numbers, got {arr.min()}")
+    return arr
+
+
+def _drawn(vals, like, dtype):
+    """Wrap draws as a constant tensor on ``like``'s device (random draws carry no gradient)."""
+    dev = backend.device_of(like.array) if isinstance(like, Tensor) else "cpu"
+    return _make(backend.to_device(np.asarray(vals).astype(dtype, copy=False), dev), False, None)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Normal samples: elementwise ``N(mean, std)`` for tensors, or ``normal(mean, std, size)`` for numbers.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.normal(0.0, 1.0, (2, 3)).shape, gk.normal(gk.zeros(4), 2.0).shape
+        ((2, 3), (4,))
+    """
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors:
+        shape = _shape((size,) if size is not None else ((),), where="normal")
+        vals = get_generator(generator).normal(mean, std, size=shape)
+        return _finish(vals, _floating(_dtype(dtype), "normal"), requires_grad, device)
+    m, sd = (backend.to_numpy(v.array) if isinstance(v, Tensor) else v for v in (mean, std))
+    if (np.asarray(sd) < 0).any():
+        raise ValueError("normal: std must be non-negative")
+    dt = _floating(_dtype(dtype, tensors[0].dtype), "normal")
+    out = _drawn(get_generator(generator).normal(m, sd, size=np.broadcast_shapes(np.shape(m), np.shape(sd))),
+                 tensors[0], dt)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, elementwise; the result has ``input``'s dtype.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.bernoulli(gk.tensor([0.0, 1.0])).tolist()
+        [0.0, 1.0]
+    """
+    prob = _probabilities(input, "bernoulli") if p is None else p
+    if np.any(np.asarray(prob) > 1):
+        raise ValueError("bernoulli: probabilities must be in [0, 1]")
+    return _drawn(get_generator(generator).random(input.shape) < prob, input, input.dtype)
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with the rates ``input``, elementwise (``input``'s dtype).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.poisson(gk.zeros(3)).tolist()
+        [0.0, 0.0, 0.0]
+    """
+    return _drawn(get_generator(generator).poisson(_probabilities(input, "poisson")), input, input.dtype)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Category indices drawn from the rows of ``input`` (non-negative weights), as int64.
+
+    Args:
+        input: weights of shape ``(n,)`` or ``(rows, n)``; they need not sum to 1.
+        num_samples: draws per row.
+        replacement: draw with replacement; without it, ``num_samples`` may not exceed the
+            number of categories with nonzero weight.
+
+    Returns:
+        Indices of shape ``(num_samples,)`` or ``(rows, num_samples)``.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.multinomial(gk.tensor([0.0, 1.0, 0.0]), 2, replacement=True).tolist()
+        [1, 1]
+    """
+    w = _probabilities(input, "multinomial")
+    if w.ndim not in (1, 2):
+        raise ShapeError(f"multinomial expects weights of 1 or 2 dimensions, got shape {w.shape}")
+    rows = w.reshape(-1, w.shape[-1])
+    rng = get_generator(generator)
+    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+    for i, row in enumerate(rows):
+        total = row.sum()
+        if total <= 0:
+            raise ValueError(f"multinomial: row {i} has no positive weight")
+        if not replacement and num_samples > np.count_nonzero(row):
+            raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                             f"{np.count_nonzero(row)} categories with nonzero weight (row {i})")
+        out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+    return _drawn(out.reshape(*w.shape[:-1], num_samples), input, np.int64)
 
 
 # --------------------------------------------------------------------------- *_like

@@ -124,7 +124,9 @@ def as_dtype(value, where: str | None = None) -> np.dtype:
     except DtypeError:
         raise
     except (TypeError, ValueError) as exc:
-        raise DtypeError(f"{where or 'dtype'}: {value!r} is not a dtype ({exc}); use gk.float32, gk.int64, gk.bool, ...") from None
+        raise DtypeError(
+            f"{where or 'dtype'}: {value!r} is not a dtype ({exc}); use gk.float32, gk.int64, gk.bool, ..."
+        ) from None
 
 
 def is_floating(dt) -> builtins.bool:

@@ -117,7 +117,7 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         data: array-like (NumPy/CuPy array, list, scalar or Tensor).
         dtype: NumPy dtype; default keeps an array's dtype and makes Python floats float32.
         requires_grad: record operations on this tensor for ``backward()``.
-        device: ``'cpu'`` or ``'cuda'``; default keeps the array's device.
+        device: ``'cpu'``, ``'cuda'`` or a :class:`gradkit.device`; default keeps the array's device.
 
     Raises:
         RuntimeError: ``requires_grad=True`` on a non-floating tensor.

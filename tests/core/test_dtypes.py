@@ -47,7 +47,8 @@ def test_as_dtype_reads_torch_dtypes():
 def test_bfloat16_exists_and_every_use_says_numpy_has_none():
     assert repr(gk.bfloat16) == "gradkit.bfloat16" and gk.zeros(1).dtype != gk.bfloat16
     for use in (lambda: gk.zeros(2, dtype=gk.bfloat16), lambda: gk.ones(2).to(gk.bfloat16),
-                lambda: gk.ones(2).bfloat16(), lambda: np.dtype(gk.bfloat16), lambda: gk.tensor([1.0], dtype=gk.bfloat16),
+                lambda: gk.ones(2).bfloat16(), lambda: np.dtype(gk.bfloat16),
+                lambda: gk.tensor([1.0], dtype=gk.bfloat16),
                 lambda: gk.set_default_dtype(gk.bfloat16), lambda: gk.finfo(gk.bfloat16)):
         with pytest.raises(gk.errors.DtypeError, match="NumPy has no bfloat16") as info:
             use()
