@@ -114,7 +114,9 @@ def missing_attribute(owner: str, name: str, table: dict, obj=None) -> Attribute
     """
     what = "module 'gradkit'" if owner == "torch" else "'Tensor' object"
     hint = table.get(name)
-    if hint is not None:
+    if name.startswith("__"):  # a protocol probe (hasattr(gk, '__wrapped__')), not a torch name
+        msg = f"{what} has no attribute {name!r}"
+    elif hint is not None:
         msg = f"gradkit has no {owner}.{name}; {hint}"
     else:
         msg = (f"{what} has no attribute {name!r} (gradkit has no {owner}.{name}; the supported "

@@ -140,3 +140,14 @@ def test_set_default_dtype_takes_every_form_and_changes_factories():
     finally:
         gk.set_default_dtype(gk.float32)
     assert gk.zeros(1).dtype is gk.float32
+
+
+def test_small_attribute_questions_as_torch():
+    x = gk.zeros(2, 3)
+    assert x.type_as(gk.arange(2)).dtype is gk.int64 and x.get_device() == -1
+    assert x.ndimension() == 2 and x.nelement() == 6
+    assert not (x.is_sparse or x.is_quantized or x.is_meta or x.is_inference())
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(2, 3)
+    assert (t.get_device(), t.ndimension(), t.nelement(), t.is_sparse, t.is_quantized, t.is_meta) == \
+        (x.get_device(), x.ndimension(), x.nelement(), x.is_sparse, x.is_quantized, x.is_meta)

@@ -144,6 +144,42 @@ class ConvertMethods:
         """True unless the dtype is unsigned or bool."""
         return self.array.dtype.kind not in "ub"
 
+    def type_as(self, other):
+        """This tensor cast to ``other``'s dtype (``self.to(other.dtype)``)."""
+        return self.to(other.dtype)
+
+    def get_device(self):
+        """The GPU index of a CUDA tensor, -1 on the CPU (as PyTorch)."""
+        index = self.device.index
+        return -1 if backend.device_of(self.array) == "cpu" else (0 if index is None else index)
+
+    def ndimension(self):
+        """The number of dimensions (``dim()``)."""
+        return self.array.ndim
+
+    def nelement(self):
+        """The number of elements (``numel()``)."""
+        return int(self.array.size)
+
+    @property
+    def is_sparse(self):
+        """False: gradkit tensors are dense."""
+        return False
+
+    @property
+    def is_quantized(self):
+        """False: gradkit has no quantized tensors."""
+        return False
+
+    @property
+    def is_meta(self):
+        """False: gradkit tensors always hold data."""
+        return False
+
+    def is_inference(self):
+        """False: gradkit has no inference mode (use ``gk.no_grad()``)."""
+        return False
+
     def element_size(self):
         """Bytes per element (``itemsize``)."""
         return self.array.dtype.itemsize
