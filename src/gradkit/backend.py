@@ -50,7 +50,7 @@ def _import_cupy():
         try:
             import cupy  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError(
+            raise DeviceError(
                 "device 'cuda' needs CuPy, which is not installed: "
                 "pip install 'gradkit[cuda]' (or the cupy wheel matching your CUDA version)"
             ) from exc

@@ -1,6 +1,7 @@
 """gk.device objects, device= everywhere, gk.cuda / gk.accelerator without a GPU, device mixes."""
 
 import copy
+import importlib.util
 import json
 
 import numpy as np
@@ -81,6 +82,10 @@ def test_cuda_and_accelerator_without_a_gpu():
     gk.cuda.empty_cache()
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         gk.cuda.current_device()
+    if importlib.util.find_spec("cupy") is None:
+        for use in (lambda: gk.zeros(2, device="cuda"), lambda: gk.ones(2).cuda(), lambda: gk.ones(2).to("cuda:0")):
+            with pytest.raises(gk.errors.DeviceError, match="needs CuPy"):
+                use()
     with pytest.raises(TypeError, match="integer"):
         gk.cuda.manual_seed("0")
 
