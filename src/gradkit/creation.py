@@ -272,8 +272,8 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
 
 
 # --------------------------------------------------------------------------- ranges
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(end)`` starts at 0.
+def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(end)`` and ``arange(end=...)`` start at 0.
 
     Integer arguments give int64, any floating one the default dtype, as in PyTorch.
 
@@ -283,8 +283,10 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         [1.0, 1.5, 2.0]
     """
     if end is None:
+        if start is None:
+            raise TypeError("arange() needs an end: arange(end), arange(start, end[, step]) or arange(end=...)")
         start, end = 0, start
-    start, end, step = _scalar(start), _scalar(end), _scalar(step)
+    start, end, step = _scalar(0 if start is None else start), _scalar(end), _scalar(step)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     floats = any(_is_float(v) for v in (start, end, step))

@@ -13,7 +13,7 @@ CASES = [  # (call on the module, expected dtype name); the same call runs on to
     ("full((2,), 1j)", "complex64"), ("full((2,), 1.5, dtype=M.int64)", "int64"), ("full([], 2.0)", "float32"),
     ("arange(5)", "int64"), ("arange(5.0)", "float32"), ("arange(1, 2.5, 0.5)", "float32"),
     ("arange(0, 10, 3)", "int64"), ("arange(0, 1, 0.3)", "float32"), ("arange(3, dtype=M.float64)", "float64"),
-    ("arange(10, 0, -3)", "int64"), ("linspace(0, 1, 5)", "float32"), ("linspace(0, 10, 4, dtype=M.int64)", "int64"),
+    ("arange(10, 0, -3)", "int64"), ("arange(end=4)", "int64"), ("arange(start=1, end=4, step=2)", "int64"), ("linspace(0, 1, 5)", "float32"), ("linspace(0, 10, 4, dtype=M.int64)", "int64"),
     ("linspace(-1, 1, 1)", "float32"), ("linspace(0, 1, 0)", "float32"), ("logspace(0, 2, 3)", "float32"),
     ("logspace(0, 3, 4, base=2.0)", "float32"), ("eye(3)", "float32"), ("eye(2, 3)", "float32"),
     ("eye(2, dtype=M.int32)", "int32"), ("tensor([1, 2])", "int64"), ("tensor([1.0, 2])", "float32"),
