@@ -170,3 +170,26 @@ def test_questions():
     assert gk.is_floating_point(gk.zeros(1)) and not gk.is_floating_point(gk.arange(2))
     assert gk.is_complex(gk.tensor([1j])) and not gk.is_complex(gk.zeros(1))
     assert gk.numel(gk.zeros(2, 3)) == 6
+
+
+SHAPES = [(), (0,), (3,), (2, 0, 3), (1, 4, 1), (2, 3, 4)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+def test_like_and_new_on_shapes_including_0d_and_empty_as_torch(shape, dtype):
+    x = gk.zeros(shape, dtype=dtype)
+    made = {"zeros_like": gk.zeros_like(x), "ones_like": gk.ones_like(x), "full_like": gk.full_like(x, 1),
+            "new_ones": x.new_ones(shape), "new_full": x.new_full(shape, 1), "new_zeros": x.new_zeros(shape),
+            "ones": gk.ones(shape, dtype=dtype), "full": gk.full(shape, 1, dtype=dtype)}
+    for name, t in made.items():
+        assert t.shape == shape and t.dtype is np.dtype(dtype), name
+    torch = pytest.importorskip("torch")
+    tx = torch.zeros(shape, dtype=getattr(torch, dtype))
+    want = {"zeros_like": torch.zeros_like(tx), "ones_like": torch.ones_like(tx), "full_like": torch.full_like(tx, 1),
+            "new_ones": tx.new_ones(shape), "new_full": tx.new_full(shape, 1), "new_zeros": tx.new_zeros(shape),
+            "ones": torch.ones(shape, dtype=tx.dtype), "full": torch.full(shape, 1, dtype=tx.dtype)}
+    for name, t in made.items():
+        w = want[name]
+        assert _np_name(w.dtype) == str(t.dtype) and tuple(w.shape) == t.shape, name
+        np.testing.assert_array_equal(t.numpy(), w.numpy(), err_msg=name)
