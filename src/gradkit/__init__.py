@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 
 from . import accelerator, autograd, cuda, errors  # noqa: F401
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -56,7 +57,7 @@ def __getattr__(name):
     if name in _LAZY_ATTRS:
         mod = importlib.import_module(f".{_LAZY_ATTRS[name]}", __name__)
         return getattr(mod, name)
-    raise errors.missing_attribute("torch", name, _MODULE_EQUIVALENTS)
+    raise errors.missing_attribute("torch", name, _MODULE_EQUIVALENTS, sys.modules[__name__])
 
 
 def __dir__():

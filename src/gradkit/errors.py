@@ -42,6 +42,7 @@ class GraphFreedError(RuntimeError):
     """A second backward through a graph whose saved values the first backward freed."""
 
 
+_KEEPS_LAYOUT = "gradkit arrays keep their layout; memory_format= is accepted and ignored by .to() and .float()"
 _NO_STORAGE = ("gradkit tensors have no separate storage object: a tensor is a NumPy/CuPy array "
                "(tensor.array) and views share it")
 
@@ -91,6 +92,11 @@ MODULE_EQUIVALENTS = {
     "use_deterministic_algorithms": "gradkit's kernels are deterministic on the CPU; seed with gk.manual_seed",
     "initial_seed": "use gk.random.default_generator.initial_seed",
     "seed": "use gk.manual_seed(n) with a chosen n",
+    "Size": "gradkit shapes are tuples: t.shape, t.size(), t.size(dim)",
+    "set_default_tensor_type": "use gk.set_default_dtype(gk.float64) (and gk.set_default_device('cuda'))",
+    "preserve_format": _KEEPS_LAYOUT,
+    "contiguous_format": _KEEPS_LAYOUT,
+    "channels_last": "gradkit's convolutions use NCHW; memory_format= is accepted and ignored by .to()",
     "Storage": _NO_STORAGE,
     "UntypedStorage": _NO_STORAGE,
 }
