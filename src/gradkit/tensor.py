@@ -281,7 +281,7 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         always, ``copy=False`` never: it raises ValueError when a copy would be needed.
         """
         a = backend.to_numpy(self.array)
-        moved = a is not self.array
+        moved = backend.is_cupy_array(self.array)  # (a NumPy scalar, from indexing, becomes an array: no copy)
         if dtype is not None and np.dtype(dtype) != a.dtype:
             if copy is False:
                 raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): converting "
