@@ -5,6 +5,7 @@ Needs only Python 3.10+ on a fresh machine:
 
     python3 dev.py train     # install gradkit into .venv, then run `gradkit train`
     python3 dev.py test      # install gradkit with its test extras, then run the whole suite
+    python3 dev.py surface   # regenerate docs/torch_surface.md (the PyTorch surface gradkit supports)
 
 Extra arguments after the command are passed on (to `gradkit train` or to pytest).
 The environment is re-installed only when pyproject.toml changes.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-EXTRAS = {"train": "datasets,plots", "test": "test"}
+EXTRAS = {"train": "datasets,plots", "test": "test", "surface": "test"}
 
 
 def _python() -> Path:
@@ -68,6 +69,8 @@ def main(argv: list[str]) -> int:
     if command == "test" and os.environ.get("GRADKIT_TORCH_CHECKS") == "1":
         _ensure_torch(py)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if command == "surface":  # with torch installed, the torch names are refreshed from it too
+        return subprocess.run([str(py), str(ROOT / "tools" / "torch_surface.py"), *rest], cwd=ROOT, env=env).returncode
     if command == "train":
         return subprocess.run([str(py), "-m", "gradkit", "train", *rest], cwd=ROOT, env=env).returncode
     args = [str(py), "-m", "pytest", "-q"]

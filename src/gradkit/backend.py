@@ -12,7 +12,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from .dtypes import as_dtype
+from .errors import DeviceError
 
 # Process-wide defaults, as torch.set_default_dtype / set_default_device; only their setters below
 # write them. _cupy caches the CuPy module once it has been imported (None until a GPU is asked for).
@@ -27,13 +32,13 @@ def get_default_dtype() -> np.dtype:
 
 
 def set_default_dtype(dtype) -> None:
-    """Set the floating dtype for new tensors: ``float32`` (default) or ``float64``.
+    """Set the floating dtype for new tensors: ``float32`` (default) or ``float64`` (any dtype form).
 
     Raises:
         ValueError: if ``dtype`` is not a floating dtype.
     """
     global _default_dtype
-    dt = np.dtype(dtype)
+    dt = as_dtype(dtype, "set_default_dtype")
     if dt.kind != "f":
         raise ValueError(f"set_default_dtype expects a floating dtype (float32 or float64), got {dt}")
     _default_dtype = dt
@@ -45,7 +50,7 @@ def _import_cupy():
         try:
             import cupy  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError(
+            raise DeviceError(
                 "device 'cuda' needs CuPy, which is not installed: "
                 "pip install 'gradkit[cuda]' (or the cupy wheel matching your CUDA version)"
             ) from exc
@@ -62,7 +67,7 @@ def get_array_module(*arrays):
     """Return ``numpy`` or ``cupy``, whichever the given arrays belong to.
 
     Raises:
-        RuntimeError: when NumPy and CuPy arrays are mixed.
+        DeviceError: (a RuntimeError) when NumPy and CuPy arrays are mixed, naming both devices.
     """
     xp = np
     seen_cpu = False
@@ -72,7 +77,7 @@ def get_array_module(*arrays):
         elif isinstance(a, np.ndarray):
             seen_cpu = True
     if xp is not np and seen_cpu:
-        raise RuntimeError(
+        raise DeviceError(
             "an op mixed arrays on 'cpu' and 'cuda'; move them to one device first "
             "with tensor.to('cuda') or tensor.to('cpu')"
         )
@@ -80,7 +85,7 @@ def get_array_module(*arrays):
 
 
 def normalize_device(device) -> str:
-    """Turn ``None``, ``'cpu'``, ``'cuda'`` or ``'cuda:0'`` into ``'cpu'`` or ``'cuda'``.
+    """Turn ``None``, ``'cpu'``, ``'cuda'``, ``'cuda:0'`` or a :class:`device` into ``'cpu'`` or ``'cuda'``.
 
     Raises:
         ValueError: for any other device name.
@@ -104,9 +109,9 @@ def set_default_device(device) -> None:
     _default_device = dev
 
 
-def get_default_device() -> str:
-    """Return the device new tensors are created on."""
-    return _default_device
+def get_default_device() -> "device":
+    """Return the device new tensors are created on, as a :class:`device` (equal to ``'cpu'``)."""
+    return device(_default_device)
 
 
 def xp_for(device: str):
@@ -143,10 +148,12 @@ def _as_to_dtype(value, where: str):
     """``value`` as a NumPy dtype for ``.to()``, or None when it is not a dtype at all."""
     if isinstance(value, np.dtype):
         dt = value
-    elif isinstance(value, (str, type)):
+    elif isinstance(value, (str, type)) or type(value).__module__ in ("torch", "gradkit.dtypes"):
         try:
-            dt = np.dtype(value)
+            dt = as_dtype(value, where)
         except TypeError:
+            if not isinstance(value, (str, type)):
+                raise  # bfloat16: say why
             return None
     else:
         return None
@@ -195,8 +202,9 @@ def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"
     ``to(other_tensor)`` (its device and dtype; an array works too) and the keywords
     ``to(device=..., dtype=...)``. It lives here, below ``tensor``, so that ``Tensor.to`` and
     ``Module.to`` share it.
-    A device is ``'cpu'``, ``'cuda'`` or ``'cuda:N'``; a dtype is a NumPy dtype, a NumPy
-    scalar type (``np.float64``), a Python type (``float``) or a name (``'float32'``).
+    A device is ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or a :class:`device`; a dtype is a NumPy dtype
+    (``gk.float64`` is one), a NumPy scalar type (``np.float64``), a Python type (``float``), a
+    name (``'float32'``) or a PyTorch dtype.
 
     Args:
         args: the positional arguments, as a tuple.
@@ -254,3 +262,130 @@ def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"
                 f"{where}: dtype must be a NumPy dtype, a scalar type or a name such as 'float32', got {dtype!r}"
             )
     return pos_device, pos_dtype
+
+
+# ----------------------------------------------------------------------------- device objects
+class device(str):
+    """A device, as ``torch.device``: ``device('cpu')``, ``device('cuda', 0)``, ``device('cuda:0')``.
+
+    It has torch's ``type`` and ``index`` and prints as ``'cuda:0'``. It is also a ``str`` and
+    compares equal to a device name of the same type (``t.device == 'cpu'``; ``'cuda'`` equals
+    ``'cuda:0'``, as gradkit uses CuPy's current GPU), so code that passed device strings keeps
+    working. Everywhere a device name is accepted, a device is too. As a context manager it makes
+    its device the default for new tensors, as in PyTorch.
+
+    Args:
+        type: ``'cpu'`` or ``'cuda'``, optionally with an index (``'cuda:1'``), or another device.
+        index: the device index (``cuda`` only).
+
+    Raises:
+        ValueError: for an unknown device type or a malformed index.
+
+    Example:
+        >>> d = device("cuda", 0)
+        >>> d.type, d.index, str(d), d == "cuda", d == "cpu"
+        ('cuda', 0, 'cuda:0', True, False)
+        >>> device("cpu")
+        device(type='cpu')
+    """
+
+    __slots__ = ("type", "index", "_previous")
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device) and index is None:
+            return type
+        name, idx = _parse_device(type, index)
+        obj = super().__new__(cls, name if idx is None else f"{name}:{idx}")
+        obj.type, obj.index, obj._previous = name, idx, None
+        return obj
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __eq__(self, other):
+        if isinstance(other, device):
+            return self.type == other.type and (self.index is None or other.index is None or self.index == other.index)
+        if isinstance(other, str):
+            if str.__eq__(self, other) or other == self.type:  # the common cases, without parsing
+                return True
+            if other == "cpu" or other == "cuda":
+                return False
+            parsed = _parse_name(other)
+            return parsed is not None and parsed[0] == self.type and (
+                self.index is None or parsed[1] is None or parsed[1] == self.index)
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self):
+        return hash(self.type)
+
+    def __enter__(self):
+        self._previous = _default_device
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(self._previous)
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_name(name: str):
+    """``(type, index)`` of a device name, or None when it names no device (for comparisons)."""
+    try:
+        return _parse_device(name, None)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_device(spec, index):
+    """``(type, index)`` of a device spec (``'cuda:0'``, ``'cpu'``; an int means cuda:<int>)."""
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        spec, index = "cuda", int(spec)
+    if not isinstance(spec, str):
+        raise TypeError(f"device expects a string such as 'cpu' or 'cuda:0', got {spec.__class__.__name__}")
+    name, sep, idx = spec.partition(":")
+    if sep:
+        if index is not None:
+            raise ValueError(f"device {spec!r} already has an index; do not pass index={index}")
+        if not idx.isdigit():
+            raise ValueError(f"invalid device string {spec!r}: the index after ':' must be a non-negative integer")
+        index = int(idx)
+    try:
+        name = normalize_device(name)
+    except ValueError:
+        raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'") from None
+    if index is not None and (not isinstance(index, (int, np.integer)) or index < 0):
+        raise ValueError(f"device index must be a non-negative integer, got {index!r}")
+    if name == "cpu" and index not in (None, 0):
+        raise ValueError(f"device 'cpu' has no index {index}")
+    return name, None if index is None or name == "cpu" else int(index)
+
+
+CPU = device("cpu")
+
+
+def array_device(a) -> device:
+    """The :class:`device` an array lives on (``Tensor.device``)."""
+    if isinstance(a, np.ndarray):
+        return CPU
+    name = device_of(a)
+    if name == "cuda":
+        return device("cuda", int(a.device.id))
+    return device(name)
+
+
+def cuda_device_count() -> int:
+    """The number of CUDA GPUs CuPy sees; 0 without CuPy or a GPU (never raises)."""
+    try:
+        cp = _import_cupy()
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:  # noqa: BLE001 - no CuPy, no driver or no GPU all mean "none"
+        return 0

@@ -28,6 +28,8 @@ from ._methods import (
     ConvertMethods, LinalgMethods, MathMethods, ReduceMethods, SelectMethods, ShapeMethods, bind_ops,
 )
 from .backend import get_array_module, get_default_dtype, parse_to_args
+from .dtypes import as_dtype
+from .errors import TENSOR_EQUIVALENTS, ShapeError, missing_attribute
 
 _FLOAT_KINDS = "fc"
 
@@ -59,7 +61,7 @@ def _to_array(data, dtype, device):
         arr = data
     xp = backend.xp_for(device) if device is not None else get_array_module(arr)
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype)
     if isinstance(arr, np.ndarray) or backend.is_cupy_array(arr):
         if device is not None:
             arr = backend.to_device(arr, device)
@@ -76,7 +78,9 @@ def _to_array(data, dtype, device):
                 out = out.astype(get_default_dtype())
             elif kind in "iu":
                 out = out.astype(np.int64)
-            elif kind not in "bc":
+            elif kind == "c":  # Python complex numbers: the default dtype's complex (complex64), as in PyTorch
+                out = out.astype(np.complex128 if get_default_dtype() == np.float64 else np.complex64)
+            elif kind != "b":
                 raise TypeError(f"gk.tensor cannot make a tensor from {type(data).__name__} of dtype {out.dtype}")
     if dtype is not None and out.dtype != dtype:
         out = out.astype(dtype)
@@ -113,7 +117,7 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         data: array-like (NumPy/CuPy array, list, scalar or Tensor).
         dtype: NumPy dtype; default keeps an array's dtype and makes Python floats float32.
         requires_grad: record operations on this tensor for ``backward()``.
-        device: ``'cpu'`` or ``'cuda'``; default keeps the array's device.
+        device: ``'cpu'``, ``'cuda'`` or a :class:`gradkit.device`; default keeps the array's device.
 
     Raises:
         RuntimeError: ``requires_grad=True`` on a non-floating tensor.
@@ -195,8 +199,25 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         return self.array.ndim
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.array)
+    def device(self) -> "backend.device":
+        """Where the data lives, a :class:`gradkit.device` (equal to ``'cpu'`` or ``'cuda'`` too)."""
+        return backend.array_device(self.array)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True when the data is on a CUDA GPU."""
+        return backend.device_of(self.array) == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        """True when the data is in host memory (a NumPy array)."""
+        return isinstance(self.array, np.ndarray)
+
+    def __getattr__(self, name):
+        # called only when normal lookup fails, so it costs nothing on the attributes that exist
+        if name.startswith("__") or name in Tensor.__slots__:  # protocol probes; a slot not yet set
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}", name=name, obj=self)
+        raise missing_attribute("torch.Tensor", name, TENSOR_EQUIVALENTS, self)
 
     @property
     def is_leaf(self) -> bool:
@@ -244,15 +265,45 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
     # ------------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (copied from the GPU if needed; shares memory on the CPU)."""
+    # (.float(), .long(), .type(), .new_zeros(), the random fills, ...: gradkit._methods.convert)
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array: shares memory on the CPU, copied from a GPU.
+
+        Unlike PyTorch this works on a tensor that requires grad (the values, detached);
+        ``force`` is accepted for PyTorch programs and changes nothing.
+        """
         return backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's conversion protocol (``np.asarray(t)``), with NumPy 2's ``copy`` rules.
+
+        ``copy=None`` copies only when needed (a GPU tensor, another dtype), ``copy=True``
+        always, ``copy=False`` never: it raises ValueError when a copy would be needed.
+        """
         a = backend.to_numpy(self.array)
-        return a if dtype is None else a.astype(dtype)
+        moved = backend.is_cupy_array(self.array)  # (a NumPy scalar, from indexing, becomes an array: no copy)
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): converting "
+                                 f"from {a.dtype} needs a copy")
+            return a.astype(dtype)
+        if copy is False and moved:
+            raise ValueError(f"np.asarray(tensor, copy=False): the tensor is on {self.device}; "
+                             "a NumPy array of it needs a copy")
+        return a.copy() if copy and not moved else a
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the data as a DLPack capsule (zero-copy), for ``torch.from_dlpack``, ``np.from_dlpack``, ..."""
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        """``(device_type, device_id)`` of the data, as DLPack names them."""
+        return self.array.__dlpack_device__()
 
     def tolist(self):
+        """The data as (nested) Python lists of Python numbers; a 0-d tensor gives a number."""
         return self.numpy().tolist()
 
     def item(self):
@@ -287,17 +338,20 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         """A copy of the data that stays in the graph (its gradient flows back)."""
         return ops.clone(self)
 
-    def to(self, *args, device=None, dtype=None) -> "Tensor":
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None) -> "Tensor":
         """Move to a device and/or cast to a dtype, as PyTorch's ``Tensor.to``.
 
         The result stays in the graph: gradients flow back to the original. The tensor
-        itself is returned when nothing changes.
+        itself is returned when nothing changes, unless ``copy=True``.
 
         Args:
             *args: ``device``, ``dtype``, ``device, dtype`` or another tensor (its device and
                 dtype); see :func:`gradkit.backend.parse_to_args`, which ``Module.to`` shares.
-            device: ``'cpu'`` or ``'cuda'``.
-            dtype: a NumPy dtype, scalar type or name.
+            device: ``'cpu'``, ``'cuda'``, ``'cuda:0'`` or a :class:`gradkit.device`.
+            dtype: any dtype form (``gk.float64``, ``np.float64``, ``'float64'``).
+            non_blocking: accepted for PyTorch programs (copies are synchronous).
+            copy: return a new tensor even when nothing changes.
+            memory_format: accepted for PyTorch programs (arrays keep their layout).
 
         Returns:
             The converted tensor.
@@ -316,35 +370,19 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         out = self
         if dtype is not None and dtype != self.dtype:
             out = ops.cast(out, dtype)
-        if device is not None and device != out.device:
+        if device is not None and device != backend.device_of(out.array):
             out = ops.to_device(out, device)
+        if copy and out is self:
+            out = ops.clone(self)
         return out
 
-    def cpu(self) -> "Tensor":
+    def cpu(self, memory_format=None) -> "Tensor":
+        """This tensor on the CPU (itself when it is there already)."""
         return self.to("cpu")
 
-    def cuda(self) -> "Tensor":
-        return self.to("cuda")
-
-    def float(self) -> "Tensor":
-        return self.to(np.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(np.float64)
-
-    def long(self) -> "Tensor":
-        return self.to(np.int64)
-
-    def int(self) -> "Tensor":
-        return self.to(np.int32)
-
-    def bool(self) -> "Tensor":
-        return self.to(np.bool_)
-
-    def type(self, dtype) -> "Tensor":
-        return self.to(dtype)
-
-    astype = type
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
+        """This tensor on the GPU (needs CuPy); ``device`` may be an index or ``'cuda:N'``."""
+        return self.to("cuda" if device is None else backend.device(device))
 
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -421,15 +459,34 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         return self
 
     def fill_(self, value) -> "Tensor":
+        """Set every element to ``value`` (a number or a one-element tensor), in place."""
         self._check_inplace("fill_()")
+        if isinstance(value, Tensor):
+            if value.array.size != 1:
+                raise ShapeError(f"fill_ expects a number or a one-element tensor, got shape {value.shape}")
+            value = value.item()
         self.array[...] = value
         return self
 
-    def copy_(self, src) -> "Tensor":
+    def copy_(self, src, non_blocking=False) -> "Tensor":
+        """Copy ``src`` into this tensor in place, broadcasting it, converting dtype and device.
+
+        Raises:
+            ShapeError: (a RuntimeError) when ``src`` does not broadcast to this tensor's shape.
+        """
         self._check_inplace("copy_()")
         arr = src.array if isinstance(src, Tensor) else src
-        xp = get_array_module(self.array)
-        self.array[...] = xp.asarray(arr, dtype=self.array.dtype)
+        if not hasattr(arr, "shape"):
+            arr = np.asarray(arr)
+        try:
+            fits = np.broadcast_shapes(arr.shape, self.array.shape) == self.array.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"copy_: the source of shape {tuple(arr.shape)} cannot be broadcast to the "
+                             f"destination's shape {tuple(self.array.shape)}")
+        arr = backend.to_device(arr, backend.device_of(self.array))
+        self.array[...] = arr.astype(self.array.dtype, copy=False)
         return self
 
     def add_(self, other, alpha=1) -> "Tensor":
@@ -457,22 +514,6 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         self._check_inplace("clamp_()")
         xp = get_array_module(self.array)
         xp.clip(self.array, min, max, out=self.array)
-        return self
-
-    def uniform_(self, a=0.0, b=1.0, generator=None) -> "Tensor":
-        from .random import get_generator
-
-        self._check_inplace("uniform_()")
-        vals = get_generator(generator).uniform(a, b, size=self.array.shape)
-        self.array[...] = backend.to_device(vals.astype(self.array.dtype), self.device)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
-        from .random import get_generator
-
-        self._check_inplace("normal_()")
-        vals = get_generator(generator).normal(mean, std, size=self.array.shape)
-        self.array[...] = backend.to_device(vals.astype(self.array.dtype), self.device)
         return self
 
     def _inplace(self, other, opname, fallback):

@@ -9,6 +9,7 @@ backward has run, so the memory of the graph goes back during the pass.
 
 from __future__ import annotations
 
+from ..errors import GraphFreedError
 from ..parallel import gradkit_kernels
 from ..tensor import Tensor, _make
 from .grad_mode import set_grad_enabled
@@ -37,7 +38,7 @@ def _toposort(roots):
         inputs = op.inputs
         if inputs is None:
             if op._freed:
-                raise RuntimeError(_FREED_MSG.format(op=op.name))
+                raise GraphFreedError(_FREED_MSG.format(op=op.name))
             continue
         for x in inputs:
             c = x._ctx
@@ -130,7 +131,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if slots is None:
                 continue
             if op._freed:
-                raise RuntimeError(_FREED_MSG.format(op=op.name))
+                raise GraphFreedError(_FREED_MSG.format(op=op.name))
             meta = op._out_meta
             if meta is None:
                 grads = (slots[0],)

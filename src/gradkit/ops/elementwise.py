@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..parallel import ELEMENTWISE_MIN, outer_axis, parallel_pieces
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import coerce, const, ensure_tensor, shape_str
 from .shape import sum_to
@@ -25,7 +26,7 @@ __all__ = [  # gk.<name>; the other functions here are gradkit-internal
 
 
 def _bcast_error(name, a, b):
-    return ValueError(
+    return ShapeError(
         f"{name}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be broadcast together"
     )
 

@@ -8,13 +8,9 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import const, ensure_tensor, norm_axes, shape_str
-
-
-class ShapeError(ValueError, RuntimeError):
-    """A shape mismatch in a shape, layout or linear-algebra op (PyTorch raises RuntimeError for these;
-    NumPy users catch ValueError: both work)."""
 
 
 __all__ = [  # gk.<name>; the other functions here are gradkit-internal
