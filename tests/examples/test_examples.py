@@ -43,6 +43,8 @@ CASES = {
                                 r"tiny, sigmoid, 6 layers:\n  0\.weight .* vanishing",
                                 r"saved .*graph_and_grad_flow_graph\.svg"]),
     "torch_weight_roundtrip.py": ("torch_weight_roundtrip.png", [r"gradkit -> torch: max \|weight difference\|"]),
+    "transformer_sequence.py": ("transformer_sequence.png",
+                                [r"held-out accuracy: \d+\.\d % of tokens, \d+\.\d % of whole sequences"]),
 }
 README_SCRIPTS = re.compile(r"^\| `examples/(\w+\.py)` \|", re.M)
 
@@ -133,3 +135,14 @@ def test_graph_and_grad_flow_numbers(tmp_path):
     deep = proc.stdout.split("6 layers:")[1]
     assert "0.weight" in deep and re.search(r"0\.weight .* vanishing", deep)
     assert (tmp_path / "graph_and_grad_flow_graph.svg").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_transformer_example_reaches_its_stated_accuracy(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "transformer_sequence.py"), "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tokens = float(re.search(r"held-out accuracy: (\d+\.\d) % of tokens", proc.stdout).group(1))
+    assert tokens >= 95.0, proc.stdout

@@ -51,6 +51,7 @@ from .conv import conv1d, conv2d, conv_output_size  # noqa: E402
 from .pool import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
+from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
@@ -61,5 +62,5 @@ __all__ += [
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
-    "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",
+    "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell", "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
