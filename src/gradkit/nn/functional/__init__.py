@@ -51,6 +51,9 @@ from .conv import conv1d, conv2d, conv_output_size  # noqa: E402
 from .pool import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
+from .conv_more import (  # noqa: E402
+    adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d, conv_transpose1d, conv_transpose2d, max_pool3d,
+)
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
@@ -59,7 +62,8 @@ from .rnn import (  # noqa: E402
 __all__ += [
     "rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
+    "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size", "conv_transpose1d", "conv_transpose2d",
+    "conv3d", "max_pool3d", "avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
     "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",
 ]
