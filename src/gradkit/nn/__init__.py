@@ -25,6 +25,9 @@ from . import functional  # noqa: F401
 from .conv import Conv1d, Conv2d  # noqa: F401
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .embedding import Embedding  # noqa: F401
+from .upsampling import (  # noqa: F401
+    Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
 from .conv_more import (  # noqa: F401
     AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool3d, Conv3d, ConvTranspose1d, ConvTranspose2d, MaxPool3d,
 )
