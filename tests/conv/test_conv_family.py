@@ -135,3 +135,14 @@ CONTRACT = [
 @pytest.mark.parametrize("name,make,shape,out_shape", CONTRACT, ids=[c[0] for c in CONTRACT])
 def test_layer_contract(name, make, shape, out_shape):
     assert check_layer(make, shape, expected_output_shape=out_shape)["output_shape"] == out_shape
+
+
+def test_max_unpool2d_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).permutation(2 * 3 * 6 * 7).reshape(2, 3, 6, 7).astype(np.float64)
+    for kw, size in ((dict(kernel_size=2), (6, 7)), (dict(kernel_size=3, stride=2, padding=1), (6, 7))):
+        y, idx = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+        _compare(lambda t: F.max_unpool2d(t, gk.tensor(idx.numpy()), output_size=size, **kw),
+                 lambda t: torch.nn.functional.max_unpool2d(t, idx, output_size=size, **kw), [y.numpy()])
+    with pytest.raises(ValueError, match="outside"):
+        F.max_unpool2d(gk.ones(1, 1, 1, 1), np.array([[[[9]]]]), 2)

@@ -21,7 +21,7 @@ from .functional._im2col import _tuple as _ntuple
 from .module import Module, Parameter
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d", "Conv3d", "MaxPool3d", "AvgPool3d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d"]
+           "AdaptiveMaxPool2d", "MaxUnpool2d"]
 
 
 class Conv3d(_ConvNd):
@@ -228,3 +228,27 @@ class AdaptiveMaxPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """The partial inverse of ``MaxPool2d(return_indices=True)`` (``torch.nn.MaxUnpool2d``).
+
+    Example:
+        >>> import gradkit as gk
+        >>> pool, unpool = gk.nn.MaxPool2d(2, return_indices=True), gk.nn.MaxUnpool2d(2)
+        >>> y, idx = pool(gk.randn(1, 1, 4, 4))
+        >>> unpool(y, idx).shape
+        (1, 1, 4, 4)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
+        self.stride = _ntuple(stride, 2, "stride", "MaxUnpool2d") if stride is not None else self.kernel_size
+        self.padding = _ntuple(padding, 2, "padding", "MaxUnpool2d")
+
+    def forward(self, x, indices, output_size=None):
+        return FC.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

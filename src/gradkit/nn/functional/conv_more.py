@@ -18,15 +18,18 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from ... import ops
 from ...ops._util import ensure_tensor, shape_str
+from ...ops.shape import IndexAdd
 from ...tensor import Tensor
 from ._im2col import _Geom, _tuple
 from .conv import ConvGradInput, conv2d
 from .pool import avg_pool2d, max_pool2d
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv3d", "max_pool3d", "avg_pool3d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d"]
+           "adaptive_max_pool2d", "max_unpool2d"]
 
 
 def _ints(v, n, what, name, minimum=None):
@@ -300,3 +303,44 @@ def adaptive_max_pool1d(input, output_size, return_indices=False) -> Tensor:
     n = x.shape[-1]
     out = int(output_size[0] if isinstance(output_size, (tuple, list)) else output_size)
     return ops.stack([ops.amax(x[..., a:b], -1, False) for a, b in _windows(n, out)], -1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Put each pooled maximum back where ``max_pool2d(..., return_indices=True)`` found it, zeros
+    elsewhere (``torch.nn.functional.max_unpool2d``).
+
+    Args:
+        input: the pooled (N, C, Ho, Wo) values; indices: their flat positions in each (H, W) plane.
+        kernel_size, stride, padding: the pooling's; output_size: (H, W) (or with N, C) when the
+            default size ``(Ho - 1) * stride - 2 * padding + kernel`` is not the original one.
+
+    Example:
+        >>> import gradkit as gk
+        >>> F = gk.nn.functional
+        >>> y, idx = F.max_pool2d(gk.tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2, return_indices=True)
+        >>> max_unpool2d(y, idx, 2)[0, 0].tolist()
+        [[0.0, 0.0], [4.0, 0.0]]
+    """
+    name = "max_unpool2d"
+    x = ensure_tensor(input)
+    idx = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x, idx = ops.unsqueeze(x, 0), idx[None]
+    if x.ndim != 4 or idx.shape != tuple(x.shape):
+        raise ValueError(f"{name}: input (N, C, Ho, Wo) and indices of the same shape expected, got "
+                         f"{shape_str(x.shape)} and {shape_str(idx.shape)}")
+    k = _ints(kernel_size, 2, "kernel_size", name, 1)
+    s = _ints(stride if stride is not None else kernel_size, 2, "stride", name, 1)
+    p = _ints(padding, 2, "padding", name, 0)
+    if output_size is None:
+        H, W = ((x.shape[2] - 1) * s[0] - 2 * p[0] + k[0], (x.shape[3] - 1) * s[1] - 2 * p[1] + k[1])
+    else:
+        H, W = (int(v) for v in list(output_size)[-2:])
+    if idx.size and (idx.min() < 0 or idx.max() >= H * W):
+        raise ValueError(f"{name}: an index is outside the {H}x{W} output (found {int(idx.min())}..{int(idx.max())})")
+    N, C = x.shape[:2]
+    n = np.broadcast_to(np.arange(N).reshape(N, 1, 1, 1), idx.shape)
+    c = np.broadcast_to(np.arange(C).reshape(1, C, 1, 1), idx.shape)
+    y = ops.reshape(IndexAdd((n, c, idx.astype(np.int64)), (N, C, H * W))(x), (N, C, H, W))
+    return ops.squeeze(y, 0) if unbatched else y
