@@ -22,7 +22,8 @@ import numpy as np
 
 from ... import ops
 from ...ops._util import ensure_tensor, shape_str
-from ...ops.shape import IndexAdd
+from ...autograd.function import Op
+from ...backend import get_array_module
 from ...tensor import Tensor
 from ._im2col import _Geom, _tuple
 from .conv import ConvGradInput, conv2d
@@ -305,6 +306,23 @@ def adaptive_max_pool1d(input, output_size, return_indices=False) -> Tensor:
     return ops.stack([ops.amax(x[..., a:b], -1, False) for a, b in _windows(n, out)], -1)
 
 
+class _Unpool(Op):
+    """``out[index] = x`` into zeros (a window's maximum found twice is written once, as in PyTorch);
+    the gradient reads ``gy`` back at ``index``."""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        out = xp.zeros(self.shape, dtype=x.dtype)
+        out[self.index] = x
+        return out
+
+    def backward(self, gy):
+        return ops.getitem(gy, self.index)
+
+
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """Put each pooled maximum back where ``max_pool2d(..., return_indices=True)`` found it, zeros
     elsewhere (``torch.nn.functional.max_unpool2d``).
@@ -342,5 +360,5 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     N, C = x.shape[:2]
     n = np.broadcast_to(np.arange(N).reshape(N, 1, 1, 1), idx.shape)
     c = np.broadcast_to(np.arange(C).reshape(1, C, 1, 1), idx.shape)
-    y = ops.reshape(IndexAdd((n, c, idx.astype(np.int64)), (N, C, H * W))(x), (N, C, H, W))
+    y = ops.reshape(_Unpool((n, c, idx.astype(np.int64)), (N, C, H * W))(x), (N, C, H, W))
     return ops.squeeze(y, 0) if unbatched else y
