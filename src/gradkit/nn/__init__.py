@@ -29,5 +29,11 @@ from .attention import MultiheadAttention  # noqa: F401
 from .transformer import (  # noqa: F401
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )
+from .upsampling import (  # noqa: F401
+    Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
+from .conv_more import (  # noqa: F401
+    AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool3d, Conv3d, ConvTranspose1d, ConvTranspose2d, MaxPool3d, MaxUnpool2d,
+)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase, pad_sequence  # noqa: F401
 from .multitask import MultiTaskLoss, MultiTaskModel, labelled_mask, nuclear_norm, soft_sharing_penalty  # noqa: F401

@@ -52,6 +52,11 @@ from .pool import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402
+from .conv_more import (  # noqa: E402
+    adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d, conv_transpose1d, conv_transpose2d, max_pool3d,
+    max_unpool2d,
+)
+from .resample import fold, interpolate, pixel_shuffle, pixel_unshuffle, unfold, upsample  # noqa: E402
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
@@ -60,7 +65,9 @@ from .rnn import (  # noqa: E402
 __all__ += [
     "rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
+    "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size", "conv_transpose1d", "conv_transpose2d",
+    "conv3d", "max_pool3d", "avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool2d",
+    "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
     "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell", "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
