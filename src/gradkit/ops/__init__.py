@@ -16,21 +16,24 @@ derivative follows. The full statement is at the top of ``autograd/function.py``
 
 # Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
 # below them are gradkit-internal helpers that other subpackages use.
-from . import elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from . import elementwise, layout, linalg, logic, pointwise, reduce, scan, select, shape, trig
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import cast, compare, to_device  # noqa: F401
+from .elementwise import cast, to_device  # noqa: F401
 from .layout import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .logic import *  # noqa: F401,F403
+from .logic import compare  # noqa: F401
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
 from .select import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .shape import _index_arrays, getitem, sum_to  # noqa: F401
+from .trig import *  # noqa: F401,F403
 
 __all__ = [
-    *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
-    *scan.__all__, *select.__all__, *shape.__all__,
+    *elementwise.__all__, *layout.__all__, *linalg.__all__, *logic.__all__, *pointwise.__all__, *reduce.__all__,
+    *scan.__all__, *select.__all__, *shape.__all__, *trig.__all__,
 ]
 
 
@@ -49,4 +52,13 @@ TENSOR_METHODS = (
     "relu", "sin", "cos", "sign", "reshape", "view", "transpose", "permute", "flatten", "squeeze",
     "unsqueeze", "expand", "broadcast_to", "split", "chunk", "matmul", "any", "all", "isnan", "isfinite",
     "nonzero", "argwhere",
+    # pointwise (h1)
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "neg", "rsqrt", "reciprocal", "addcmul", "addcdiv",
+    "lerp", "fmod", "remainder", "floor", "ceil", "round", "trunc", "fix", "frac", "sgn", "log2", "log10",
+    "log1p", "exp2", "expm1", "erf", "erfc", "erfinv", "logit", "tan", "asin", "arcsin", "acos", "arccos", "atan",
+    "arctan", "atan2", "arctan2", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh",
+    "hypot", "xlogy", "nan_to_num", "isinf", "isposinf", "isneginf", "isclose", "allclose", "equal", "eq", "ne",
+    "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "fmax", "fmin",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
 )
