@@ -98,7 +98,11 @@ class PowScalar(Op):
         self.c = c
 
     def forward(self, x):
-        return x**self.c
+        c = self.c
+        if c < 0 or c != int(c):  # 0 ** -1 is inf, (-1) ** 0.5 NaN: silently, as torch
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return x**c
+        return x**c
 
     def backward(self, gy):
         (x,) = self.inputs
@@ -122,7 +126,8 @@ class Pow(QuietOp):
     saves_output = True
 
     def forward(self, a, b):
-        return a**b
+        out = a**b
+        return out if out.dtype == a.dtype else out.astype(a.dtype)  # NumPy gives bool ** bool as int8
 
     def backward(self, gy):
         a, b = self.inputs

@@ -33,9 +33,11 @@ def _xp(x):
 
 
 # --------------------------------------------------------------------- rounding (zero gradient)
-def _rounding(fn, input) -> Tensor:
+def _rounding(fn, input, name) -> Tensor:
     input = ensure_tensor(input)
-    if input.array.dtype.kind in "iub":
+    if input.array.dtype.kind == "b":
+        raise NotImplementedError(f"{name} is not implemented for bool tensors")
+    if input.array.dtype.kind in "iu":
         return ZeroGrad(lambda a: a.copy())(input)
     return ZeroGrad(fn)(input)
 
@@ -48,17 +50,17 @@ def floor(input) -> Tensor:
         >>> gk.floor(gk.tensor([-1.5, 1.5]))
         tensor([-2.,  1.])
     """
-    return _rounding(lambda a: _xp(a).floor(a), input)
+    return _rounding(lambda a: _xp(a).floor(a), input, "floor")
 
 
 def ceil(input) -> Tensor:
     """Round up elementwise (integers unchanged); zero gradient."""
-    return _rounding(lambda a: _xp(a).ceil(a), input)
+    return _rounding(lambda a: _xp(a).ceil(a), input, "ceil")
 
 
 def trunc(input) -> Tensor:
     """Round toward zero elementwise (integers unchanged); zero gradient."""
-    return _rounding(lambda a: _xp(a).trunc(a), input)
+    return _rounding(lambda a: _xp(a).trunc(a), input, "trunc")
 
 
 fix = trunc
@@ -80,8 +82,8 @@ def round(input, *, decimals=0) -> Tensor:
         (tensor([0., 2., 2.]), tensor([1.23]))
     """
     if decimals == 0:
-        return _rounding(lambda a: _xp(a).rint(a), input)
-    return _rounding(lambda a: _xp(a).round(a, decimals), input)
+        return _rounding(lambda a: _xp(a).rint(a), input, "round")
+    return _rounding(lambda a: _xp(a).round(a, decimals), input, "round")
 
 
 def sgn(input) -> Tensor:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import QuietOp, floating
-from .elementwise import _binary, sqrt
+from ._util import QuietOp, const, floating
+from .elementwise import _binary, sqrt, where
 from .shape import sum_to
 
 __all__ = [  # gk.<name>
@@ -166,7 +166,9 @@ class Atan2(QuietOp):
     def backward(self, gy):
         y, x = self.inputs
         ny, nx = self.needs_input_grad
-        scale = gy / (y * y + x * x)
+        r2 = y * y + x * x
+        zero = const(get_array_module(gy.array).zeros((), dtype=gy.dtype))
+        scale = where(const(r2.array == 0), zero, gy / r2)  # 0 at the origin, as torch
         return (sum_to(scale * x, y.shape) if ny else None, sum_to(-scale * y, x.shape) if nx else None)
 
 
