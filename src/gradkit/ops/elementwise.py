@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, get_default_dtype
 from ..parallel import ELEMENTWISE_MIN, outer_axis, parallel_pieces
 from ..tensor import Tensor
-from ..backend import get_default_dtype
 from ._util import QuietOp, coerce, const, ensure_tensor, floating, shape_str
 from .shape import sum_to
 

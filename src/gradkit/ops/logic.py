@@ -268,12 +268,13 @@ def bitwise_not(input) -> Tensor:
 
 
 # --------------------------------------------------------------------- floating-point tests
-def _test(x, name, fill):
+def _test(x, fn, fill):
+    """``fn(xp, array)`` for floating tensors; integers and bools are all ``fill`` (finite, never NaN)."""
     x = ensure_tensor(x)
     xp = get_array_module(x.array)
     if x.array.dtype.kind not in "fc":
         return const(xp.full(x.shape, fill))
-    return const(name(xp, x.array))
+    return const(fn(xp, x.array))
 
 
 def isnan(input) -> Tensor:
