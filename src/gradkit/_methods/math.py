@@ -156,7 +156,7 @@ class MathMethods:
         """Round up; see :func:`gradkit.ops.ceil`."""
         return ops.ceil(self)
 
-    def round(self, *, decimals=0) -> "Tensor":
+    def round(self, decimals=0) -> "Tensor":
         """Round half to even; see :func:`gradkit.ops.round`."""
         return ops.round(self, decimals=decimals)
 
@@ -512,7 +512,7 @@ class MathMethods:
         """In-place :meth:`ceil`."""
         return self._apply_(ops.ceil, "ceil_")
 
-    def round_(self, *, decimals=0) -> "Tensor":
+    def round_(self, decimals=0) -> "Tensor":
         """In-place :meth:`round`."""
         return self._apply_(ops.round, "round_", decimals=decimals)
 

@@ -9,6 +9,7 @@ functions are in :mod:`gradkit.ops.trig`.
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -66,11 +67,15 @@ def trunc(input) -> Tensor:
 fix = trunc
 
 
-def round(input, *, decimals=0) -> Tensor:
+def round(input, decimals=0) -> Tensor:
     """Round half to even elementwise, to ``decimals`` decimal places (as torch.round); zero gradient.
 
+    ``gk.*`` names shadow Python's ``round`` after ``from gradkit import *`` (and inside gradkit's
+    own doctests), so a plain Python number is rounded by the builtin, and ``decimals`` may also
+    be given by position as the builtin's ``ndigits``.
+
     Args:
-        input: the tensor.
+        input: the tensor (or a Python number).
         decimals: decimal places; negative values round to tens, hundreds...
 
     Returns:
@@ -81,6 +86,8 @@ def round(input, *, decimals=0) -> Tensor:
         >>> gk.round(gk.tensor([0.5, 1.5, 2.5])), gk.round(gk.tensor([1.2345]), decimals=2)
         (tensor([0., 2., 2.]), tensor([1.23]))
     """
+    if isinstance(input, (int, float)):
+        return builtins.round(input, decimals) if decimals else builtins.round(input)
     if decimals == 0:
         return _rounding(lambda a: _xp(a).rint(a), input, "round")
     return _rounding(lambda a: _xp(a).round(a, decimals), input, "round")
