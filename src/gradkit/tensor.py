@@ -615,13 +615,75 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         return ops.compare(self, other, "ne")
 
     def __invert__(self):
-        return ops.logical_not(self)
+        return ops.bitwise_not(self)
 
     def __and__(self, other):
-        return ops.logical_and(self, other)
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
 
     def __or__(self, other):
-        return ops.logical_or(self, other)
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return ops.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return ops.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return ops.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return ops.bitwise_right_shift(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    # in place: the result is written into the array when no graph is recorded through this
+    # tensor; a non-leaf that requires grad gets the out-of-place result (see MathMethods._apply_)
+    def __ipow__(self, other):
+        return self._apply_(ops.pow, "__ipow__", other, fallback=True)
+
+    def __imod__(self, other):
+        return self._apply_(ops.remainder, "__imod__", other, fallback=True)
+
+    def __ifloordiv__(self, other):
+        return self._apply_(ops.floor_divide, "__ifloordiv__", other, fallback=True)
+
+    def __iand__(self, other):
+        return self._apply_(ops.bitwise_and, "__iand__", other, fallback=True)
+
+    def __ior__(self, other):
+        return self._apply_(ops.bitwise_or, "__ior__", other, fallback=True)
+
+    def __ixor__(self, other):
+        return self._apply_(ops.bitwise_xor, "__ixor__", other, fallback=True)
+
+    def __ilshift__(self, other):
+        return self._apply_(ops.bitwise_left_shift, "__ilshift__", other, fallback=True)
+
+    def __irshift__(self, other):
+        return self._apply_(ops.bitwise_right_shift, "__irshift__", other, fallback=True)
 
 
 class _HookHandle:

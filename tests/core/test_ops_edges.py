@@ -158,11 +158,13 @@ def test_where_accepts_lists_non_bool_conditions_and_scalars():
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 1.0])
 
 
-def test_sign_carries_no_gradient():
+def test_sign_has_a_zero_gradient():
+    # as torch: sign stays in the graph and passes zeros (x.grad is zeros, not None)
     x = gk.tensor([-2.0, 0.0, 3.0], requires_grad=True)
     s = gk.sign(x)
     np.testing.assert_array_equal(s.numpy(), [-1.0, 0.0, 1.0])
-    assert not s.requires_grad
+    s.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
 # ----------------------------------------------------------------------------- comparisons and logic

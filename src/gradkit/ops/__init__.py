@@ -16,14 +16,16 @@ derivative follows. The full statement is at the top of ``autograd/function.py``
 
 # Each module's ``__all__`` is what it gives the gk.* namespace; the names imported one by one
 # below them are gradkit-internal helpers that other subpackages use.
-from . import decomp, elementwise, layout, linalg, pointwise, reduce, scan, select, shape
+from . import decomp, elementwise, layout, linalg, logic, pointwise, reduce, scan, select, shape, trig
 from . import order  # order statistics (h2)
 from .decomp import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import cast, compare, to_device  # noqa: F401
+from .elementwise import cast, to_device  # noqa: F401
 from .layout import *  # noqa: F401,F403
 from .layout import repeat, unfold  # noqa: F401  (Tensor methods only, as in PyTorch)
 from .linalg import *  # noqa: F401,F403
+from .logic import *  # noqa: F401,F403
+from .logic import compare  # noqa: F401
 from .order import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
@@ -32,10 +34,11 @@ from .select import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .shape import ShapeError, _index_arrays, getitem, setitem, sum_to, torch_index  # noqa: F401
 from .shape import contiguous, expand_as, is_contiguous, reshape_as, view_as  # noqa: F401  (methods only)
+from .trig import *  # noqa: F401,F403
 
 __all__ = [
-    *decomp.__all__, *elementwise.__all__, *layout.__all__, *linalg.__all__, *pointwise.__all__, *reduce.__all__,
-    *scan.__all__, *select.__all__, *shape.__all__,
+    *decomp.__all__, *elementwise.__all__, *layout.__all__, *linalg.__all__, *logic.__all__, *pointwise.__all__,
+    *reduce.__all__, *scan.__all__, *select.__all__, *shape.__all__, *trig.__all__,
     *order.__all__,  # order statistics (h2)
 ]
 
@@ -69,4 +72,13 @@ TENSOR_METHODS = (
     "unique", "unique_consecutive", "bincount",
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy", "index_fill",
     "masked_fill", "masked_scatter", "masked_select", "take", "take_along_dim",
+    # pointwise (h1)
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "neg", "rsqrt", "reciprocal", "addcmul", "addcdiv",
+    "lerp", "fmod", "remainder", "floor", "ceil", "round", "trunc", "fix", "frac", "sgn", "log2", "log10",
+    "log1p", "exp2", "expm1", "erf", "erfc", "erfinv", "logit", "tan", "asin", "arcsin", "acos", "arccos", "atan",
+    "arctan", "atan2", "arctan2", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh",
+    "hypot", "xlogy", "nan_to_num", "isinf", "isposinf", "isneginf", "isclose", "allclose", "equal", "eq", "ne",
+    "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "fmax", "fmin",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
 )

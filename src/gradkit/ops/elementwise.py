@@ -10,18 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, get_default_dtype
 from ..parallel import ELEMENTWISE_MIN, outer_axis, parallel_pieces
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import coerce, const, ensure_tensor, shape_str
+from ._util import QuietOp, coerce, const, ensure_tensor, floating, shape_str
 from .shape import sum_to
 
 
 __all__ = [  # gk.<name>; the other functions here are gradkit-internal
-    "abs", "add", "allclose", "clamp", "clip", "clone", "cos", "div", "eq", "exp", "ge", "gt", "isfinite",
-    "isnan", "le", "log", "logical_and", "logical_not", "logical_or", "lt", "maximum", "minimum", "mul", "ne",
-    "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "square", "sub", "tanh", "where",
+    "abs", "add", "clone", "cos", "div", "exp", "floor_divide", "log", "maximum", "minimum",
+    "mul", "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "square", "sub", "tanh", "true_divide", "where",
 ]
 
 
@@ -31,8 +30,8 @@ def _bcast_error(name, a, b):
     )
 
 
-def _binary(op_cls, name, a, b):
-    a, b = coerce(a, b)
+def _binary(op_cls, name, a, b, floating=False):
+    a, b = coerce(a, b, floating)
     try:
         return op_cls()(a, b)
     except ValueError as exc:
@@ -93,19 +92,23 @@ class Neg(Op):
 
 
 class PowScalar(Op):
-    """``x ** c`` for a constant Python exponent ``c``."""
+    """``x ** c`` for a constant Python exponent ``c`` (zero gradient for ``c == 0``, as torch)."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        return x**self.c
+        c = self.c
+        if c < 0 or c != int(c):  # 0 ** -1 is inf, (-1) ** 0.5 NaN: silently, as torch
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return x**c
+        return x**c
 
     def backward(self, gy):
         (x,) = self.inputs
         c = self.c
         if c == 0:
-            return gy * 0
+            return zeros_like(gy)
         if c == 1:
             return gy
         if c == 2:
@@ -113,22 +116,52 @@ class PowScalar(Op):
         return gy * (pow(x, c - 1) * c)
 
 
-class Pow(Op):
-    """``a ** b`` with a tensor exponent."""
+class Pow(QuietOp):
+    """``a ** b`` with a tensor exponent.
+
+    As torch: the base's gradient is 0 where the exponent is 0; the exponent's gradient
+    ``a**b * log(a)`` is 0 where the base is 0 and the exponent >= 0 (NaN for a negative base).
+    """
+
+    saves_output = True
 
     def forward(self, a, b):
-        return a**b
+        out = a**b
+        return out if out.dtype == a.dtype else out.astype(a.dtype)  # NumPy gives bool ** bool as int8
 
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        ga = sum_to(gy * b * pow(a, b - 1), a.shape) if na else None
-        gb = None
+        zero = const(get_array_module(gy.array).zeros((), dtype=gy.dtype))
+        ga = gb = None
+        if na:
+            ga = sum_to(where(const(b.array == 0), zero, gy * (b * pow(a, b - 1))), a.shape)
         if nb:
-            xp = get_array_module(a.array)
-            safe = where(const(a.array > 0), a, const(xp.ones((), dtype=a.dtype)))
-            gb = sum_to(gy * pow(a, b) * log(safe), b.shape)
+            cond = const((a.array == 0) & (b.array >= 0))
+            gb = sum_to(where(cond, zero, gy * (self.output() * log(a))), b.shape)
         return ga, gb
+
+
+class ZeroGrad(Op):
+    """A function whose derivative is 0 wherever it exists (sign, floor, round, rounded division).
+
+    It stays in the graph, as in torch: its inputs receive a zero gradient rather than none.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def forward(self, *arrays):
+        return self.fn(*arrays)
+
+    def backward(self, gy):
+        z = zeros_like(gy)
+        return tuple(sum_to(z, x.shape) if need else None for x, need in zip(self.inputs, self.needs_input_grad))
+
+
+def zeros_like(t) -> Tensor:
+    """A constant zero tensor shaped and typed like ``t``."""
+    return const(get_array_module(t.array).zeros(t.shape, dtype=t.dtype))
 
 
 # Ops with a Python-number operand: one input, no constant tensor, no coercion.
@@ -202,67 +235,210 @@ def _float_tensor(t) -> bool:
     return isinstance(t, Tensor) and t.array.dtype.kind == "f"
 
 
-def add(a, b) -> Tensor:
-    """``a + b`` with broadcasting."""
-    if type(b) in _PY_NUMBERS and _float_tensor(a):
-        return AddScalar(b)(a)
-    if type(a) in _PY_NUMBERS and _float_tensor(b):
-        return AddScalar(a)(b)
-    return _binary(Add, "add", a, b)
+def _no_bool(t, what):
+    if isinstance(t, Tensor) and t.array.dtype.kind == "b":
+        raise RuntimeError(f"{what} with a bool tensor is not supported; use logical_not() or ~ for bool tensors")
 
 
-def sub(a, b) -> Tensor:
-    """``a - b`` with broadcasting."""
-    if type(b) in _PY_NUMBERS and _float_tensor(a):
-        return AddScalar(-b)(a)
-    if type(a) in _PY_NUMBERS and _float_tensor(b):
-        return RSubScalar(a)(b)
-    return _binary(Sub, "sub", a, b)
+def _alpha_other(b, alpha, a):
+    if isinstance(a, Tensor) and a.array.dtype.kind in "iub" and isinstance(alpha, float):
+        raise RuntimeError(f"for integral input tensors, argument alpha must not be a floating point number, got {alpha}")
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
 
 
-def mul(a, b) -> Tensor:
-    """``a * b`` elementwise with broadcasting."""
-    if type(b) in _PY_NUMBERS and _float_tensor(a):
-        return MulScalar(b)(a)
-    if type(a) in _PY_NUMBERS and _float_tensor(b):
-        return MulScalar(a)(b)
-    return _binary(Mul, "mul", a, b)
+def add(input, other, *, alpha=1) -> Tensor:
+    """``input + alpha * other`` with broadcasting and PyTorch's type promotion.
+
+    Args:
+        input: a tensor or number.
+        other: a tensor or number.
+        alpha: multiplier of ``other``.
+
+    Returns:
+        The sum, in the promoted dtype (int + int stays int, bool + bool is logical or).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.add(gk.tensor([1.0, 2.0]), gk.tensor([1.0, 1.0]), alpha=10)
+        tensor([11., 12.])
+    """
+    if alpha != 1:
+        other = _alpha_other(other, alpha, input)
+    if type(other) in _PY_NUMBERS and _float_tensor(input):
+        return AddScalar(other)(input)
+    if type(input) in _PY_NUMBERS and _float_tensor(other):
+        return AddScalar(input)(other)
+    return _binary(Add, "add", input, other)
 
 
-def div(a, b) -> Tensor:
-    """``a / b`` elementwise with broadcasting (true division)."""
-    if type(b) in _PY_NUMBERS and _float_tensor(a):
-        return DivScalar(b)(a)
-    if type(a) in _PY_NUMBERS and _float_tensor(b):
-        return RDivScalar(a)(b)
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other`` with broadcasting (not defined for bool tensors, as in torch).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.sub(gk.tensor([5, 6]), 1, alpha=2)
+        tensor([3, 4], dtype=int64)
+    """
+    if alpha != 1:
+        other = _alpha_other(other, alpha, input)
+    if type(other) in _PY_NUMBERS and _float_tensor(input):
+        return AddScalar(-other)(input)
+    if type(input) in _PY_NUMBERS and _float_tensor(other):
+        return RSubScalar(input)(other)
+    _no_bool(input, "subtraction (the - operator)")
+    _no_bool(other, "subtraction (the - operator)")
+    return _binary(Sub, "sub", input, other)
+
+
+def mul(input, other) -> Tensor:
+    """``input * other`` elementwise with broadcasting (bool * bool is logical and).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.mul(gk.tensor([1, 2]), 0.5)
+        tensor([0.5, 1. ])
+    """
+    if type(other) in _PY_NUMBERS and _float_tensor(input):
+        return MulScalar(other)(input)
+    if type(input) in _PY_NUMBERS and _float_tensor(other):
+        return MulScalar(input)(other)
+    return _binary(Mul, "mul", input, other)
+
+
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    """``input / other`` with broadcasting: true division, or rounded as torch.div.
+
+    Args:
+        input: dividend (tensor or number).
+        other: divisor (tensor or number).
+        rounding_mode: None (true division; integers give the default float dtype),
+            ``'trunc'`` (round toward zero) or ``'floor'`` (round down, Python's ``//``); the
+            rounded forms keep integer dtypes and have a zero gradient.
+
+    Returns:
+        The quotient.
+
+    Raises:
+        ValueError: for an unknown ``rounding_mode``.
+        RuntimeError: for an integer rounded division by zero.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.div(gk.tensor([7, -7]), 2), gk.div(gk.tensor([7, -7]), 2, rounding_mode="trunc")
+        (tensor([ 3.5, -3.5]), tensor([ 3, -3], dtype=int64))
+    """
+    if rounding_mode is not None:
+        return _div_rounded(input, other, rounding_mode)
+    if type(other) in _PY_NUMBERS and _float_tensor(input):
+        return DivScalar(other)(input)
+    if type(input) in _PY_NUMBERS and _float_tensor(other):
+        return RDivScalar(input)(other)
+    return _binary(Div, "div", input, other, floating=True)
+
+
+def true_divide(input, other) -> Tensor:
+    """True division (alias of :func:`div` without rounding).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.true_divide(gk.tensor([3]), 2)
+        tensor([1.5])
+    """
+    return div(input, other)
+
+
+def floor_divide(input, other) -> Tensor:
+    """``input // other``: division rounded down (Python's ``//``), zero gradient.
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.floor_divide(gk.tensor([7, -7]), 2)
+        tensor([ 3, -4], dtype=int64)
+    """
+    return _div_rounded(input, other, "floor")
+
+
+def _div_rounded(a, b, mode):
+    if mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode None, 'trunc' or 'floor', got {mode!r}")
     a, b = coerce(a, b)
-    if a.array.dtype.kind != "f" and b.array.dtype.kind != "f":
-        from ..backend import get_default_dtype
-
-        a = const(a.array.astype(get_default_dtype()))
-        b = const(b.array.astype(get_default_dtype()))
-    return _binary(Div, "div", a, b)
-
-
-def neg(x) -> Tensor:
-    """``-x``."""
-    return Neg()(ensure_tensor(x))
-
-
-def pow(x, exponent) -> Tensor:
-    """``x ** exponent``; a Python-number exponent keeps the rule simple and cheap."""
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(x, Tensor):
-        if x.array.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
-            from ..backend import get_default_dtype
-
-            x = const(x.array.astype(get_default_dtype()))
-        return PowScalar(exponent)(x)
-    return _binary(Pow, "pow", x, exponent)
+    kind = a.array.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"div with rounding_mode={mode!r} is not implemented for bool tensors")
+    if kind in "iu" and bool((b.array == 0).any()):
+        raise RuntimeError("ZeroDivisionError: integer division by zero")
+    fn = _floor_div if mode == "floor" else _trunc_div
+    try:
+        return ZeroGrad(fn)(a, b)
+    except ValueError as exc:
+        if "broadcast" in str(exc):
+            raise _bcast_error("div", a, b) from None
+        raise
 
 
-def square(x) -> Tensor:
-    """``x * x``."""
-    return PowScalar(2)(ensure_tensor(x))
+def _floor_div(a, b):
+    xp = get_array_module(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):  # x // 0.0 is +-inf or nan, silently (torch)
+        return xp.floor_divide(a, b)
+
+
+def _trunc_div(a, b):
+    xp = get_array_module(a, b)
+    if a.dtype.kind == "f":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.trunc(a / b)
+    q = xp.floor_divide(a, b)
+    return q + ((q < 0) & (q * b != a)).astype(q.dtype)
+
+
+def neg(input) -> Tensor:
+    """``-input`` (not defined for bool tensors, as in torch).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.neg(gk.tensor([1, -2]))
+        tensor([-1,  2], dtype=int64)
+    """
+    input = ensure_tensor(input)
+    _no_bool(input, "negation (the - operator)")
+    return Neg()(input)
+
+
+def pow(input, exponent) -> Tensor:
+    """``input ** exponent`` with PyTorch's promotion and gradients.
+
+    A Python-number exponent keeps the rule simple and cheap. Integer tensors keep their dtype
+    for non-negative integer exponents; a float or negative exponent gives the default float
+    dtype (torch raises for an integer tensor to a negative integer power).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.pow(gk.tensor([2, 3]), 2), gk.pow(2, gk.tensor([1.0, 3.0]))
+        (tensor([4, 9], dtype=int64), tensor([2., 8.]))
+    """
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
+        kind = input.array.dtype.kind
+        if kind not in "fc":
+            if isinstance(exponent, float) or exponent < 0:  # torch raises for a negative one; gradkit gives floats
+                input = const(input.array.astype(get_default_dtype()))
+            elif kind == "b":
+                input = const(input.array.astype(np.int64))
+        return PowScalar(exponent)(input)
+    return _binary(Pow, "pow", input, exponent)
+
+
+def square(input) -> Tensor:
+    """``input * input`` (bool tensors give int64, as in torch).
+
+    Example:
+        >>> import gradkit as gk
+        >>> gk.square(gk.tensor([-2.0, 3.0]))
+        tensor([4., 9.])
+    """
+    input = ensure_tensor(input)
+    if input.array.dtype.kind == "b":
+        input = const(input.array.astype(np.int64))
+    return PowScalar(2)(input)
 
 
 # --------------------------------------------------------------------- unary functions
@@ -276,7 +452,7 @@ class Exp(Op):
         return gy * self.output()
 
 
-class Log(Op):
+class Log(QuietOp):
     def forward(self, x):
         return get_array_module(x).log(x)
 
@@ -284,7 +460,7 @@ class Log(Op):
         return gy / self.inputs[0]
 
 
-class Sqrt(Op):
+class Sqrt(QuietOp):
     saves_output = True
 
     def forward(self, x):
@@ -393,21 +569,6 @@ class ReLU(Op):
         return MaskMul(self.mask)(gy)
 
 
-class Clamp(Op):
-    def __init__(self, lo, hi):
-        self.lo, self.hi = lo, hi
-
-    def forward(self, x):
-        return get_array_module(x).clip(x, self.lo, self.hi)
-
-    def backward(self, gy):
-        x = self.inputs[0].array
-        mask = get_array_module(x).ones((), dtype=bool) if self.lo is None else x >= self.lo
-        if self.hi is not None:
-            mask = mask & (x <= self.hi)
-        return MaskMul(mask)(gy)
-
-
 class Maximum(Op):
     """Elementwise maximum; on ties the gradient is split evenly between the two inputs."""
 
@@ -480,73 +641,62 @@ class Clone(Op):
         return gy
 
 
-def exp(x) -> Tensor:
-    """Elementwise ``e ** x``."""
-    return Exp()(ensure_tensor(x))
+def exp(input) -> Tensor:
+    """Elementwise ``e ** input`` (integers give the default float dtype)."""
+    return Exp()(floating(input))
 
 
-def log(x) -> Tensor:
-    """Elementwise natural logarithm."""
-    return Log()(ensure_tensor(x))
+def log(input) -> Tensor:
+    """Elementwise natural logarithm (NaN below 0, -inf at 0, silently as torch)."""
+    return Log()(floating(input))
 
 
-def sqrt(x) -> Tensor:
-    """Elementwise square root."""
-    return Sqrt()(ensure_tensor(x))
+def sqrt(input) -> Tensor:
+    """Elementwise square root (gradient inf at 0, as torch)."""
+    return Sqrt()(floating(input))
 
 
-def abs(x) -> Tensor:
+def abs(input) -> Tensor:
     """Elementwise absolute value (gradient ``sign(x)``, 0 at 0)."""
-    return Abs()(ensure_tensor(x))
+    input = ensure_tensor(input)
+    if input.array.dtype.kind == "b":
+        raise NotImplementedError("abs is not implemented for bool tensors")
+    return Abs()(input)
 
 
-def sin(x) -> Tensor:
+def sin(input) -> Tensor:
     """Elementwise sine."""
-    return Sin()(ensure_tensor(x))
+    return Sin()(floating(input))
 
 
-def cos(x) -> Tensor:
+def cos(input) -> Tensor:
     """Elementwise cosine."""
-    return Cos()(ensure_tensor(x))
+    return Cos()(floating(input))
 
 
-def tanh(x) -> Tensor:
+def tanh(input) -> Tensor:
     """Hyperbolic tangent; derivative ``1 - tanh(x)**2``."""
-    return Tanh()(ensure_tensor(x))
+    return Tanh()(floating(input))
 
 
-def sigmoid(x) -> Tensor:
+def sigmoid(input) -> Tensor:
     """Logistic function ``1 / (1 + exp(-x))``, stable for any |x| (no overflow)."""
-    return Sigmoid()(ensure_tensor(x))
+    return Sigmoid()(floating(input))
 
 
-def relu(x) -> Tensor:
+def relu(input) -> Tensor:
     """``max(x, 0)``; gradient 1 where x > 0, else 0."""
-    return ReLU()(ensure_tensor(x))
+    return ReLU()(ensure_tensor(input))
 
 
-def clamp(x, min=None, max=None) -> Tensor:
-    """Limit values to ``[min, max]``; gradient 1 inside the range, 0 outside.
-
-    Raises:
-        ValueError: when neither bound is given.
-    """
-    if min is None and max is None:
-        raise ValueError("clamp() needs at least one of min or max")
-    return Clamp(min, max)(ensure_tensor(x))
+def maximum(input, other) -> Tensor:
+    """Elementwise maximum (NaN propagates); at ties the gradient is split equally, as torch."""
+    return _binary(Maximum, "maximum", input, other)
 
 
-clip = clamp
-
-
-def maximum(a, b) -> Tensor:
-    """Elementwise maximum; at ties the gradient is split equally."""
-    return _binary(Maximum, "maximum", a, b)
-
-
-def minimum(a, b) -> Tensor:
-    """Elementwise minimum; at ties the gradient is split equally."""
-    return _binary(Minimum, "minimum", a, b)
+def minimum(input, other) -> Tensor:
+    """Elementwise minimum (NaN propagates); at ties the gradient is split equally, as torch."""
+    return _binary(Minimum, "minimum", input, other)
 
 
 def where(condition, a, b) -> Tensor:
@@ -587,87 +737,12 @@ def clone(x) -> Tensor:
     return Clone()(ensure_tensor(x))
 
 
-def sign(x) -> Tensor:
-    """Elementwise sign (-1, 0, 1); not differentiable (no gradient flows)."""
-    x = ensure_tensor(x)
-    return const(get_array_module(x.array).sign(x.array))
+def _sign_array(x):
+    if x.dtype.kind == "b":
+        return x.copy()
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)  # as torch: sign(nan) is 0
 
 
-# --------------------------------------------------------------------- comparisons and logic
-_CMP = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal"}
-
-
-def compare(a, b, how: str) -> Tensor:
-    """Elementwise comparison; returns a bool tensor that carries no gradient."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(a)
-    if how in ("eq", "ne") and not isinstance(b, Tensor) and not _array_like(b):
-        return NotImplemented if b is None else const(np.full(a.shape, how == "ne"))
-    a, b = coerce(a, b)
-    xp = get_array_module(a.array, b.array)
-    try:
-        return const(getattr(xp, _CMP[how])(a.array, b.array))
-    except ValueError:
-        raise _bcast_error(_CMP[how], a, b) from None
-
-
-def _array_like(x):
-    import numbers
-
-    return isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) or type(x).__module__.startswith(
-        "cupy"
-    )
-
-
-def eq(a, b) -> Tensor:
-    return compare(a, b, "eq")
-
-
-def ne(a, b) -> Tensor:
-    return compare(a, b, "ne")
-
-
-def lt(a, b) -> Tensor:
-    return compare(a, b, "lt")
-
-
-def le(a, b) -> Tensor:
-    return compare(a, b, "le")
-
-
-def gt(a, b) -> Tensor:
-    return compare(a, b, "gt")
-
-
-def ge(a, b) -> Tensor:
-    return compare(a, b, "ge")
-
-
-def logical_not(x) -> Tensor:
-    x = ensure_tensor(x)
-    return const(get_array_module(x.array).logical_not(x.array))
-
-
-def logical_and(a, b) -> Tensor:
-    a, b = coerce(a, b)
-    return const(get_array_module(a.array).logical_and(a.array, b.array))
-
-
-def logical_or(a, b) -> Tensor:
-    a, b = coerce(a, b)
-    return const(get_array_module(a.array).logical_or(a.array, b.array))
-
-
-def isnan(x) -> Tensor:
-    x = ensure_tensor(x)
-    return const(get_array_module(x.array).isnan(x.array))
-
-
-def isfinite(x) -> Tensor:
-    x = ensure_tensor(x)
-    return const(get_array_module(x.array).isfinite(x.array))
-
-
-def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
-    a, b = coerce(a, b)
-    return bool(get_array_module(a.array).allclose(a.array, b.array, rtol=rtol, atol=atol))
+def sign(input) -> Tensor:
+    """Elementwise sign (-1, 0, 1); differentiable with a zero gradient, as torch."""
+    return ZeroGrad(_sign_array)(ensure_tensor(input))

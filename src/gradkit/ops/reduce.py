@@ -19,7 +19,8 @@ from ..tensor import Tensor
 from ._checks import OpArgumentError, one_dim, reduce_axes, resolve_dim
 from ._softmax import softmax_parts
 from ._util import const, ensure_tensor, keep_shape
-from .elementwise import exp, isnan, mul, where
+from .elementwise import exp, mul, where
+from .logic import isnan
 from .select import Gather, gather
 from .shape import broadcast_to, getitem, reshape, squeeze
 
