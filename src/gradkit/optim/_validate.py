@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_group", "check_state_dict", "check_lrs", "check_scheduler_options"]
+__all__ = ["check_group", "check_state_dict", "check_lrs", "checked_lrs", "check_scheduler_options"]
 
 # option -> (low, high, high_inclusive, description)
 _RANGES = {
@@ -138,6 +138,16 @@ def check_state_dict(optimizer, state_dict) -> None:
                 v = _number(value)
                 if v is not None and not math.isfinite(v):
                     raise ValueError(f"{where}: state[{key!r}][{entry!r}] is {value!r}, expected a finite number")
+
+
+def checked_lrs(scheduler) -> list:
+    """``scheduler.get_lr()``, refused (ValueError) when a rate is not a finite number >= 0 or overflows."""
+    try:
+        lrs = scheduler.get_lr()
+    except OverflowError:
+        lrs = [math.inf]
+    check_lrs(scheduler, lrs, scheduler.last_epoch)
+    return lrs
 
 
 def check_lrs(scheduler, lrs, epoch) -> None:

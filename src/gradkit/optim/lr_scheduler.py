@@ -86,8 +86,7 @@ class LRScheduler:
         """Advance one epoch (or jump to ``epoch``) and write the new rates into the optimizer."""
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
-        lrs = self.get_lr()
-        _validate.check_lrs(self, lrs, self.last_epoch)
+        lrs = _validate.checked_lrs(self)
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [float(lr) for lr in lrs]

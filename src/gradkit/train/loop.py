@@ -455,6 +455,7 @@ class Trainer:
                 unknown, non-finite or out-of-range override.
             TypeError: for an override of the wrong kind.
         """
+        _guard.check_fit_arguments(epochs, None, None)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         batch_size = _resolve_batch_size(batch_size)
