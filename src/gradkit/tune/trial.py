@@ -137,6 +137,14 @@ def run_trial(job: TrialJob) -> dict:
         status, error = "invalid_metric", str(e)
     except Exception as e:  # noqa: BLE001 - a crashing trial is recorded, never fatal
         status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
+    except (SystemExit, KeyboardInterrupt) as e:
+        # sys.exit() in a train_fn fails its trial; so does a KeyboardInterrupt raised in a worker process.
+        # In the driver's own process a KeyboardInterrupt is the user's Ctrl-C: it stops the search.
+        import multiprocessing
+
+        if isinstance(e, KeyboardInterrupt) and multiprocessing.parent_process() is None:
+            raise
+        status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
     return trial_record(job, status, start, reports=reporter.reports, metrics=final, error=error, traceback=tb)
 
 
