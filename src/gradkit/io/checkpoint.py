@@ -545,7 +545,7 @@ def load_checkpoint(path, map_location=None, *, device=None) -> dict:
     tree = _read_json(raw, _format.KEY_TREE)
     try:
         ckpt = unflatten_state(tree, raw.arrays, device=dev)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CheckpointError(raw.path, "corrupt checkpoint structure", str(exc)) from None
     if not isinstance(ckpt, dict):
         raise CheckpointError(raw.path, "corrupt checkpoint structure", "the top level is not a dict")
