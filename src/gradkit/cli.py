@@ -209,11 +209,12 @@ def cmd_train(args) -> int:
               f"({n_params:,} parameters), {tr['optimizer']} lr {lr:g}, {epochs} epochs, batch {tr['batch_size']}, "
               f"seed {seed}")
     t0 = time.perf_counter()
-    hist = fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
-               batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
-               l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
-               verbose=0 if args.quiet else "auto", checkpoint=ckpt,
-               resume=ckpt if args.resume and ckpt.exists() else None)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging run is reported once
+        hist = fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
+                   batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
+                   l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
+                   verbose=0 if args.quiet else "auto", checkpoint=ckpt,
+                   resume=ckpt if args.resume and ckpt.exists() else None)
     secs = time.perf_counter() - t0
     bad = getattr(hist, "nonfinite", None)
     if bad is not None or getattr(hist, "interrupted", False):

@@ -94,7 +94,9 @@ def _cases(d):
         (["predict", m, "--input", str(d / "good.npy"), "--output", str(d)], "is a folder"),
         (["predict", str(d / "huge.safetensors"), "--input", str(d / "good.npy")], "does not match"),
         # tune
-        (["tune", "--recipe", str(d / "tune_typo.toml")], "trails"),
+        (["tune", "--recipe", str(d / "tune_typo.toml")], "did you mean 'trials'"),
+        (["tune", "--trial-timeout", "0"], "--trial-timeout must be"),
+        (["tune", "--trial-timeout", "nan"], "--trial-timeout must be"),
         (["tune", "--trials", "0"], "trials"),
         (["tune", "--data", "nosuch"], "nosuch"),
     ]
@@ -129,3 +131,11 @@ def test_debug_flag_shows_the_traceback(files, monkeypatch):
 def test_predict_still_works_on_good_input(files, capsys):
     assert main(["predict", str(files / "model.safetensors"), "--input", str(files / "good.npy")]) == 0
     assert capsys.readouterr().out.startswith("label,confidence")
+
+
+def test_train_stops_on_a_nan_loss_and_writes_no_model(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--model", "mlp", "--epochs", "3", "--lr", "1e30", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "the loss became nan at epoch" in err and "Traceback" not in err
+    assert not (out / "model.safetensors").exists()
