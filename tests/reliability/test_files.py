@@ -179,3 +179,38 @@ def test_torch_pickle_is_named(tmp_path):
     p.write_bytes(b"PK\x03\x04" + bytes(60))
     with pytest.raises(CheckpointError, match="PyTorch pickle"):
         gk.load(p)
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_write_keeps_the_old_file_and_the_next_write_cleans_up(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "big.safetensors"
+    gk.save({"w": gk.zeros(4)}, path)
+    script = tmp_path / "writer.py"
+    script.write_text(textwrap.dedent(f"""
+        import numpy as np, gradkit as gk
+        from gradkit.io import _format
+        real = _format._write_payload
+        def slow(f, payload):  # write the first half, flush it, then hang: the kill lands mid-write
+            mv = memoryview(payload)
+            f.write(mv[: len(mv) // 2]); f.flush()
+            print("writing", flush=True)
+            import time; time.sleep(60)
+        _format._write_payload = slow
+        gk.save({{"w": np.ones(4 << 20, np.float32)}}, {str(path)!r})
+    """))
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=root))
+    assert proc.stdout.readline().strip() == b"writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    litter = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert litter and os.path.getsize(tmp_path / litter[0]) > 1 << 20  # a killed process cannot clean up
+    assert gk.load(path)["w"].tolist() == [0.0] * 4  # the previous file is intact
+    gk.save({"w": gk.ones(2)}, path)  # the next write removes the dead writer's temporary
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]

@@ -231,3 +231,12 @@ def test_real_double_sigint_to_a_subprocess(tmp_path):
         out = tmp_path / f"r{i}.npy"
         subprocess.run(run + [str(ckpt), "resume", str(out)], env=env, check=True, timeout=120)
         np.testing.assert_array_equal(np.load(out), ref)
+
+
+def test_resume_with_other_callbacks_warns(tmp_path):
+    ckpt = tmp_path / "run.safetensors"
+    X, y, net, opt = _setup()
+    _fit(net, opt, X, y, ckpt, callbacks=[Arm("on_batch_begin")])
+    X, y, net, opt = _setup(seed=3)
+    with pytest.warns(UserWarning, match="restored by position"):
+        _fit(net, opt, X, y, ckpt, resume=ckpt)

@@ -124,7 +124,7 @@ def check_fit_arguments(epochs, batch_size, n_train) -> None:
         raise ValueError("fit: the training data is empty (0 examples); give at least one example")
 
 
-def check_resume_extra(path, extra) -> None:
+def check_resume_extra(path, extra, callbacks=None) -> None:
     """Refuse a checkpoint whose trainer state (epoch, running sums, callbacks) is malformed, naming the key.
 
     Raises:
@@ -149,3 +149,10 @@ def check_resume_extra(path, extra) -> None:
         bad("metrics", "a dict")
     if not isinstance(extra.get("callbacks"), list):
         bad("callbacks", "a list")
+    if callbacks is not None and len(callbacks) != len(extra["callbacks"]) and any(extra["callbacks"]):
+        import warnings
+
+        warnings.warn(
+            f"fit(resume={str(path)!r}): the checkpoint holds the state of {len(extra['callbacks'])} callbacks, this "
+            f"run has {len(callbacks)}; states are restored by position, so pass the same callbacks (in the same "
+            "order) as the interrupted run", UserWarning, stacklevel=4)

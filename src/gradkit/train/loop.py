@@ -393,7 +393,7 @@ class Trainer:
         ck = io.restore_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=self._loader, rng=True)
         self.history.load_state_dict(ck["history"])
         extra = ck["extra"]
-        _guard.check_resume_extra(path, extra)
+        _guard.check_resume_extra(path, extra, self._callbacks.callbacks)
         self.epoch = int(extra["epoch"])
         running = extra["running"]
         for m in self.metrics:
