@@ -9,10 +9,15 @@ reaching into another command's module; it depends only on :mod:`gradkit.data` a
 
 from __future__ import annotations
 
+import argparse
+import difflib
+import math
+import numbers
+import sys
 from pathlib import Path
 
 __all__ = [
-    "CLIError", "IMAGE_DATASETS", "load_for_inference", "load_splits", "preprocessing_from_meta",
+    "CLIError", "check_table", "user_error_message", "ArgumentParser", "IMAGE_DATASETS", "load_for_inference", "load_splits", "preprocessing_from_meta",
     "preprocessing_meta", "read_toml_recipe",
 ]
 
@@ -119,3 +124,100 @@ def load_for_inference(path):
     model = load_model(p)
     meta = load_metadata(p)
     return model, meta, preprocessing_from_meta(meta.get("preprocessing"))
+
+
+# ---------------------------------------------------------------------------- recipe checking
+def _kind_ok(value, kind) -> bool:
+    if kind == "int":
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "table":
+        return isinstance(value, dict)
+    return True  # "any"
+
+
+# names users write for a key (Keras', PyTorch's, the course's) -> the key
+_ALIASES = {"learning_rate": "lr", "batchsize": "batch_size", "num_epochs": "epochs", "n_epochs": "epochs",
+            "weight_decay": "l2", "optim": "optimizer", "dataset": "name", "hidden_sizes": "hidden",
+            "num_trials": "trials", "n_trials": "trials"}
+
+_KIND_WORDS = {"int": "an integer", "number": "a finite number", "str": "a string", "bool": "true or false",
+               "list": "a list", "table": "a table", "any": "a value"}
+
+
+def check_table(source: str, section: str, table, schema: dict, error=CLIError) -> None:
+    """Refuse unknown keys (with the closest valid name) and values of the wrong type in a recipe table.
+
+    Args:
+        source: the recipe file, for the message.
+        section: the table's name (``"train"``).
+        table: the parsed table.
+        schema: ``key -> kind`` (``"int"``, ``"number"``, ``"str"``, ``"bool"``, ``"list"``,
+            ``"table"``, ``"any"``, or a tuple of kinds, any of which is accepted).
+        error: the exception class to raise.
+
+    Raises:
+        error: ``recipe r.toml [train]: unknown key 'learning_rat' (did you mean 'learning_rate'?)``.
+
+    Example:
+        >>> check_table("r.toml", "train", {"epochs": 3}, {"epochs": "int", "lr": "number"})
+        >>> check_table("r.toml", "train", {"epoch": 3}, {"epochs": "int", "lr": "number"})
+        Traceback (most recent call last):
+        ...
+        gradkit._cli_common.CLIError: recipe r.toml [train]: unknown key 'epoch' (did you mean 'epochs'?); valid: epochs, lr
+    """
+    if not isinstance(table, dict):
+        raise error(f"recipe {source}: [{section}] must be a table, got {type(table).__name__}")
+    for key, value in table.items():
+        if key not in schema:
+            names = {**{a: c for a, c in _ALIASES.items() if c in schema}, **{k: k for k in schema}}
+            close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+            hint = f" (did you mean {names[close[0]]!r}?)" if close else ""
+            raise error(f"recipe {source} [{section}]: unknown key {key!r}{hint}; valid: {', '.join(schema)}")
+        kinds = schema[key] if isinstance(schema[key], tuple) else (schema[key],)
+        if not any(_kind_ok(value, k) for k in kinds):
+            want = " or ".join(_KIND_WORDS[k] for k in kinds)
+            raise error(f"recipe {source} [{section}]: {key} must be {want}, got {type(value).__name__} {value!r}")
+
+
+# ---------------------------------------------------------------------------- errors on the command line
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a usage error printed as one line (and exit status 2)."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def user_error_message(exc: BaseException):
+    """``(exit_status, one-line message)`` for an exception a command raised.
+
+    User errors (a :class:`CLIError`, a file that is missing, unreadable, damaged or of the
+    wrong kind, a bad value) give status 2; anything else is an internal error, status 1,
+    with a hint to rerun with ``--debug``.
+    """
+    from .io import CheckpointError
+
+    if isinstance(exc, CLIError):
+        return 2, str(exc)
+    if isinstance(exc, CheckpointError):
+        return 2, f"{exc}; give a model file written by gradkit (gk.save or gradkit train)"
+    if isinstance(exc, FileNotFoundError):
+        name = exc.filename or ""
+        return 2, f"file not found: {name}" if name else str(exc)
+    if isinstance(exc, IsADirectoryError):
+        return 2, f"{exc.filename or exc}: is a folder, expected a file" if exc.filename else str(exc)
+    if isinstance(exc, PermissionError):
+        return 2, f"permission denied: {exc.filename or exc}; check the file's permissions"
+    if isinstance(exc, OSError):
+        return 2, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    if isinstance(exc, (ValueError, TypeError)):
+        return 2, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return 1, f"internal error ({type(exc).__name__}: {exc}); rerun with --debug (or GRADKIT_DEBUG=1) for the traceback"

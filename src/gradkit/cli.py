@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
 
 from ._cli_common import (  # noqa: F401  (CLIError and read_toml_recipe are public here too)
-    IMAGE_DATASETS, CLIError, load_for_inference, load_splits, preprocessing_meta, read_toml_recipe,
+    IMAGE_DATASETS, ArgumentParser, CLIError, check_table, load_for_inference, load_splits, preprocessing_meta,
+    read_toml_recipe, user_error_message,
 )
 from .optim import OPTIMIZERS
 
@@ -36,8 +39,41 @@ INITS = ("torch", "he", "xavier", "lecun", "zeros")  # gradkit.models' init= nam
 
 
 # ---------------------------------------------------------------------------- recipe and data
+RECIPE_SCHEMA = {
+    "data": {"name": "str", "sizes": "list", "root": "str", "n_samples": "int", "noise": "number", "seed": "int",
+             "download": "bool"},
+    "model": {"preset": "str", "init": "str", "spec": "table", "hidden": "list", "activation": "str",
+              "dropout": "number", "batchnorm": "bool", "width": "int", "channels": "int"},
+    "train": {"epochs": "int", "batch_size": "int", "optimizer": "str", "lr": "number", "seed": "int", "l2": "number",
+              "augment": ("bool", "str"), "patience": "int"},
+}
+
+
 def _load_recipe(path) -> dict:
-    return read_toml_recipe(path, ("data", "model", "train"))
+    recipe = read_toml_recipe(path, ("data", "model", "train"))
+    for section, table in recipe.items():
+        check_table(str(path), section, table, RECIPE_SCHEMA[section])
+    return recipe
+
+
+def _check_ranges(data: dict, train: dict) -> None:
+    """Refuse out-of-range numbers, naming the option and the valid range."""
+    checks = (("epochs", train["epochs"], 1, "an integer >= 1"), ("batch_size", train["batch_size"], 1,
+              "an integer >= 1"), ("patience", train["patience"], 0, "an integer >= 0"))
+    for name, v, low, what in checks:
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < low):
+            raise CLIError(f"--{name.replace('_', '-')} must be {what}, got {v!r}")
+    lr = train["lr"]
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr)
+                           or lr <= 0):
+        raise CLIError(f"--lr must be a finite number > 0 (e.g. 1e-3), got {lr!r}")
+    l2 = train["l2"]
+    if not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+        raise CLIError(f"l2 must be a finite number >= 0, got {l2!r}")
+    sizes = data["sizes"]
+    if (not isinstance(sizes, (list, tuple)) or len(sizes) != 3
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in sizes)):
+        raise CLIError(f"data sizes must be three positive numbers (train, dev, test), got {sizes!r}")
 
 
 def _settings(args) -> dict:
@@ -56,6 +92,7 @@ def _settings(args) -> dict:
             section[key] = v
     if args.no_augment:
         train["augment"] = False
+    _check_ranges(data, train)
     if model["preset"] not in PRESETS and "spec" not in model:
         raise CLIError(f"unknown model {model['preset']!r}; valid presets: {', '.join(PRESETS)}")
     if "init" in model and model["init"] not in INITS:
@@ -154,6 +191,8 @@ def cmd_train(args) -> int:
     epochs = tr["epochs"] if tr["epochs"] is not None else (30 if preset == "cnn" else 60)
     lr = tr["lr"] if tr["lr"] is not None else (3e-3 if preset in ("cnn", "cnn1d") else 1e-3)
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is an existing file; give a folder (it is created if missing)")
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.safetensors"
     opt = resolve_optimizer(str(tr["optimizer"]).lower(), model, lr)
@@ -170,12 +209,21 @@ def cmd_train(args) -> int:
               f"({n_params:,} parameters), {tr['optimizer']} lr {lr:g}, {epochs} epochs, batch {tr['batch_size']}, "
               f"seed {seed}")
     t0 = time.perf_counter()
-    hist = fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
-               batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
-               l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
-               verbose=0 if args.quiet else "auto", checkpoint=ckpt,
-               resume=ckpt if args.resume and ckpt.exists() else None)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging run is reported once
+        hist = fit(model, "cross_entropy", opt, (Xtr, ytr), (Xdv, ydv), epochs=epochs,
+                   batch_size=int(tr["batch_size"]), metrics=["accuracy"], callbacks=callbacks, schedule=sched,
+                   l2=float(tr["l2"]), augment=_augmenter(preset, tr["augment"]),
+                   verbose=0 if args.quiet else "auto", checkpoint=ckpt,
+                   resume=ckpt if args.resume and ckpt.exists() else None)
     secs = time.perf_counter() - t0
+    bad = getattr(hist, "nonfinite", None)
+    if bad is not None or getattr(hist, "interrupted", False):
+        where = (f"the loss became {bad['loss']} at epoch {bad['epoch'] + 1}, batch {bad['batch'] + 1}"
+                 if bad is not None else "interrupted")
+        kept = f"; the last good checkpoint is {ckpt} (continue with --resume --out {out})" if ckpt.exists() else ""
+        hint = " (try a lower --lr)" if bad is not None else ""
+        print(f"gradkit train: stopped: {where}{hint}{kept}; no model.safetensors written", file=sys.stderr)
+        return 1 if bad is not None else 130
     metrics = {}
     for name, (X, y) in (("train", (Xtr, ytr)), ("dev", (Xdv, ydv)), ("test", (Xte, yte))):
         m = evaluate(model, "cross_entropy", (X, y), metrics=["accuracy", "f1_macro"])
@@ -236,17 +284,21 @@ def cmd_predict(args) -> int:
     src = Path(args.input)
     if not src.exists():
         raise CLIError(f"input file not found: {src}")
-    if src.suffix == ".npy":
-        X = np.load(src, allow_pickle=False)
-    elif src.suffix in (".csv", ".txt"):
-        X = np.loadtxt(src, delimiter="," if src.suffix == ".csv" else None, ndmin=2)
-    else:
-        raise CLIError(f"--input must be a .npy or .csv file, got {src.name}")
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        raise CLIError(f"--output {args.output}: the folder {Path(args.output).parent} does not exist; create it first")
+    if args.output and Path(args.output).is_dir():
+        raise CLIError(f"--output {args.output} is a folder; give a file name (e.g. predictions.csv)")
+    X = _read_inputs(src)
     shape = tuple(meta.get("input_shape", X.shape[1:]))
     if X.ndim == 2 and len(shape) > 1 and X.shape[1] == int(np.prod(shape)):
         X = X.reshape(len(X), *shape)
     if tuple(X.shape[1:]) != shape:
         raise CLIError(f"the model expects inputs of shape (N, {', '.join(map(str, shape))}), got {X.shape}")
+    bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:10]) + (" ..." if bad.sum() > 10 else "")
+        raise CLIError(f"--input {src}: {int(bad.sum())} of {len(X)} rows hold NaN or inf (rows {rows}); remove or "
+                       "fill them in before predicting")
     if prep is not None:
         X = prep.transform(X)
     logits = predict(model, X.astype(np.float32))
@@ -260,6 +312,36 @@ def cmd_predict(args) -> int:
     else:
         print("\n".join(lines))
     return 0
+
+
+def _read_inputs(src: Path):
+    """The inputs of ``gradkit predict`` from a .npy or .csv/.txt file, as a float array."""
+    import numpy as np
+
+    if not src.is_file():
+        raise CLIError(f"--input {src} is not a regular file")
+    if src.suffix == ".npy":
+        try:
+            X = np.load(src, allow_pickle=False)
+        except ValueError as exc:
+            if "pickle" in str(exc).lower():
+                raise CLIError(f"--input {src} holds pickled Python objects, which gradkit never loads; save a "
+                               "numeric array (np.save(path, X.astype('float32')))") from None
+            raise CLIError(f"--input {src} is not a valid .npy file ({exc})") from None
+        except (OSError, EOFError) as exc:
+            raise CLIError(f"--input {src} is not a valid .npy file ({exc})") from None
+        if X.dtype.kind not in "fiub":
+            raise CLIError(f"--input {src} holds {X.dtype} values, expected numbers")
+    elif src.suffix in (".csv", ".txt"):
+        try:
+            X = np.loadtxt(src, delimiter="," if src.suffix == ".csv" else None, ndmin=2)
+        except ValueError as exc:
+            raise CLIError(f"--input {src}: {str(exc).splitlines()[0]}; expected numbers separated by commas") from None
+    else:
+        raise CLIError(f"--input must be a .npy or .csv file, got {src.name}")
+    if X.ndim < 2 or len(X) == 0:
+        raise CLIError(f"--input {src} holds an array of shape {X.shape}, expected one example per row")
+    return X.astype(np.float64, copy=False) if X.dtype.kind != "f" else X
 
 
 GRAPH_FORMATS = (".svg", ".png", ".pdf")
@@ -311,7 +393,8 @@ def cmd_summary(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gradkit", description="Train and inspect neural networks with gradkit.")
+    p = ArgumentParser(prog="gradkit", description="Train and inspect neural networks with gradkit.",
+                       epilog="Add --debug (or set GRADKIT_DEBUG=1) to see a Python traceback on an error.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     t = sub.add_parser("train", help="train a model (default: a small CNN on digits) and write a run folder")
     t.add_argument("--data", help="dataset name (default digits)")
@@ -369,9 +452,26 @@ def run() -> int:
 
 
 def main(argv=None) -> int:
+    """Run one ``gradkit`` command; returns its exit status.
+
+    A user's mistake (a missing or damaged file, an out-of-range number, an unknown name) is
+    one line on stderr and status 2; an internal error is one line and status 1; Ctrl-C is
+    status 130. ``--debug`` (anywhere on the line) or ``GRADKIT_DEBUG=1`` shows the traceback.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("GRADKIT_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CLIError as exc:
-        print(f"gradkit {args.command}: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"gradkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every error becomes one line unless --debug
+        if debug:
+            raise
+        code, msg = user_error_message(exc)
+        print(f"gradkit {args.command}: {msg}", file=sys.stderr)
+        return code

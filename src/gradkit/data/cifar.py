@@ -39,8 +39,18 @@ def read_cifar_batch(path) -> tuple[np.ndarray, np.ndarray]:
             number of 3073-byte records (truncated), or a label byte above 9.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"CIFAR-10 batch not found: {path}")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: not a regular file (a folder, pipe or device); expected a CIFAR-10 batch")
+    size = os.path.getsize(path)  # checked before anything is read
+    if size == 0:
+        raise ValueError(f"{path}: empty CIFAR-10 batch file")
+    if size % RECORD_BYTES:
+        raise ValueError(
+            f"{path}: size {size} bytes is not a whole number of {RECORD_BYTES}-byte CIFAR-10 records "
+            f"(1 label byte + 3072 pixel bytes); the file is truncated or not a CIFAR-10 binary batch"
+        )
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0:
         raise ValueError(f"{path}: empty CIFAR-10 batch file")

@@ -25,10 +25,14 @@ temporary file.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import secrets
+import stat
 import struct
+import time
 
 import numpy as np
 
@@ -71,6 +75,9 @@ _DTYPE_TO_CODE = {dt.newbyteorder("="): code for code, dt in _CODE_TO_DTYPE.item
 _OTHER_CODES = {"BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1, "F4": 1, "F6_E2M3": 1, "F6_E3M2": 1, "C64": 8}
 _MAX_HEADER = 100 * 1024 * 1024
 _CHUNK = 16 * 1024 * 1024
+MAX_JSON_DEPTH = 256  # nesting levels allowed in a header or a metadata value (a checkpoint's tree uses ~20)
+_TMP_RE = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp$")
+_STALE_AGE = 3600.0  # seconds after which a temporary of a process we cannot see is removed anyway
 
 
 class CheckpointError(ValueError):
@@ -88,6 +95,41 @@ class CheckpointError(ValueError):
         if detail:
             msg += f" ({detail})"
         super().__init__(msg)
+
+
+# ---------------------------------------------------------------------------- strict JSON
+def _no_duplicates(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise ValueError(f"duplicate key {k!r}")
+        obj[k] = v
+    return obj
+
+
+_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON ``text`` (brackets inside strings ignored)."""
+    codes = np.frombuffer(_STRING_RE.sub("", text).encode("utf-8", "replace"), dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int64))
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def strict_json(text: str):
+    """Parse JSON refusing duplicate keys and nesting deeper than :data:`MAX_JSON_DEPTH`.
+
+    Raises:
+        ValueError: saying which rule the text breaks.
+    """
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _json_depth(text) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:  # pragma: no cover - guarded by the depth check
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
 
 
 # ---------------------------------------------------------------------------- arrays
@@ -195,20 +237,86 @@ def _write_payload(f, payload) -> None:
         f.write(mv[start:start + _CHUNK])
 
 
+def is_file_object(obj) -> bool:
+    """Whether ``obj`` is an open file-like object (has ``read`` or ``write``), not a path."""
+    return not isinstance(obj, (str, bytes, os.PathLike)) and (hasattr(obj, "read") or hasattr(obj, "write"))
+
+
+def remove_stale_temporaries(path) -> list:
+    """Delete temporaries that an earlier, killed write to ``path`` left (gradkit's own naming only).
+
+    A temporary is ``.<name>.<pid>-<12 hex>.tmp`` beside ``path``; it is stale when the process
+    that wrote it no longer exists (on this machine), or when it is older than an hour.
+
+    Returns:
+        The removed paths.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        m = _TMP_RE.match(name)
+        if m is None or m.group("base") != base:
+            continue
+        full = os.path.join(directory, name)
+        pid = int(m.group("pid"))
+        try:
+            old = now - os.lstat(full).st_mtime > _STALE_AGE
+        except OSError:
+            continue
+        if pid == os.getpid() and not old:
+            continue  # another thread of this process may be writing it
+        if not old and _pid_alive(pid):
+            continue
+        try:
+            os.unlink(full)
+            removed.append(full)
+        except OSError:
+            pass
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def atomic_write(path, payload) -> None:
     """Write ``payload`` to ``path`` atomically (temporary file in the same directory, fsync, rename).
+
+    ``path`` may also be a binary file object (``io.BytesIO``, an open file): the bytes are
+    written to it at its position. Temporaries left by an earlier write that was killed
+    (``.<name>.<pid>-<hex>.tmp``) are removed first.
 
     Raises:
         FileNotFoundError: when the destination directory does not exist.
         IsADirectoryError: when ``path`` is a directory.
     """
+    if is_file_object(path):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("cannot save to a text-mode file; open it in binary mode ('wb')")
+        _write_payload(path, payload)
+        return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot save to {path}: it is a directory, expected a file path")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise IsADirectoryError(f"cannot save to {path}: it is not a regular file (a device or a pipe?)")
+    remove_stale_temporaries(path)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -269,9 +377,20 @@ def read(path) -> RawFile:
         CheckpointError: when the file is not safetensors, is truncated or corrupt, or its
             gradkit checksum does not match.
     """
+    if is_file_object(path):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("cannot load from a text-mode file; open it in binary mode ('rb')")
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"the file object's read() returned {type(data).__name__}, expected bytes")
+        return parse(bytearray(data), getattr(path, "name", None) if isinstance(getattr(path, "name", None), str)
+                     else None)
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot load {path}: it is a directory, expected a safetensors file")
+    st = os.stat(path)  # raises FileNotFoundError; never opens (a named pipe would block)
+    if not stat.S_ISREG(st.st_mode):
+        raise CheckpointError(path, "not a regular file", "a named pipe, device or socket; give a safetensors file")
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         buf = bytearray(size)
@@ -290,6 +409,12 @@ def parse(buf, path=None) -> RawFile:
             f"the file has {size} bytes; a safetensors file starts with an 8-byte header length",
         )
     (hlen,) = struct.unpack_from("<Q", buf, 0)
+    if bytes(buf[:4]) == b"PK\x03\x04" or bytes(buf[:2]) == b"\x80\x02":
+        raise CheckpointError(
+            path, "not a safetensors file",
+            "it looks like a PyTorch pickle (torch.save) file; gradkit never unpickles: convert it in PyTorch with "
+            "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')",
+        )
     if hlen < 2 or hlen > _MAX_HEADER or (size > 8 and buf[8] != ord("{")):
         raise CheckpointError(
             path, "not a safetensors file", "it does not start with an 8-byte header length followed by a JSON header"
@@ -297,7 +422,7 @@ def parse(buf, path=None) -> RawFile:
     if 8 + hlen > size:
         raise CheckpointError(path, "truncated header", f"the header needs {hlen} bytes, only {size - 8} follow")
     try:
-        header = json.loads(bytes(buf[8:8 + hlen]).decode("utf-8"))
+        header = strict_json(bytes(buf[8:8 + hlen]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise CheckpointError(path, "corrupt header", f"not valid JSON: {exc}") from None
     if not isinstance(header, dict):

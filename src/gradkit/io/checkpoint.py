@@ -35,6 +35,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import numpy as np
+
 from .. import backend
 from . import _format
 from ._format import CheckpointError
@@ -142,7 +144,7 @@ def _read_json(raw, key, default=None):
         return default
     try:
         return loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CheckpointError(raw.path, "corrupt metadata", f"{key} is not valid JSON: {exc}") from None
 
 
@@ -177,9 +179,13 @@ def save(obj, path, metadata=None) -> None:
     ``safetensors.torch.load_file(path)`` and ``model.load_state_dict(...)``.
 
     Args:
-        obj: a :class:`~gradkit.nn.Module` (its ``state_dict()`` is saved), or a dict
-            ``name -> Tensor / NumPy or CuPy array / NumPy scalar``.
-        path: destination file (conventionally ``*.safetensors``); its directory must exist.
+        obj: a :class:`~gradkit.nn.Module` (its ``state_dict()`` is saved, with its
+            architecture), a dict ``name -> Tensor / NumPy or CuPy array / NumPy scalar``, or
+            any tensor or nested dict/list/tuple of tensors, arrays, numbers and strings (an
+            optimizer's ``state_dict()``...), which :func:`load` gives back as it was.
+        path: destination file (conventionally ``*.safetensors``; its directory must exist),
+            or a binary file object (``io.BytesIO``, ``open(p, "wb")``). A ``.pt``/``.pth``
+            path gets safetensors inside too (a warning says so once).
         metadata: optional JSON-serializable dict stored with the file
             (read back with :func:`load_metadata`).
 
@@ -197,20 +203,61 @@ def save(obj, path, metadata=None) -> None:
         ['weight']
     """
     meta = _user_metadata(metadata)
+    _warn_torch_suffix(path)
     if _is_module(obj):
         arrays = _state_arrays(obj.state_dict(), f"gk.save({type(obj).__name__})")
         meta[_format.KEY_KIND] = "module"
         meta.update(_arch_metadata(obj))
     elif not isinstance(obj, Mapping) and callable(getattr(obj, "state_dict", None)):
         raise TypeError(
-            f"gk.save stores a Module or a dict of tensors, got a {type(obj).__name__}; save its state with "
-            f"gradkit.io.save_checkpoint(path, optimizer=..., scheduler=..., loader=..., extra=...)"
+            f"gk.save stores a Module, a state dict, tensors or nested containers of them, got a "
+            f"{type(obj).__name__}; save its state_dict() (or use gradkit.io.save_checkpoint(path, optimizer=..., "
+            "scheduler=..., loader=..., extra=...))"
         )
-    else:
+    elif _is_flat_state(obj):
         arrays = _state_arrays(obj, "gk.save")
         meta[_format.KEY_KIND] = "state_dict"
+    else:
+        arrays, skeleton = flatten_state(obj)
+        meta[_format.KEY_KIND] = "object"
+        meta[_format.KEY_TREE] = dumps(skeleton)
     meta[_format.KEY_NAMES] = dumps(list(arrays))
     _format.atomic_write(path, _format.encode(arrays, meta))
+
+
+_TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+_warned_torch_suffix = False
+
+
+def _warn_torch_suffix(path) -> None:
+    """Say once per process that a ``.pt``/``.pth`` path gets safetensors inside (never a pickle)."""
+    global _warned_torch_suffix
+    if _warned_torch_suffix or _format.is_file_object(path):
+        return
+    name = str(path)
+    if name.lower().endswith(_TORCH_SUFFIXES):
+        import warnings
+
+        _warned_torch_suffix = True
+        warnings.warn(
+            f"gk.save writes a safetensors file (never a pickle), also to {name}: gk.load and gk.load_model read it; "
+            "in PyTorch read it with safetensors.torch.load_file, not torch.load (this is said once)",
+            UserWarning, stacklevel=3,
+        )
+
+
+def _is_flat_state(obj) -> bool:
+    """A non-empty dict ``str -> Tensor/array``: saved as a plain state dict (readable by safetensors.torch)."""
+    from ..tensor import Tensor
+
+    if not isinstance(obj, Mapping):
+        return False
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            return False
+        if not (isinstance(v, (Tensor, np.ndarray, np.generic)) or backend.is_cupy_array(v)):
+            return False
+    return True
 
 
 def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dict:
@@ -224,13 +271,14 @@ def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dic
     order they were saved.
 
     Args:
-        path: a safetensors file.
+        path: a safetensors file (any suffix, ``.pt`` included) or a binary file object.
         map_location: ``'cpu'`` or ``'cuda'`` (PyTorch's name); default gradkit's default device.
         device: same as ``map_location`` (give one).
         as_numpy: return NumPy arrays instead of Tensors.
 
     Returns:
-        A dict name -> Tensor (``requires_grad=False``) or NumPy array. For a training
+        A dict name -> Tensor (``requires_grad=False``) or NumPy array; for a tensor or a
+        nested container saved with :func:`save`, that object as it was saved. For a training
         checkpoint this is the flat view (``"optimizer/state/0/exp_avg"``...); use
         :func:`load_checkpoint` for the structured one.
 
@@ -248,7 +296,14 @@ def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dic
         tensor([1., 2.])
     """
     dev = _device(map_location, device)
-    return _to_tensors(_ordered_arrays(_format.read(path)), dev, as_numpy)
+    raw = _format.read(path)
+    if raw.metadata.get(_format.KEY_KIND) == "object":
+        tree = _read_json(raw, _format.KEY_TREE)
+        try:
+            return unflatten_state(tree, raw.arrays, device=dev, as_numpy=as_numpy)
+        except (ValueError, TypeError) as exc:
+            raise CheckpointError(raw.path, "corrupt structure", str(exc)) from None
+    return _to_tensors(_ordered_arrays(raw), dev, as_numpy)
 
 
 def load_metadata(path, raw: bool = False) -> dict:
@@ -342,15 +397,46 @@ def load_model(path, map_location=None, *, device=None):
         )
     if raw.metadata.get(_format.KEY_KIND) == "checkpoint":
         tree = _read_json(raw, _format.KEY_TREE)
-        state = unflatten_state(tree, raw.arrays, as_numpy=True)["model"]
+        try:
+            state = unflatten_state(tree, raw.arrays, as_numpy=True)["model"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CheckpointError(raw.path, "corrupt checkpoint structure", f"no model state: {exc}") from None
     else:
         state = raw.arrays
-    model = module_from_config(spec)
+    _check_architecture(raw.path, spec, state)
+    try:
+        model = module_from_config(spec)
+    except (ValueError, TypeError, KeyError, OverflowError, MemoryError) as exc:
+        raise CheckpointError(raw.path, "the stored architecture cannot be rebuilt",
+                              f"{type(exc).__name__}: {exc}") from None
     _match_model_dtype(model, state)
     if dev != "cpu":
         model.to(dev)
-    model.load_state_dict(state, strict=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(raw.path, "the weights do not match the stored architecture", str(exc)) from None
     return model
+
+
+def _check_architecture(path, spec, state) -> None:
+    """Refuse, before anything is allocated, an architecture that needs more values than the file stores."""
+    from ._preflight import largest_layer, parameter_lower_bound
+
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
+        raise CheckpointError(path, "corrupt architecture", f"expected {{'class': name, 'config': {{...}}}}, got "
+                              f"{type(spec).__name__}")
+    if not isinstance(state, Mapping):
+        raise CheckpointError(path, "corrupt checkpoint structure", "the model state is not a dict of arrays")
+    stored = sum(int(getattr(a, "size", 0)) for a in state.values())
+    need = parameter_lower_bound(spec)
+    if need > stored:
+        layer, n = largest_layer(spec)
+        raise CheckpointError(
+            path, "the architecture does not match the stored weights",
+            f"{spec['class']} needs at least {need:,} parameter values ({layer} alone {n:,}), the file stores "
+            f"{stored:,}; nothing was allocated",
+        )
 
 
 # ---------------------------------------------------------------------------- training checkpoints
@@ -459,7 +545,7 @@ def load_checkpoint(path, map_location=None, *, device=None) -> dict:
     tree = _read_json(raw, _format.KEY_TREE)
     try:
         ckpt = unflatten_state(tree, raw.arrays, device=dev)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CheckpointError(raw.path, "corrupt checkpoint structure", str(exc)) from None
     if not isinstance(ckpt, dict):
         raise CheckpointError(raw.path, "corrupt checkpoint structure", "the top level is not a dict")
@@ -488,6 +574,9 @@ def restore_checkpoint(ckpt, model=None, optimizer=None, scheduler=None, loader=
 
     Raises:
         KeyError: when an object is given but the checkpoint has no state for it.
+        CheckpointError: before anything is changed, for a malformed RNG state, non-finite
+            weights or an optimizer state with a non-numeric or non-finite value (the entry is
+            named); while applying, for a state that does not fit its object.
 
     Example:
         >>> import os, tempfile
@@ -501,20 +590,27 @@ def restore_checkpoint(ckpt, model=None, optimizer=None, scheduler=None, loader=
     """
     from ..random import Generator, set_rng_state
 
+    where = "<checkpoint dict>"
     if not isinstance(ckpt, Mapping):
+        where = ckpt
         ckpt = load_checkpoint(ckpt, map_location=map_location)
     for name, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler), ("loader", loader)):
-        if obj is None:
-            continue
-        if name not in ckpt:
+        if obj is not None and name not in ckpt:
             have = [k for k in _CHECKPOINT_PARTS if k in ckpt]
             raise KeyError(
                 f"the checkpoint has no {name!r} state to restore (it holds: {', '.join(have) or 'nothing'})"
             )
-        if name == "model":
-            obj.load_state_dict(ckpt[name], strict=strict)
-        else:
-            obj.load_state_dict(ckpt[name])
+    _check_parts(where, ckpt, optimizer, rng)
+    for name, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler), ("loader", loader)):
+        if obj is None:
+            continue
+        try:
+            if name == "model":
+                obj.load_state_dict(ckpt[name], strict=strict)
+            else:
+                obj.load_state_dict(ckpt[name])
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise CheckpointError(where, f"its {name} state does not fit", f"{type(exc).__name__}: {exc}") from None
     if rng is not False and rng is not None and "rng" in ckpt:
         if isinstance(rng, Generator):
             rng.load_state_dict(ckpt["rng"])
@@ -522,3 +618,47 @@ def restore_checkpoint(ckpt, model=None, optimizer=None, scheduler=None, loader=
             set_rng_state(ckpt["rng"])
     return ckpt
 
+
+
+def _check_parts(where, ckpt, optimizer, rng) -> None:
+    """Validate a checkpoint's parts before any of them is applied (nothing changes on failure)."""
+    state = ckpt.get("model")
+    if isinstance(state, Mapping):
+        for k, v in state.items():
+            arr = getattr(v, "array", v)
+            if getattr(getattr(arr, "dtype", None), "kind", "") == "f" and not bool(
+                    np.isfinite(backend.to_numpy(arr)).all()):
+                raise CheckpointError(where, "non-finite weights", f"model state {k!r} holds nan or inf; "
+                                      "resume from an earlier checkpoint")
+    elif state is not None:
+        raise CheckpointError(where, "corrupt checkpoint structure", f"'model' is a {type(state).__name__}, "
+                              "expected a dict name -> array")
+    if optimizer is not None and hasattr(optimizer, "param_groups"):
+        from ..optim import _validate
+
+        try:
+            _validate.check_state_dict(optimizer, ckpt["optimizer"])
+        except ValueError as exc:
+            raise CheckpointError(where, "invalid optimizer state", str(exc)) from None
+    if "epoch" in ckpt and not (isinstance(ckpt["epoch"], int) and not isinstance(ckpt["epoch"], bool)
+                                and ckpt["epoch"] >= 0):
+        raise CheckpointError(where, "corrupt checkpoint structure",
+                              f"'epoch' is {ckpt['epoch']!r}, expected an int >= 0")
+    if rng is not False and rng is not None and "rng" in ckpt:
+        check_rng_state(where, ckpt["rng"])
+
+
+def check_rng_state(where, st) -> None:
+    """Refuse an RNG state that is not a PCG64 state of plain integers in range (naming the key).
+
+    Raises:
+        CheckpointError: naming the bad key.
+    """
+    limits = {"state": 2 ** 128, "inc": 2 ** 128, "has_uint32": 2, "uinteger": 2 ** 32}
+    if not isinstance(st, Mapping) or st.get("bit_generator") != "PCG64":
+        got = st.get("bit_generator") if isinstance(st, Mapping) else type(st).__name__
+        raise CheckpointError(where, "invalid RNG state", f"expected a PCG64 state dict, got {got!r}")
+    for key, limit in limits.items():
+        v = st.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < limit:
+            raise CheckpointError(where, "invalid RNG state", f"rng[{key!r}] is {v!r}, expected an int in [0, {limit})")

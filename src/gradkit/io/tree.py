@@ -182,8 +182,14 @@ def dumps(skeleton) -> str:
 
 
 def loads(text: str):
-    """Parse :func:`dumps` output."""
-    return json.loads(text)
+    """Parse :func:`dumps` output (duplicate keys and nesting deeper than 256 levels refused).
+
+    Raises:
+        ValueError: for text that is not such JSON.
+    """
+    from ._format import strict_json
+
+    return strict_json(text)
 
 
 def json_safe(value, where: str = "metadata"):

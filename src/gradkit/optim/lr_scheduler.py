@@ -27,6 +27,7 @@ from bisect import bisect_right
 
 import numpy as np
 
+from . import _validate
 from .optimizer import Optimizer, _check_nonneg
 
 __all__ = [
@@ -57,6 +58,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs a gradkit Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
+        _validate.check_scheduler_options(self)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -84,7 +86,7 @@ class LRScheduler:
         """Advance one epoch (or jump to ``epoch``) and write the new rates into the optimizer."""
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
-        lrs = self.get_lr()
+        lrs = _validate.checked_lrs(self)
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [float(lr) for lr in lrs]

@@ -31,6 +31,7 @@ from ..autograd.grad_mode import enable_grad, no_grad
 from .. import parallel as _parallel
 from ..backend import get_array_module, to_numpy
 from ..tensor import Tensor
+from . import _validate
 
 
 class _Required:
@@ -196,6 +197,7 @@ class Optimizer:
                     f"group {existing[id(p)]}; a parameter may appear in only one group"
                 )
         self._validate_group(group)
+        _validate.check_group(type(self).__name__, group, len(self.param_groups))
         self.param_groups.append(group)
 
     def _validate_group(self, group: dict) -> None:
@@ -282,6 +284,7 @@ class Optimizer:
             ValueError: when the number of groups or of parameters per group differs, or a
                 state array's shape does not match its parameter.
         """
+        _validate.check_state_dict(self, state_dict)
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(

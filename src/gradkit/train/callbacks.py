@@ -227,6 +227,12 @@ class ModelCheckpoint(Callback):
                 return
             self.best = float(current)
         path = self.filepath.format(epoch=epoch + 1, **logs)
+        from ._guard import weights_finite
+
+        bad = weights_finite(self.model)
+        if bad is not None:  # never replace a good file with nan/inf weights
+            print(f"ModelCheckpoint: not saving {path}: the weight {bad!r} holds nan or inf", file=sys.stderr)
+            return
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         io.save(self.model, path, metadata={"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
         if self.verbose:

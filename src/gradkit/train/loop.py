@@ -51,6 +51,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.loss import resolve_loss
 from ..nn.module import Module
 from ..tensor import Tensor
+from . import _guard
 from . import metrics as metrics_mod
 from ._loaders import _as_loader, _as_tensor, _batch_len, _raw, _resolve_batch_size, _split_batch
 from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
@@ -375,7 +376,7 @@ class Trainer:
             "callbacks": [cb.state_dict() for cb in self._callbacks.callbacks],
         }
 
-    def save_checkpoint(self, path) -> None:
+    def save_checkpoint(self, path, rng=True) -> None:
         """Write a training checkpoint (atomic) that :meth:`fit` can resume from exactly."""
         from .. import io
 
@@ -383,7 +384,7 @@ class Trainer:
         if loader_state["in_epoch"]:
             # the loader counts a batch as soon as it hands it out; only finished batches count here
             loader_state["batch"] = self._batches_done
-        io.save_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=loader_state, rng=True,
+        io.save_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=loader_state, rng=rng,
                            epoch=self.epoch, history=self.history, extra=self.state_dict())
 
     def _restore(self, path):
@@ -392,6 +393,7 @@ class Trainer:
         ck = io.restore_checkpoint(path, model=self.model, optimizer=self.optimizer, loader=self._loader, rng=True)
         self.history.load_state_dict(ck["history"])
         extra = ck["extra"]
+        _guard.check_resume_extra(path, extra, self._callbacks.callbacks)
         self.epoch = int(extra["epoch"])
         running = extra["running"]
         for m in self.metrics:
@@ -416,7 +418,7 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self, train_data, dev_data=None, *, epochs: int = 1, batch_size: int | str | None = 32,
             shuffle: bool = True, resume=None, checkpoint=None, generator=None,
-            optimizer_overrides: dict | None = None) -> History:
+            optimizer_overrides: dict | None = None, stop_on_nonfinite: bool = True) -> History:
         """Train for ``epochs`` epochs; returns the :class:`History`.
 
         Args:
@@ -442,17 +444,25 @@ class Trainer:
                 (``{"epoch", "batch", "changes": {name: [old, new]}}``, kept in checkpoints) and
                 shows in the ``lr`` column; without overrides a resume stays bit-exact. A
                 schedule keeps running afterwards and sets the lr again at its next step.
+            stop_on_nonfinite: stop at the first nan/inf batch loss (a warning names the epoch
+                and batch; ``history.nonfinite`` records it) and write no checkpoint after it.
+                A checkpoint is never written over with nan/inf weights. A second Ctrl-C in the
+                middle of a step writes no checkpoint (the previous one stays); see
+                :mod:`gradkit.train._guard`.
 
         Raises:
             ValueError: for non-finite input data (count and column named), bad arguments, an
                 unknown, non-finite or out-of-range override.
             TypeError: for an override of the wrong kind.
         """
+        _guard.check_fit_arguments(epochs, None, None)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         batch_size = _resolve_batch_size(batch_size)
         overrides = check_optimizer_overrides(self.optimizer, optimizer_overrides)
         self._loader = loader = _as_loader(train_data, batch_size, shuffle, "train_data", generator)
+        _guard.check_fit_arguments(epochs, batch_size, len(loader.dataset))
+        self.stop_on_nonfinite, self._guard = bool(stop_on_nonfinite), _guard.StepGuard()
         self._keys = getattr(loader.dataset, "target_keys", None)
         self._dev_loader = dev_loader = _as_loader(dev_data, max(batch_size or 0, 256), False, "dev_data")
         self._prox_groups = None
@@ -496,11 +506,13 @@ class Trainer:
                         raise KeyboardInterrupt
                     if self.stop_now:
                         break
+                self._guard.enter()  # the end-of-epoch work: no checkpoint until it is complete
                 logs = self._epoch_logs(dev_loader)
                 self.history.append(epoch, logs)
                 cbs.call("on_epoch_end", epoch, logs)
                 self.epoch = epoch + 1
-                if checkpoint is not None and not self.stop_now:
+                self._guard.leave()
+                if checkpoint is not None and not self.stop_now and _guard.safe_to_write(self, checkpoint):
                     self.save_checkpoint(checkpoint)
                 if self.stop_training:
                     break
@@ -508,9 +520,13 @@ class Trainer:
             interrupted = True
             self.history.interrupted = True
             path = checkpoint or "gradkit-interrupted.safetensors"
-            self.save_checkpoint(path)
-            print(f"\ninterrupted: saved a resumable checkpoint to {path} "
-                  f"(continue with fit(..., resume={str(path)!r}))", file=sys.stderr)
+            if self._guard.resumable and _guard.weights_finite(self.model) is None:
+                self.save_checkpoint(path, rng=self._guard.checkpoint_rng())
+                print(f"\ninterrupted: saved a resumable checkpoint to {path} "
+                      f"(continue with fit(..., resume={str(path)!r}))", file=sys.stderr)
+            else:
+                print(f"\ninterrupted in the middle of a step: no checkpoint written (a previous one at {path}, "
+                      "if any, is intact)", file=sys.stderr)
         finally:
             restore_sigint()
             if not interrupted:
@@ -528,6 +544,7 @@ class Trainer:
         if batch_hooks:
             cbs.call("on_batch_begin", b, {})
         wants_closure = getattr(self.optimizer, "closure_calls_backward", None)
+        self._guard.enter()
         if wants_closure is None:
             out, loss, total = self._forward(xb, yb, m_train)
             self.optimizer.zero_grad()
@@ -538,6 +555,7 @@ class Trainer:
         else:
             out, loss = self._closure_step(xb, yb, m_train, wants_closure)
         lv = float(loss.array)
+        _guard.check_loss(self, self.epoch, b, lv)
         if self.l1 and self.l1_mode == "proximal":
             self._prox_l1(m_train)
         n = _batch_len(xb, yb)
@@ -549,6 +567,7 @@ class Trainer:
         self._batches_done = b + 1
         if batch_hooks:
             cbs.call("on_batch_end", b, {"loss": lv, "size": n})
+        self._guard.leave()
 
     def _forward(self, xb, yb, m_train):
         """Output, data loss and the loss to differentiate (with fit's regularization terms)."""
@@ -660,7 +679,8 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
         batch_size: int | str | None = 32, metrics=None, callbacks=None, schedule=None, l1: float = 0.0,
         l2: float = 0.0, clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
         resume=None, checkpoint=None, lr: float | None = None, generator=None, base_error: float = 0.0,
-        l1_mode: str = "penalty", optimizer_overrides: dict | None = None) -> History:
+        l1_mode: str = "penalty", optimizer_overrides: dict | None = None,
+        stop_on_nonfinite: bool = True) -> History:
     """Train ``model`` (Keras' ``fit``); see :class:`Trainer` and :meth:`Trainer.fit` for every argument.
 
     ``batch_size=None`` (or ``"full"``) is batch gradient descent, the whole training set per
@@ -693,7 +713,8 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
                       clip_grad_norm=clip_grad_norm, augment=augment, verbose=verbose, lr=lr, base_error=base_error,
                       l1_mode=l1_mode)
     hist = trainer.fit(train_data, dev_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle, resume=resume,
-                       checkpoint=checkpoint, generator=generator, optimizer_overrides=overrides)
+                       checkpoint=checkpoint, generator=generator, optimizer_overrides=overrides,
+                       stop_on_nonfinite=stop_on_nonfinite)
     hist.trainer = trainer
     return hist
 

@@ -50,11 +50,11 @@ __all__ = ["SEARCH_KEYS", "add_commands", "cmd_tune"]
 
 #: Keys a recipe's ``[search]`` table may set (the long option names, ``-`` as ``_``).
 SEARCH_KEYS = ("data", "data_root", "trials", "rounds", "zoom", "top_k", "executor", "address", "max_workers",
-               "epochs", "metric", "mode", "early_stopping", "seed", "out")
+               "epochs", "metric", "mode", "early_stopping", "seed", "out", "trial_timeout")
 _EXECUTORS = ("local", "serial", "ray")
 _DEFAULTS = {"data": "digits", "data_root": None, "trials": 20, "rounds": 1, "zoom": 0.5, "top_k": 3,
              "executor": "local", "address": None, "max_workers": None, "epochs": 10, "metric": "val_accuracy",
-             "mode": None, "early_stopping": False, "seed": 0, "out": None}
+             "mode": None, "early_stopping": False, "seed": 0, "out": None, "trial_timeout": None}
 
 
 class TuneCLIError(Exception):
@@ -73,7 +73,11 @@ def _load_recipe(path) -> tuple[dict, dict | None]:
         raise TuneCLIError(f"recipe {p}: 'search' must be a table, got {type(search).__name__}")
     bad = sorted(set(search) - set(SEARCH_KEYS))
     if bad:
-        raise TuneCLIError(f"recipe {p}: unknown [search] keys {bad}; valid: {', '.join(SEARCH_KEYS)}")
+        import difflib
+
+        close = difflib.get_close_matches(bad[0], SEARCH_KEYS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TuneCLIError(f"recipe {p}: unknown [search] key {bad[0]!r}{hint}; valid: {', '.join(SEARCH_KEYS)}")
     space = None
     if "space" in doc:
         try:
@@ -104,6 +108,9 @@ def _settings(args) -> tuple[dict, dict]:
             raise TuneCLIError(f"--{k.replace('_', '-')} must be an integer >= 1, got {v!r}")
     if s["max_workers"] is not None and (not isinstance(s["max_workers"], int) or s["max_workers"] < 1):
         raise TuneCLIError(f"--max-workers must be an integer >= 1, got {s['max_workers']!r}")
+    t = s["trial_timeout"]
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0):
+        raise TuneCLIError(f"--trial-timeout must be a number of seconds > 0, got {t!r}")
     if isinstance(s["seed"], bool) or not isinstance(s["seed"], int):
         raise TuneCLIError(f"--seed must be an integer, got {s['seed']!r}")
     if not isinstance(s["zoom"], (int, float)) or not 0 < s["zoom"] <= 1:
@@ -179,7 +186,8 @@ def cmd_tune(args) -> int:
     verbose = 0 if args.quiet else 1
     common = {"metric": s["metric"], "mode": s["mode"], "executor": s["executor"], "max_workers": s["max_workers"],
               "run_dir": str(out), "seed": s["seed"], "address": s["address"], "metrics": list(MLP_METRICS),
-              "early_stopping": "successive_halving" if s["early_stopping"] else None, "verbose": verbose}
+              "early_stopping": "successive_halving" if s["early_stopping"] else None, "verbose": verbose,
+              "trial_timeout": s["trial_timeout"]}
     if not args.quiet:
         searched = [k for k, d in space.items() if hasattr(d, "sample")]
         how = (f"coarse to fine, {s['rounds']} rounds of {math.ceil(s['trials'] / s['rounds'])}"
@@ -238,6 +246,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--max-workers", dest="max_workers", type=int, help="trials at once (default: one per core)")
     p.add_argument("--recipe", help="TOML file with a [space] table (and optional [search] defaults)")
     p.add_argument("--epochs", type=int, help="epochs per trial (default 10)")
+    p.add_argument("--trial-timeout", dest="trial_timeout", type=float,
+                   help="seconds a trial may run; longer ones are ended and recorded as 'timeout'")
     p.add_argument("--metric", help=f"metric to rank by: {', '.join(MLP_METRICS)} (default val_accuracy)")
     p.add_argument("--mode", choices=("min", "max"), help="min or max (default: max for accuracies, else min)")
     p.add_argument("--early-stopping", dest="early_stopping", action="store_true",

@@ -54,6 +54,56 @@ def _crash_record(job: TrialJob, error: str, start: float) -> dict:
     return trial_record(job, "failed", start, error=error)
 
 
+def _timeout_record(job: TrialJob, start: float) -> dict:
+    """The "timeout" record of a trial its executor ended from outside (its own timer could not)."""
+    return trial_record(job, "timeout", start, error=f"trial {job.trial_id} exceeded trial_timeout={job.timeout:g}s "
+                                                      "and its process was ended")
+
+
+def _backup_deadline(timeout: float) -> float:
+    """Seconds after which the driver ends a trial whose in-worker timer did not fire (stuck in C code).
+
+    Generous (twice the limit plus a grace), since a job can wait in the pool's queue behind a
+    running one before it starts, and the in-worker timer is the primary limit.
+    """
+    return 2 * timeout + max(5.0, 0.25 * timeout)
+
+
+def watch_parent() -> None:
+    """Make this worker process exit when its parent (the search's driver) dies, even by SIGKILL.
+
+    Runs in each worker (the process pool's and the scheduler manager's initializer): a daemon
+    thread waits on the parent's sentinel (portable: a pipe on POSIX, a handle on Windows) and
+    ends the process the moment the parent is gone, so no orphan keeps running a trial.
+    """
+    import threading
+    from multiprocessing.connection import wait as mp_wait
+
+    parent = mp.parent_process()
+    if parent is None or getattr(parent, "sentinel", None) is None:
+        return
+
+    def watch():
+        try:
+            mp_wait([parent.sentinel])
+        except (OSError, ValueError):
+            pass
+        os._exit(70)  # the driver is gone: stop at once, whatever the trial is doing
+
+    threading.Thread(target=watch, name="gradkit-tune-parent-watch", daemon=True).start()
+
+
+def _terminate_pool(pool) -> None:
+    """End a process pool's workers now (the driver was interrupted or a trial overran its limit)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
 class Executor:
     """Base class: a context manager that runs trial jobs and yields records as they end."""
 
@@ -281,7 +331,7 @@ class LocalExecutor(Executor):
 
     def host_scheduler(self, scheduler):
         self._manager = _SchedulerManager(ctx=self.ctx)
-        self._manager.start()
+        self._manager.start(initializer=watch_parent)
         return self._manager.SuccessiveHalving(**scheduler.config(), rungs=scheduler.rungs)
 
     def close(self):
@@ -290,19 +340,32 @@ class LocalExecutor(Executor):
             self._manager = None
 
     def _pool(self, n):
-        return ProcessPoolExecutor(max_workers=n, mp_context=self.ctx)
+        return ProcessPoolExecutor(max_workers=n, mp_context=self.ctx, initializer=watch_parent)
 
     def run(self, jobs):
-        if not jobs:
-            return
+        queue = list(jobs)
         broken: list[tuple[TrialJob, float]] = []
+        while queue:
+            queue = yield from self._run_pool(queue, broken)
+        yield from self._rerun_broken(broken)
+
+    def _run_pool(self, jobs, broken):
+        """Run ``jobs`` in one pool; returns the jobs to run again in a fresh pool (after a timeout kill).
+
+        An exception in the driver (Ctrl-C) or the search closing this generator ends the workers at
+        once instead of waiting for their trials.
+        """
         pool = self._pool(min(self.max_workers, len(jobs)))
         t0 = time.time()
         futures = {pool.submit(run_trial, job): job for job in jobs}
+        timeout = max((j.timeout or 0 for j in jobs), default=0)
+        started: dict = {}
+        again: list = []
+        ended = False
         try:
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=1.0 if timeout else None, return_when=FIRST_COMPLETED)
                 for fut in done:
                     job = futures[fut]
                     try:
@@ -311,8 +374,30 @@ class LocalExecutor(Executor):
                         broken.append((job, t0))
                     except Exception as e:  # noqa: BLE001 - e.g. the result could not be sent back
                         yield _crash_record(job, f"{type(e).__name__}: {e}", t0)
+                if timeout and pending:
+                    now = time.time()
+                    for fut in pending:
+                        if fut.running():
+                            started.setdefault(fut, now)
+                    overdue = [f for f in pending if f in started and futures[f].timeout
+                               and now - started[f] > _backup_deadline(futures[f].timeout)]
+                    if overdue:  # stuck where the in-worker timer cannot reach: end the pool
+                        _terminate_pool(pool)
+                        ended = True
+                        for f in overdue:
+                            yield _timeout_record(futures[f], started[f])
+                        again = [futures[f] for f in pending if f not in overdue]
+                        break
+        except BaseException:
+            _terminate_pool(pool)
+            ended = True
+            raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if not ended:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return again
+
+    def _rerun_broken(self, broken):
         # A worker died abruptly (os._exit, segfault, out of memory): every trial running in the pool
         # was lost with it. Rerun each alone in a fresh process so only the culprit is marked failed.
         for job, _ in broken:
@@ -449,13 +534,23 @@ class RayExecutor(Executor):
                 while queue and len(in_flight) < limit:
                     job = queue.pop(0)
                     in_flight[task.remote(job)] = (job, time.time())
-                ready, _ = ray.wait(list(in_flight), num_returns=1)
+                timeout = max((j.timeout or 0 for j, _ in in_flight.values()), default=0)
+                ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=1.0 if timeout else None)
                 for ref in ready:
                     job, start = in_flight.pop(ref)
                     try:
                         yield ray.get(ref)
                     except Exception as e:  # noqa: BLE001 - worker died, task error outside run_trial
                         yield _crash_record(job, f"{type(e).__name__}: {e}", start)
+                now = time.time()
+                for ref, (job, start) in list(in_flight.items()):
+                    if job.timeout and now - start > _backup_deadline(job.timeout):
+                        in_flight.pop(ref)
+                        try:
+                            ray.cancel(ref, force=True)
+                        except Exception:  # noqa: BLE001 - already finished
+                            pass
+                        yield _timeout_record(job, start)
         finally:
             for ref in in_flight:
                 try:

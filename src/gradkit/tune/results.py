@@ -99,14 +99,18 @@ class ResultsStore:
             return []
         self._drop_torn_tail()
         out = []
-        with open(self.path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
+        with open(self.path, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                if not raw.strip():
                     continue
                 try:
-                    out.append(Trial.from_dict(json.loads(line)))
-                except (json.JSONDecodeError, TypeError) as e:
-                    warnings.warn(f"{self.path}:{n}: skipping an unreadable trial record ({e})", stacklevel=2)
+                    d = json.loads(raw.decode("utf-8"))
+                    if not isinstance(d, dict):
+                        raise TypeError(f"a JSON {type(d).__name__}, expected an object")
+                    out.append(Trial.from_dict(d))
+                except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+                    warnings.warn(f"{self.path}:{n}: skipping an unreadable trial record ({type(e).__name__}: {e})",
+                                  stacklevel=2)
         return out
 
     def _drop_torn_tail(self) -> None:

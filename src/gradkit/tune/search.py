@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -72,11 +73,14 @@ def _write_json(path: str, obj) -> None:
 def _search(train_fn: Callable, space: Mapping, *, rounds: int, trials_per_round: int, zoom: float,
             top_k: int, metric: str, mode: str, executor, max_workers, address, run_dir, seed: int,
             early_stopping, grace_period, reduction_factor, resume: bool, metrics: Sequence[str] | None,
-            plots: bool, verbose: int, rerun_failed: bool, kind: str) -> SearchResult:
+            plots: bool, verbose: int, rerun_failed: bool, kind: str, trial_timeout=None) -> SearchResult:
     # ---- validate everything before any trial starts
     space, rounds, trials_per_round, top_k = _validated_args(
         train_fn, space, rounds=rounds, trials_per_round=trials_per_round, zoom=zoom, top_k=top_k, metric=metric,
         mode=mode, metrics=metrics, seed=seed, kind=kind)
+    if trial_timeout is not None and (isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float))
+                                      or not math.isfinite(trial_timeout) or trial_timeout <= 0):
+        raise ValueError(f"trial_timeout must be a number of seconds > 0 or None, got {trial_timeout!r}")
     scheduler = _make_scheduler(early_stopping, metric, mode, grace_period, reduction_factor)
     ex: Executor = get_executor(executor, max_workers=max_workers, address=address)
     ex.check_job(TrialJob("check", 0, 0, {}, train_fn, metric))
@@ -104,10 +108,16 @@ def _search(train_fn: Callable, space: Mapping, *, rounds: int, trials_per_round
             _write_json(settings_path, settings)
             round_gen = gen.spawn()
             configs = [jsonable(c) for c in sample_configs(cur, trials_per_round, round_gen)]
-            jobs = _round_jobs(r, configs, done, all_trials, train_fn, metric, handle)
+            jobs = _round_jobs(r, configs, done, all_trials, train_fn, metric, handle, trial_timeout)
             if verbose and jobs:
                 print(f"[tune] round {r}: running {len(jobs)} of {len(configs)} trials on executor={ex.name!r}")
-            _run_jobs(ex, jobs, store, all_trials, metric, verbose)
+            try:
+                _run_jobs(ex, jobs, store, all_trials, metric, verbose)
+            except KeyboardInterrupt:
+                if verbose:
+                    print(f"\n[tune] interrupted: {len(all_trials)} finished trials are kept in "
+                          f"{os.path.join(run_dir, RESULTS_FILE)}; run the same search again to resume")
+                raise
             if r + 1 < rounds:
                 cur = _zoomed(cur, all_trials, metric, mode, top_k, zoom, verbose)
 
@@ -166,7 +176,7 @@ def _open_run_dir(run_dir, *, resume: bool, rerun_failed: bool, verbose: int):
     store = ResultsStore(results_path)
     done: dict[str, Trial] = {}
     for t in store.load():
-        if t.status == "failed" and rerun_failed:
+        if t.status in ("failed", "timeout") and rerun_failed:
             continue
         done[t.key] = t
     if done and verbose:
@@ -182,7 +192,7 @@ def _replay_resumed_reports(scheduler, done, metric):
                 scheduler.should_stop(t.trial_id, i, row[metric])
 
 
-def _round_jobs(r, configs, done, all_trials, train_fn, metric, handle):
+def _round_jobs(r, configs, done, all_trials, train_fn, metric, handle, timeout=None):
     """The jobs of round ``r``; configurations already finished in the run folder go straight to ``all_trials``."""
     jobs = []
     for i, cfg in enumerate(configs):
@@ -190,7 +200,7 @@ def _round_jobs(r, configs, done, all_trials, train_fn, metric, handle):
         if key in done:
             all_trials.append(done[key])
         else:
-            jobs.append(TrialJob(f"r{r}-{i:04d}", r, i, cfg, train_fn, metric, handle))
+            jobs.append(TrialJob(f"r{r}-{i:04d}", r, i, cfg, train_fn, metric, handle, timeout=timeout))
     return jobs
 
 
@@ -230,7 +240,7 @@ def _zoomed(cur, trials, metric, mode, top_k, zoom, verbose):
 
 
 def _print_trial(t: Trial, metric: str) -> None:
-    extra = f" ({t.error})" if t.status == "failed" else ""
+    extra = f" ({t.error})" if t.status in ("failed", "timeout") else ""
     print(f"[tune] {t.trial_id} {t.status:9s} {metric}={t.value:.5g} after {len(t.reports)} epochs "
           f"in {t.duration:.1f}s {t.config}{extra}")
 
@@ -249,7 +259,7 @@ def random_search(train_fn: Callable, space: Mapping, trials: int = 20, metric: 
                   run_dir: str | None = None, seed: int = 0, early_stopping=None, *, grace_period: int = 1,
                   reduction_factor: float = 3, address: str | None = None, resume: bool = True,
                   metrics: Sequence[str] | None = None, plots: bool = True, verbose: int = 1,
-                  rerun_failed: bool = False) -> SearchResult:
+                  rerun_failed: bool = False, trial_timeout: float | None = None) -> SearchResult:
     """Try ``trials`` random configurations from ``space`` and rank them by ``metric``.
 
     Configuration ``i`` is the ``i``-th draw from ``Generator(seed)``, so the same
@@ -278,7 +288,10 @@ def random_search(train_fn: Callable, space: Mapping, trials: int = 20, metric: 
         metrics: names ``train_fn`` reports, to check ``metric`` before any trial starts.
         plots: save ``<metric>_vs_<param>.png`` plots in the run folder (needs matplotlib).
         verbose: 0 silent, 1 a line per trial and a final table.
-        rerun_failed: when resuming, run failed trials again.
+        rerun_failed: when resuming, run failed (and timed-out) trials again.
+        trial_timeout: seconds a trial may run; one that runs longer is ended and recorded with
+            status ``"timeout"`` (a timer in the trial's process; the local and Ray executors also end
+            a trial's process that outlives twice the limit, e.g. stuck in C code).
 
     Returns:
         SearchResult: ``.best``, ``.best_config``, ``.trials``, ``.to_table()``, ``.plot()``.
@@ -292,7 +305,7 @@ def random_search(train_fn: Callable, space: Mapping, trials: int = 20, metric: 
                    mode=mode, executor=executor, max_workers=max_workers, address=address, run_dir=run_dir,
                    seed=seed, early_stopping=early_stopping, grace_period=grace_period,
                    reduction_factor=reduction_factor, resume=resume, metrics=metrics, plots=plots,
-                   verbose=verbose, rerun_failed=rerun_failed, kind="random")
+                   verbose=verbose, rerun_failed=rerun_failed, kind="random", trial_timeout=trial_timeout)
 
 
 def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_per_round: int = 10,
@@ -300,7 +313,8 @@ def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_p
                    executor: str | Executor = "local", max_workers: int | None = None, run_dir: str | None = None,
                    seed: int = 0, early_stopping=None, grace_period: int = 1, reduction_factor: float = 3,
                    address: str | None = None, resume: bool = True, metrics: Sequence[str] | None = None,
-                   plots: bool = True, verbose: int = 1, rerun_failed: bool = False) -> SearchResult:
+                   plots: bool = True, verbose: int = 1, rerun_failed: bool = False,
+                   trial_timeout: float | None = None) -> SearchResult:
     """Random search in rounds, each round zoomed around the best trials so far.
 
     After each round every range is narrowed to ``zoom`` times its width, in the
@@ -317,7 +331,7 @@ def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_p
         zoom: width kept per round, in (0, 1].
         top_k: how many of the best trials the next range is centred on.
         metric, mode, executor, max_workers, run_dir, seed, early_stopping, grace_period,
-            reduction_factor, address, resume, metrics, plots, verbose, rerun_failed:
+            reduction_factor, address, resume, metrics, plots, verbose, rerun_failed, trial_timeout:
             as in :func:`random_search`.
 
     Returns:
@@ -339,4 +353,4 @@ def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_p
                    metric=metric, mode=mode, executor=executor, max_workers=max_workers, address=address,
                    run_dir=run_dir, seed=seed, early_stopping=early_stopping, grace_period=grace_period,
                    reduction_factor=reduction_factor, resume=resume, metrics=metrics, plots=plots,
-                   verbose=verbose, rerun_failed=rerun_failed, kind="coarse_to_fine")
+                   verbose=verbose, rerun_failed=rerun_failed, kind="coarse_to_fine", trial_timeout=trial_timeout)

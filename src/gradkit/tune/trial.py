@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-__all__ = ["Reporter", "TrialStopped", "TrialJob", "run_trial", "trial_record"]
+__all__ = ["Reporter", "TrialStopped", "TrialTimeout", "TrialJob", "run_trial", "trial_record"]
 
 
 class TrialStopped(BaseException):
@@ -23,6 +23,14 @@ class TrialStopped(BaseException):
 
     It derives from ``BaseException`` so that a ``train_fn`` with a broad
     ``except Exception`` does not swallow it by accident.
+    """
+
+
+class TrialTimeout(BaseException):
+    """Raised inside ``train_fn`` when the trial runs past its ``trial_timeout`` (recorded as ``"timeout"``).
+
+    A ``BaseException``, like :class:`TrialStopped`, so a broad ``except Exception`` in
+    ``train_fn`` does not swallow it.
     """
 
 
@@ -103,6 +111,7 @@ class TrialJob:
     metric: str
     scheduler: Any = None
     extra: dict = field(default_factory=dict)
+    timeout: float | None = None
 
 
 def _final_metrics(out, metric: str) -> dict:
@@ -124,7 +133,7 @@ def run_trial(job: TrialJob) -> dict:
     start = time.time()
     status, error, tb, final = "completed", None, None, {}
     try:
-        final = _final_metrics(job.train_fn(dict(job.config), reporter), job.metric)
+        final = _final_metrics(_call_with_time_limit(job, reporter), job.metric)
         if reporter.stopped:
             status = "stopped"
         elif not reporter.reports and job.metric not in final:
@@ -133,11 +142,49 @@ def run_trial(job: TrialJob) -> dict:
                 f"{sorted(final)}; pass metric= one of these or report {job.metric!r}")
     except TrialStopped:
         status = "stopped"
+    except TrialTimeout as e:
+        status, error = "timeout", str(e)
     except MetricNotReported as e:
         status, error = "invalid_metric", str(e)
     except Exception as e:  # noqa: BLE001 - a crashing trial is recorded, never fatal
         status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
+    except (SystemExit, KeyboardInterrupt) as e:
+        # sys.exit() in a train_fn fails its trial; so does a KeyboardInterrupt raised in a worker process.
+        # In the driver's own process a KeyboardInterrupt is the user's Ctrl-C: it stops the search.
+        import multiprocessing
+
+        if isinstance(e, KeyboardInterrupt) and multiprocessing.parent_process() is None:
+            raise
+        status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
     return trial_record(job, status, start, reports=reporter.reports, metrics=final, error=error, traceback=tb)
+
+
+def _call_with_time_limit(job: TrialJob, reporter):
+    """``job.train_fn(config, reporter)``, stopped with :class:`TrialTimeout` after ``job.timeout`` seconds.
+
+    The limit is a ``SIGALRM`` interval timer in the thread that runs the trial (a worker
+    process's main thread, a Ray task's, or the driver's for ``executor="serial"``), restored
+    afterwards. Where that is impossible (Windows, a non-main thread) the executor's own
+    deadline applies (the local and Ray executors end the trial's process).
+    """
+    import signal
+    import threading
+
+    timeout = job.timeout
+    if (not timeout or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        return job.train_fn(dict(job.config), reporter)
+
+    def on_alarm(signum, frame):
+        raise TrialTimeout(f"trial {job.trial_id} exceeded trial_timeout={timeout:g}s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(timeout))
+    try:
+        return job.train_fn(dict(job.config), reporter)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def trial_record(job: TrialJob, status: str, start: float, *, reports=(), metrics=None, error: str | None = None,
@@ -149,7 +196,7 @@ def trial_record(job: TrialJob, status: str, start: float, *, reports=(), metric
 
     Args:
         job: the trial's job.
-        status: ``"completed"``, ``"failed"``, ``"stopped"`` or ``"invalid_metric"``.
+        status: ``"completed"``, ``"failed"``, ``"stopped"``, ``"timeout"`` or ``"invalid_metric"``.
         start: when the trial started (``time.time()``).
         reports: the per-epoch reports.
         metrics: the final metrics (``{}`` when none).
