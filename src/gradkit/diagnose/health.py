@@ -526,10 +526,11 @@ class TrainingHealth(Callback):
                     out.setdefault(name, []).append(row["grad_norm"])
         return out
 
-    def plot(self, path, title: str = "gradient norm per layer") -> str:
-        """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs.
+    def figure(self, title: str = "gradient norm per layer"):
+        """A matplotlib Figure of the gradient norm (log scale) and the gradient/weight ratio per layer.
 
-        Returns ``path``.
+        Raises:
+            ValueError: when nothing was recorded yet.
         """
         from ..train.plots import new_figure
 
@@ -552,5 +553,9 @@ class TrainingHealth(Callback):
         axes[1].set_title("gradient / weight norm ratio")
         axes[0].legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        return fig
+
+    def plot(self, path, title: str = "gradient norm per layer") -> str:
+        """Save :meth:`figure` to ``path``; returns ``path``."""
+        self.figure(title).savefig(path, dpi=100)
         return str(path)
