@@ -82,3 +82,12 @@ def test_mnist1d_offline_and_numpy_global_rng_untouched():
     assert D.mnist1d(num_samples=500, seed=3).X.any()
     with pytest.raises(ValueError, match="split"):
         D.mnist1d("dev")
+
+
+def test_embedded_digits_equal_scikit_learns_copy():
+    skd = pytest.importorskip("sklearn.datasets")
+    ref = skd.load_digits()
+    d = D.digits()
+    np.testing.assert_array_equal(d.X, ref.data.astype(np.float32))
+    np.testing.assert_array_equal(d.y, ref.target)
+    assert d.X.dtype == np.float32 and d.y.dtype == np.int64

@@ -134,6 +134,27 @@ class BiasVarianceReport:
             lines.extend(f"    - {n}" for n in self.notes)
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The verdict, the components (high ones marked) and the next steps (Jupyter's rich display)."""
+        from .._html import block, esc, items, table
+
+        f = self._fmt
+        rows = [["avoidable bias", f(self.avoidable_bias), f(self.bias_threshold), "high" if self.high_bias else ""],
+                ["variance", f(self.variance), f(self.variance_threshold), "high" if self.high_variance else ""]]
+        if self.data_mismatch is not None:
+            rows.append(["data mismatch", f(self.data_mismatch), f(self.mismatch_threshold),
+                         "high" if self.high_mismatch else ""])
+        marked = [i for i, r in enumerate(rows) if r[3]]
+        errs = [["train", f(self.train_error)], ["dev", f(self.dev_error)], ["base", f(self.base_error)]]
+        if self.train_dev_error is not None:
+            errs.insert(1, ["train-dev", f(self.train_dev_error)])
+        parts = [f"<b>bias/variance: {esc(self.verdict)}</b>", table(["set", "error"], errs),
+                 table(["component", "value", "high above", ""], rows, marked_rows=marked),
+                 items(self.advice, "next steps")]
+        if self.notes:
+            parts.append(items(self.notes, "notes"))
+        return block(*parts)
+
     def to_dict(self) -> dict:
         """The report as plain JSON-able values."""
         return {

@@ -79,6 +79,15 @@ class GradcheckResult:
         head = f"gradcheck (eps={self.eps:g}, pass below {self.tol:g}): {'passed' if self.passed else 'FAILED'}"
         return "\n".join([head] + [str(c) for c in self.inputs])
 
+    def _repr_html_(self) -> str:
+        """One row per input, failing ones marked (Jupyter's rich display)."""
+        from .._html import table
+
+        head = f"gradcheck (eps={self.eps:g}, pass below {self.tol:g}): {'passed' if self.passed else 'FAILED'}"
+        rows = [[str(c).strip()] for c in self.inputs]
+        return table(["input"], rows, marked_rows=[i for i, c in enumerate(self.inputs) if not c.passed],
+                     caption=head)
+
 
 def relative_error(g, g_approx) -> float:
     """``||g - g_approx|| / (||g|| + ||g_approx||)``; 0 when both are zero."""

@@ -187,6 +187,28 @@ class HealthReport:
             lines.append("  " + str(w))
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The per-layer table (layers with a warning marked) and the warnings (Jupyter's rich display)."""
+        from .._html import block, items, table
+
+        def f(v, spec=".3g"):
+            return "-" if v is None else format(v, spec)
+
+        def pct(v):
+            return "-" if v is None else f"{100 * v:.0f}%"
+
+        bad = {w.layer for w in self.warnings if w.severity == "warning"}
+        rows = [[r.label, f(r.grad_norm), f(r.weight_norm), f(r.ratio), f(r.act_mean, ".3f"), f(r.act_std, ".3f"),
+                 pct(r.dead_fraction), pct(r.saturated_fraction)] for r in self.layers]
+        marked = [i for i, r in enumerate(self.layers) if r.name in bad]
+        head = (f"training health (loss {self.loss:.4g}): "
+                + ("no problems found" if self.ok else f"{sum(w.severity == 'warning' for w in self.warnings)} warning(s)"))
+        parts = [table(["layer", "|dW|", "|W|", "|dW|/|W|", "mean", "std", "dead", "satur."], rows,
+                       marked_rows=marked, caption=head)]
+        if self.warnings:
+            parts.append(items([str(w) for w in self.warnings]))
+        return block(*parts)
+
     def to_dict(self) -> dict:
         """The report as plain JSON-able values."""
         return {"loss": self.loss, "ok": self.ok, "layers": [asdict(r) for r in self.layers],
@@ -526,10 +548,11 @@ class TrainingHealth(Callback):
                     out.setdefault(name, []).append(row["grad_norm"])
         return out
 
-    def plot(self, path, title: str = "gradient norm per layer") -> str:
-        """Save a plot of the gradient norm (log scale) and the gradient/weight ratio per layer over epochs.
+    def figure(self, title: str = "gradient norm per layer"):
+        """A matplotlib Figure of the gradient norm (log scale) and the gradient/weight ratio per layer.
 
-        Returns ``path``.
+        Raises:
+            ValueError: when nothing was recorded yet.
         """
         from ..train.plots import new_figure
 
@@ -552,5 +575,9 @@ class TrainingHealth(Callback):
         axes[1].set_title("gradient / weight norm ratio")
         axes[0].legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        return fig
+
+    def plot(self, path, title: str = "gradient norm per layer") -> str:
+        """Save :meth:`figure` to ``path``; returns ``path``."""
+        self.figure(title).savefig(path, dpi=100)
         return str(path)

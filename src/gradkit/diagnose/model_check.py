@@ -132,6 +132,17 @@ class ModelGradcheckReport:
     def __bool__(self) -> bool:
         return self.passed
 
+    def _repr_html_(self) -> str:
+        """One row per parameter tensor, failing ones marked (Jupyter's rich display)."""
+        from .._html import table
+
+        head = (f"gradcheck_model (float64, eps={self.eps:g}, pass below {self.tol:g}): "
+                f"{'passed' if self.passed else 'FAILED'}; overall relative error {self.rel_error:.3e}")
+        rows = [[r.name, r.layer, str(r.shape), f"{r.checked}/{r.size}", f"{r.rel_error:.3e}",
+                 "ok" if r.passed else "FAIL"] for r in self.rows]
+        return table(["parameter", "layer", "shape", "checked", "rel. error", ""], rows,
+                     marked_rows=[i for i, r in enumerate(self.rows) if not r.passed], caption=head)
+
     def __str__(self) -> str:
         reg = f", L1 {self.l1:g}" if self.l1 else ""
         reg += f", L2 {self.l2:g}" if self.l2 else ""

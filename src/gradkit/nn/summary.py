@@ -184,6 +184,21 @@ def _plain_table(title, header, body, footer) -> str:
     return "\n".join(out)
 
 
+class ModelSummary(str):
+    """The text of :func:`summary`, with an HTML table for Jupyter (``_repr_html_``)."""
+
+    def __new__(cls, text, title, header, body, footer):
+        s = super().__new__(cls, text)
+        s._parts = (title, header, body, footer)
+        return s
+
+    def _repr_html_(self) -> str:
+        from .._html import block, esc, table
+
+        title, header, body, footer = self._parts
+        return block(table(header, body, caption=title), "<br>".join(esc(line) for line in footer))
+
+
 def summary(model, input_shape, *, dtype=None, print_fn=print, batch_size: int = 1, use_rich=None) -> str:
     """Print and return a table of ``model``'s layers (Keras' ``model.summary()``).
 
@@ -199,7 +214,7 @@ def summary(model, input_shape, *, dtype=None, print_fn=print, batch_size: int =
         use_rich: render with ``rich`` (default: when it is installed).
 
     Returns:
-        The table as a string.
+        The table as a string (a :class:`ModelSummary`, which Jupyter shows as an HTML table).
     """
     rows, totals = summary_rows(model, input_shape, dtype=dtype, batch_size=batch_size)
     title = f"Model: {type(model).__name__}"
@@ -229,4 +244,4 @@ def summary(model, input_shape, *, dtype=None, print_fn=print, batch_size: int =
         text = _plain_table(title, header, body, footer)
     if print_fn is not None:
         print_fn(text)
-    return text
+    return ModelSummary(text, title, header, body, footer)

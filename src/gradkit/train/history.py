@@ -91,3 +91,16 @@ class History:
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+    def _repr_html_(self) -> str:
+        """A table of the logged values per epoch (Jupyter's rich display)."""
+        from .._html import table
+
+        keys = list(self.history)
+
+        def cell(v):
+            return "-" if v is None else (f"{v:.4g}" if isinstance(v, float) else v)
+
+        rows = [[e + 1, *(cell(self.history[k][i]) for k in keys)] for i, e in enumerate(self.epoch)]
+        note = " (interrupted)" if self.interrupted else ""
+        return table(["epoch", *keys], rows, caption=f"History: {len(self.epoch)} epoch(s){note}")
