@@ -46,9 +46,13 @@ for _name, _fn in {
 }.items():
     RULES[_name] = _unary(_fn)
 
-for _name, _fn in {"Add": ops.add, "Sub": ops.sub, "Mul": ops.mul, "Div": ops.div, "Pow": ops.pow,
-                   "MatMul": ops.matmul}.items():
-    RULES[_name] = (lambda f: lambda ins, a, node: f(ins[0], ins[1]))(_fn)
+def _binary(fn):
+    return lambda ins, a, node: fn(ins[0], ins[1])
+
+
+for _bname, _bfn in {"Add": ops.add, "Sub": ops.sub, "Mul": ops.mul, "Div": ops.div, "Pow": ops.pow,
+                     "MatMul": ops.matmul}.items():
+    RULES[_bname] = _binary(_bfn)
 
 
 @rule("Sum", "Max", "Min", "Mean")
