@@ -154,6 +154,24 @@ def _conv(ins, a, node):
              dilation=tuple(a.get("dilations", [1] * n)), groups=a.get("group", 1))
 
 
+@rule("ConvTranspose")
+def _conv_transpose(ins, a, node):
+    _check_auto_pad(a, node)
+    x, w = ins[0], ins[1]
+    b = ins[2] if len(ins) > 2 else None
+    n = w.ndim - 2
+    if n not in (1, 2) or "output_shape" in a:
+        raise OnnxImportError(f"onnx.load: ConvTranspose node {node.name!r}: only 1-d/2-d with explicit pads "
+                              "(no output_shape) is supported")
+    begin, end = _split_pads(a.get("pads", [0] * 2 * n), n)
+    if begin != end:
+        raise OnnxImportError(f"onnx.load: ConvTranspose node {node.name!r}: asymmetric pads are not supported")
+    f = F.conv_transpose1d if n == 1 else F.conv_transpose2d
+    return f(x, w, b, stride=tuple(a.get("strides", [1] * n)), padding=tuple(begin),
+             output_padding=tuple(a.get("output_padding", [0] * n)), groups=a.get("group", 1),
+             dilation=tuple(a.get("dilations", [1] * n)))
+
+
 @rule("MaxPool", "AveragePool")
 def _pool(ins, a, node):
     _check_auto_pad(a, node)
