@@ -51,6 +51,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     """
     if isinstance(data, Tensor):
         data = data.array.copy()
+    if device is None and backend.get_default_device() != "cpu":  # as torch.tensor under set_default_device
+        device = backend.get_default_device()
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 

@@ -228,8 +228,9 @@ def _unwrap(x, where: str, allow_host: bool = False):
 
 
 def _unwrap_index(key):
-    """An index: device arrays unwrapped; host integer/boolean index arrays are refused too."""
-    return _unwrap(key, "__getitem__/__setitem__ index")
+    """An index: device arrays unwrapped; host index arrays and lists are uploaded, as CuPy does
+    (``_prepare_slice_list`` converts "list/NumPy arrays to cupy.ndarray")."""
+    return _unwrap(key, "__getitem__/__setitem__ index", allow_host=True)
 
 
 def _wrap(value, outs=None):
@@ -271,6 +272,14 @@ class _Ufunc:
 
     def __call__(self, *args, **kwargs):
         return _wrap_callable(self._uf, self.__name__)(*args, **kwargs)
+
+    def at(self, a, indices, b=None):
+        """``ufunc.at``: the indices are an index (host index arrays are uploaded, as CuPy's scatter does)."""
+        args = (_unwrap(a, f"{self.__name__}.at"), _unwrap_index(indices))
+        if b is not None:
+            args += (_unwrap(b, f"{self.__name__}.at"),)
+        with np.errstate(all="ignore"):
+            self._uf.at(*args)
 
     def __getattr__(self, name):
         value = getattr(self._uf, name)
