@@ -39,6 +39,19 @@ _MISSING_ON_CUPY = frozenset({"errstate", "seterr", "geterr", "frompyfunc", "ndi
                               "ctypeslib", "memmap", "fromfile", "save", "load", "savez", "loadtxt", "genfromtxt"})
 
 
+#: Explicit crossings counted since the last :func:`reset_transfers`: ``to_host`` (``.get()``,
+#: ``asnumpy``), ``to_device`` (host data uploaded by ``asarray``/``array`` or as an index) and
+#: ``scalars`` (``.item()``, ``float(x)``: a sync). The device suite asserts hot paths make none.
+transfers = {"to_host": 0, "to_device": 0, "scalars": 0}
+
+
+def reset_transfers() -> dict:
+    """Zero the counters of explicit host/device crossings; returns the dict that counts them."""
+    for k in transfers:
+        transfers[k] = 0
+    return transfers
+
+
 def _refuse_host(where: str):
     return TypeError(
         f"Unsupported type <class 'numpy.ndarray'> in {where}: a host (NumPy) array met a device array "
@@ -85,21 +98,27 @@ class DeviceArray:
     # ---------------------------------------------------------------- explicit copies back
     def get(self, stream=None, order="C", out=None) -> np.ndarray:
         """A host copy (CuPy's ``ndarray.get``)."""
+        transfers["to_host"] += 1
         return np.array(self._a, copy=True, order=order)
 
     def item(self, *args):
+        transfers["scalars"] += 1
         return self._a.item(*args)
 
     def tolist(self):
+        transfers["to_host"] += 1
         return self._a.tolist()
 
     def __float__(self):
+        transfers["scalars"] += 1
         return float(self._a)
 
     def __int__(self):
+        transfers["scalars"] += 1
         return int(self._a)
 
     def __bool__(self):
+        transfers["scalars"] += 1
         return bool(self._a)
 
     def __complex__(self):
@@ -218,6 +237,7 @@ def _unwrap(x, where: str, allow_host: bool = False):
         return x._a
     if t is np.ndarray or isinstance(x, np.ndarray):
         if allow_host:
+            transfers["to_device"] += 1
             return x
         raise _refuse_host(where)
     if t is list or t is tuple:
@@ -343,6 +363,8 @@ def array(obj, dtype=None, copy=True, order="K", ndmin=0):
     if type(obj) is DeviceArray:
         return DeviceArray(np.array(obj._a, dtype=dtype, copy=copy, order=order, ndmin=ndmin))
     host = _unwrap(obj, "array", allow_host=True)
+    if not isinstance(obj, np.ndarray):
+        transfers["to_device"] += 1  # a list or scalar (an ndarray was counted by _unwrap)
     return DeviceArray(np.array(host, dtype=dtype, copy=True, order=order, ndmin=ndmin))
 
 

@@ -52,7 +52,7 @@ from ..nn.loss import resolve_loss
 from ..nn.module import Module
 from ..tensor import Tensor
 from . import metrics as metrics_mod
-from ._loaders import _as_loader, _as_tensor, _batch_len, _raw, _resolve_batch_size, _split_batch
+from ._loaders import _as_loader, _as_tensor, _batch_len, _model_device, _raw, _resolve_batch_size, _split_batch
 from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
@@ -213,12 +213,13 @@ def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
     model.eval()
     ms = [_fresh(m) for m in metrics]
     keys = getattr(loader.dataset, "target_keys", None)
+    device = _model_device(model)
     loss_sum, count = 0.0, 0
     task_sums: dict = {}
     try:
         with no_grad():
             for batch in loader:
-                xb, yb = _split_batch(batch, keys)
+                xb, yb = _split_batch(batch, keys, device)
                 out = model(xb)
                 n = _batch_len(xb, yb)
                 loss_sum += float(loss_fn(out, yb).array) * n
@@ -475,6 +476,7 @@ class Trainer:
             self.history = History()
         self._apply_overrides(overrides, loader.state_dict()["batch"] if resumed_mid_epoch else 0)
         batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
+        self._device = _model_device(self.model)
         interrupted = False
         self._sigint = False
         restore_sigint = self._install_sigint()
@@ -522,7 +524,7 @@ class Trainer:
         return self.history
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
-        xb, yb = _split_batch(batch, self._keys)
+        xb, yb = _split_batch(batch, self._keys, getattr(self, "_device", None))
         if self.augment is not None:
             xb = _as_tensor(self.augment(xb.array))
         if batch_hooks:
@@ -725,13 +727,14 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     from ..backend import to_numpy
 
     arr = X.array if isinstance(X, Tensor) else np.asarray(X)
+    device = _model_device(model)
     was_training = model.training
     model.eval()
     outs = []
     try:
         with no_grad():
             for i in range(0, len(arr), batch_size):
-                out = model(Tensor(arr[i:i + batch_size]))
+                out = model(Tensor(arr[i:i + batch_size], device=device))
                 outs.append({k: to_numpy(v.array) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.array))
     finally:
         model.train(was_training)
