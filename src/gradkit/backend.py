@@ -47,8 +47,8 @@ def _import_cupy():
             import cupy  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the machine
             raise RuntimeError(
-                "device 'cuda' needs CuPy, which is not installed: "
-                "pip install 'gradkit[cuda]' (or the cupy wheel matching your CUDA version)"
+                "device 'cuda' needs CuPy, which is not installed: pip install 'gradkit[cuda]' for a CUDA 13 "
+                "driver ('gradkit[cuda12]' for CUDA 12, or any cupy wheel matching your CUDA version)"
             ) from exc
         _cupy = cupy
     return _cupy
