@@ -208,3 +208,14 @@ def test_weights_exchange_with_torch_from_the_device(tmp_path):
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_allclose(host(net(gk.tensor(x, device="cuda"))), tnet(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_graph_and_summary_of_a_device_model():
+    net = gk.nn.Sequential(gk.nn.Conv2d(1, 2, 3), gk.nn.ReLU(), gk.nn.Flatten(), gk.nn.Linear(8, 2)).to("cuda")
+    x = gk.randn(2, 1, 4, 4, device="cuda")
+    g = gk.viz.graph(net(x).sum(), model=net)
+    assert len(g.nodes) > 3
+    from gradkit.nn.summary import summary_rows
+
+    rows, totals = summary_rows(net, (1, 4, 4))
+    assert totals["total"] == net.num_parameters()

@@ -88,11 +88,15 @@ def test_activation_on_device(name):
 
 
 def _public_ops():
+    """``ops:name`` for each function of ``gradkit.ops.__all__``, ``F:name`` of ``gradkit.nn.functional.__all__``."""
+    import gradkit.nn.functional as F
+
     names = []
-    for n in sorted(set(ops.__all__)):
-        f = getattr(ops, n, None)
-        if callable(f) and not inspect.isclass(f):
-            names.append(n)
+    for prefix, mod in (("ops", ops), ("F", F)):
+        for n in sorted(set(getattr(mod, "__all__", ()))):
+            f = getattr(mod, n, None)
+            if callable(f) and not inspect.isclass(f):
+                names.append(f"{prefix}:{n}")
     return names
 
 
@@ -114,18 +118,24 @@ def _leaves(out):
     return []
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # softmax without dim: the CPU suite checks the warning
 @pytest.mark.parametrize("name", _public_ops())
 def test_every_public_op_that_runs_on_the_cpu_runs_on_the_device(name):
     """Called with one, then two (3, 4) float tensors: what works on the CPU works on the device, same values."""
-    f = getattr(ops, name)
+    import gradkit.nn.functional as F
+
+    prefix, short = name.split(":")
+    f = getattr(ops if prefix == "ops" else F, short)
     rng = np.random.default_rng(0)
     a, b = (np.abs(rng.standard_normal((3, 4))) + 0.5 for _ in range(2))
     for arrays in ((a,), (a, b)):
         cpu = [gk.tensor(v, requires_grad=True) for v in arrays]
+        gk.manual_seed(7)  # random ops (dropout) draw the same numbers on both devices
         ok, out_cpu = _try(f, cpu)
         if not ok:
             continue
         dev = [gk.tensor(v, requires_grad=True, device="cuda") for v in arrays]
+        gk.manual_seed(7)
         out_dev = f(*dev)
         lc, ld = _leaves(out_cpu), _leaves(out_dev)
         assert len(lc) == len(ld), name

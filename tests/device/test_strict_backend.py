@@ -78,3 +78,15 @@ def test_registration_hook_gives_cuda_back_to_cupy():
     finally:
         backend._cupy, backend._cuda_array_type = saved
     assert not backend.is_real_cupy(np) and backend.is_real_cupy(types.SimpleNamespace(__name__="cupy"))
+
+
+def test_gradients_flow_back_to_the_device_from_a_cpu_copy():
+    x = gk.randn(3, requires_grad=True, device="cuda")
+    (x.to("cpu") * 2).sum().backward()
+    assert x.grad.device == "cuda" and x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_comparisons_stay_on_the_device():
+    t = gk.tensor([1.0, 2.0], device="cuda")
+    assert (t == "a").device == "cuda" and (t != object()).device == "cuda"
+    assert (t == t.array).device == "cuda" and (t == t.array).tolist() == [True, True]
