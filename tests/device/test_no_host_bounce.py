@@ -14,7 +14,7 @@ import gradkit as gk
 from . import strict_backend
 from .conftest import strict_only
 
-pytestmark = strict_only
+
 
 
 def _models():
@@ -47,6 +47,7 @@ for _kind in ("LSTM", "GRU", "RNN"):
             lambda k=_kind, f=_fused: _Seq(k, f), (4, 6, 3))
 
 
+@strict_only
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
 def test_a_training_step_makes_no_host_copy(name, optimizer):
@@ -71,3 +72,31 @@ def test_a_training_step_makes_no_host_copy(name, optimizer):
     with gk.no_grad():
         net(x)
     assert counts == {"to_host": 0, "to_device": 0, "scalars": 0}, f"{name} (eval): {counts}"
+
+
+@pytest.mark.parametrize("name", ["cnn", "conv1d", "lstm", "gru_unfused", "mlp"])
+def test_the_cpu_thread_pool_and_blas_control_are_never_entered_on_the_device(name, monkeypatch):
+    """Threads and BLAS settings are CPU tools: device arrays take the whole-array path by construction."""
+    from gradkit import parallel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the CPU thread pool was entered for device work")
+
+    monkeypatch.setattr(parallel, "parallel_for", refuse)
+    monkeypatch.setattr(parallel, "_run_pieces", refuse)
+    monkeypatch.setattr(parallel, "_own_blas", None)  # any `with _own_blas:` on device work fails
+    make, shape = CASES[name]
+    old = gk.get_num_threads()
+    gk.set_num_threads(4)
+    try:
+        gk.manual_seed(0)
+        net = make().to("cuda")
+        opt = gk.optim.Adam(net.parameters(), lr=0.01)
+        x = gk.randn(*shape, device="cuda")
+        y = gk.randint(0, 3, (shape[0],), device="cuda")
+        for _ in range(2):
+            opt.zero_grad()
+            gk.nn.CrossEntropyLoss()(net(x), y).backward()
+            opt.step()
+    finally:
+        gk.set_num_threads(old)

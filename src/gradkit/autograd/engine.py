@@ -107,7 +107,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             x.grad = x.grad + g
 
     # one scope of gradkit's own kernels for the whole pass (BLAS threads, see gradkit.parallel)
-    with set_grad_enabled(create_graph), gradkit_kernels():
+    with set_grad_enabled(create_graph), gradkit_kernels(grad_roots[0].array if grad_roots else None):
         for r, g in zip(roots, grad_roots):
             seen_owners.add(_owner(g.array))
             if r._ctx is None:
