@@ -77,12 +77,18 @@ def test_fit_with_a_dataloader_metrics_and_callbacks_on_the_device(tmp_path):
     loader = gk.data.DataLoader(ds, batch_size=16, shuffle=True)
     health = gk.diagnose.TrainingHealth(verbose=False)
     stop = gk.train.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    cbs = gk.train.callbacks
+    others = [cbs.ModelCheckpoint(str(tmp_path / "best.safetensors"), monitor="val_loss", save_best_only=True),
+              cbs.CSVLogger(tmp_path / "h.csv"), cbs.TerminateOnNaN(), gk.diagnose.BiasVarianceVerdict(verbose=False)]
     hist = gk.train.fit(net, gk.nn.CrossEntropyLoss(), "adam", loader, (gk.tensor(X[:32], device="cuda"),
                   gk.tensor(y[:32], device="cuda")), epochs=3, metrics=["accuracy"],
-                  callbacks=[health, stop], lr=0.05, verbose=0, checkpoint=str(tmp_path / "run.safetensors"))
+                  callbacks=[health, stop, *others], lr=0.05, verbose=0, checkpoint=str(tmp_path / "run.safetensors"))
     assert len(hist["loss"]) == 3 and hist["loss"][-1] < hist["loss"][0]
     assert 0.0 <= hist["val_accuracy"][-1] <= 1.0
     assert health.records and all(p.device == "cuda" for p in net.parameters())
+    assert (tmp_path / "best.safetensors").exists() and (tmp_path / "h.csv").exists()
+    best = gk.load_model(tmp_path / "best.safetensors")
+    assert all(p.device == "cpu" for p in best.parameters())
     pred = gk.train.predict(net, gk.tensor(X, device="cuda"))
     assert isinstance(pred, np.ndarray) and pred.shape == (64, 2)
     res = gk.train.evaluate(net, gk.nn.CrossEntropyLoss(), (gk.tensor(X, device="cuda"), gk.tensor(y, device="cuda")),
