@@ -71,3 +71,15 @@ def test_dry_run_runs_every_part_on_the_cpu(tmp_path):
     for case in ("mlp", "cnn", "lstm"):
         assert f"bench: {case}" in out and "ratio" in out
     assert out.strip().splitlines()[-1].startswith("gpu_check: all passed")
+
+
+def test_pytest_counts_from_the_summary_or_from_the_progress_of_a_stopped_run():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    done = gpu_check._pytest_counts("....\n3 passed, 1 failed, 2 skipped in 3.1s", 1)
+    assert (done["passed"], done["failed"], done["skipped"], done["ok"]) == (3, 1, 2, False)
+    stopped = gpu_check._pytest_counts("...F.s  [ 50%]\n..E\n", None)
+    assert (stopped["passed"], stopped["failed"], stopped["errors"], stopped["skipped"]) == (6, 1, 1, 1)
