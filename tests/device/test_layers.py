@@ -38,7 +38,7 @@ def test_every_layer_contract_on_the_device():
 RECURRENT = [
     ("rnn_tanh", lambda: gk.nn.RNN(3, 4, num_layers=2), (5, 2, 3), (5, 2, 4)),
     ("rnn_relu_bi", lambda: gk.nn.RNN(3, 4, nonlinearity="relu", bidirectional=True), (5, 2, 3), (5, 2, 8)),
-    ("lstm", lambda: gk.nn.LSTM(3, 4, num_layers=2, bidirectional=True), (5, 2, 3), (5, 2, 8)),
+    ("lstm", lambda: gk.nn.LSTM(3, 4, bidirectional=True), (5, 2, 3), (5, 2, 8)),
     ("lstm_batch_first", lambda: gk.nn.LSTM(3, 4, batch_first=True, bias=False), (2, 5, 3), (2, 5, 4)),
     ("gru", lambda: gk.nn.GRU(3, 4, num_layers=2, batch_first=True), (2, 5, 3), (2, 5, 4)),
     ("lstm_unfused", lambda: gk.nn.LSTM(3, 4, fused=False), (5, 2, 3), (5, 2, 4)),
