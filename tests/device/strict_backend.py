@@ -52,6 +52,11 @@ def reset_transfers() -> dict:
     return transfers
 
 
+# ndarray attributes NumPy has and CuPy does not: reaching for one on a device array is a GPU bug.
+_HOST_ONLY_ATTRS = frozenset({"ctypes", "data", "tofile", "dump", "dumps", "__array_interface__", "__array_struct__",
+                              "setflags", "byteswap", "itemset", "getfield", "setfield", "resize", "newbyteorder"})
+
+
 def _refuse_host(where: str):
     return TypeError(
         f"Unsupported type <class 'numpy.ndarray'> in {where}: a host (NumPy) array met a device array "
@@ -141,10 +146,16 @@ class DeviceArray:
 
     # ---------------------------------------------------------------- everything else is NumPy's, wrapped
     def __getattr__(self, name):
-        if name in ("ctypes", "data", "tofile", "dump", "dumps", "__array_interface__", "__array_struct__"):
-            raise AttributeError(f"device arrays have no host attribute {name!r}")
+        if name in _HOST_ONLY_ATTRS:
+            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (a NumPy-only attribute)")
         value = getattr(self._a, name)
         return _wrap_callable(value, f"ndarray.{name}") if callable(value) else _wrap(value)
+
+    @property
+    def flags(self):
+        """CuPy's flags: ``c_contiguous``, ``f_contiguous`` and ``owndata`` only (no ``writeable``)."""
+        f = self._a.flags
+        return types.SimpleNamespace(c_contiguous=f.c_contiguous, f_contiguous=f.f_contiguous, owndata=f.owndata)
 
     @property
     def T(self):

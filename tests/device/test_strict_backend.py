@@ -90,3 +90,12 @@ def test_comparisons_stay_on_the_device():
     t = gk.tensor([1.0, 2.0], device="cuda")
     assert (t == "a").device == "cuda" and (t != object()).device == "cuda"
     assert (t == t.array).device == "cuda" and (t == t.array).tolist() == [True, True]
+
+
+@strict_only
+def test_numpy_only_array_attributes_are_missing(xp):
+    a = xp.zeros(3)
+    assert a.flags.c_contiguous and not hasattr(a.flags, "writeable")
+    for name in ("ctypes", "setflags", "tofile", "resize"):
+        with pytest.raises(AttributeError):
+            getattr(a, name)

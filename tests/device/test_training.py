@@ -163,3 +163,13 @@ def test_module_to_and_cpu_round_trip():
     np.testing.assert_allclose(net(x).numpy(), y_cpu.numpy(), rtol=1e-6)
     sd = net.to("cuda").state_dict()
     assert all(v.device == "cuda" for v in sd.values())
+
+
+def test_a_broadcast_gradient_is_copied_before_it_becomes_a_grad():
+    """CuPy has no read-only flag: a zero-stride (broadcast) gradient must not become .grad, where an
+    in-place update (clip_grad_norm_) would write one element many times over."""
+    w = gk.ones(3, 4, requires_grad=True, device="cuda")
+    w.sum().backward()
+    assert 0 not in w.grad.array.strides
+    gk.optim.clip_grad_norm_([w], 1.0)
+    np.testing.assert_allclose(host(w.grad), np.full((3, 4), 1 / np.sqrt(12)), rtol=1e-6)

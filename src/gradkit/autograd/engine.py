@@ -94,9 +94,10 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         if x.grad is None:
             own = _owner(g.array)
             flags = getattr(g.array, "flags", None)
-            if own in seen_owners or (flags is not None and not flags.writeable):
+            if own in seen_owners or (flags is not None and not getattr(flags, "writeable", 0 not in g.array.strides)):
                 # never hand out the same memory (or a read-only broadcast view) as two .grad's:
-                # in-place updates such as clip_grad_norm_ would hit it twice.
+                # in-place updates such as clip_grad_norm_ would hit it twice. CuPy's flags have
+                # no `writeable`: a broadcast view there is one with a zero stride.
                 g = _make(g.array.copy(), g.requires_grad, g._ctx, g._out_index)
             else:
                 seen_owners.add(own)
