@@ -77,7 +77,18 @@ def register_cuda_module(xp, array_type=None) -> None:
 
 
 def is_real_cupy(xp) -> bool:
-    """True when the array module ``xp`` is CuPy itself (cuDNN, cupyx, raw kernels are there)."""
+    """True when the array module ``xp`` is CuPy itself (cuDNN, cupyx, raw kernels are there).
+
+    Args:
+        xp: an array module (``numpy``, ``cupy``, or a stand-in registered for ``'cuda'``).
+
+    Returns:
+        Whether CuPy-only extensions may be imported for its arrays.
+
+    Example:
+        >>> is_real_cupy(np)
+        False
+    """
     return getattr(xp, "__name__", None) == "cupy"
 
 

@@ -376,7 +376,10 @@ def array(obj, dtype=None, copy=True, order="K", ndmin=0):
     host = _unwrap(obj, "array", allow_host=True)
     if not isinstance(obj, np.ndarray):
         transfers["to_device"] += 1  # a list or scalar (an ndarray was counted by _unwrap)
-    return DeviceArray(np.array(host, dtype=dtype, copy=True, order=order, ndmin=ndmin))
+    out = np.array(host, dtype=dtype, copy=True, order=order, ndmin=ndmin)
+    if out.dtype.kind in "OUSVMm":  # CuPy has numbers and booleans only
+        raise ValueError(f"Unsupported dtype {out.dtype}")
+    return DeviceArray(out)
 
 
 def asarray(a, dtype=None, order=None):
