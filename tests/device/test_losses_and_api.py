@@ -219,3 +219,18 @@ def test_graph_and_summary_of_a_device_model():
 
     rows, totals = summary_rows(net, (1, 4, 4))
     assert totals["total"] == net.num_parameters()
+
+
+@pytest.mark.parametrize("make", [
+    lambda w: gk.nn.CrossEntropyLoss(weight=w), lambda w: gk.nn.NLLLoss(weight=w),
+    lambda w: gk.nn.BCEWithLogitsLoss(pos_weight=w), lambda w: gk.nn.BCEWithLogitsLoss(weight=w),
+    lambda w: gk.nn.MultiMarginLoss(weight=w),
+], ids=["ce", "nll", "bce_pos_weight", "bce_weight", "multi_margin"])
+def test_a_loss_built_on_the_cpu_with_weights_takes_device_inputs(make):
+    """fit's loss module stays where it was built: its constant weights follow the input's device."""
+    x = gk.randn(4, 3, device="cuda", requires_grad=True)
+    binary = isinstance(make(gk.ones(3)), gk.nn.BCEWithLogitsLoss)
+    y = (x.detach() > 0).float() if binary else gk.tensor([0, 1, 2, 1], device="cuda")
+    loss = make(gk.tensor([1.0, 2.0, 3.0]))(x, y)
+    loss.backward()
+    assert loss.device == "cuda" and x.grad.device == "cuda"
