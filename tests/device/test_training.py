@@ -173,3 +173,23 @@ def test_a_broadcast_gradient_is_copied_before_it_becomes_a_grad():
     assert 0 not in w.grad.array.strides
     gk.optim.clip_grad_norm_([w], 1.0)
     np.testing.assert_allclose(host(w.grad), np.full((3, 4), 1 / np.sqrt(12)), rtol=1e-6)
+
+
+def test_a_cpu_scalar_may_meet_a_device_tensor_and_gets_its_gradient_home():
+    """An element of a CPU tensor is a NumPy scalar, which CuPy takes with its arrays (as PyTorch takes
+    0-d CPU tensors with CUDA ones): the product works, and the CPU tensor's gradient stays on the CPU."""
+    s = gk.tensor([2.0, 5.0], requires_grad=True)
+    v = gk.tensor([1.0, 3.0], requires_grad=True, device="cuda")
+    (s[0] * v).sum().backward()
+    assert s.grad.device == "cpu" and s.grad.tolist() == [4.0, 0.0]
+    assert v.grad.device == "cuda" and v.grad.tolist() == [2.0, 2.0]
+
+
+def test_fit_with_a_learned_multitask_loss_on_the_device():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 3)).astype(np.float32)
+    y = {"a": (X[:, 0] > 0).astype(np.int64), "b": X[:, 1:2].astype(np.float32)}
+    model = gk.nn.MultiTaskModel(gk.nn.Linear(3, 8), {"a": gk.nn.Linear(8, 2), "b": gk.nn.Linear(8, 1)}).to("cuda")
+    loss = gk.nn.MultiTaskLoss({"a": "cross_entropy", "b": "mse"}, weights="uncertainty")  # built on the CPU
+    hist = gk.train.fit(model, loss, "adam", (X, y), epochs=2, lr=0.01, verbose=0, batch_size=8)
+    assert len(hist["loss"]) == 2 and loss.log_vars.device == "cuda" and loss.log_vars.grad.device == "cuda"

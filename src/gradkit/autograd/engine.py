@@ -9,6 +9,7 @@ backward has run, so the memory of the graph goes back during the pass.
 
 from __future__ import annotations
 
+from ..backend import device_of
 from ..parallel import gradkit_kernels
 from ..tensor import Tensor, _make
 from .grad_mode import set_grad_enabled
@@ -166,6 +167,9 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                     )
                 if gx.array.dtype != xd.dtype:
                     gx = gx.to(xd.dtype)
+                if type(gx.array) is not type(xd) and device_of(gx.array) != device_of(xd):
+                    # a 0-d CPU tensor met a GPU one (allowed, as in PyTorch): its gradient goes home
+                    gx = gx.to(device_of(xd))
                 c = x._ctx
                 if c is None:
                     deliver_leaf(x, gx)

@@ -477,6 +477,8 @@ class Trainer:
         self._apply_overrides(overrides, loader.state_dict()["batch"] if resumed_mid_epoch else 0)
         batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
         self._device = _model_device(self.model)
+        if isinstance(self.loss_fn, Module) and self._device != "cpu":  # a learned loss (uncertainty weights)
+            self.loss_fn.to(self._device)
         interrupted = False
         self._sigint = False
         restore_sigint = self._install_sigint()
