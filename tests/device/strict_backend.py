@@ -52,6 +52,26 @@ def reset_transfers() -> dict:
     return transfers
 
 
+class _Device:
+    """``cupy.cuda.Device`` as far as gradkit reads it: ``id``, ``synchronize()``, ``use()``."""
+
+    id = 0
+
+    def synchronize(self):
+        return None
+
+    def use(self):
+        return None
+
+    def __int__(self):
+        return self.id
+
+    def __repr__(self):
+        return "<CUDA Device 0 (strict double)>"
+
+
+_DEVICE0 = _Device()
+
 # ndarray attributes NumPy has and CuPy does not: reaching for one on a device array is a GPU bug.
 _HOST_ONLY_ATTRS = frozenset({"ctypes", "data", "tofile", "dump", "dumps", "__array_interface__", "__array_struct__",
                               "setflags", "byteswap", "itemset", "getfield", "setfield", "resize", "newbyteorder"})
@@ -150,6 +170,11 @@ class DeviceArray:
             raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (a NumPy-only attribute)")
         value = getattr(self._a, name)
         return _wrap_callable(value, f"ndarray.{name}") if callable(value) else _wrap(value)
+
+    @property
+    def device(self):
+        """CuPy's ``ndarray.device``: the GPU holding the array (the double has one, id 0)."""
+        return _DEVICE0
 
     @property
     def flags(self):

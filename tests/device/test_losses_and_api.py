@@ -112,7 +112,7 @@ def test_ready_made_models_train_a_step_on_device(name, make, shape):
 
 def test_tensor_conveniences_on_device():
     t = gk.tensor([[1.0, -2.0], [3.0, 4.0]], device="cuda")
-    assert "device='cuda'" in repr(t) and t.tolist() == [[1.0, -2.0], [3.0, 4.0]]
+    assert "device='cuda" in repr(t) and t.tolist() == [[1.0, -2.0], [3.0, 4.0]]
     assert (t == None) is False or not bool((t == None).any())  # noqa: E711 - PyTorch's answer
     assert (t > 0).device == "cuda" and t[t > 0].tolist() == [1.0, 3.0, 4.0]
     assert t.argmax().item() == 3 and t.nonzero().device == "cuda"

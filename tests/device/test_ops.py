@@ -121,22 +121,23 @@ def _leaves(out):
 @pytest.mark.filterwarnings("ignore::UserWarning")  # softmax without dim: the CPU suite checks the warning
 @pytest.mark.parametrize("name", _public_ops())
 def test_every_public_op_that_runs_on_the_cpu_runs_on_the_device(name):
-    """Called with one, then two (3, 4) float tensors: what works on the CPU works on the device, same values."""
+    """Called as f(x), f(x, y), f(x, 1), f(x, 0) on (3, 4) float tensors: the first form that works on
+    the CPU must work on the device and give the same values and gradients."""
     import gradkit.nn.functional as F
 
     prefix, short = name.split(":")
     f = getattr(ops if prefix == "ops" else F, short)
     rng = np.random.default_rng(0)
     a, b = (np.abs(rng.standard_normal((3, 4))) + 0.5 for _ in range(2))
-    for arrays in ((a,), (a, b)):
+    for arrays, extra in (((a,), ()), ((a, b), ()), ((a,), (1,)), ((a,), (0,))):  # f(x), f(x, y), f(x, dim)
         cpu = [gk.tensor(v, requires_grad=True) for v in arrays]
         gk.manual_seed(7)  # random ops (dropout) draw the same numbers on both devices
-        ok, out_cpu = _try(f, cpu)
+        ok, out_cpu = _try(f, [*cpu, *extra])
         if not ok:
             continue
         dev = [gk.tensor(v, requires_grad=True, device="cuda") for v in arrays]
         gk.manual_seed(7)
-        out_dev = f(*dev)
+        out_dev = f(*dev, *extra)
         lc, ld = _leaves(out_cpu), _leaves(out_dev)
         assert len(lc) == len(ld), name
         for tc, td in zip(lc, ld):
@@ -151,4 +152,4 @@ def test_every_public_op_that_runs_on_the_cpu_runs_on_the_device(name):
                     assert xd.grad.device == "cuda"
                     np.testing.assert_allclose(host(xd.grad), host(xc.grad), rtol=1e-12)
         return
-    pytest.skip(f"{name} takes other arguments than one or two float tensors (covered by the tables)")
+    pytest.skip(f"{name} takes other arguments than f(x), f(x, y) or f(x, dim) (covered by the tables)")

@@ -270,7 +270,7 @@ def prelu(x, weight) -> Tensor:
         [[-0.5, 3.0]]
     """
     x = _float_input(x, "prelu")
-    weight = ensure_tensor(weight)
+    weight = weight if isinstance(weight, Tensor) else ensure_tensor(weight).to(x.device)  # a number: made where x is
     n = weight.numel()
     if n != 1:
         if x.ndim < 2 or x.shape[1] != n:
