@@ -217,6 +217,9 @@ def part_bench(opts) -> bool:
     cases = DRY_BENCH_CASES if opts.dry_run else BENCH_CASES
     ok = True
     for case, batch in cases:
+        if time.perf_counter() > opts.deadline:
+            print(f"bench: {case} batch {batch}: skipped (the {opts.budget:.0f}s budget is spent)", flush=True)
+            continue
         try:
             g = _worker(["gradkit", case, batch, dev, secs], 300)["samples_per_s"]
             t = _worker(["torch", case, batch, dev, secs], 300)["samples_per_s"]
@@ -251,9 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="--device cpu with tiny sizes: checks the script itself")
     p.add_argument("--parts", default="tests,train,bench", help="comma-separated: tests, train, bench")
     p.add_argument("--epochs", type=int, default=15, help="training epochs of part 2 (default 15)")
-    p.add_argument("--seconds", type=float, default=2.0, help="timing per throughput measurement (default 2)")
-    p.add_argument("--tests-timeout", type=int, default=200,
-                   help="limit for the two pytest runs, which run at once, in seconds (default 200)")
+    p.add_argument("--seconds", type=float, default=1.5, help="timing per throughput measurement (default 1.5)")
+    p.add_argument("--tests-timeout", type=int, default=180,
+                   help="limit for the two pytest runs, which run at once, in seconds (default 180)")
+    p.add_argument("--budget", type=float, default=450,
+                   help="seconds for the whole check; throughput cases left when it is spent are skipped (default 450)")
     p.add_argument("--acc-tolerance", type=float, default=0.03, help="device vs CPU accuracy tolerance")
     p.add_argument("--no-cpu-reference", action="store_true", help="part 2 without the CPU runs")
     return p
@@ -278,6 +283,7 @@ def main(argv=None) -> int:
             return 2
         print(f"gpu_check: {what}", flush=True)
     t0 = time.perf_counter()
+    opts.deadline = t0 + opts.budget
     runners = {"tests": part_tests, "train": part_train, "bench": part_bench}
     results = {name: runners[name](opts) for name in parts}
     verdict = "all passed" if all(results.values()) else "FAILED: " + ", ".join(k for k, v in results.items() if not v)

@@ -83,3 +83,9 @@ def test_pytest_counts_from_the_summary_or_from_the_progress_of_a_stopped_run():
     assert (done["passed"], done["failed"], done["skipped"], done["ok"]) == (3, 1, 2, False)
     stopped = gpu_check._pytest_counts("...F.s  [ 50%]\n..E\n", None)
     assert (stopped["passed"], stopped["failed"], stopped["errors"], stopped["skipped"]) == (6, 1, 1, 1)
+
+
+def test_a_spent_budget_skips_the_remaining_throughput_cases(tmp_path):
+    r = _run(["--dry-run", "--parts", "bench", "--budget", "0"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "matmul peak" in r.stdout and r.stdout.count("skipped (the 0s budget is spent)") == 3
