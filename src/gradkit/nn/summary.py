@@ -78,6 +78,8 @@ def summary_rows(model, input_shape, *, dtype=None, batch_size: int = 1):
     shapes = input_shape if input_shape and isinstance(input_shape[0], (tuple, list)) else [input_shape]
     inputs = [Tensor(np.zeros((batch_size,) + tuple(s), dtype=dtype)) for s in shapes]
     first = next(iter(model.parameters()), None)
+    if first is None:  # BatchNorm(affine=False): its buffers say where it lives
+        first = next(iter(model.buffers()), None)
     if first is not None and first.device != "cpu":
         inputs = [x.to(first.device) for x in inputs]
 

@@ -53,7 +53,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from . import _guard
 from . import metrics as metrics_mod
-from ._loaders import _as_loader, _as_tensor, _batch_len, _raw, _resolve_batch_size, _split_batch
+from ._loaders import _as_loader, _as_tensor, _batch_len, _model_device, _raw, _resolve_batch_size, _split_batch
 from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
@@ -214,12 +214,13 @@ def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
     model.eval()
     ms = [_fresh(m) for m in metrics]
     keys = getattr(loader.dataset, "target_keys", None)
+    device = _model_device(model)
     loss_sum, count = 0.0, 0
     task_sums: dict = {}
     try:
         with no_grad():
             for batch in loader:
-                xb, yb = _split_batch(batch, keys)
+                xb, yb = _split_batch(batch, keys, device)
                 out = model(xb)
                 n = _batch_len(xb, yb)
                 loss_sum += float(loss_fn(out, yb).array) * n
@@ -485,6 +486,9 @@ class Trainer:
             self.history = History()
         self._apply_overrides(overrides, loader.state_dict()["batch"] if resumed_mid_epoch else 0)
         batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
+        self._device = _model_device(self.model)
+        if isinstance(self.loss_fn, Module) and self._device != "cpu":  # a learned loss (uncertainty weights)
+            self.loss_fn.to(self._device)
         interrupted = False
         self._sigint = False
         restore_sigint = self._install_sigint()
@@ -538,7 +542,7 @@ class Trainer:
         return self.history
 
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
-        xb, yb = _split_batch(batch, self._keys)
+        xb, yb = _split_batch(batch, self._keys, getattr(self, "_device", None))
         if self.augment is not None:
             xb = _as_tensor(self.augment(xb.array))
         if batch_hooks:
@@ -746,13 +750,14 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     from ..backend import to_numpy
 
     arr = X.array if isinstance(X, Tensor) else np.asarray(X)
+    device = _model_device(model)
     was_training = model.training
     model.eval()
     outs = []
     try:
         with no_grad():
             for i in range(0, len(arr), batch_size):
-                out = model(Tensor(arr[i:i + batch_size]))
+                out = model(Tensor(arr[i:i + batch_size], device=device))
                 outs.append({k: to_numpy(v.array) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.array))
     finally:
         model.train(was_training)

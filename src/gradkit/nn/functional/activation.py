@@ -28,6 +28,7 @@ import numpy as np
 
 from ... import ops
 from ...autograd.function import FusedOp, Op
+from ... import backend
 from ...backend import get_array_module
 from ...ops._softmax import softmax_parts
 from ...ops._util import const, ensure_tensor, shape_str
@@ -269,7 +270,7 @@ def prelu(x, weight) -> Tensor:
         [[-0.5, 3.0]]
     """
     x = _float_input(x, "prelu")
-    weight = ensure_tensor(weight)
+    weight = weight if isinstance(weight, Tensor) else ensure_tensor(weight).to(x.device)  # a number: made where x is
     n = weight.numel()
     if n != 1:
         if x.ndim < 2 or x.shape[1] != n:
@@ -416,10 +417,13 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def _erf(a):
     """The error function on an array (SciPy/CuPy when present, else exact ``math.erf`` per element)."""
-    if type(a).__module__.startswith("cupy"):  # pragma: no cover - needs CuPy and a GPU
-        from cupyx.scipy.special import erf
+    if backend.is_cupy_array(a):
+        xp = get_array_module(a)
+        if backend.is_real_cupy(xp):  # pragma: no cover - needs CuPy and a GPU
+            from cupyx.scipy.special import erf
 
-        return erf(a)
+            return erf(a)
+        return xp.asarray(_erf(backend.to_numpy(a)))  # a CuPy stand-in without cupyx: explicit copies
     try:
         from scipy.special import erf
     except ImportError:  # pragma: no cover - scipy is usually installed

@@ -210,6 +210,8 @@ def _weighted(loss, weight, name):
         ) from None
     if weight.dtype != loss.dtype and not weight.requires_grad:
         weight = const(weight.array.astype(loss.dtype))
+    if weight.device != loss.device and not weight.requires_grad:  # a constant weight follows the input, as in CE
+        weight = weight.to(loss.device)
     return loss * weight
 
 
@@ -284,6 +286,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         pw = ensure_tensor(pos_weight)
         if pw.dtype != input.dtype and not pw.requires_grad:
             pw = const(pw.array.astype(input.dtype))
+        if pw.device != input.device and not pw.requires_grad:
+            pw = pw.to(input.device)
         loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
     return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
