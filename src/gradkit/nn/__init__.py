@@ -19,6 +19,7 @@ from .module import (  # noqa: F401
     MODULE_REGISTRY, Module, Parameter, functional_call, module_from_config, register_serializable,
 )
 from .activation import *  # noqa: F401,F403
+from .activation_ext import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from . import functional  # noqa: F401

@@ -25,6 +25,10 @@ from .activation import (
     elu, gelu, leaky_relu, log_softmax, prelu, relu, selu, sigmoid, sign, softmax, softplus, step, tanh,
     threshold,
 )
+from .activation_ext import (
+    celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, relu6, rrelu, silu, softmin,
+    softshrink, softsign, tanhshrink,
+)
 from .layers import SELU_ALPHA, SELU_SCALE  # SELU's constants, public here too
 from .loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, hinge_embedding_loss, hinge_loss, huber_loss, l1_loss,
@@ -35,7 +39,9 @@ from .multiclass import cross_entropy, multi_margin_loss, nll_loss
 __all__ = [
     # activations
     "threshold", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu",
-    "softplus", "gelu", "softmax", "log_softmax",
+    "softplus", "gelu", "softmax", "log_softmax", "silu", "mish", "hardtanh", "relu6", "hardswish",
+    "hardsigmoid", "softsign", "logsigmoid", "celu", "softmin", "tanhshrink", "softshrink", "hardshrink", "glu",
+    "rrelu",
     # losses
     "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
