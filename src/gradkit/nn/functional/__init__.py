@@ -7,6 +7,8 @@ A package of modules, one per family; this hub lists every public name staticall
 * :mod:`.loss`: ``mse_loss``, ``binary_cross_entropy``, ``hinge_loss``, ...;
 * :mod:`.multiclass`: ``cross_entropy``, ``nll_loss``, ``multi_margin_loss``;
 * :mod:`.layers`: ``dropout`` and its kin, ``batch_norm``, ``layer_norm``, ``rbf`` (and SELU's constants);
+* :mod:`.distance`: ``normalize``, ``cosine_similarity``, ``pairwise_distance``, ``one_hot``,
+  ``linear``, ``bilinear``, ``pad``; :mod:`.sparse`: ``embedding``;
 * :mod:`.conv`: convolutions and pooling; :mod:`.rnn`: recurrent cells and sequences.
 
 Example:
@@ -57,6 +59,10 @@ from .conv import conv1d, conv2d, conv_output_size  # noqa: E402
 from .pool import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
+from .distance import (  # noqa: E402
+    bilinear, cosine_similarity, linear, normalize, one_hot, pad, pairwise_distance, vector_norm,
+)
+from .sparse import embedding  # noqa: E402
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
@@ -66,6 +72,8 @@ __all__ += [
     "rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
+    "normalize", "cosine_similarity", "pairwise_distance", "vector_norm", "one_hot", "linear", "bilinear", "pad",
+    "embedding",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
     "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",
 ]
