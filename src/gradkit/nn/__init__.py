@@ -21,6 +21,7 @@ from .module import (  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .activation_ext import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .loss_ext import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from . import functional  # noqa: F401
 from .conv import Conv1d, Conv2d  # noqa: F401

@@ -37,6 +37,11 @@ from .loss import (
     mse_loss, perceptron_loss, rmse_loss,
 )
 from .multiclass import cross_entropy, multi_margin_loss, nll_loss
+from .loss_ext import (
+    cosine_embedding_loss, gaussian_nll_loss, kl_div, margin_ranking_loss, multilabel_soft_margin_loss,
+    poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
+)
+from .ctc import ctc_loss
 
 __all__ = [
     # activations
@@ -47,7 +52,9 @@ __all__ = [
     # losses
     "mse_loss", "l1_loss", "rmse_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
-    "hinge_embedding_loss", "multi_margin_loss",
+    "hinge_embedding_loss", "multi_margin_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "smooth_l1_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "cosine_embedding_loss", "margin_ranking_loss",
+    "triplet_margin_loss", "ctc_loss",
 ]
 
 
