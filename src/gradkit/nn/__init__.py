@@ -12,7 +12,9 @@ from __future__ import annotations
 from . import init, utils  # noqa: F401
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import AlphaDropout, DropConnect, Dropout, Dropout2d  # noqa: F401
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from .normalization import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, LocalResponseNorm,
+)
 from .layers import RBF, Flatten, Identity, Linear, Residual, Unflatten  # noqa: F401
 from .highway import Highway  # noqa: F401
 from .module import (  # noqa: F401

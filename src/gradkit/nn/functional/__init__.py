@@ -70,6 +70,7 @@ from .distance import (  # noqa: E402
     bilinear, cosine_similarity, linear, normalize, one_hot, pad, pairwise_distance, vector_norm,
 )
 from .sparse import embedding  # noqa: E402
+from .norm import group_norm, instance_norm, local_response_norm  # noqa: E402
 from .rnn import (  # noqa: E402
     GATES, RecurrentSequence, gru_cell, lengths_to_mask, lstm_cell, release_workspace, rnn_relu_cell,
     rnn_sequence, rnn_tanh_cell,
@@ -80,7 +81,7 @@ __all__ += [
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
     "normalize", "cosine_similarity", "pairwise_distance", "vector_norm", "one_hot", "linear", "bilinear", "pad",
-    "embedding",
+    "embedding", "group_norm", "instance_norm", "local_response_norm",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
     "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",
 ]
