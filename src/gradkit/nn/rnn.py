@@ -1,4 +1,4 @@
-"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU``, their single-step cells, and ``pad_sequence``.
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU``, their single-step cells (and ``pad_sequence``, re-exported).
 
 Names, shapes, defaults, parameter names and gate orders are PyTorch's, so a ``state_dict``
 trained there loads directly: for layer ``k`` (and ``_reverse`` for the backward direction)
@@ -39,6 +39,7 @@ from .functional import rnn as FR
 from . import init
 from .functional.layers import dropout as _dropout
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pack_like, pad_packed_sequence, pad_sequence  # noqa: F401 - re-exported
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "pad_sequence"]
 
@@ -227,13 +228,25 @@ class RNNBase(Module):
             c0 = c0.to(x.dtype)
         return h0, c0
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch compatibility (cuDNN's weight-compaction step; gradkit has nothing to compact)."""
+
+    def _forward_packed(self, packed, hx, lengths, mask):
+        """Run on a :class:`~gradkit.nn.utils.rnn.PackedSequence`: pad, run with lengths, pack the output alike."""
+        if lengths is not None or mask is not None:
+            raise ValueError(f"{self._name()}: a PackedSequence carries its lengths; do not pass lengths or mask too")
+        padded, lens = pad_packed_sequence(packed, batch_first=self.batch_first)  # the caller's batch order
+        out, h = self.forward(padded, hx, lengths=lens)
+        return pack_like(ops.transpose(out, 0, 1) if self.batch_first else out, packed), h
+
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None, mask=None):
         """Run the recurrence over a whole sequence.
 
         Args:
             input: (time, batch, input_size), (batch, time, input_size) when ``batch_first``,
-                or unbatched (time, input_size).
+                or unbatched (time, input_size); or a :class:`~gradkit.nn.utils.rnn.PackedSequence`
+                (then ``output`` is packed the same way and the final states are each sequence's last step).
             hx: initial hidden state (num_layers * num_directions, batch, hidden_size) (no batch
                 dimension when unbatched); for :class:`LSTM` the pair ``(h_0, c_0)``. Zeros if None.
             lengths: optional (batch,) integers, the real length of each padded sequence.
@@ -248,6 +261,8 @@ class RNNBase(Module):
             ValueError: for a wrong feature size, a wrong initial-state shape, or lengths longer
                 than the sequence (each naming the expected and the received shape).
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths, mask)
         x = _as_tensor(input, "input", self._name())
         self._check_input(x)
         lstm = self.mode == "LSTM"
@@ -532,49 +547,3 @@ class GRUCell(RNNCellBase):
         x, (h,), batched = self._prep(input, hx)
         out = FR.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else ops.squeeze(out, 0)
-
-
-# --------------------------------------------------------------------------- padding
-def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"):
-    """Stack variable-length sequences into one padded tensor (``torch.nn.utils.rnn.pad_sequence``).
-
-    Differentiable: gradients flow back into each sequence. Pair it with the lengths
-    ``[len(s) for s in sequences]`` to run an RNN on the batch.
-
-    Args:
-        sequences: a list of tensors of shape (L_i, *) with the same trailing dimensions.
-        batch_first: return (B, L_max, *) instead of (L_max, B, *).
-        padding_value: the value of the padded elements.
-        padding_side: ``'right'`` (default) or ``'left'``.
-
-    Returns:
-        The padded tensor.
-
-    Raises:
-        ValueError: for an empty list, or trailing shapes that differ (listing them).
-
-    Example:
-        >>> import gradkit as gk
-        >>> seqs = [gk.ones(3, 2), gk.ones(1, 2)]
-        >>> gk.nn.pad_sequence(seqs, batch_first=True).shape
-        (2, 3, 2)
-    """
-    seqs = [_as_tensor(s, "sequence", "pad_sequence") for s in sequences]
-    if not seqs:
-        raise ValueError("pad_sequence: expected a non-empty list of sequences")
-    if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
-    trail = seqs[0].shape[1:]
-    for s in seqs:
-        if s.ndim == 0 or s.shape[1:] != trail:
-            raise ValueError(
-                "pad_sequence: every sequence needs shape (length, *same trailing dims), got "
-                + ", ".join(shape_str(s.shape) for s in seqs)
-            )
-    L = max(s.shape[0] for s in seqs)
-    padded = []
-    for s in seqs:
-        extra = L - s.shape[0]
-        widths = ((0, extra) if padding_side == "right" else (extra, 0),) + ((0, 0),) * (s.ndim - 1)
-        padded.append(ops.pad(s, widths, value=padding_value) if extra else s)
-    return ops.stack(padded, 0 if batch_first else 1)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.grad_mode import no_grad
-from ..backend import get_array_module
-from ..tensor import Tensor, _make
+from ...autograd.grad_mode import no_grad
+from ...backend import get_array_module
+from ...tensor import Tensor, _make
+
+from . import rnn  # noqa: E402,F401 - gk.nn.utils.rnn, as torch.nn.utils.rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
@@ -171,7 +173,7 @@ def parameters_to_vector(parameters) -> Tensor:
         >>> bool((theta[:2] == lin.weight.reshape(-1)).all())
         True
     """
-    from .. import ops
+    from ... import ops
 
     params = _param_list(parameters, "parameters_to_vector")
     return ops.cat([ops.reshape(p, (-1,)) for p in params])
