@@ -30,5 +30,8 @@ from .conv import Conv1d, Conv2d  # noqa: F401
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .embedding import Embedding  # noqa: F401
 from .distance import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
+from .lazy import (  # noqa: F401
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter,
+)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase, pad_sequence  # noqa: F401
 from .multitask import MultiTaskLoss, MultiTaskModel, labelled_mask, nuclear_norm, soft_sharing_penalty  # noqa: F401

@@ -98,6 +98,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _uninitialized = False  # True for a lazy module's placeholder (gradkit.nn.lazy)
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
@@ -477,7 +478,7 @@ class Module(HooksMixin, ArchitectureMixin):
             destination = OrderedDict()
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                destination[prefix + name] = p if keep_vars else p.detach()  # a lazy placeholder detaches to itself
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = b if keep_vars else b.detach()
@@ -520,6 +521,9 @@ class Module(HooksMixin, ArchitectureMixin):
         for k, target in own.items():
             if k not in state_dict:
                 continue
+            if getattr(target, "_uninitialized", False):  # a lazy placeholder takes the checkpoint's shape
+                arrays[k] = _as_array(state_dict[k], target.placeholder, k)
+                continue
             arr = _as_array(state_dict[k], target.array, k)
             if tuple(arr.shape) != tuple(target.shape):
                 mismatched.append((k, tuple(arr.shape), tuple(target.shape)))
@@ -542,6 +546,9 @@ class Module(HooksMixin, ArchitectureMixin):
             )
         for k, arr in arrays.items():
             target = own[k]
+            if getattr(target, "_uninitialized", False):
+                target.materialize(arr.copy())
+                continue
             xp = get_array_module(target.array)
             target.array[...] = xp.asarray(arr, dtype=target.array.dtype)
         return _IncompatibleKeys(missing, unexpected)
@@ -596,6 +603,9 @@ class Module(HooksMixin, ArchitectureMixin):
                 if p is None or id(p) in seen:
                     continue
                 seen.add(id(p))
+                if p._uninitialized:  # a lazy placeholder: its empty array carries the future dtype/device
+                    p.placeholder = fn(p.placeholder)
+                    continue
                 p.array = fn(p.array)
                 if p.grad is not None:
                     p.grad = Tensor(fn(p.grad.array))
@@ -603,6 +613,9 @@ class Module(HooksMixin, ArchitectureMixin):
                 if b is None or id(b) in seen:
                     continue
                 seen.add(id(b))
+                if getattr(b, "_uninitialized", False):
+                    b.placeholder = fn(b.placeholder)
+                    continue
                 b.array = fn(b.array)
         return self
 
