@@ -73,11 +73,16 @@ _global_forward_hooks: OrderedDict = OrderedDict()
 _global_backward_pre_hooks: OrderedDict = OrderedDict()
 _global_backward_hooks: OrderedDict = OrderedDict()
 _global_with_kwargs: set = set()
+#: ids of every registered global hook; Module.__call__ reads it (one truth test) on its fast path.
+global_hook_ids: set = set()
 
 
-def _add(store, hook, prepend=False, with_kwargs=None, kw_set=None):
-    handle = RemovableHandle(store, kw_set) if kw_set is not None else RemovableHandle(store)
+def _add(store, hook, prepend=False, with_kwargs=None, kw_set=None, is_global=False):
+    extra = tuple(s for s in (kw_set, global_hook_ids if is_global else None) if s is not None)
+    handle = RemovableHandle(store, *extra)
     store[handle.id] = hook
+    if is_global:
+        global_hook_ids.add(handle.id)
     if prepend:
         store.move_to_end(handle.id, last=False)
     if with_kwargs:
@@ -99,7 +104,7 @@ def register_module_forward_pre_hook(hook) -> RemovableHandle:
         >>> calls
         ['Sequential', 'Linear', 'ReLU']
     """
-    return _add(_global_forward_pre_hooks, hook)
+    return _add(_global_forward_pre_hooks, hook, is_global=True)
 
 
 def register_module_forward_hook(hook, *, with_kwargs: bool = False) -> RemovableHandle:
@@ -112,7 +117,7 @@ def register_module_forward_hook(hook, *, with_kwargs: bool = False) -> Removabl
     Returns:
         A handle whose ``remove()`` unregisters the hook.
     """
-    return _add(_global_forward_hooks, hook, with_kwargs=with_kwargs, kw_set=_global_with_kwargs)
+    return _add(_global_forward_hooks, hook, with_kwargs=with_kwargs, kw_set=_global_with_kwargs, is_global=True)
 
 
 def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
@@ -121,7 +126,7 @@ def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
     Returns:
         A handle whose ``remove()`` unregisters the hook.
     """
-    return _add(_global_backward_pre_hooks, hook)
+    return _add(_global_backward_pre_hooks, hook, is_global=True)
 
 
 def register_module_full_backward_hook(hook) -> RemovableHandle:
@@ -130,13 +135,7 @@ def register_module_full_backward_hook(hook) -> RemovableHandle:
     Returns:
         A handle whose ``remove()`` unregisters the hook.
     """
-    return _add(_global_backward_hooks, hook)
-
-
-def any_global_hooks() -> bool:
-    """Whether any global module hook is registered (read on every module call)."""
-    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
-                or _global_backward_hooks)
+    return _add(_global_backward_hooks, hook, is_global=True)
 
 
 # ----------------------------------------------------------------------------- backward hooks
@@ -275,6 +274,9 @@ def call_module(module, args, kwargs):
         res = hook(module, args, kwargs, out) if with_kw else hook(module, args, out)
         if res is not None:
             out = res
+    if not (module._forward_pre_hooks or module._forward_hooks or module._backward_hooks
+            or module._backward_pre_hooks):
+        object.__setattr__(module, "_has_hooks", False)  # all removed: back to the fast path
     return out
 
 
@@ -299,6 +301,7 @@ class HooksMixin:
             >>> lin(gk.ones(1, 2)).tolist() == [lin.bias.tolist()]
             True
         """
+        object.__setattr__(self, "_has_hooks", True)
         return _add(self._forward_pre_hooks, hook, prepend, with_kwargs, self._forward_hooks_with_kwargs)
 
     def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
@@ -326,6 +329,7 @@ class HooksMixin:
             >>> seen
             [(4, 3)]
         """
+        object.__setattr__(self, "_has_hooks", True)
         return _add(self._forward_hooks, hook, prepend, with_kwargs, self._forward_hooks_with_kwargs)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
@@ -334,6 +338,7 @@ class HooksMixin:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
+        object.__setattr__(self, "_has_hooks", True)
         return _add(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
@@ -342,6 +347,7 @@ class HooksMixin:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
+        object.__setattr__(self, "_has_hooks", True)
         return _add(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook) -> RemovableHandle:

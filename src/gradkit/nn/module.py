@@ -47,7 +47,7 @@ from ..backend import get_array_module, get_default_dtype, parse_to_args
 from ..tensor import Tensor
 from . import hooks as _hooks
 from .hooks import (  # noqa: F401 - the global hooks live here, as torch.nn.modules.module's
-    HooksMixin, RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook,
+    HooksMixin, RemovableHandle, global_hook_ids, register_module_forward_hook, register_module_forward_pre_hook,
     register_module_full_backward_hook, register_module_full_backward_pre_hook,
 )
 # Re-exported: gradkit.nn.module.register_serializable and friends are the documented names.
@@ -183,6 +183,7 @@ class Module(HooksMixin, ArchitectureMixin):
         sa(self, "_forward_hooks_with_kwargs", set())
         sa(self, "_backward_pre_hooks", OrderedDict())
         sa(self, "_backward_hooks", OrderedDict())
+        sa(self, "_has_hooks", False)
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args, **kwargs):
@@ -190,10 +191,9 @@ class Module(HooksMixin, ArchitectureMixin):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _hooks.any_global_hooks()):  # the common case
-            return self.forward(*args, **kwargs)
-        return _hooks.call_module(self, args, kwargs)
+        if self._has_hooks or global_hook_ids:  # set by hook registration (gradkit.nn.hooks)
+            return _hooks.call_module(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
     def _check_init(self, name):
