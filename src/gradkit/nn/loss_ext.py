@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from . import functional as F
 from .functional.loss_ext import legacy_reduction
-from .loss import _as_buffer, _Loss
+from .loss import LOSS_NAMES, _as_buffer, _Loss
 
 __all__ = [
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
@@ -265,6 +265,8 @@ class CTCLoss(_Loss):
         0.8432
     """
 
+    expects_logits = False  # log-probabilities
+
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
         super().__init__(reduction)
         self.blank, self.zero_infinity = int(blank), bool(zero_infinity)
@@ -272,3 +274,10 @@ class CTCLoss(_Loss):
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
+
+
+# the two-argument ones by name too (gk.train.fit(model, "smooth_l1", ...))
+LOSS_NAMES.update({
+    "smooth_l1": SmoothL1Loss, "smooth_l1_loss": SmoothL1Loss, "poisson_nll": PoissonNLLLoss,
+    "soft_margin": SoftMarginLoss, "multilabel_soft_margin": MultiLabelSoftMarginLoss,
+})
