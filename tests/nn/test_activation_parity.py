@@ -129,3 +129,13 @@ def test_modules_match_torch(name):
     a = _kink_free(name, (4, 6), seed=5)
     compare(torch, ours, theirs, [a])
     assert not list(ours.parameters()) and ours.state_dict() == {}
+
+
+@pytest.mark.parametrize("name", ["silu", "mish", "softsign", "logsigmoid", "celu", "softmin", "tanhshrink", "glu",
+                                  "hardswish", "softshrink"])
+def test_second_order(name):
+    from gradkit.diagnose import gradgradcheck
+
+    x = gk.tensor(_kink_free(name, (2, 4), seed=3), requires_grad=True)
+    report = gradgradcheck(CASES[name][0], [x])
+    assert report.passed, str(report)

@@ -153,3 +153,12 @@ def test_pad_gradcheck_and_errors():
         F.pad(x, (1, 1), mode="wrap")
     with pytest.raises(ValueError, match="smaller"):
         F.pad(x, (4, 0), mode="reflect")
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+def test_norm_second_order(p):
+    from gradkit.diagnose import gradgradcheck
+
+    x, y = _g(rand((2, 3), 1, away=0.2)), _g(rand((2, 3), 2, away=0.2))
+    assert gradgradcheck(lambda a: F.normalize(a, p=p, dim=1), [x]).passed
+    assert gradgradcheck(lambda a, b: F.pairwise_distance(a, b, p=p), [x, y]).passed
