@@ -70,6 +70,10 @@ def test_clear_errors_before_the_first_call():
     assert repr(lin.weight) == "<UninitializedParameter>"
     assert "in_features=0" in repr(lin)
     assert lin.has_uninitialized_params()
+    assert lin.weight.dtype == np.float32 and lin.weight.device == "cpu"
+    lin.requires_grad_(False)
+    assert not lin.weight.requires_grad
+    lin.requires_grad_(True)
     with pytest.raises(ValueError, match="at least one dimension"):
         lin(gk.tensor(1.0))
 

@@ -74,6 +74,23 @@ class _Uninitialized:
     def placeholder(self, value):
         _SLOT.__set__(self, value)
 
+    @property
+    def dtype(self):
+        """The dtype the values will have (known before the shape, as in PyTorch)."""
+        return self.placeholder.dtype
+
+    @property
+    def device(self) -> str:
+        """The device the values will live on."""
+        from .. import backend
+
+        return backend.device_of(self.placeholder)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set ``requires_grad`` (allowed before the shape is known); returns self."""
+        self.requires_grad = bool(requires_grad)
+        return self
+
     def detach(self):
         return self
 
