@@ -30,6 +30,7 @@ from .conv import Conv1d, Conv2d  # noqa: F401
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .embedding import Embedding  # noqa: F401
 from .distance import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
+from .padding import *  # noqa: F401,F403
 from .lazy import (  # noqa: F401
     LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter,
 )
