@@ -139,3 +139,10 @@ def test_second_order(name):
     x = gk.tensor(_kink_free(name, (2, 4), seed=3), requires_grad=True)
     report = gradgradcheck(CASES[name][0], [x])
     assert report.passed, str(report)
+
+
+def test_softmax2d_matches_torch():
+    torch = pytest.importorskip("torch")
+    for shape in ((2, 3, 4, 5), (3, 2, 2)):
+        compare(torch, gk.nn.Softmax2d(), torch.nn.Softmax2d(), [rand(shape, 1)])
+    check_layer(lambda: gk.nn.Softmax2d(), (2, 3, 2, 2))

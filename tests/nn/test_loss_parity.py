@@ -209,3 +209,16 @@ def test_ctc_impossible_alignment_and_unbatched():
     tg3 = np.where(tg3 == 3, 0, tg3)
     compare(torch, lambda a: crit(F.log_softmax(a, 2), gk.tensor(tg3), il3, tl3),
             lambda a: t_crit(a.log_softmax(2), torch.tensor(tg3), il3, tl3), [z3])
+
+
+def test_triplet_with_distance_matches_torch():
+    torch = pytest.importorskip("torch")
+    a, p, n = rand((4, 5), 1), rand((4, 5), 2), rand((4, 5), 3)
+    for swap in (False, True):
+        compare(torch, gk.nn.TripletMarginWithDistanceLoss(margin=2.0, swap=swap),
+                torch.nn.TripletMarginWithDistanceLoss(margin=2.0, swap=swap), [a, p, n])
+        compare(torch, lambda x, y, z: F.triplet_margin_with_distance_loss(
+                    x, y, z, distance_function=lambda u, v: 1.0 - F.cosine_similarity(u, v), swap=swap, reduction="none"),
+                lambda x, y, z: torch.nn.functional.triplet_margin_with_distance_loss(
+                    x, y, z, distance_function=lambda u, v: 1.0 - torch.nn.functional.cosine_similarity(u, v), swap=swap,
+                    reduction="none"), [a, p, n])

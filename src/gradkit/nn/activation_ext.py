@@ -19,7 +19,7 @@ from .module import Module
 
 __all__ = [
     "SiLU", "Mish", "ReLU6", "Hardtanh", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid", "CELU",
-    "Softmin", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "RReLU",
+    "Softmin", "Softmax2d", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "RReLU",
 ]
 
 
@@ -189,6 +189,20 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each pixel: dimension -3 of ``(N, C, H, W)`` or ``(C, H, W)``.
+
+    Example:
+        >>> gk.nn.Softmax2d()(gk.zeros(1, 4, 2, 2)).sum(1).tolist()
+        [[[1.0, 1.0], [1.0, 1.0]]]
+    """
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(x.shape)}")
+        return F.softmax(x, -3)
 
 
 class Tanhshrink(Module):

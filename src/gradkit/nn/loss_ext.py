@@ -21,7 +21,7 @@ from .loss import LOSS_NAMES, _as_buffer, _Loss
 
 __all__ = [
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
-    "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "CTCLoss",
+    "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss",
 ]
 
 
@@ -248,6 +248,32 @@ class TripletMarginLoss(_LegacyLoss):
     def forward(self, anchor, positive, negative):
         return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
                                      reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with any distance (see :func:`~gradkit.nn.functional.triplet_margin_with_distance_loss`).
+
+    Args:
+        distance_function: ``d(x1, x2)``, default the Euclidean :func:`~gradkit.nn.functional.pairwise_distance`.
+        margin: the required gap (default 1).
+        swap: the distance swap of Balntas et al.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> a = gk.zeros(1, 2)
+        >>> gk.nn.TripletMarginWithDistanceLoss()(a, a, a + 5.0).item()
+        0.0
+    """
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"):
+        super().__init__(reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
+        self.distance_function, self.margin, self.swap = distance_function, float(margin), bool(swap)
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
 class CTCLoss(_Loss):

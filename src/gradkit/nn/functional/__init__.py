@@ -39,7 +39,7 @@ from .loss import (
 from .multiclass import cross_entropy, multi_margin_loss, nll_loss
 from .loss_ext import (
     cosine_embedding_loss, gaussian_nll_loss, kl_div, margin_ranking_loss, multilabel_soft_margin_loss,
-    poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
+    poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
 )
 from .ctc import ctc_loss
 
@@ -54,7 +54,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss",
     "hinge_embedding_loss", "multi_margin_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "smooth_l1_loss",
     "soft_margin_loss", "multilabel_soft_margin_loss", "cosine_embedding_loss", "margin_ranking_loss",
-    "triplet_margin_loss", "ctc_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss",
 ]
 
 

@@ -29,6 +29,7 @@ from .loss import _check_float, _pair, _reduce
 __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "smooth_l1_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
@@ -371,3 +372,37 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     if swap:
         d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _red(ops.clamp(d_pos - d_neg + margin, min=0.0), reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any distance ``d`` (default :func:`pairwise_distance`).
+
+    Args:
+        anchor: embeddings (any shape ``distance_function`` accepts).
+        positive: same shape, of the anchor's class.
+        negative: same shape, of another class.
+        distance_function: ``d(x1, x2)`` returning one non-negative value per example
+            (e.g. ``lambda a, b: 1 - F.cosine_similarity(a, b)``).
+        margin: the required gap (default 1).
+        swap: use ``min(d(a, n), d(p, n))`` as the negative distance.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        The loss.
+
+    Raises:
+        ValueError: for a non-positive margin.
+
+    Example:
+        >>> a = gk.tensor([[0.0, 0.0]])
+        >>> triplet_margin_with_distance_loss(a, a, a + 3.0).item()
+        0.0
+    """
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    d = distance_function if distance_function is not None else pairwise_distance
+    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, d(positive, negative))
+    return _red(ops.clamp(d_pos - d_neg + margin, min=0.0), reduction, "triplet_margin_with_distance_loss")
