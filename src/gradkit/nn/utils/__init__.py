@@ -32,7 +32,8 @@ def _grads(parameters) -> list:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach=None) -> Tensor:
     r"""Rescale the gradients in place so that their joint norm is at most ``max_norm``.
 
     The total norm is that of all gradients concatenated into one vector; when it exceeds
@@ -44,6 +45,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         max_norm: the largest allowed norm, >= 0.
         norm_type: p of the p-norm; ``float('inf')`` for the largest absolute value.
         error_if_nonfinite: raise when the total norm is nan or inf instead of scaling by it.
+        foreach: accepted for PyTorch compatibility (gradkit has one implementation).
 
     Returns:
         The total norm of the gradients before clipping, as a 0-d Tensor.
@@ -101,12 +103,13 @@ def _pnorm(xp, a, p):
     return xp.sum(xp.abs(a) ** p) ** (1.0 / p)
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element in place to ``[-clip_value, clip_value]``.
 
     Args:
         parameters: a tensor or an iterable of tensors whose ``.grad`` is clipped.
         clip_value: the largest allowed absolute value, >= 0.
+        foreach: accepted for PyTorch compatibility.
 
     Raises:
         ValueError: for a negative ``clip_value``.
