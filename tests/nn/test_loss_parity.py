@@ -222,3 +222,31 @@ def test_triplet_with_distance_matches_torch():
                 lambda x, y, z: torch.nn.functional.triplet_margin_with_distance_loss(
                     x, y, z, distance_function=lambda u, v: 1.0 - torch.nn.functional.cosine_similarity(u, v), swap=swap,
                     reduction="none"), [a, p, n])
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")
+def test_classic_losses_take_torchs_positional_signature():
+    torch = pytest.importorskip("torch")
+    x, y = rand((4, 3), 1), rand((4, 3), 2)
+    labels = np.array([0, 2, 1, 2])
+    w = np.array([1.0, 2.0, 0.5])
+    cases = [
+        ("MSELoss", (None, False, "mean"), [x, y], None),
+        ("L1Loss", (False, None, "mean"), [x, y], None),
+        ("BCEWithLogitsLoss", (None, None, None, "sum"), [x, (y > 0).astype(float)], [0]),
+        ("CrossEntropyLoss", ("W", None, 1, None, "sum", 0.1), [x, labels], [0]),
+        ("NLLLoss", ("W", None, 2, None, "none"), [x, labels], [0]),
+        ("HingeEmbeddingLoss", (0.5, None, None, "sum"), [x, np.sign(y)], [0]),
+        ("MultiMarginLoss", (2, 0.7, "W", False), [x, labels], [0]),
+    ]
+    for name, args, arrays, diff in cases:
+        ours = getattr(gk.nn, name)(*[gk.tensor(w) if a == "W" else a for a in args])
+        theirs = getattr(torch.nn, name)(*[torch.tensor(w) if a == "W" else a for a in args])
+        assert ours.reduction == theirs.reduction, name
+        compare(torch, ours.double(), theirs, arrays, grad=diff)
+        spec = {"class": name, "config": json.loads(json.dumps(ours.get_config()))}
+        assert "size_average" not in spec["config"] and gk.nn.module_from_config(spec).reduction == ours.reduction
+    compare(torch, lambda a, t: F.cross_entropy(a, t, None, None, -100, None, "sum"),
+            lambda a, t: torch.nn.functional.cross_entropy(a, t, None, None, -100, None, "sum"), [x, labels], grad=[0])
+    compare(torch, lambda a, t: F.mse_loss(a, t, None, False), lambda a, t: torch.nn.functional.mse_loss(a, t, None, False),
+            [x, y])

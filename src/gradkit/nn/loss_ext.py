@@ -16,8 +16,8 @@ Example:
 from __future__ import annotations
 
 from . import functional as F
-from .functional.loss_ext import legacy_reduction
-from .loss import LOSS_NAMES, _as_buffer, _Loss
+from .functional.loss import legacy_reduction
+from .loss import _as_buffer, _Loss
 
 __all__ = [
     "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
@@ -26,13 +26,7 @@ __all__ = [
 
 
 class _LegacyLoss(_Loss):
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        red = legacy_reduction(size_average, reduce, reduction)
-        if red == "batchmean":
-            super().__init__("mean")
-            self.reduction = red
-        else:
-            super().__init__(red)
+    """A loss whose constructor starts with PyTorch's deprecated ``size_average, reduce``."""
 
 
 class KLDivLoss(_LegacyLoss):
@@ -50,6 +44,7 @@ class KLDivLoss(_LegacyLoss):
     """
 
     expects_logits = False
+    _reductions = ("mean", "sum", "none", "batchmean")
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
         super().__init__(size_average, reduce, reduction)
@@ -102,7 +97,7 @@ class GaussianNLLLoss(_Loss):
     expects_logits = False
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = bool(full), float(eps)
 
     def forward(self, input, target, var):
@@ -266,7 +261,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     """
 
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
         self.distance_function, self.margin, self.swap = distance_function, float(margin), bool(swap)
@@ -294,16 +289,10 @@ class CTCLoss(_Loss):
     expects_logits = False  # log-probabilities
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = int(blank), bool(zero_infinity)
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
 
-
-# the two-argument ones by name too (gk.train.fit(model, "smooth_l1", ...))
-LOSS_NAMES.update({
-    "smooth_l1": SmoothL1Loss, "smooth_l1_loss": SmoothL1Loss, "poisson_nll": PoissonNLLLoss,
-    "soft_margin": SoftMarginLoss, "multilabel_soft_margin": MultiLabelSoftMarginLoss,
-})

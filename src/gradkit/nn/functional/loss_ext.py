@@ -24,26 +24,13 @@ from ...ops._util import const, ensure_tensor, shape_str
 from ...tensor import Tensor
 from .activation import _Softplus
 from .distance import pairwise_distance
-from .loss import _check_float, _pair, _reduce
+from .loss import _check_float, _pair, _reduce, legacy_reduction
 
 __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "smooth_l1_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
-
-
-def legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags to ``reduction``."""
-    if size_average is None and reduce is None:
-        if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', 'sum' or 'none'")
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 def _red(loss, reduction, name):
@@ -82,7 +69,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         >>> kl_div(p.log(), p, reduction="batchmean").item()
         0.0
     """
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction, ("mean", "sum", "none", "batchmean"))
     input, target = _pair(input, target, "kl_div")
     if log_target:
         loss = ops.exp(target) * (target - input)
