@@ -165,3 +165,17 @@ def test_parameters_to_vector_round_trip_and_clip_value():
     net(gk.ones(1, 3) * 100).sum().backward()
     gk.nn.utils.clip_grad_value_(net.parameters(), 0.5)
     assert float(net.weight.grad.abs().max()) <= 0.5
+
+
+def test_layers_take_torchs_device_keyword():
+    made = [
+        gk.nn.Linear(3, 2, True, "cpu"), gk.nn.BatchNorm1d(3, device="cpu"), gk.nn.LayerNorm(3, device="cpu"),
+        gk.nn.LSTM(3, 4, device="cpu"), gk.nn.GRU(3, 4, device="cpu"), gk.nn.RNN(3, 4, device="cpu"),
+        gk.nn.GRUCell(3, 4, device="cpu"), gk.nn.RNNCell(3, 4, device="cpu"), gk.nn.PReLU(device="cpu"),
+        gk.nn.Embedding(5, 2, device="cpu"), gk.nn.GroupNorm(1, 3, device="cpu"), gk.nn.Bilinear(2, 2, 2, device="cpu"),
+    ]
+    for m in made:
+        assert "device" not in m.get_config(), type(m).__name__
+        assert all(p.device == "cpu" for p in m.parameters())
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        gk.nn.LSTM(3, 4, proj_size=2)

@@ -332,7 +332,8 @@ class ArchitectureMixin:
 
     #: constructor arguments left out of the config (their effect is recorded in another argument,
     #: as the losses' deprecated ``size_average``/``reduce`` are in ``reduction``).
-    _config_skip: tuple = ()
+    #: ``device`` says where a module runs, not what it is: a config rebuilds it on the CPU.
+    _config_skip: tuple = ("device",)
 
     def _config_value(self, name: str, value):
         """Turn one constructor argument into its config value (the per-value hook of :meth:`get_config`).

@@ -55,7 +55,7 @@ class _Loss(Module):
     _tensor_args: tuple = ()
 
     #: PyTorch's deprecated flags are folded into ``reduction`` (recorded resolved)
-    _config_skip = ("size_average", "reduce")
+    _config_skip = ("device", "size_average", "reduce")
 
     def _config_value(self, name: str, value):
         """Weight tensors (``_tensor_args``) are recorded as nested lists of their current values;

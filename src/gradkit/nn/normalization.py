@@ -41,7 +41,7 @@ class _BatchNorm(Module):
     _layout: str = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=_MOMENTUM_DEFAULT, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None, *, beta=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, beta=None):
         super().__init__()
         dt = np.dtype(dtype or get_default_dtype())
         self.num_features = int(num_features)
@@ -76,6 +76,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:
+            self.to(device=device)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
@@ -148,6 +150,7 @@ class BatchNorm1d(_BatchNorm):
         affine: learn gamma (``weight``, init 1) and beta (``bias``, init 0) (default True).
         track_running_stats: keep running statistics (default True); when False, batch
             statistics are used in evaluation too.
+        device: where the parameters and buffers live.
         dtype: parameter/buffer dtype (default ``gk.get_default_dtype()``).
 
     Raises:
@@ -185,6 +188,7 @@ class LayerNorm(Module):
         eps: added to the variance (default 1e-5).
         elementwise_affine: learn ``weight`` (init 1) and ``bias`` (init 0) (default True).
         bias: learn the bias when ``elementwise_affine`` (default True).
+        device: where the parameters live.
         dtype: parameter dtype.
 
     Example:
@@ -196,7 +200,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -213,6 +217,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device=device)
 
     def forward(self, x):
         x = ensure_tensor(x)

@@ -69,6 +69,7 @@ class RNNBase(Module):
         batch_first: input and output are (batch, time, features) instead of (time, batch, features).
         dropout: dropout probability on the outputs of every layer except the last (training only).
         bidirectional: add a layer running backwards in time; outputs are concatenated (2*H).
+        device: where the parameters live (default the CPU).
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
         fused: use the fused whole-sequence op (default). ``False`` composes every step from
             gradkit ops, which supports gradients of gradients.
@@ -78,7 +79,7 @@ class RNNBase(Module):
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
                  *, fused: bool = True):
         super().__init__()
         if mode not in FR.GATES:
@@ -113,6 +114,8 @@ class RNNBase(Module):
                     setattr(self, names[3], Parameter(_empty((gates,), dtype)))
                 self._flat_names.append(names)
         self.reset_parameters()
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Draw every weight and bias from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))`` (PyTorch's default)."""
@@ -337,12 +340,12 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=None, *, fused: bool = True):
+                 device=None, dtype=None, *, fused: bool = True):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, dtype, fused=fused)
+                         bias, batch_first, dropout, bidirectional, device, dtype, fused=fused)
 
 
 class LSTM(RNNBase):
@@ -364,10 +367,13 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None,
                  *, fused: bool = True):
+        if proj_size:
+            raise NotImplementedError(f"LSTM: proj_size={proj_size} (projected hidden states) is not supported; use proj_size=0")
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, fused=fused)
+                         device, dtype, fused=fused)
 
 
 class GRU(RNNBase):
@@ -387,10 +393,11 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None,
                  *, fused: bool = True):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, fused=fused)
+                         device, dtype, fused=fused)
 
 
 # --------------------------------------------------------------------------- cells
@@ -403,7 +410,7 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
@@ -421,6 +428,8 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Draw every weight and bias from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
@@ -484,11 +493,12 @@ class RNNCell(RNNCellBase):
         (2, 4)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         """Args: input (batch, input_size) or (input_size,); hx (batch, hidden_size) or None (zeros).
