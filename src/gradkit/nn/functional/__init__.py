@@ -67,7 +67,7 @@ from .pool import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
 from .distance import (  # noqa: E402
-    bilinear, cosine_similarity, linear, normalize, one_hot, pad, pairwise_distance, vector_norm,
+    bilinear, cosine_similarity, linear, normalize, one_hot, pad, pairwise_distance,
 )
 from .sparse import embedding  # noqa: E402
 from .norm import group_norm, instance_norm, local_response_norm  # noqa: E402
@@ -80,7 +80,7 @@ __all__ += [
     "rbf", "dropout", "alpha_dropout", "dropout2d", "batch_norm", "layer_norm",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "global_avg_pool2d", "conv_output_size",
-    "normalize", "cosine_similarity", "pairwise_distance", "vector_norm", "one_hot", "linear", "bilinear", "pad",
+    "normalize", "cosine_similarity", "pairwise_distance", "one_hot", "linear", "bilinear", "pad",
     "embedding", "group_norm", "instance_norm", "local_response_norm",
     "GATES", "RecurrentSequence", "gru_cell", "lengths_to_mask", "lstm_cell", "release_workspace",
     "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell",

@@ -27,7 +27,7 @@ from ...backend import get_array_module
 from ...ops._util import const, ensure_tensor, norm_axes, shape_str
 from ...tensor import Tensor
 
-__all__ = ["vector_norm", "normalize", "cosine_similarity", "pairwise_distance", "one_hot", "linear", "bilinear",
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "one_hot", "linear", "bilinear",
            "pad"]
 
 
@@ -75,8 +75,11 @@ class _VectorNorm(Op):
         return gy * s * ops.abs(x) ** (p - 1) / safe ** (p - 1)
 
 
-def vector_norm(x, p: float = 2.0, dim: int = -1, keepdim: bool = False) -> Tensor:
+def _vector_norm(x, p: float = 2.0, dim: int = -1, keepdim: bool = False) -> Tensor:
     """The p-norm of ``x`` along one dimension, with a gradient that is 0 (not NaN) at a zero vector.
+
+    The public form is ``gk.linalg.vector_norm``; this one (one dimension, ``p >= 1``) serves
+    :func:`normalize`, :func:`cosine_similarity` and :func:`pairwise_distance`.
 
     Args:
         x: floating-point input.
@@ -91,7 +94,7 @@ def vector_norm(x, p: float = 2.0, dim: int = -1, keepdim: bool = False) -> Tens
         ValueError: for ``p < 1`` (not a norm).
 
     Example:
-        >>> vector_norm(gk.tensor([[3.0, 4.0]])).tolist()
+        >>> _vector_norm(gk.tensor([[3.0, 4.0]])).tolist()
         [5.0]
     """
     x = ensure_tensor(x)
@@ -127,8 +130,8 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     x = ensure_tensor(input)
     if x.ndim == 0:
-        return x / ops.clamp(vector_norm(x, p, 0), min=eps)
-    n = vector_norm(x, p, dim, keepdim=True)
+        return x / ops.clamp(_vector_norm(x, p, 0), min=eps)
+    n = _vector_norm(x, p, dim, keepdim=True)
     return x / ops.clamp(n, min=eps)
 
 
@@ -151,8 +154,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     x1, x2 = ensure_tensor(x1), ensure_tensor(x2)
     shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = ops.broadcast_to(x1, shape), ops.broadcast_to(x2, shape)
-    n1 = ops.clamp(vector_norm(x1, 2.0, dim, keepdim=True), min=eps)
-    n2 = ops.clamp(vector_norm(x2, 2.0, dim, keepdim=True), min=eps)
+    n1 = ops.clamp(_vector_norm(x1, 2.0, dim, keepdim=True), min=eps)
+    n2 = ops.clamp(_vector_norm(x2, 2.0, dim, keepdim=True), min=eps)
     return ops.sum((x1 / n1) * (x2 / n2), dim)
 
 
@@ -174,7 +177,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
         5.0
     """
     x1, x2 = ensure_tensor(x1), ensure_tensor(x2)
-    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+    return _vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
