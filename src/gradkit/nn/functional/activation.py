@@ -7,6 +7,9 @@ with gradkit ops, so it can be differentiated again; ``gelu`` is a fused kernel
 (:class:`~gradkit.autograd.function.FusedOp`) whose higher derivatives come from its
 composite. The rest is composed from gradkit's primitives.
 
+PyTorch's ``inplace=`` (and softmax's ``dtype=``) are accepted; gradkit always returns a new
+tensor, since an in-place activation would overwrite what backward needs.
+
 Numerical stability: ``sigmoid`` only ever exponentiates ``-|x|``; ``softmax`` and
 ``log_softmax`` subtract the row maximum before ``exp`` (:func:`gradkit.ops._softmax.softmax_parts`);
 ``softplus`` uses ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``. None of them
@@ -134,7 +137,7 @@ class _Threshold(Op):
         return MaskMul(self.mask)(gy)
 
 
-def threshold(x, threshold: float, value: float) -> Tensor:
+def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (``torch.nn.functional.threshold``).
 
     Its gradient is 1 above the threshold and 0 below: ``relu(x) == threshold(x, 0, 0)``.
@@ -198,7 +201,7 @@ def tanh(x) -> Tensor:
     return ops.tanh(_float_input(x, "tanh"))
 
 
-def relu(x) -> Tensor:
+def relu(x, inplace: bool = False) -> Tensor:
     """Rectified linear unit ``max(x, 0)``; gradient 1 for ``x > 0`` and 0 otherwise (as PyTorch).
 
     Args:
@@ -232,7 +235,7 @@ class _LeakyReLU(Op):
         return gy * const(d)  # piecewise constant: exact for higher orders too
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (Maas et al., 2013).
 
     Args:
@@ -313,7 +316,7 @@ class _ELU(Op):
         return gy * d
 
 
-def elu(x, alpha: float = 1.0) -> Tensor:
+def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Exponential linear unit (Clevert et al., 2015): ``x`` if ``x > 0`` else ``alpha (e^x - 1)``.
 
     Args:
@@ -333,7 +336,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     return _ELU(float(alpha))(_float_input(x, "elu"))
 
 
-def selu(x) -> Tensor:
+def selu(x, inplace: bool = False) -> Tensor:
     """Scaled ELU (Klambauer et al., 2017, *Self-Normalizing Neural Networks*).
 
     ``scale * elu(x, alpha)`` with ``alpha = 1.6732632423543772848170429916717`` and
@@ -553,6 +556,8 @@ class _Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # an empty slice: nothing to normalize (NumPy's max has no identity)
+            return x.copy()
         return softmax_parts(x, self.axis, shifted=False)[2]
 
     def backward(self, gy):
@@ -573,6 +578,8 @@ class _LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:
+            return x.copy()
         _, z, _, log_s = softmax_parts(x, self.axis, probs=False)
         z -= log_s
         return z
@@ -581,7 +588,7 @@ class _LogSoftmax(Op):
         return gy - ops.exp(self.output()) * ops.sum(gy, self.axis, keepdim=True)
 
 
-def softmax(x, dim=None) -> Tensor:
+def softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: turns scores into probabilities.
 
     Computed stably (the maximum is subtracted first), one fused op with the analytic
@@ -605,10 +612,12 @@ def softmax(x, dim=None) -> Tensor:
         [1.0, 0.0, 0.0]
     """
     x = _float_input(x, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
     return _Softmax(_softmax_dim("softmax", x.ndim, dim))(x)
 
 
-def log_softmax(x, dim=None) -> Tensor:
+def log_softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``x_i - log sum_j exp(x_j)`` along ``dim`` (stable; more accurate than ``log(softmax)``).
 
     Args:
@@ -628,4 +637,6 @@ def log_softmax(x, dim=None) -> Tensor:
         -0.693147
     """
     x = _float_input(x, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
     return _LogSoftmax(_softmax_dim("log_softmax", x.ndim, dim))(x)
