@@ -408,6 +408,11 @@ class FlatOptimizer(Optimizer):
                 xp.multiply(p, wd, out=t)
                 g += t
 
+    def _import_state(self, p, st: dict) -> dict:
+        # scalar state (``step`` ...) saved as a 0-d array (as torch.optim saves it) becomes a number again
+        scalars = self._scalar_state(self.param_groups[0])
+        return {k: (float(v) if k in scalars and getattr(v, "ndim", None) == 0 else v) for k, v in st.items()}
+
     # ------------------------------------------------------------------ flat buffers
     def _on_state_loaded(self) -> None:
         self._buckets = {}
