@@ -441,7 +441,9 @@ class Trainer:
                 Each value that changes something is recorded in ``history.overrides``
                 (``{"epoch", "batch", "changes": {name: [old, new]}}``, kept in checkpoints) and
                 shows in the ``lr`` column; without overrides a resume stays bit-exact. A
-                schedule keeps running afterwards and sets the lr again at its next step.
+                ``gk.optim.lr_scheduler`` schedule keeps running afterwards and scales the new
+                rate by its own factors (PyTorch's chainable form); a schedule given as a
+                function of the epoch sets the lr again at its next step.
 
         Raises:
             ValueError: for non-finite input data (count and column named), bad arguments, an
