@@ -41,7 +41,7 @@ bool_ = "bool"
 __version__ = "0.1.0"
 
 # Subpackages load on first use so that `import gradkit` stays light.
-_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli", "linalg")
+_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli", "linalg", "utils")
 _LAZY_ATTRS = {
     "save": "io",
     "load": "io",
