@@ -19,7 +19,11 @@ Parallel loading: ``num_workers=N`` reads batches in N worker processes (forked 
 the dataset is inherited, not copied to a file), ``prefetch_factor`` batches ahead each,
 handed out in order. It pays when ``__getitem__`` does real work (decoding, augmentation);
 the in-memory fast path is a single fancy-index per batch, which workers cannot speed up,
-so there it stays in the main process (measured: benchmarks/NOTES.md).
+so there it stays in the main process. Measured on 2 busy cores (2026-12-03): a CIFAR-style
+per-sample augmentation, 544 ms per epoch in the main process, 229 ms with 2 worker
+processes, 619 ms with 2 threads (the GIL); a 60000 x 784 TensorDataset, 127 ms in the main
+process, 193 ms with 2 threads, 364 ms with 2 processes (the batches cross a pipe). Threads
+stay available with ``multiprocessing_context="thread"``.
 
 Example:
     >>> import numpy as np, gradkit as gk
