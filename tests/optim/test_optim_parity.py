@@ -225,3 +225,19 @@ def test_torch_state_dict_loads_into_gradkit():
         topt.step()
         gopt.step()
     np.testing.assert_allclose(gp.numpy(), tp.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("SGD", dict(lr=0.1, momentum=0.9, foreach=True, fused=False)),
+    ("Adam", dict(lr=0.01, foreach=False, fused=None, capturable=False)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.01, foreach=True)),
+    ("NAdam", dict(lr=0.01, foreach=False)),
+    ("RMSprop", dict(lr=0.01, foreach=True)),
+    ("Adagrad", dict(lr=0.1, foreach=False, fused=None)),
+])
+def test_torch_implementation_switches_are_accepted_by_every_optimizer(name, kw):
+    for gp, tp, _, _ in _run_pair(name, kw, np.float64, steps=5):
+        pass
+    for p, q in zip(gp, tp):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-10, atol=1e-12)
