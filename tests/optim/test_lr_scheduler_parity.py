@@ -203,3 +203,15 @@ def test_a_hand_set_rate_is_then_scaled_by_the_schedule_as_in_torch():
         t.step()
         g.step()
         np.testing.assert_allclose(g.get_last_lr(), t.get_last_lr(), rtol=1e-12, err_msg=f"step {step}")
+
+
+def test_chained_with_warm_restarts_matches_torch():
+    topt, gopt = _pair("SGD", dict(momentum=0.9))
+    L = torch.optim.lr_scheduler
+    tc = L.ChainedScheduler([L.CosineAnnealingWarmRestarts(topt, T_0=5), L.ExponentialLR(topt, gamma=0.97)])
+    gc = S.ChainedScheduler([S.CosineAnnealingWarmRestarts(gopt, T_0=5), S.ExponentialLR(gopt, gamma=0.97)])
+    for step in range(30):
+        _check_same(tc, gc, topt, gopt, f"step {step}")
+        topt.step()
+        tc.step()
+        gc.step()

@@ -117,6 +117,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [float(lr) for lr in lrs]
+        self._closed_lr = list(self._last_lr)
 
     def _lr_at(self, base_lr, epoch, k):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
@@ -318,18 +319,21 @@ class OneCycleLR(_MomentumCycler, LRScheduler):
 
 
 class ChainedScheduler(LRScheduler):
-    """Apply several schedules at once: each step steps every one, and the rate is the product
-    of their factors, ``lr = base_lr * prod_i (lr_i / base_lr)`` (e.g. a :class:`ConstantLR`
-    warm-up times an :class:`ExponentialLR` decay). This is what PyTorch's chainable forms give
-    for multiplicative schedules; a schedule that sets an absolute rate (:class:`CyclicLR`,
-    :class:`OneCycleLR`) enters through its ratio to its base rate as well.
+    """Apply several schedules at once, in order, as PyTorch's chainable forms do: each step steps
+    every one; a multiplicative schedule (``ExponentialLR``, ``StepLR``, ``ConstantLR``...) scales
+    the rate the previous ones produced by its own step factor ``lr_at(epoch) / lr_at(epoch - 1)``,
+    and a schedule that sets an absolute rate (``CyclicLR``, ``OneCycleLR``,
+    ``CosineAnnealingWarmRestarts``, ``LambdaLR``) sets it. With multiplicative schedules only,
+    ``lr = base_lr * prod_i (lr_i / base_lr)`` (e.g. a :class:`ConstantLR` warm-up times an
+    :class:`ExponentialLR` decay).
 
     Args:
-        schedulers: the schedulers, all wrapping one optimizer.
+        schedulers: the schedulers, all wrapping one optimizer, built in this order.
         optimizer: that optimizer (optional; checked when given).
 
     Raises:
         ValueError: when the list is empty or the schedulers wrap different optimizers.
+        TypeError: for a ReduceLROnPlateau (it needs the metric: step it on its own).
 
     Example:
         >>> import gradkit as gk
@@ -361,29 +365,31 @@ class ChainedScheduler(LRScheduler):
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = schedulers[0].last_epoch
         self._step_count = 0
-        self._write()
+        # building the schedulers one after the other already composed their epoch-0 rates
+        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
 
-    def _write(self) -> None:
-        lrs = []
-        for k, base in enumerate(self.base_lrs):
-            lr = base
-            for s in self._schedulers:
-                own = s._closed_lr[k] if getattr(s, "_closed_lr", None) is not None else s.get_last_lr()[k]
-                lr = lr * (own / s.base_lrs[k]) if s.base_lrs[k] != 0 else own
-            lrs.append(lr)
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = lrs
+    @staticmethod
+    def _closed(s) -> list:
+        return list(s._closed_lr) if getattr(s, "_closed_lr", None) is not None else s.get_last_lr()
 
     def step(self, epoch=None) -> None:
-        """Step every scheduler once and set the product of their factors."""
+        """Step every scheduler once and compose their rates in order."""
         if epoch is not None:
             raise TypeError("ChainedScheduler.step() takes no epoch (as in PyTorch)")
         self._step_count += 1
         self.last_epoch += 1
+        olds = [self._closed(s) for s in self._schedulers]
         for s in self._schedulers:
             s.step()
-        self._write()
+        lrs = []
+        for k, lr in enumerate(self._last_lr):
+            for s, old in zip(self._schedulers, olds):
+                new = self._closed(s)[k]
+                lr = lr * (new / old[k]) if s._chainable and old[k] != 0 else new
+            lrs.append(lr)
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = lrs
 
     def state_dict(self) -> dict:
         state = super().state_dict()
