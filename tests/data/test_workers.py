@@ -224,3 +224,57 @@ def _alive(pid):
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+class Pairs(Augmented):
+    def __getitem__(self, i):
+        x, _ = super().__getitem__(i)
+        return x.astype(np.float32), i % 2
+
+
+def test_fit_with_workers_resumes_exactly(tmp_path):
+    def run(epochs, **kw):
+        gk.manual_seed(2)
+        net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Linear(4, 2))
+        loader = DataLoader(Pairs(30), batch_size=4, shuffle=True, num_workers=2)
+        if "resume" in kw:
+            gk.manual_seed(2)
+            net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Linear(4, 2))
+        gk.train.fit(net, "cross_entropy", gk.optim.Adam(net.parameters(), lr=0.01), loader, epochs=epochs,
+                     verbose=0, **kw)
+        return net
+
+    ref = run(3)
+    ck = tmp_path / "ck.safetensors"
+    run(1, checkpoint=ck)
+    got = run(3, resume=ck)
+    for p, q in zip(ref.parameters(), got.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+@pytest.mark.parametrize("steps_per_epoch", [None, 5])
+def test_fit_with_workers_killed_mid_epoch_resumes_exactly(tmp_path, steps_per_epoch, capsys):
+    def setup(seed=2):
+        gk.manual_seed(seed)
+        net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Linear(4, 2))
+        loader = DataLoader(Pairs(30), batch_size=4, shuffle=True, num_workers=2)
+        return net, gk.optim.Adam(net.parameters(), lr=0.01), loader
+
+    kw = dict(epochs=3, verbose=0, steps_per_epoch=steps_per_epoch)
+    net, opt, loader = setup()
+    gk.train.fit(net, "cross_entropy", opt, loader, **kw)
+    ref = [p.numpy().copy() for p in net.parameters()]
+
+    class Kill(gk.train.callbacks.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            if self.trainer.epoch == 1 and batch == 3:
+                raise KeyboardInterrupt
+
+    ck = tmp_path / "ck.safetensors"
+    net, opt, loader = setup()
+    part = gk.train.fit(net, "cross_entropy", opt, loader, checkpoint=ck, callbacks=[Kill()], **kw)
+    assert part.interrupted
+    net, opt, loader = setup(seed=9)
+    gk.train.fit(net, "cross_entropy", opt, loader, resume=ck, **kw)
+    for p, r in zip(net.parameters(), ref):
+        np.testing.assert_array_equal(p.numpy(), r)

@@ -252,6 +252,8 @@ def run_stream(trainer, loader, resumed_mid_epoch, m_train, batch_hooks, cbs) ->
                 raise ValueError("fit: the training data has no batch") from None
             continue
         fresh_pass = False
+        # the loader counts a batch when it hands it out: this one is not done until its step is
+        trainer._batches_done = loader.state_dict()["batch"] - 1
         trainer._train_step(trainer._steps_done, batch, m_train, batch_hooks, cbs)
         trainer._steps_done += 1
         trainer._batches_done = loader.state_dict()["batch"]  # the position in the loader's pass
