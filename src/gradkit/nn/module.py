@@ -707,7 +707,7 @@ class Module(HooksMixin, ArchitectureMixin):
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def summary(self, input_shape, *, dtype=None, print_fn=print, batch_size: int = 1):
+    def summary(self, input_shape=None, *, dtype=None, print_fn=print, batch_size: int = 1):
         """Print and return a Keras-style table of the layers (see :func:`gradkit.nn.summary.summary`)."""
         from .summary import summary as _summary
 
