@@ -32,9 +32,9 @@ CASES = [
                                 base_momentum=0.7, max_momentum=0.95)),
     ("CyclicLR", lambda m: dict(base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False)),
     ("OneCycleLR", lambda m: dict(max_lr=[0.5, 1.0], total_steps=STEPS + 1)),
-    ("OneCycleLR", lambda m: dict(max_lr=0.5, epochs=6, steps_per_epoch=10, anneal_strategy="linear",
+    ("OneCycleLR", lambda m: dict(max_lr=0.5, epochs=6, steps_per_epoch=11, anneal_strategy="linear",
                                   pct_start=0.25)),
-    ("OneCycleLR", lambda m: dict(max_lr=0.5, total_steps=STEPS + 1, three_phase=True, div_factor=10)),
+    ("OneCycleLR", lambda m: dict(max_lr=0.5, total_steps=STEPS, three_phase=True, div_factor=10)),
 ]
 
 OPTIMIZERS = [("SGD", dict(momentum=0.9)), ("Adam", dict())]
