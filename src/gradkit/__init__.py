@@ -1,6 +1,6 @@
 """gradkit: a readable, fast deep-learning framework on NumPy (CuPy on a GPU).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> _ = gk.manual_seed(0)
     >>> w = gk.tensor(0.0, requires_grad=True)

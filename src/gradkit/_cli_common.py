@@ -166,7 +166,7 @@ def check_table(source: str, section: str, table, schema: dict, error=CLIError) 
     Raises:
         error: ``recipe r.toml [train]: unknown key 'learning_rat' (did you mean 'learning_rate'?)``.
 
-    Example:
+    Examples:
         >>> check_table("r.toml", "train", {"epochs": 3}, {"epochs": "int", "lr": "number"})
         >>> check_table("r.toml", "train", {"epoch": 3}, {"epochs": "int", "lr": "number"})
         Traceback (most recent call last):

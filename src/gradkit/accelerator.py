@@ -3,7 +3,7 @@
 gradkit's one accelerator is a CUDA GPU driven by CuPy; without one, ``is_available()`` is
 False and ``current_accelerator()`` None.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> device = gk.accelerator.current_accelerator() if gk.accelerator.is_available() else gk.device("cpu")
     >>> gk.ones(1, device=device).device == device

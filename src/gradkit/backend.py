@@ -4,7 +4,7 @@ Every op takes its array module from its inputs (:func:`get_array_module`), neve
 hard-codes ``numpy``. CuPy is imported only when a CUDA device is requested, so
 ``import gradkit`` stays light.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.get_default_dtype()
     dtype('float32')
@@ -71,7 +71,7 @@ def register_cuda_module(xp, array_type=None) -> None:
             or None.
         array_type: the type of ``xp``'s arrays (checked by :func:`is_cupy_array`).
 
-    Example:
+    Examples:
         >>> register_cuda_module(None)  # 'cuda' is CuPy's again (imported when first asked for)
         >>> is_cupy_array(np.zeros(2))
         False
@@ -90,7 +90,7 @@ def is_real_cupy(xp) -> bool:
     Returns:
         Whether CuPy-only extensions may be imported for its arrays.
 
-    Example:
+    Examples:
         >>> is_real_cupy(np)
         False
     """
@@ -261,7 +261,7 @@ def parse_to_args(args: tuple, device=None, dtype=None, where: str = "Tensor.to"
             dtype, or a dtype that is not bool, integer or floating.
         ValueError: for an unknown device or dtype name (``'tpu'``).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> parse_to_args(("cuda:0", "float64"))
         ('cuda', dtype('float64'))
@@ -321,7 +321,7 @@ class device(str):
     Raises:
         ValueError: for an unknown device type or a malformed index.
 
-    Example:
+    Examples:
         >>> d = device("cuda", 0)
         >>> d.type, d.index, str(d), d == "cuda", d == "cpu"
         ('cuda', 0, 'cuda:0', True, False)

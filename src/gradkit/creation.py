@@ -12,7 +12,7 @@ on the CPU and then cast and moved, so a seed gives the same values on every dev
 every floating dtype up to rounding. The streams are NumPy's (PCG64), not PyTorch's: a seed
 reproduces gradkit's numbers, not torch's. ``empty`` returns zeros (deterministic).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.zeros(2, 3).shape, gk.zeros((2, 3)).shape, gk.zeros(size=[2, 3]).shape
     ((2, 3), (2, 3), (2, 3))
@@ -119,7 +119,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     Returns:
         The tensor.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1, 2], [3, 4]]).dtype, gk.tensor([1.5]).dtype
         (dtype('int64'), dtype('float32'))
@@ -139,7 +139,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     A tensor with another dtype or device is converted with ``.to`` (and stays in the graph),
     as in PyTorch.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> a = np.zeros(3, dtype=np.float32)
         >>> gk.as_tensor(a).array is a
@@ -157,7 +157,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     Raises:
         TypeError: for anything but a NumPy array of bool, integer, floating or complex dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> a = np.arange(3)
         >>> t = gk.from_numpy(a); a[0] = 7
@@ -186,7 +186,7 @@ def from_dlpack(ext) -> Tensor:
     Raises:
         TypeError: when ``ext`` does not support DLPack.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> a = np.ones(2)
         >>> t = gk.from_dlpack(a); t.array[0] = 5
@@ -207,7 +207,7 @@ def from_dlpack(ext) -> Tensor:
 def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of zeros (default dtype unless ``dtype``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(2, dtype=gk.int64).tolist()
         [0, 0]
@@ -218,7 +218,7 @@ def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Te
 def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ones (default dtype unless ``dtype``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.ones((2,)).tolist()
         [1.0, 1.0]
@@ -229,7 +229,7 @@ def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Ten
 def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """As ``torch.empty``; gradkit fills it with zeros, so its values are never garbage.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.empty(2, 2).shape
         (2, 2)
@@ -243,7 +243,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     A bool gives bool, an int int64, a float the default dtype, a complex number complex64
     (complex128 when the default dtype is float64).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.full((2,), 7).dtype, gk.full((2,), 0.5).dtype
         (dtype('int64'), dtype('float32'))
@@ -263,7 +263,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """The ``n x m`` identity matrix (``m`` defaults to ``n``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
@@ -279,7 +279,7 @@ def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device
 
     Integer arguments give int64, any floating one the default dtype, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.arange(1, 2.5, 0.5).tolist()
         [1.0, 1.5, 2.0]
@@ -299,7 +299,7 @@ def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (default dtype).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linspace(0, 1, 3).tolist()
         [0.0, 0.5, 1.0]
@@ -313,7 +313,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None) -> Tensor:
     """``base ** linspace(start, end, steps)`` (default dtype).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.logspace(0, 2, 3).tolist()
         [1.0, 10.0, 100.0]
@@ -329,7 +329,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
 def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Uniform samples on [0, 1) (default dtype; floating dtypes only).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> _ = gk.manual_seed(0)
         >>> bool(((gk.rand(100) >= 0) & (gk.rand(100) < 1)).all())
@@ -342,7 +342,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, dev
 def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Standard normal samples (default dtype; floating dtypes only).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.randn(2, 3).shape
         (2, 3)
@@ -357,7 +357,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, requires_gra
 
     Returns int64 unless ``dtype`` says otherwise.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.randint(10, (3,))
         >>> x.dtype, x.shape, bool(((x >= 0) & (x < 10)).all())
@@ -377,7 +377,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, requires_gra
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 unless ``dtype``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> sorted(gk.randperm(4).tolist())
         [0, 1, 2, 3]
@@ -403,7 +403,7 @@ def _drawn(vals, like, dtype):
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Normal samples: elementwise ``N(mean, std)`` for tensors, or ``normal(mean, std, size)`` for numbers.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.normal(0.0, 1.0, (2, 3)).shape, gk.normal(gk.zeros(4), 2.0).shape
         ((2, 3), (4,))
@@ -425,7 +425,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or ``p``), else 0, elementwise; the result has ``input``'s dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bernoulli(gk.tensor([0.0, 1.0])).tolist()
         [0.0, 1.0]
@@ -439,7 +439,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 def poisson(input, generator=None) -> Tensor:
     """Poisson samples with the rates ``input``, elementwise (``input``'s dtype).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.poisson(gk.zeros(3)).tolist()
         [0.0, 0.0, 0.0]
@@ -459,7 +459,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     Returns:
         Indices of shape ``(num_samples,)`` or ``(rows, num_samples)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.multinomial(gk.tensor([0.0, 1.0, 0.0]), 2, replacement=True).tolist()
         [1, 1]
@@ -491,7 +491,7 @@ def _like(x, dtype, device):
 def zeros_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Zeros with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros_like(gk.arange(3)).tolist()
         [0, 0, 0]
@@ -503,7 +503,7 @@ def zeros_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
 def ones_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Ones with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.ones_like(gk.zeros(2)).tolist()
         [1.0, 1.0]
@@ -515,7 +515,7 @@ def ones_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
 def empty_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
     """As :func:`empty` (zeros) with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.empty_like(gk.zeros(2, 3)).shape
         (2, 3)
@@ -527,7 +527,7 @@ def empty_like(input, dtype=None, requires_grad=False, device=None) -> Tensor:
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """``fill_value`` with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.full_like(gk.arange(2), 2.7).tolist()
         [2, 2]
@@ -539,7 +539,7 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None) -
 def rand_like(input, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
     """:func:`rand` with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.rand_like(gk.zeros(2, dtype=gk.float64)).dtype
         dtype('float64')
@@ -551,7 +551,7 @@ def rand_like(input, dtype=None, requires_grad=False, device=None, generator=Non
 def randn_like(input, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
     """:func:`randn` with ``input``'s shape, dtype and device unless given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.randn_like(gk.zeros(4)).shape
         (4,)
@@ -563,7 +563,7 @@ def randn_like(input, dtype=None, requires_grad=False, device=None, generator=No
 def randint_like(input, low=0, high=None, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
     """:func:`randint` with ``input``'s shape, dtype and device: ``randint_like(x, high)`` or ``(x, low, high)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.randint_like(gk.zeros(3), 5).dtype
         dtype('float32')
@@ -579,7 +579,7 @@ def randint_like(input, low=0, high=None, dtype=None, requires_grad=False, devic
 def is_tensor(obj) -> bool:
     """True when ``obj`` is a gradkit Tensor (or a Parameter).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.is_tensor(gk.zeros(1)), gk.is_tensor([0.0])
         (True, False)
@@ -590,7 +590,7 @@ def is_tensor(obj) -> bool:
 def is_floating_point(input) -> bool:
     """True when ``input``'s dtype is floating (float16/32/64).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.is_floating_point(gk.zeros(1)), gk.is_floating_point(gk.arange(2))
         (True, False)
@@ -601,7 +601,7 @@ def is_floating_point(input) -> bool:
 def is_complex(input) -> bool:
     """True when ``input``'s dtype is complex.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.is_complex(gk.tensor([1j]))
         True
@@ -612,7 +612,7 @@ def is_complex(input) -> bool:
 def numel(input) -> int:
     """The number of elements of ``input``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.numel(gk.zeros(2, 3))
         6

@@ -5,7 +5,7 @@ gradkit runs on a CUDA GPU through CuPy, on CuPy's current device. Without CuPy 
 Every random number, on either device, comes from gradkit's one generator, so
 ``manual_seed`` / ``manual_seed_all`` only check the seed: ``gk.manual_seed`` seeds it all.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> device = "cuda" if gk.cuda.is_available() else "cpu"
     >>> gk.zeros(2, device=device).device == device

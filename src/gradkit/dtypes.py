@@ -14,7 +14,7 @@ raises :class:`gradkit.errors.DtypeError` saying so.
 (``np.float64``), a Python type (``float`` is float64, as in NumPy and PyTorch), a name
 (``'float32'``) and a PyTorch dtype (``torch.float32``, read by its name).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.zeros(2).dtype is gk.float32
@@ -106,7 +106,7 @@ def as_dtype(value, where: str | None = None) -> np.dtype:
     Raises:
         DtypeError: for ``bfloat16`` (NumPy has none) or anything NumPy cannot read as a dtype.
 
-    Example:
+    Examples:
         >>> as_dtype(float), as_dtype("int64"), as_dtype(np.bool_)
         (dtype('float64'), dtype('int64'), dtype('bool'))
     """
@@ -137,7 +137,7 @@ def is_floating(dt) -> builtins.bool:
 def type_name(dt: np.dtype, on_cuda: builtins.bool = False) -> str:
     """The legacy type name of ``Tensor.type()``: ``'gradkit.FloatTensor'``, ``'gradkit.cuda.LongTensor'``.
 
-    Example:
+    Examples:
         >>> type_name(np.dtype("float32")), type_name(np.dtype("int64"), on_cuda=True)
         ('gradkit.FloatTensor', 'gradkit.cuda.LongTensor')
     """
@@ -150,7 +150,7 @@ def type_name(dt: np.dtype, on_cuda: builtins.bool = False) -> str:
 def parse_type_name(name: str):
     """``(dtype, on_cuda)`` of a legacy type name (``'torch.FloatTensor'``, ``'gradkit.cuda.LongTensor'``), or None.
 
-    Example:
+    Examples:
         >>> parse_type_name("torch.cuda.DoubleTensor")
         (dtype('float64'), True)
     """
@@ -169,7 +169,7 @@ def finfo(type=None):
     Returns :class:`numpy.finfo`: ``eps``, ``max``, ``min``, ``tiny``, ``smallest_normal``,
     ``resolution``, ``bits``, ``dtype``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.finfo().bits, gk.finfo(gk.float64).bits
         (32, 64)
@@ -187,7 +187,7 @@ def finfo(type=None):
 def iinfo(type):
     """Limits of an integer dtype, as ``torch.iinfo``: ``min``, ``max``, ``bits``, ``dtype``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.iinfo(gk.int32).max
         2147483647

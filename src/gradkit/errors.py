@@ -10,7 +10,7 @@ and, where gradkit has an equivalent, says which (:func:`missing_attribute`); th
 names is :data:`TENSOR_EQUIVALENTS` (``torch.Tensor.<name>``) and :data:`MODULE_EQUIVALENTS`
 (``torch.<name>``).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> try:
     ...     gk.ones(2) + gk.ones(3)
@@ -114,7 +114,7 @@ def missing_attribute(owner: str, name: str, table: dict, obj=None) -> Attribute
     Returns:
         The error, to be raised by the caller.
 
-    Example:
+    Examples:
         >>> str(missing_attribute("torch.Tensor", "storage", TENSOR_EQUIVALENTS)).split(";")[0]
         'gradkit has no torch.Tensor.storage'
     """

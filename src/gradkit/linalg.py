@@ -3,7 +3,7 @@
 The functions are implemented in :mod:`gradkit.ops.decomp` and :mod:`gradkit.ops.linalg` (with
 their backward rules); this module only gives them PyTorch's names.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.linalg.norm(gk.tensor([[3.0, 0.0], [0.0, 4.0]])).item()
     5.0
@@ -40,7 +40,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def multi_dot(tensors):
     """The product of a list of matrices, left to right (the first may be 1-D, and the last).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.multi_dot([gk.ones(3), gk.ones(3, 2), gk.ones(2)]).item()
         6.0

@@ -29,7 +29,7 @@ Results do not depend on the thread count: each piece computes exactly what the 
 computes for its part of the batch (the matrix products of a smaller batch may round in a
 different order, as they may between BLAS thread counts).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> n = gk.get_num_threads()
     >>> gk.set_num_threads(1)
@@ -182,7 +182,7 @@ def blas_threads(n: int):
 
     Does nothing when the BLAS library cannot be controlled (see the module docstring).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> with blas_threads(1):
         ...     _ = np.ones((4, 4)) @ np.ones((4, 4))
@@ -315,7 +315,7 @@ def parallel_for(n: int, fn, grain: int = 1) -> None:
         fn: ``fn(lo, hi)`` processes items ``lo`` to ``hi - 1``; its return value is ignored.
         grain: the smallest number of items worth a thread of its own.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.arange(10.0); y = np.empty_like(x)
         >>> def square(lo, hi):
@@ -382,7 +382,7 @@ def matmul(a, b, out=None):
     Returns:
         The product (``out`` when given).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> a = np.arange(6.0).reshape(2, 3); b = np.ones((3, 2))
         >>> matmul(a, b)
@@ -436,7 +436,7 @@ def blas_matmul(a, b, out=None):
     their own between products (convolution, the fused LSTM) use :func:`matmul`, which never
     wakes BLAS's threads. Small products run on one thread either way.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> blas_matmul(np.ones((2, 3)), np.ones((3, 2)))
         array([[3., 3.],
@@ -526,7 +526,7 @@ def parallel_pieces(fn, arrays, axes, grain: int = 1, min_size: int = ELEMENTWIS
     Arrays smaller than ``min_size`` elements (the first one counts), and every array when
     only one thread is in use, go to ``fn`` whole. ``fn`` must write only into its pieces.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.arange(8.0).reshape(4, 2); y = np.empty_like(x)
         >>> parallel_pieces(lambda a, b: np.negative(a, out=b), (x, y), (0, 0), min_size=1)
@@ -565,7 +565,7 @@ def tune_allocator() -> bool:
     Returns:
         True when the settings were applied; False where the allocator is not glibc's.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> if __name__ == "__main__":  # a program's own entry point, never a library
         ...     gk.parallel.tune_allocator()

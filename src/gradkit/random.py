@@ -4,7 +4,7 @@
 augmentation all draw from it (or from a :class:`Generator` passed explicitly),
 so a run is reproducible. NumPy's global RNG is never touched.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> _ = gk.manual_seed(0)
     >>> a = gk.rand(3)

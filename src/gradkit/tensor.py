@@ -9,7 +9,7 @@ Python ints become int64 and bools bool, as in PyTorch; a NumPy array keeps its 
 A Python scalar or integer array never upcasts a float32 tensor. Integer tensors
 cannot require grad.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = (x * x).sum()
@@ -159,7 +159,7 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         this tensor without being recorded; assigning ``p.data = t`` makes ``p`` hold ``t``'s array.
         The raw NumPy/CuPy array is ``.array``.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> p = gk.tensor([1.0, 2.0], requires_grad=True)
             >>> _ = p.data.mul_(10)
@@ -361,7 +361,7 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
                 :func:`gradkit.backend.parse_to_args`).
             ValueError: for an unknown device name.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> gk.tensor([1, 2]).to("float64")
             tensor([1., 2.], dtype=float64)

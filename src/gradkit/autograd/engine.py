@@ -263,7 +263,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Returns:
         A tuple with one gradient per input.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor(3.0, requires_grad=True)
         >>> (g,) = gk.grad(x ** 3, x, create_graph=True)

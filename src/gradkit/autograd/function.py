@@ -19,7 +19,7 @@ How a derivative is written, once per op:
 
 :class:`Function` is the PyTorch-style way for users to add an op:
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> class Cube(gk.autograd.Function):
     ...     @staticmethod

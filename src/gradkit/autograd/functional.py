@@ -1,6 +1,6 @@
 """Higher-order helpers built on ``gk.grad(create_graph=True)``: Jacobians, Hessians, HVPs.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> x = gk.tensor([1.0, 2.0], dtype="float64")
     >>> gk.autograd.hessian(lambda v: (v ** 3).sum(), x).numpy()

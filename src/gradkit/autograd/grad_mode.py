@@ -5,7 +5,7 @@ to the thread that sets it, as in PyTorch: ``no_grad`` in one thread leaves ever
 recording, and a new thread starts with recording on (gradkit's worker threads in :mod:`gradkit.parallel` run raw
 array kernels only, never recording ops).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> x = gk.ones(2, requires_grad=True)
     >>> with gk.no_grad():

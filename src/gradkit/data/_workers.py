@@ -61,7 +61,7 @@ class WorkerInfo:
 def get_worker_info() -> WorkerInfo | None:
     """Inside a DataLoader worker, its :class:`WorkerInfo`; in the main process, ``None``.
 
-    Example:
+    Examples:
         >>> get_worker_info() is None
         True
     """
@@ -71,7 +71,7 @@ def get_worker_info() -> WorkerInfo | None:
 def batch_seed(base_seed: int, index: int) -> int:
     """The seed of batch ``index`` of an epoch whose base seed is ``base_seed`` (a 63-bit int).
 
-    Example:
+    Examples:
         >>> batch_seed(1, 2) == batch_seed(1, 2) != batch_seed(1, 3)
         True
     """

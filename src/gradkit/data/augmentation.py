@@ -17,7 +17,7 @@ Convention: augmentation is for TRAINING batches only. The training loop applies
 ``augment`` callable to training batches and never to dev/test data or to
 ``evaluate``/``predict``; apply it the same way in a hand-written loop.
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> aug = Compose([RandomHorizontalFlip(0.5), RandomCrop(8, padding=1), GaussianNoise(0.01)],
     ...               generator=gk.Generator(0))
@@ -45,7 +45,7 @@ class Compose(Augmentation):
         generator: when given, it replaces the generator of every member that has
             none, so one seed drives the whole pipeline.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.arange(6.0).reshape(1, 1, 2, 3)
         >>> twice = Compose([RandomHorizontalFlip(1.0), RandomHorizontalFlip(1.0)])
@@ -85,7 +85,7 @@ class RandomHorizontalFlip(Augmentation):
     Raises:
         ValueError: for ``p`` outside ``[0, 1]``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> RandomHorizontalFlip(p=1.0)(np.arange(3.0).reshape(1, 1, 1, 3)).ravel().tolist()
         [2.0, 1.0, 0.0]
@@ -134,7 +134,7 @@ class RandomCrop(Augmentation):
     Raises:
         ValueError: for a bad padding spec or mode, or a crop larger than the padded image.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> RandomCrop(28, padding=2)(np.zeros((3, 1, 28, 28))).shape
         (3, 1, 28, 28)
@@ -252,7 +252,7 @@ class RandomRotation(Augmentation):
     Raises:
         ValueError: for a negative single ``degrees`` or a decreasing pair.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.random.default_rng(0).random((2, 1, 5, 5)).astype(np.float32)
         >>> bool(np.array_equal(RandomRotation(0)(x), x))
@@ -300,7 +300,7 @@ class GaussianNoise(Augmentation):
     Raises:
         ValueError: for a negative ``std``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> GaussianNoise(0.0)(np.ones((2, 3))).tolist()
         [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
@@ -343,7 +343,7 @@ class ElasticDistortion(Augmentation):
     Raises:
         ValueError: for a negative ``alpha`` or non-positive ``sigma``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> ElasticDistortion(alpha=8.0, sigma=3.0)(np.zeros((2, 1, 8, 8))).shape
         (2, 1, 8, 8)

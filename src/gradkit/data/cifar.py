@@ -3,7 +3,7 @@
 Each record is 3073 bytes: one label byte (0-9), then 3072 pixel bytes: the 32x32
 red plane, then green, then blue, each row-major. That is already NCHW order.
 
-Example:
+Examples:
     >>> import numpy as np, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "test_batch.bin")
     >>> write_cifar_batch(path, np.zeros((2, 3, 32, 32), np.uint8), np.array([3, 7], np.uint8))

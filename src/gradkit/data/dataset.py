@@ -7,7 +7,7 @@ arrays in memory and can also hand out a whole batch at once
 to build a batch with one fancy-index per array instead of a Python loop over
 samples.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from gradkit.data import TensorDataset
     >>> ds = TensorDataset(np.zeros((5, 3), dtype=np.float32), np.arange(5))
@@ -45,7 +45,7 @@ class Dataset:
     may also implement ``get_batch(indices)`` returning the already-collated batch as
     a tuple of arrays; the DataLoader then skips its per-sample loop.
 
-    Example:
+    Examples:
         >>> class Squares(Dataset):
         ...     def __len__(self):
         ...         return 4
@@ -73,7 +73,7 @@ class IterableDataset(Dataset):
     ``num_workers=N`` every worker iterates its own copy; shard the stream with
     :func:`~gradkit.data.get_worker_info` or each sample comes N times.
 
-    Example:
+    Examples:
         >>> from gradkit.data import DataLoader, get_worker_info
         >>> class Count(IterableDataset):
         ...     def __init__(self, n):
@@ -109,7 +109,7 @@ class TensorDataset(Dataset):
     Raises:
         ValueError: when no array is given, an array is 0-d, or the first dimensions differ.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> ds = TensorDataset(np.ones((4, 2)), np.array([0, 1, 0, 1]))
         >>> [a.shape for a in ds.get_batch(np.array([0, 3]))]
@@ -169,7 +169,7 @@ class Subset(Dataset):
         dataset: the dataset to take samples from.
         indices: a sequence of integer indices into ``dataset``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> s = Subset(TensorDataset(np.arange(10)), [7, 2])
         >>> len(s), int(s[0][0])
@@ -217,7 +217,7 @@ class ConcatDataset(Dataset):
     Raises:
         ValueError: when ``datasets`` is empty.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> c = ConcatDataset([TensorDataset(np.arange(3)), TensorDataset(np.arange(10, 12))])
         >>> len(c), int(c[4][0])

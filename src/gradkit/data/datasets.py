@@ -25,7 +25,7 @@ Generated datasets take ``seed`` (an int, reproducible, independent of gradkit's
 generator; or ``None`` to draw from the global generator). Nothing here touches the
 network; NumPy's global RNG is left as it was.
 
-Example:
+Examples:
     >>> X, y = load("moons", n_samples=100, noise=0.1)
     >>> X.shape, X.dtype, y.dtype
     ((100, 2), dtype('float32'), dtype('int64'))
@@ -100,7 +100,7 @@ def digits(as_images: bool = False) -> DataArrays:
     Args:
         as_images: return ``X`` as NCHW images ``(1797, 1, 8, 8)`` instead of ``(1797, 64)``.
 
-    Example:
+    Examples:
         >>> digits(as_images=True).X.shape
         (1797, 1, 8, 8)
     """
@@ -417,7 +417,7 @@ def load(name: str, **kwargs) -> DataArrays:
     Raises:
         ValueError: for an unknown name, listing the valid ones.
 
-    Example:
+    Examples:
         >>> load("iris").X.shape
         (150, 4)
     """

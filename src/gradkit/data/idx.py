@@ -14,7 +14,7 @@ type byte  values
 0x0E       float64
 =========  ==============
 
-Example:
+Examples:
     >>> import numpy as np, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
     >>> write_idx(path, np.array([3, 1, 4], dtype=np.uint8))

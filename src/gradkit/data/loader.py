@@ -25,7 +25,7 @@ processes, 619 ms with 2 threads (the GIL); a 60000 x 784 TensorDataset, 127 ms 
 process, 193 ms with 2 threads, 364 ms with 2 processes (the batches cross a pipe). Threads
 stay available with ``multiprocessing_context="thread"``.
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> from gradkit.data import DataLoader, TensorDataset
     >>> ds = TensorDataset(np.arange(10, dtype=np.float32).reshape(5, 2), np.arange(5))
@@ -90,7 +90,7 @@ def default_collate(samples):
     Raises:
         ValueError: for an empty list, or samples whose fields differ in number.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x, y = default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
         >>> tuple(x.shape), y.tolist()
@@ -203,7 +203,7 @@ class DataLoader:
             worker options without workers.
         TypeError: for a dataset without ``__len__``/``__getitem__`` or a bad ``generator``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from gradkit.data import TensorDataset
         >>> ds = TensorDataset(np.arange(6, dtype=np.float32), np.arange(6))

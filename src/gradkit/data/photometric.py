@@ -48,7 +48,7 @@ class RandomBrightness(Augmentation):
     Raises:
         ValueError: for a negative or non-finite ``max_delta``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> out = RandomBrightness(0.1)(np.full((2, 1, 2, 2), 0.5))
         >>> bool(np.all(np.abs(out - 0.5) <= 0.1))
@@ -83,7 +83,7 @@ class RandomContrast(Augmentation):
     Raises:
         ValueError: for ``lower < 0`` or ``lower > upper``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.random.default_rng(0).random((2, 3, 4, 4))
         >>> out = RandomContrast(0.5, 1.5)(x)
@@ -159,7 +159,7 @@ class ColorJitter(Augmentation):
         ValueError: for a negative amount or a bad pair; at call time, for ``saturation`` on images
             that do not have 3 channels, or ``contrast`` on images with other than 1 or 3 channels.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.random.default_rng(0).random((4, 3, 8, 8)).astype(np.float32)
         >>> out = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4)(x)
@@ -297,7 +297,7 @@ class Resize(Augmentation):
     Raises:
         ValueError: for a size that is not a positive int or pair.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> x = np.arange(4.0).reshape(1, 1, 2, 2)
         >>> Resize((4, 4))(x)[0, 0, 0].tolist()
@@ -350,7 +350,7 @@ class RandomResizedCrop(Augmentation):
     Raises:
         ValueError: for a bad size, scale or ratio.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> RandomResizedCrop(8)(np.zeros((3, 1, 28, 28), dtype=np.float32)).shape
         (3, 1, 8, 8)

@@ -12,7 +12,7 @@ in a safetensors file). Statistics are computed in float64 and applied in the da
 own float dtype (float32 stays float32; integer data such as uint8 pixels becomes
 the default float dtype).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> X_train = np.array([[1.0, 10.0], [3.0, 30.0]], dtype=np.float32)
     >>> X_dev = np.array([[2.0, 20.0]], dtype=np.float32)
@@ -68,7 +68,7 @@ def check_finite(X, name: str = "X"):
         ValueError: naming the count of NaN and of infinite values and the columns
             (feature indices after the sample axis) where they occur.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> check_finite(np.array([[1.0, np.nan], [np.inf, 2.0]]), "X_train")
         Traceback (most recent call last):
@@ -268,7 +268,7 @@ class Standardize(_AxisStats):
         mean: the fitted mean (feature shape, float64).
         std: the fitted standard deviation (population, ``ddof=0``), zeros replaced by 1.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> s = Standardize().fit(np.array([[0.0, 5.0], [2.0, 5.0]]))
         >>> s.transform(np.array([[1.0, 7.0]])).tolist()
@@ -303,7 +303,7 @@ class MeanCenter(_AxisStats):
     Args:
         axis: the axes the mean is taken over (must include 0); see :class:`Standardize`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> MeanCenter().fit(np.array([[1.0], [3.0]])).transform(np.array([[5.0]])).tolist()
         [[3.0]]
@@ -339,7 +339,7 @@ class MinMaxScale(_AxisStats):
     Raises:
         ValueError: when ``feature_range`` is not an increasing pair.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> MinMaxScale((-1, 1)).fit_transform(np.array([[0.0], [5.0], [10.0]])).ravel().tolist()
         [-1.0, 0.0, 1.0]
@@ -393,7 +393,7 @@ class FlattenImages(Preprocessor):
     Attributes:
         input_shape: the fitted sample shape as an int64 array.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> f = FlattenImages().fit(np.zeros((2, 1, 8, 8)))
         >>> f.transform(np.zeros((5, 1, 8, 8))).shape
@@ -440,7 +440,7 @@ class Pipeline(Preprocessor):
     Raises:
         TypeError: when a step is not a :class:`Preprocessor`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> p = Pipeline([FlattenImages(), Standardize()])
         >>> p.fit_transform(np.arange(8.0).reshape(2, 2, 2)).shape

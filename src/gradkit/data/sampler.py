@@ -7,7 +7,7 @@ or gradkit's global one seeded by ``gk.manual_seed``), never from NumPy's global
 has ``indices(generator)`` giving an epoch's order from a given generator, which is how the
 DataLoader replays an interrupted epoch exactly.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
     [[0, 1], [2, 3], [4]]
@@ -99,7 +99,7 @@ class RandomSampler(Sampler):
         ValueError: for a non-positive ``num_samples``.
         TypeError: for a generator that is not a gradkit Generator.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> len(RandomSampler(range(10), replacement=True, num_samples=4, generator=gk.Generator(1)))
         4
@@ -140,7 +140,7 @@ class SubsetRandomSampler(Sampler):
         indices: a sequence of dataset indices.
         generator: a :class:`gradkit.Generator`; ``None`` uses the loader's or the global one.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> sorted(SubsetRandomSampler([5, 7, 9], generator=gk.Generator(0)))
         [5, 7, 9]
@@ -175,7 +175,7 @@ class WeightedRandomSampler(Sampler):
     Raises:
         ValueError: for negative, non-finite or all-zero weights, or a bad ``num_samples``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> s = WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=3, generator=gk.Generator(0))
         >>> list(s)
@@ -217,7 +217,7 @@ class BatchSampler(Sampler):
     Raises:
         ValueError: for a non-positive ``batch_size``.
 
-    Example:
+    Examples:
         >>> list(BatchSampler(range(5), batch_size=2, drop_last=True))
         [[0, 1], [2, 3]]
     """

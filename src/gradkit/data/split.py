@@ -3,7 +3,7 @@
 The course's rule: split once into train / dev / test, fit everything (weights,
 preprocessing statistics, hyperparameters) on train, choose on dev, report test.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> X, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.array([0, 1] * 5)
     >>> s = train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), seed=0)
@@ -52,7 +52,7 @@ def random_split(dataset, lengths, generator: Generator | None = None) -> list[S
     Raises:
         ValueError: when the lengths do not sum to the dataset size (or to 1), or one is negative.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> from gradkit.data import TensorDataset
         >>> a, b = random_split(TensorDataset(np.arange(10)), [0.7, 0.3], generator=gk.Generator(0))
@@ -138,7 +138,7 @@ def train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify: bool = True, see
         ValueError: for sizes that are not three non-negative numbers summing to 1 (or to
             ``len(X)``), or ``X`` and ``y`` of different lengths.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = np.array([0] * 50 + [1] * 50)
         >>> s = train_dev_test_split(np.zeros((100, 3)), y, sizes=(0.6, 0.2, 0.2))
@@ -291,7 +291,7 @@ def one_hot(labels, num_classes: int | None = None, dtype=None):
     Raises:
         ValueError: for negative labels, labels ``>= num_classes``, or non-integer values.
 
-    Example:
+    Examples:
         >>> one_hot(np.array([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """

@@ -28,7 +28,7 @@ The defaults reproduce the classic cases (errors in percent, base 0 %): train 1 
 is high variance, 15 / 16 high bias, 15 / 30 both, 0.5 / 1 a good fit; with a base error
 of 15 %, 15 / 16 is a good fit.
 
-Example:
+Examples:
     >>> from gradkit.diagnose import bias_variance
     >>> r = bias_variance(0.01, 0.11)
     >>> r.verdict
@@ -86,7 +86,7 @@ def model_kind(model) -> str | None:
     """``"transformer"``, ``"rnn"``, ``"cnn"``, ``"mlp"`` (dense layers only) or ``None`` (no model,
     or none of these), from the model's layer types.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> model_kind(gk.nn.Sequential(gk.nn.Conv2d(1, 4, 3), gk.nn.Flatten(), gk.nn.Linear(4 * 26 * 26, 2)))
         'cnn'
@@ -290,7 +290,7 @@ def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, 
             with ``scale='fraction'``, or a mix of percent-looking and fraction-looking errors.
         TypeError: for a non-numeric error.
 
-    Example:
+    Examples:
         >>> r = bias_variance(15, 16, base_error=15)
         >>> r.verdict, r.scale
         ('good fit', 'percent')
@@ -385,7 +385,7 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
     Raises:
         ValueError: when the history has no dev-set values or is empty.
 
-    Example:
+    Examples:
         >>> from gradkit.train import History
         >>> h = History(); h.append(0, {"accuracy": 0.99, "val_accuracy": 0.89})
         >>> bias_variance_from_history(h).verdict
@@ -454,7 +454,7 @@ class BiasVarianceVerdict(Callback):
         eval_train: measure the training and dev errors in eval mode with the final weights
             (default); ``False`` uses the logged running training value of the last epoch.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> X = np.random.default_rng(0).standard_normal((40, 2)).astype(np.float32)
         >>> y = (X[:, 0] > 0).astype(np.int64)

@@ -12,7 +12,7 @@ Each point is classified with :func:`~gradkit.diagnose.bias_variance` (``"high b
 ``"high variance"``, ``"high bias and high variance"`` or ``"good fit"``). Both functions
 return a :class:`CurveResult` with the numbers and ``.plot(path)``.
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((200, 2)).astype(np.float32); y = (X[:, 0] > 0).astype(np.int64)
@@ -229,8 +229,9 @@ def capacity_curve(make_models, data, *, loss="cross_entropy", optimizer="adam",
         make_models: model factories of growing capacity: a dict ``{label: factory}``, a list
             of ``(label, factory)`` pairs, or a list of factories (labelled by parameter count).
         data: ``((X_train, y_train), (X_dev, y_dev))``.
-        loss, optimizer, lr, epochs, batch_size, metric, base_error, seed, bias_threshold,
-            variance_threshold, **fit_kwargs: as in :func:`learning_curve`.
+        **others: ``loss``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``metric``, ``base_error``,
+            ``seed``, ``bias_threshold``, ``variance_threshold`` and fit's keywords, as in
+            :func:`learning_curve`.
 
     Returns:
         A :class:`CurveResult` with ``kind='capacity'``; ``x`` holds the parameter counts.
@@ -239,7 +240,7 @@ def capacity_curve(make_models, data, *, loss="cross_entropy", optimizer="adam",
         ValueError: when there are no factories.
         TypeError: for malformed ``data`` or a factory that does not return a Module.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> widths = {f"width {w}": (lambda w=w: gk.models.MLP([2, w, 2])) for w in (2, 32)}
         >>> # gk.diagnose.capacity_curve(widths, data).plot("capacity.png")

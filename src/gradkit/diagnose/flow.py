@@ -12,7 +12,7 @@
 Both plots are drawn with matplotlib's object API (nothing global changes) and return a pair
 ``(figure, rows)``: the figure (saved when ``path`` is given) and the numbers it shows.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> _ = gk.manual_seed(0)
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))

@@ -10,7 +10,7 @@ which checks the vector-Jacobian product that backward computes. Per input the r
 which passes below ``1e-7`` in float64 (around 1e-5 is suspicious; 1e-3 or more is a bug),
 and lists the elements that differ most, to find where a backward rule goes wrong.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> x = gk.randn(3, 4, dtype="float64", requires_grad=True)
     >>> gk.diagnose.gradcheck(lambda t: (t.tanh() * t).sum(), [x]).passed

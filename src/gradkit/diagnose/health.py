@@ -36,7 +36,7 @@ Only activations used as modules are seen (``gk.nn.ReLU()``, not ``x.relu()`` in
 ``forward``); the report runs in training mode with dropout switched off, and leaves the
 model's gradients, buffers and modes as it found them.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 16), gk.nn.ReLU(), gk.nn.Linear(16, 3))
     >>> with gk.no_grad():
@@ -434,7 +434,7 @@ class TrainingHealth(Callback):
             resume, only ``records`` holds the epochs before the checkpoint).
         plots: the paths of the pictures saved so far (``plot_every``).
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> X = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
         >>> y = (X[:, 0] > 0).astype(np.int64)

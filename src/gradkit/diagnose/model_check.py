@@ -24,7 +24,7 @@ seeds, all applied here:
   and per layer and names the failing ones;
 * large tensors are checked on a random sample of elements (``max_elements_per_tensor``).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.Tanh(), gk.nn.Linear(4, 2))
     >>> x, y = gk.randn(5, 3), gk.tensor([0, 1, 1, 0, 1])

@@ -10,7 +10,7 @@ and ``gk.load_model`` are the same functions as here.
 * :func:`flatten_state`, :func:`unflatten_state`: nested state <-> named arrays + JSON.
 * :class:`CheckpointError`: a corrupt, truncated or foreign file, with its path and reason.
 
-Example:
+Examples:
     >>> import os, tempfile
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Linear(4, 1))

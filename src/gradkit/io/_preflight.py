@@ -8,7 +8,7 @@ arguments, for the layers whose size is a simple function of them) and refuses t
 that bound is larger than the number of values the file stores. The bounds are lower bounds
 (a property test checks each against the real layer); layers without a formula count zero.
 
-Example:
+Examples:
     >>> from gradkit.io._preflight import parameter_lower_bound
     >>> parameter_lower_bound({"class": "Linear", "config": {"in_features": 4, "out_features": 3}})
     12

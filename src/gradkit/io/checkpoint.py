@@ -19,7 +19,7 @@ file or something that is not safetensors is refused with the path and the reaso
 (:class:`CheckpointError`). Writes are atomic (temporary file, fsync, rename), so a crash
 while saving leaves the previous file intact.
 
-Example:
+Examples:
     >>> import os, tempfile
     >>> import gradkit as gk
     >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
@@ -194,7 +194,7 @@ def save(obj, path, metadata=None) -> None:
             unsupported dtype (the key is named), or metadata that is not JSON.
         FileNotFoundError: when the destination directory does not exist.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import gradkit as gk
         >>> p = os.path.join(tempfile.mkdtemp(), "net.safetensors")
@@ -287,7 +287,7 @@ def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dic
         CheckpointError: when the file is not safetensors, truncated, or corrupt
             (the message names the path and the reason, e.g. ``"checksum mismatch"``).
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import gradkit as gk
         >>> p = os.path.join(tempfile.mkdtemp(), "w.safetensors")
@@ -359,7 +359,7 @@ def load_model(path, map_location=None, *, device=None):
             a model with custom layers, or a file from another tool): the message says to
             build the model in code and use ``load_state_dict``.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import gradkit as gk
         >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 2))
@@ -477,7 +477,7 @@ def save_checkpoint(path, *, model=None, optimizer=None, scheduler=None, loader=
     Raises:
         TypeError: for an object that cannot be stored, naming its path.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import gradkit as gk
         >>> p = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
@@ -578,7 +578,7 @@ def restore_checkpoint(ckpt, model=None, optimizer=None, scheduler=None, loader=
             weights or an optimizer state with a non-numeric or non-finite value (the entry is
             named); while applying, for a state that does not fit its object.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import gradkit as gk
         >>> p = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")

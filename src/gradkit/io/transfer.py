@@ -7,7 +7,7 @@ and reports what happened. Files written by PyTorch (``safetensors.torch.save_fi
 ``state_dict``) load with no renaming when the gradkit model has the same architecture,
 because gradkit's parameter names follow PyTorch's.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> src = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))
     >>> dst = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 5))
@@ -124,7 +124,7 @@ def load_weights(model, path_or_state, key_map=None, prefix=None, strict: bool =
             is named with both shapes and nothing is loaded), when two source keys map to
             the same model key, or with ``strict=True`` when keys are missing/unexpected.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> body = gk.nn.Linear(3, 3)
         >>> net = gk.nn.Sequential(gk.nn.Linear(3, 3), gk.nn.Linear(3, 1))

@@ -21,7 +21,7 @@ or array is a one-key object: ``{"dict": [[key, value], ...]}``, ``{"list": [...
 ``{"tuple": [...]}``, ``{"tensor": name, "requires_grad": bool}``, ``{"ndarray": name}``,
 ``{"scalar": name}``.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from gradkit.io.tree import flatten_state, unflatten_state
     >>> state = {"step": 3, "betas": (0.9, 0.999), "m": {0: np.zeros(2)}}

@@ -1,6 +1,6 @@
 """``gk.models``: classic ready-made models.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.models.MLP([4, 16, 3], activation="relu")
     >>> net(gk.zeros(2, 4)).shape

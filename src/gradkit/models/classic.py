@@ -1,6 +1,6 @@
 """Classic models: the Perceptron, logistic regression, MLPs, RBF networks, SELU networks.
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> X = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
     >>> p = gk.models.Perceptron(2)
@@ -83,7 +83,7 @@ class Perceptron(Module):
         bias: Parameter ``(1,)``, initialized to 0.
         classes: buffer ``[negative_label, positive_label]`` set by ``fit`` ([0, 1] by default).
 
-    Example:
+    Examples:
         >>> import numpy as np, warnings, gradkit as gk
         >>> X = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
         >>> with warnings.catch_warnings():
@@ -198,7 +198,7 @@ class LogisticRegression(Module):
             (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
             (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> m = gk.models.LogisticRegression(3)
         >>> m.predict_proba(gk.zeros(2, 3)).shape
@@ -276,7 +276,7 @@ class MLP(nn.Sequential):
     Raises:
         ValueError: for fewer than two sizes, an unknown activation or an unknown init.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.models.MLP([2, 8, 1], activation="tanh", batchnorm=True)
         MLP(
@@ -325,7 +325,7 @@ class RBFNetwork(Module):
             (default, PyTorch's), ``"he"``, ``"xavier"``, ``"lecun"`` or ``"zeros"``
             (biases 0 for all but ``"torch"``; see :class:`MLP`).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.models.RBFNetwork(2, 10, 1)
         >>> net(gk.zeros(4, 2)).shape
@@ -385,7 +385,7 @@ class SelfNormalizingNet(nn.Sequential):
         out_features: the output size.
         dropout: AlphaDropout probability after each SELU (0 disables).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.models.SelfNormalizingNet(8, 32, 3, 2, dropout=0.05)
         >>> net(gk.randn(5, 8)).shape

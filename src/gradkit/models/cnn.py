@@ -5,7 +5,7 @@ Each is an ordinary :class:`gradkit.nn.Module` built from gradkit layers (``Conv
 ``BatchNorm2d``, pooling, ``Linear``), so ``state_dict``, ``summary`` and the JSON config
 work as for any layer.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.models.SmallResNet(in_channels=3, num_classes=10)
     >>> net(gk.zeros(2, 3, 32, 32)).shape
@@ -63,7 +63,7 @@ class LeNet5(nn.Module):
     Raises:
         ValueError: an unsupported ``input_size``/``activation``/``pooling``, or an input of another shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> LeNet5()(gk.zeros(2, 1, 28, 28)).shape
         (2, 10)
@@ -118,7 +118,7 @@ class BasicBlock(nn.Module):
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H/stride, W/stride).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> BasicBlock(16, 32, stride=2)(gk.zeros(2, 16, 8, 8)).shape
         (2, 32, 4, 4)
@@ -162,7 +162,7 @@ class SmallResNet(nn.Module):
     Shape:
         (N, in_channels, H, W) -> (N, num_classes) logits.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> SmallResNet(1, 10)(gk.zeros(2, 1, 28, 28)).shape
         (2, 10)
@@ -213,7 +213,7 @@ class FullyConvNet(nn.Module):
     Shape:
         (N, in_channels, H, W) -> (N, num_classes) logits.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> FullyConvNet(1, 10)(gk.zeros(2, 1, 28, 28)).shape
         (2, 10)
@@ -259,7 +259,7 @@ class MNIST1DCNN(nn.Module):
     Shape:
         (N, length) or (N, 1, length) -> (N, num_classes) logits.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> MNIST1DCNN()(gk.zeros(4, 40)).shape
         (4, 10)
@@ -312,7 +312,7 @@ class DigitsCNN(nn.Module):
     Shape:
         (N, 1, 8, 8) (or (N, 64), reshaped) -> (N, num_classes) logits.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> DigitsCNN()(gk.zeros(2, 1, 8, 8)).shape
         (2, 10)

@@ -9,7 +9,7 @@
 
 All take (batch, time, ...) inputs (``batch_first``) and optional ``lengths``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> clf = gk.models.SequenceClassifier(input_size=3, hidden_size=8, num_classes=2)
     >>> clf(gk.randn(4, 10, 3), lengths=[10, 9, 5, 2]).shape
@@ -86,7 +86,7 @@ class SequenceClassifier(_SequenceModel):
     Shape:
         (batch, time, input_size), (batch, time) scalars, or (batch, time) ids -> logits (batch, num_classes).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> m = gk.models.SequenceClassifier(vocab_size=100, hidden_size=16, num_classes=3, padding_idx=0)
         >>> m(gk.tensor([[5, 6, 7], [8, 0, 0]]), lengths=[3, 1]).shape
@@ -162,7 +162,7 @@ class MNIST1DGRU(Module):
     Raises:
         ValueError: when the input does not have ``seq_len`` steps.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.models.MNIST1DGRU()(gk.randn(8, 40)).shape
         (8, 10)

@@ -1,6 +1,6 @@
 """``gk.nn``: modules, parameters, layers, initializers (and activations, losses, functional).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.Linear(8, 2))
     >>> net(gk.zeros(3, 4)).shape

@@ -4,7 +4,7 @@ Only :class:`PReLU` has parameters (its learnable slopes); the rest are stateles
 :class:`Step` and :class:`Sign` are forward-only: their gradient is zero, which is why
 threshold units cannot be trained by backpropagation (see :func:`~gradkit.nn.functional.step`).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3), gk.nn.Softmax(dim=1))
     >>> round(net(gk.ones(2, 4)).sum().item(), 5)
@@ -28,7 +28,7 @@ __all__ = [
 class Sigmoid(Module):
     """Logistic function ``1 / (1 + exp(-x))`` elementwise (stable for any ``|x|``).
 
-    Example:
+    Examples:
         >>> gk.nn.Sigmoid()(gk.tensor([0.0])).item()
         0.5
     """
@@ -40,7 +40,7 @@ class Sigmoid(Module):
 class Tanh(Module):
     """Hyperbolic tangent elementwise.
 
-    Example:
+    Examples:
         >>> gk.nn.Tanh()(gk.tensor([0.0])).item()
         0.0
     """
@@ -55,7 +55,7 @@ class ReLU(Module):
     Args:
         inplace: accepted for PyTorch compatibility; gradkit always returns a new tensor.
 
-    Example:
+    Examples:
         >>> gk.nn.ReLU()(gk.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
         True
     """
@@ -75,7 +75,7 @@ class LeakyReLU(Module):
         negative_slope: slope for negative inputs (default 0.01).
         inplace: accepted for PyTorch compatibility (ignored).
 
-    Example:
+    Examples:
         >>> round(gk.nn.LeakyReLU(0.1)(gk.tensor([-2.0])).item(), 4)
         -0.2
     """
@@ -108,7 +108,7 @@ class PReLU(Module):
             ``num_parameters``; here that name is :meth:`Module.num_parameters`, the
             parameter count every module has.)
 
-    Example:
+    Examples:
         >>> gk.nn.PReLU()(gk.tensor([-4.0, 1.0])).tolist()
         [-1.0, 1.0]
     """
@@ -144,7 +144,7 @@ class ELU(Module):
         alpha: the saturation value for very negative inputs is ``-alpha`` (default 1).
         inplace: accepted for PyTorch compatibility (ignored).
 
-    Example:
+    Examples:
         >>> round(gk.nn.ELU()(gk.tensor([-100.0])).item(), 4)
         -1.0
     """
@@ -169,7 +169,7 @@ class SELU(Module):
     Args:
         inplace: accepted for PyTorch compatibility (ignored).
 
-    Example:
+    Examples:
         >>> round(gk.nn.SELU()(gk.tensor([1.0])).item(), 4)
         1.0507
     """
@@ -189,7 +189,7 @@ class Softplus(Module):
         beta: sharpness (default 1).
         threshold: ``beta x`` above which the output is ``x`` (default 20).
 
-    Example:
+    Examples:
         >>> round(gk.nn.Softplus()(gk.tensor([0.0])).item(), 4)
         0.6931
     """
@@ -209,7 +209,7 @@ class Softplus(Module):
 class GELU(Module):
     """Gaussian error linear unit ``x * Phi(x)`` (exact, or ``approximate='tanh'``).
 
-    Example:
+    Examples:
         >>> round(gk.nn.GELU()(gk.tensor([1.0])).item(), 4)
         0.8413
     """
@@ -233,7 +233,7 @@ class Softmax(Module):
     Args:
         dim: the dimension to normalize (``None`` uses PyTorch's deprecated implicit choice).
 
-    Example:
+    Examples:
         >>> gk.nn.Softmax(dim=1)(gk.zeros(1, 4)).tolist()
         [[0.25, 0.25, 0.25, 0.25]]
     """
@@ -252,7 +252,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """``log(softmax(x))`` along ``dim``, computed stably (pair it with ``NLLLoss``).
 
-    Example:
+    Examples:
         >>> round(gk.nn.LogSoftmax(dim=0)(gk.zeros(2))[0].item(), 4)
         -0.6931
     """
@@ -276,7 +276,7 @@ class Threshold(Module):
         value: the replacement for inputs at or below it.
         inplace: accepted for PyTorch compatibility (ignored).
 
-    Example:
+    Examples:
         >>> gk.nn.Threshold(0.5, -1.0)(gk.tensor([0.2, 0.75])).tolist()
         [-1.0, 0.75]
     """
@@ -303,7 +303,7 @@ class Step(Module):
     Args:
         value_at_zero: the output at ``x == 0`` (default 1).
 
-    Example:
+    Examples:
         >>> gk.nn.Step()(gk.tensor([-1.0, 0.0, 2.0])).tolist()
         [0.0, 1.0, 1.0]
     """
@@ -319,7 +319,7 @@ class Step(Module):
 class Sign(Module):
     """Elementwise sign (-1, 0, 1). Forward only: its gradient is zero.
 
-    Example:
+    Examples:
         >>> gk.nn.Sign()(gk.tensor([-3.0, 0.0, 2.0])).tolist()
         [-1.0, 0.0, 1.0]
     """

@@ -5,7 +5,7 @@ Tanhshrink, Softshrink, Hardshrink, GLU, RReLU``. None has parameters; ``inplace
 for source compatibility and a new tensor is returned. :class:`RReLU` draws its random slopes
 in training mode from gradkit's seeded generator and uses their mean in evaluation mode.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.SiLU(), gk.nn.Linear(8, 2), gk.nn.Hardtanh())
     >>> net(gk.ones(3, 4)).shape
@@ -37,7 +37,7 @@ class _Inplace(Module):
 class SiLU(_Inplace):
     """``x * sigmoid(x)`` (see :func:`~gradkit.nn.functional.silu`).
 
-    Example:
+    Examples:
         >>> gk.nn.SiLU()(gk.tensor([0.0])).item()
         0.0
     """
@@ -49,7 +49,7 @@ class SiLU(_Inplace):
 class Mish(_Inplace):
     """``x * tanh(softplus(x))`` (see :func:`~gradkit.nn.functional.mish`).
 
-    Example:
+    Examples:
         >>> gk.nn.Mish()(gk.tensor([0.0])).item()
         0.0
     """
@@ -66,7 +66,7 @@ class Hardtanh(Module):
         max_val: upper bound (default 1).
         inplace: accepted for PyTorch compatibility.
 
-    Example:
+    Examples:
         >>> gk.nn.Hardtanh(-2.0, 2.0)(gk.tensor([3.0])).item()
         2.0
     """
@@ -87,7 +87,7 @@ class Hardtanh(Module):
 class ReLU6(_Inplace):
     """``min(max(x, 0), 6)``.
 
-    Example:
+    Examples:
         >>> gk.nn.ReLU6()(gk.tensor([8.0])).item()
         6.0
     """
@@ -99,7 +99,7 @@ class ReLU6(_Inplace):
 class Hardswish(_Inplace):
     """``x * relu6(x + 3) / 6`` (MobileNetV3).
 
-    Example:
+    Examples:
         >>> gk.nn.Hardswish()(gk.tensor([4.0])).item()
         4.0
     """
@@ -111,7 +111,7 @@ class Hardswish(_Inplace):
 class Hardsigmoid(_Inplace):
     """``relu6(x + 3) / 6``.
 
-    Example:
+    Examples:
         >>> gk.nn.Hardsigmoid()(gk.tensor([0.0])).item()
         0.5
     """
@@ -123,7 +123,7 @@ class Hardsigmoid(_Inplace):
 class Softsign(Module):
     """``x / (1 + |x|)``.
 
-    Example:
+    Examples:
         >>> gk.nn.Softsign()(gk.tensor([1.0])).item()
         0.5
     """
@@ -135,7 +135,7 @@ class Softsign(Module):
 class LogSigmoid(Module):
     """``log(sigmoid(x))``, stable for any ``|x|``.
 
-    Example:
+    Examples:
         >>> round(gk.nn.LogSigmoid()(gk.tensor([0.0])).item(), 4)
         -0.6931
     """
@@ -151,7 +151,7 @@ class CELU(Module):
         alpha: negative saturation ``-alpha`` (default 1).
         inplace: accepted for PyTorch compatibility.
 
-    Example:
+    Examples:
         >>> gk.nn.CELU()(gk.tensor([2.0])).item()
         2.0
     """
@@ -175,7 +175,7 @@ class Softmin(Module):
     Args:
         dim: the dimension that sums to 1.
 
-    Example:
+    Examples:
         >>> gk.nn.Softmin(dim=0)(gk.tensor([1.0, 1.0])).tolist()
         [0.5, 0.5]
     """
@@ -194,7 +194,7 @@ class Softmin(Module):
 class Softmax2d(Module):
     """Softmax over the channels of each pixel: dimension -3 of ``(N, C, H, W)`` or ``(C, H, W)``.
 
-    Example:
+    Examples:
         >>> gk.nn.Softmax2d()(gk.zeros(1, 4, 2, 2)).sum(1).tolist()
         [[[1.0, 1.0], [1.0, 1.0]]]
     """
@@ -208,7 +208,7 @@ class Softmax2d(Module):
 class Tanhshrink(Module):
     """``x - tanh(x)``.
 
-    Example:
+    Examples:
         >>> gk.nn.Tanhshrink()(gk.tensor([0.0])).item()
         0.0
     """
@@ -231,7 +231,7 @@ class _Shrink(Module):
 class Softshrink(_Shrink):
     """Soft thresholding by ``lambd`` (default 0.5).
 
-    Example:
+    Examples:
         >>> gk.nn.Softshrink()(gk.tensor([1.0])).item()
         0.5
     """
@@ -243,7 +243,7 @@ class Softshrink(_Shrink):
 class Hardshrink(_Shrink):
     """Hard thresholding by ``lambd`` (default 0.5).
 
-    Example:
+    Examples:
         >>> gk.nn.Hardshrink()(gk.tensor([0.25, 1.0])).tolist()
         [0.0, 1.0]
     """
@@ -258,7 +258,7 @@ class GLU(Module):
     Args:
         dim: the dimension to split (default -1).
 
-    Example:
+    Examples:
         >>> gk.nn.GLU()(gk.ones(2, 6)).shape
         (2, 3)
     """
@@ -282,7 +282,7 @@ class RReLU(Module):
         upper: largest slope (default 1/3).
         inplace: accepted for PyTorch compatibility.
 
-    Example:
+    Examples:
         >>> m = gk.nn.RReLU(0.1, 0.3).eval()
         >>> round(m(gk.tensor([-1.0])).item(), 4)
         -0.2

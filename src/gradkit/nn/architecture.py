@@ -20,7 +20,7 @@ imported. gradkit's layers register when ``gradkit.nn`` is imported; the ready-m
 register when ``gradkit.models`` is imported, which is why the loader (``gk.load_model``, in
 ``gradkit.io``, a layer above ``models``) imports ``gradkit.models`` before looking names up.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.architecture import module_from_config
     >>> lin = gk.nn.Linear(3, 2, bias=False)
@@ -86,7 +86,7 @@ def register_serializable(cls):
     Raises:
         TypeError: if ``cls`` is not a Module subclass.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> @gk.nn.register_serializable
         ... class Double(gk.nn.Module):
@@ -195,7 +195,7 @@ def encode_value(value, where: str):
     Raises:
         TypeError: for anything else (a tensor, a function...), naming ``where``.
 
-    Example:
+    Examples:
         >>> encode_value((3, 3), "argument 'kernel_size' of Conv2d")
         [3, 3]
     """
@@ -260,7 +260,7 @@ def module_from_config(spec):
     Raises:
         ValueError: for a malformed spec or a class that is not registered.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> from gradkit.nn.module import module_from_config
         >>> lin = gk.nn.Linear(3, 2, bias=False)
@@ -308,7 +308,7 @@ class ArchitectureMixin:
     it in :data:`MODULE_REGISTRY`. Instances then describe themselves with
     :meth:`get_config` and are rebuilt with :meth:`from_config`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> class Scale(gk.nn.Module):
         ...     def __init__(self, factor=2.0, *, learnable=False):
@@ -365,7 +365,7 @@ class ArchitectureMixin:
         Raises:
             TypeError: when an argument cannot be represented in JSON (a tensor, a function).
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> gk.nn.Dropout(0.25).get_config()
             {'p': 0.25}
@@ -387,7 +387,7 @@ class ArchitectureMixin:
             ValueError: when a nested class is not registered, or for arguments ``__init__``
                 does not take.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> gk.nn.Linear.from_config({"in_features": 2, "out_features": 1})
             Linear(in_features=2, out_features=1, bias=True)

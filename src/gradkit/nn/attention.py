@@ -35,7 +35,7 @@ class MultiheadAttention(Module):
         batch_first: inputs (batch, seq, feature) instead of (seq, batch, feature).
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> mha = gk.nn.MultiheadAttention(16, 4, batch_first=True)
         >>> x = gk.randn(2, 5, 16)

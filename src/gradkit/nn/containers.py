@@ -1,6 +1,6 @@
 """Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict`` (PyTorch semantics).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.Identity(), gk.nn.Linear(8, 2))
     >>> len(net), type(net[0]).__name__, len(net[1:])
@@ -35,7 +35,7 @@ class Sequential(Module):
     Supports ``len``, integer indexing, slicing (a new ``Sequential`` sharing the
     modules), iteration, ``append``, ``insert``, ``extend`` and item assignment/deletion.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> from collections import OrderedDict
         >>> net = gk.nn.Sequential(OrderedDict(fc=gk.nn.Linear(3, 2)))
@@ -131,7 +131,7 @@ class ModuleList(Module):
     Args:
         modules: an optional iterable of modules.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> layers = gk.nn.ModuleList([gk.nn.Linear(2, 2) for _ in range(3)])
         >>> len(list(layers.parameters()))
@@ -202,7 +202,7 @@ class ModuleDict(Module):
     Args:
         modules: an optional mapping (or iterable of pairs) name -> module.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> heads = gk.nn.ModuleDict({"a": gk.nn.Linear(2, 1), "b": gk.nn.Linear(2, 3)})
         >>> list(heads.keys())

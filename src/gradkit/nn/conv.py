@@ -5,7 +5,7 @@ position: the same weights everywhere (weight sharing) and each output sees only
 window (sparse connectivity), which is what makes CNNs data-efficient on images and signals.
 The computation is :func:`gradkit.nn.functional.conv.conv2d` (im2col + one GEMM per group).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> conv = gk.nn.Conv2d(1, 16, 3, padding=1)
     >>> conv(gk.zeros(8, 1, 28, 28)).shape
@@ -171,7 +171,7 @@ class Conv2d(_ConvNd):
             (``"Conv2d expected 3 input channels, got 1 (input shape (64, 1, 28, 28))"``) or a kernel
             larger than the padded input.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)(gk.zeros(2, 3, 32, 32)).shape
         (2, 8, 16, 16)
@@ -213,7 +213,7 @@ class Conv1d(_ConvNd):
     Raises:
         ValueError: as :class:`Conv2d` (``"Conv1d expected 25 input channels, got 1 (input shape ...)"``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Conv1d(1, 25, 5, stride=2, padding=1)(gk.zeros(4, 1, 40)).shape
         (4, 25, 19)

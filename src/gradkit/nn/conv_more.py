@@ -2,7 +2,7 @@
 ``AvgPool3d``, ``AdaptiveMaxPool1d/2d`` (PyTorch's names, arguments, parameter shapes and
 initialization). The computations are in :mod:`gradkit.nn.functional.conv_more`.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> up = gk.nn.ConvTranspose2d(8, 4, kernel_size=4, stride=2, padding=1)
     >>> up(gk.randn(2, 8, 7, 7)).shape
@@ -27,7 +27,7 @@ __all__ = ["ConvTranspose1d", "ConvTranspose2d", "Conv3d", "MaxPool3d", "AvgPool
 class Conv3d(_ConvNd):
     """3-D convolution over (N, C, D, H, W) (``torch.nn.Conv3d``); weight (out, in/groups, kd, kh, kw).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Conv3d(2, 4, 3, padding=1)(gk.randn(1, 2, 4, 5, 5)).shape
         (1, 4, 4, 5, 5)
@@ -101,7 +101,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution (``torch.nn.ConvTranspose2d``): the gradient of a ``Conv2d`` in its
     input, used to upsample (decoders, segmentation, GAN generators).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.ConvTranspose2d(3, 2, 3, stride=2)(gk.randn(1, 3, 4, 4)).shape
         (1, 2, 9, 9)
@@ -119,7 +119,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 class ConvTranspose1d(_ConvTransposeNd):
     """1-D transposed convolution over (N, C, L) (``torch.nn.ConvTranspose1d``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1)(gk.randn(1, 3, 8)).shape
         (1, 2, 16)
@@ -151,7 +151,7 @@ class _Pool3d(Module):
 class MaxPool3d(_Pool3d):
     """3-D max pooling (``torch.nn.MaxPool3d``; dilation 1, no indices).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.MaxPool3d(2)(gk.randn(1, 1, 4, 4, 4)).shape
         (1, 1, 2, 2, 2)
@@ -169,7 +169,7 @@ class MaxPool3d(_Pool3d):
 class AvgPool3d(_Pool3d):
     """3-D average pooling (``torch.nn.AvgPool3d``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AvgPool3d(2)(gk.ones(1, 1, 2, 2, 2)).item()
         1.0
@@ -189,7 +189,7 @@ class AvgPool3d(_Pool3d):
 class AdaptiveMaxPool2d(Module):
     """Max over adaptive windows to a fixed output size (``torch.nn.AdaptiveMaxPool2d``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AdaptiveMaxPool2d((2, 3))(gk.randn(1, 4, 9, 10)).shape
         (1, 4, 2, 3)
@@ -211,7 +211,7 @@ class AdaptiveMaxPool2d(Module):
 class AdaptiveMaxPool1d(Module):
     """Max over adaptive windows of (N, C, L) (``torch.nn.AdaptiveMaxPool1d``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AdaptiveMaxPool1d(3)(gk.randn(2, 4, 10)).shape
         (2, 4, 3)
@@ -233,7 +233,7 @@ class AdaptiveMaxPool1d(Module):
 class MaxUnpool2d(Module):
     """The partial inverse of ``MaxPool2d(return_indices=True)`` (``torch.nn.MaxUnpool2d``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> pool, unpool = gk.nn.MaxPool2d(2, return_indices=True), gk.nn.MaxUnpool2d(2)
         >>> y, idx = pool(gk.randn(1, 1, 4, 4))

@@ -1,6 +1,6 @@
 """``Bilinear``, ``CosineSimilarity`` and ``PairwiseDistance`` (``torch.nn`` names and parameters).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.nn.Bilinear(3, 4, 2)(gk.ones(5, 3), gk.ones(5, 4)).shape
     (5, 2)
@@ -33,7 +33,7 @@ class Bilinear(Module):
         device: where the parameters live.
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
 
-    Example:
+    Examples:
         >>> m = gk.nn.Bilinear(2, 3, 4)
         >>> [tuple(p.shape) for p in m.parameters()]
         [(4, 2, 3), (4,)]
@@ -79,7 +79,7 @@ class CosineSimilarity(Module):
         dim: the dimension of the vectors (default 1).
         eps: the smallest norm (default 1e-8).
 
-    Example:
+    Examples:
         >>> gk.nn.CosineSimilarity()(gk.ones(2, 3), gk.ones(2, 3)).shape
         (2,)
     """
@@ -103,7 +103,7 @@ class PairwiseDistance(Module):
         eps: added to the difference (default 1e-6).
         keepdim: keep the last dimension.
 
-    Example:
+    Examples:
         >>> gk.nn.PairwiseDistance()(gk.ones(2, 3), gk.zeros(2, 3)).shape
         (2,)
     """

@@ -3,7 +3,7 @@
 All are active only in training mode (``module.train()``) and the identity (or the
 plain wrapped layer) in evaluation mode. Masks come from gradkit's seeded generator.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> drop = gk.nn.Dropout(p=0.2)        # keep_prob = 0.8
     >>> y = drop(gk.ones(1000))
@@ -46,7 +46,7 @@ class Dropout(Module):
         ValueError: when both ``p`` and ``keep_prob`` are given, or the one given is not
             in [0, 1].
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> drop = gk.nn.Dropout(keep_prob=0.8, inverted=False)
         >>> sorted(set(drop(gk.ones(1000)).tolist()))
@@ -154,7 +154,7 @@ class DropConnect(Module):
     Raises:
         TypeError: when ``module`` has no ``weight`` parameter.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> layer = gk.nn.DropConnect(gk.nn.Linear(4, 3), p=0.5)
         >>> layer(gk.ones(2, 4)).shape

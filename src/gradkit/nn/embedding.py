@@ -5,7 +5,7 @@ into the rows that were used, *adding* the contributions of repeated ids. The ro
 ``padding_idx`` (if given) starts at zero and never receives a gradient, so it stays
 zero through training.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> emb = gk.nn.Embedding(10, 3, padding_idx=0)
     >>> emb(gk.tensor([[1, 2, 0], [4, 0, 0]])).shape
@@ -55,7 +55,7 @@ class Embedding(Module):
         ValueError: for non-positive sizes or a ``padding_idx`` outside the table.
         IndexError: in forward, for ids outside ``[0, num_embeddings)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> emb = gk.nn.Embedding(100, 8)
         >>> emb(gk.tensor([3, 3, 7])).shape

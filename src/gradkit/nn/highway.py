@@ -11,7 +11,7 @@ The gate's bias starts negative (-2 here; the paper recommends -1 to -3), so at
 initialisation ``T ~ sigmoid(-2) ~ 0.12`` and the layer mostly *carries* its input:
 gradients flow through many layers as through a residual stack.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> hw = gk.nn.Highway(8, num_layers=2, activation="relu")
     >>> hw(gk.zeros(4, 8)).shape
@@ -84,7 +84,7 @@ class Highway(Module):
         ValueError: for a non-positive ``features``/``num_layers`` or an unknown activation;
             in forward, when the input's last dimension is not ``features``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> hw = gk.nn.Highway(3)
         >>> hw.layers[0]["transform"].bias.tolist()

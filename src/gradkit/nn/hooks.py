@@ -20,7 +20,7 @@ ops whose backward calls the hooks; the ordinary call path (no hooks) is untouch
 (``torch.nn.modules.module.register_module_forward_hook``); global hooks run before a
 module's own.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> lin = gk.nn.Linear(3, 2)
     >>> seen = []
@@ -96,7 +96,7 @@ def register_module_forward_pre_hook(hook) -> RemovableHandle:
     Returns:
         A handle whose ``remove()`` unregisters the hook.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> calls = []
         >>> with gk.nn.module.register_module_forward_pre_hook(lambda m, a: calls.append(type(m).__name__)):
@@ -294,7 +294,7 @@ class HooksMixin:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> lin = gk.nn.Linear(2, 2)
             >>> h = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
@@ -320,7 +320,7 @@ class HooksMixin:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> lin = gk.nn.Linear(2, 3)
             >>> seen = []

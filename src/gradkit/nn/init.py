@@ -19,7 +19,7 @@ A uniform ``U(-b, b)`` has variance ``b^2 / 3``, so ``b = sqrt(3) * std``.
 Fans of a weight of shape ``(out, in, *kernel)`` are ``fan_in = in * prod(kernel)`` and
 ``fan_out = out * prod(kernel)`` (Linear and Conv layouts).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> w = gk.empty(256, 128)
     >>> _ = gk.nn.init.kaiming_normal_(w, nonlinearity="relu")
@@ -248,7 +248,7 @@ def lecun_normal_(tensor, generator=None):
     PyTorch's naming (kept here) ``xavier_normal_`` is Glorot's ``2 / (fan_in + fan_out)``.
     Returns the tensor.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.nn.init.lecun_normal_(gk.empty(400, 500))
         >>> round(float(w.numpy().var() * 500), 1)   # Var(W) * n_in ~= 1

@@ -1,6 +1,6 @@
 """Basic layers: ``Linear``, ``Identity``, ``Flatten``, ``RBF`` and ``Residual``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> fc = gk.nn.Linear(784, 256)
     >>> fc.weight.shape, fc.bias.shape
@@ -80,7 +80,7 @@ class Linear(Module):
             the message says so: ``"Linear(in_features=5) expected input (..., 5), got
             (5, 100): did you pass examples as columns? use X.T ..."``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Linear(3, 2)(gk.ones(4, 3)).shape
         (4, 2)
@@ -138,7 +138,7 @@ class Flatten(Module):
         start_dim: first dimension to flatten (default 1, keeping the batch).
         end_dim: last dimension to flatten (default -1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Flatten()(gk.zeros(8, 3, 4, 4)).shape
         (8, 48)
@@ -210,7 +210,7 @@ class RBF(Module):
         centres: Parameter ``(out_features, in_features)``, initialized ``N(0, 1)``.
         log_sigma: Parameter ``(out_features,)``, initialized ``log(sigma)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> rbf = gk.nn.RBF(2, 5)
         >>> y = rbf(rbf.centres.detach()[:1])   # an input at centre 0
@@ -255,7 +255,7 @@ class Residual(Module):
     Raises:
         ValueError: in forward, when ``f(x)`` changes the shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> block = gk.nn.Residual(gk.nn.Linear(4, 4))
         >>> block(gk.zeros(2, 4)).shape

@@ -14,7 +14,7 @@ call keeps working (as in PyTorch), as long as it does not read values before it
 have. ``load_state_dict`` into a lazy module takes the shapes from the checkpoint; the first call
 then keeps those values.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.LazyLinear(8), gk.nn.ReLU(), gk.nn.LazyLinear(2))
     >>> net(gk.ones(3, 5)).shape
@@ -116,7 +116,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
         requires_grad: whether the parameter will be trained (default True).
         dtype: its future dtype (default ``gk.get_default_dtype()``).
 
-    Example:
+    Examples:
         >>> p = gk.nn.UninitializedParameter()
         >>> p.materialize(gk.zeros(2).array); type(p).__name__, p.shape
         ('Parameter', (2,))
@@ -227,7 +227,7 @@ class LazyLinear(LazyModuleMixin, Module):
         device: where the parameters will live.
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
 
-    Example:
+    Examples:
         >>> lin = gk.nn.LazyLinear(4)
         >>> lin(gk.ones(2, 7)).shape, lin.weight.shape
         ((2, 4), (4, 7))
@@ -291,7 +291,7 @@ class LazyConv1d(_LazyConvNd):
         device: where the parameters will live.
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> gk.nn.LazyConv1d(4, 3)(gk.ones(2, 5, 10)).shape
         (2, 4, 8)
     """
@@ -305,7 +305,7 @@ class LazyConv2d(_LazyConvNd):
 
     Same arguments as :class:`LazyConv1d`, with 2-D sizes.
 
-    Example:
+    Examples:
         >>> gk.nn.LazyConv2d(4, 3, padding=1)(gk.ones(2, 3, 6, 6)).shape
         (2, 4, 6, 6)
     """
@@ -367,7 +367,7 @@ class LazyBatchNorm1d(_LazyBatchNorm):
         device: where the parameters will live.
         dtype: parameter/buffer dtype.
 
-    Example:
+    Examples:
         >>> gk.nn.LazyBatchNorm1d()(gk.randn(8, 3)).shape
         (8, 3)
     """
@@ -381,7 +381,7 @@ class LazyBatchNorm2d(_LazyBatchNorm):
 
     Same arguments as :class:`LazyBatchNorm1d`.
 
-    Example:
+    Examples:
         >>> gk.nn.LazyBatchNorm2d()(gk.randn(4, 3, 2, 2)).shape
         (4, 3, 2, 2)
     """

@@ -4,7 +4,7 @@ Each is a thin module over the function of the same name in
 :mod:`gradkit.nn.functional`, with ``reduction='mean' | 'sum' | 'none'``. Class weights
 and ``pos_weight`` are kept as buffers (saved in ``state_dict``, moved by ``to()``).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> criterion = gk.nn.CrossEntropyLoss(label_smoothing=0.1)
     >>> logits = gk.zeros(4, 3, requires_grad=True)
@@ -70,7 +70,7 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """Mean squared error ``mean((prediction - target)**2)``.
 
-    Example:
+    Examples:
         >>> gk.nn.MSELoss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
         2.0
     """
@@ -84,7 +84,7 @@ class MSELoss(_Loss):
 class L1Loss(_Loss):
     """Mean absolute error (MAE) ``mean(|prediction - target|)``.
 
-    Example:
+    Examples:
         >>> gk.nn.L1Loss()(gk.tensor([1.0, 3.0]), gk.tensor([1.0, 1.0])).item()
         1.0
     """
@@ -104,7 +104,7 @@ class RMSELoss(_Loss):
         eps: keeps the gradient finite at zero error (default 1e-8; see
             :func:`~gradkit.nn.functional.rmse_loss`).
 
-    Example:
+    Examples:
         >>> round(gk.nn.RMSELoss()(gk.tensor([3.0, 4.0]), gk.zeros(2)).item(), 4)
         3.5355
     """
@@ -128,7 +128,7 @@ class HuberLoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         delta: where the loss turns from quadratic to linear (default 1).
 
-    Example:
+    Examples:
         >>> gk.nn.HuberLoss()(gk.tensor([3.0]), gk.tensor([0.0])).item()
         2.5
     """
@@ -157,7 +157,7 @@ class BCELoss(_Loss):
         reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> round(gk.nn.BCELoss()(gk.tensor([0.8, 0.2]), gk.tensor([1.0, 0.0])).item(), 4)
         0.2231
     """
@@ -184,7 +184,7 @@ class BCEWithLogitsLoss(_Loss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         pos_weight: weight of positive examples per class (last dimension).
 
-    Example:
+    Examples:
         >>> round(gk.nn.BCEWithLogitsLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
@@ -218,7 +218,7 @@ class CrossEntropyLoss(_Loss):
         input ``(N, C)`` or ``(N, C, d1, ...)``; target ``(N,)`` / ``(N, d1, ...)`` of class
         indices, or the input's shape of probabilities.
 
-    Example:
+    Examples:
         >>> round(gk.nn.CrossEntropyLoss()(gk.zeros(2, 4), gk.tensor([0, 3])).item(), 4)  # log 4
         1.3863
     """
@@ -255,7 +255,7 @@ class NLLLoss(_Loss):
         reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.NLLLoss()(gk.tensor([[-0.5, -1.5]]), gk.tensor([1])).item()
         1.5
     """
@@ -280,7 +280,7 @@ class HingeLoss(_Loss):
         margin: the required margin (default 1).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.HingeLoss()(gk.tensor([0.5, 2.0]), gk.tensor([1.0, 1.0])).item()
         0.25
     """
@@ -301,7 +301,7 @@ class HingeLoss(_Loss):
 class PerceptronLoss(_Loss):
     """Perceptron criterion ``max(0, -y f(x))`` for labels in ``{-1, +1}`` (hinge with margin 0).
 
-    Example:
+    Examples:
         >>> gk.nn.PerceptronLoss()(gk.tensor([-0.5, 2.0]), gk.tensor([1.0, 1.0])).item()
         0.25
     """
@@ -321,7 +321,7 @@ class HingeEmbeddingLoss(_Loss):
         reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.HingeEmbeddingLoss()(gk.tensor([0.5, 0.5]), gk.tensor([1.0, -1.0])).item()
         0.5
     """
@@ -347,7 +347,7 @@ class MultiMarginLoss(_Loss):
         reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> round(gk.nn.MultiMarginLoss()(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
         0.325
     """
@@ -397,7 +397,7 @@ def resolve_loss(loss):
         ValueError: for an unknown name, listing the valid ones.
         TypeError: when ``loss`` is neither a name, a dict nor a callable.
 
-    Example:
+    Examples:
         >>> resolve_loss("mse")
         MSELoss(reduction='mean')
     """

@@ -5,7 +5,7 @@ MultiLabelSoftMarginLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginL
 ``CTCLoss``. The deprecated ``size_average``/``reduce`` arguments are accepted and mapped to
 ``reduction`` as PyTorch does.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> crit = gk.nn.KLDivLoss(reduction="batchmean")
     >>> p = gk.tensor([[0.25, 0.75]])
@@ -38,7 +38,7 @@ class KLDivLoss(_LegacyLoss):
         reduction: ``'mean'`` (every element), ``'batchmean'`` (the true KL per example), ``'sum'``, ``'none'``.
         log_target: the target is given in log space.
 
-    Example:
+    Examples:
         >>> gk.nn.KLDivLoss(reduction="sum")(gk.tensor([0.0]), gk.tensor([1.0])).item()
         0.0
     """
@@ -65,7 +65,7 @@ class PoissonNLLLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.PoissonNLLLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item()
         1.0
     """
@@ -89,7 +89,7 @@ class GaussianNLLLoss(_Loss):
         eps: the smallest variance used (default 1e-6).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.GaussianNLLLoss()(gk.zeros(2), gk.zeros(2), gk.ones(2)).item()
         0.0
     """
@@ -113,7 +113,7 @@ class SmoothL1Loss(_LegacyLoss):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         beta: where it turns linear (default 1).
 
-    Example:
+    Examples:
         >>> gk.nn.SmoothL1Loss()(gk.tensor([3.0]), gk.tensor([0.0])).item()
         2.5
     """
@@ -138,7 +138,7 @@ class SoftMarginLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> round(gk.nn.SoftMarginLoss()(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
@@ -156,7 +156,7 @@ class MultiLabelSoftMarginLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> round(gk.nn.MultiLabelSoftMarginLoss()(gk.zeros(1, 2), gk.tensor([[1.0, 0.0]])).item(), 4)
         0.6931
     """
@@ -180,7 +180,7 @@ class CosineEmbeddingLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.CosineEmbeddingLoss()(gk.ones(1, 2), gk.ones(1, 2), gk.tensor([1])).item()
         0.0
     """
@@ -202,7 +202,7 @@ class MarginRankingLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> gk.nn.MarginRankingLoss(0.5)(gk.tensor([2.0]), gk.tensor([1.0]), gk.tensor([1.0])).item()
         0.0
     """
@@ -227,7 +227,7 @@ class TripletMarginLoss(_LegacyLoss):
         reduce: deprecated.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> a = gk.zeros(1, 2)
         >>> gk.nn.TripletMarginLoss(eps=0.0)(a, a, a + 5.0).item()
         0.0
@@ -254,7 +254,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         swap: the distance swap of Balntas et al.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
-    Example:
+    Examples:
         >>> a = gk.zeros(1, 2)
         >>> gk.nn.TripletMarginWithDistanceLoss()(a, a, a + 5.0).item()
         0.0
@@ -279,7 +279,7 @@ class CTCLoss(_Loss):
         reduction: ``'mean'`` (each loss divided by its target length, then averaged), ``'sum'`` or ``'none'``.
         zero_infinity: replace infinite losses (impossible alignments) and their gradients by 0.
 
-    Example:
+    Examples:
         >>> crit = gk.nn.CTCLoss()
         >>> lp = gk.nn.functional.log_softmax(gk.zeros(4, 1, 3), 2)
         >>> round(crit(lp, gk.tensor([[1, 2]]), [4], [2]).item(), 4)

@@ -26,7 +26,7 @@ architecture capture, lives in :mod:`gradkit.nn.architecture` (``Module``'s base
 :class:`~gradkit.nn.architecture.ArchitectureMixin`); this file is about registration,
 traversal, state, hooks and device/dtype moves.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 3), gk.nn.Linear(3, 1))
     >>> [name for name, _ in net.named_parameters()]
@@ -90,7 +90,7 @@ class Parameter(Tensor):
     Raises:
         TypeError: when ``data`` cannot be turned into an array.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> w = gk.nn.Parameter(np.zeros((2, 3), dtype=np.float32))
         >>> w.requires_grad, w.shape
@@ -153,7 +153,7 @@ class Module(HooksMixin, ArchitectureMixin):
     Attributes:
         training: True in training mode (the default), False after :meth:`eval`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> class Affine(gk.nn.Module):
         ...     def __init__(self, n):
@@ -233,7 +233,7 @@ class Module(HooksMixin, ArchitectureMixin):
         Raises:
             TypeError: for a value that is not a tensor, array or None.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> m = gk.nn.Module()
             >>> m.register_buffer("running_mean", gk.zeros(3))
@@ -505,7 +505,7 @@ class Module(HooksMixin, ArchitectureMixin):
             RuntimeError: with ``strict=True`` when keys are missing or unexpected, and in
                 any mode when a shape differs; the message lists every problem with both shapes.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> a, b = gk.nn.Linear(3, 2), gk.nn.Linear(3, 2)
             >>> b.load_state_dict(a.state_dict())
@@ -640,7 +640,7 @@ class Module(HooksMixin, ArchitectureMixin):
                 dtype or a tensor.
             ValueError: for an unknown device name.
 
-        Example:
+        Examples:
             >>> import gradkit as gk
             >>> lin = gk.nn.Linear(2, 2).to(dtype="float64")
             >>> str(lin.weight.dtype)

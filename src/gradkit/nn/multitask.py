@@ -21,7 +21,7 @@ and :meth:`MultiTaskModel.inference` returns a model without them.
 plus :func:`soft_sharing_penalty`, which pulls corresponding parameters together, either by
 their squared distance to the mean or by the trace (nuclear) norm of the stacked parameters.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> _ = gk.manual_seed(0)
     >>> net = gk.nn.MultiTaskModel(gk.nn.Linear(4, 8),
@@ -80,7 +80,7 @@ class MultiTaskModel(Module):
         TypeError: when a head is not a Module.
         ValueError: for no heads, or an auxiliary name that is not a head, or only auxiliary heads.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.MultiTaskModel(gk.nn.Linear(2, 4), {"y": gk.nn.Linear(4, 1), "aux": gk.nn.Linear(4, 3)},
         ...                            auxiliary={"aux"})
@@ -165,7 +165,7 @@ def labelled_mask(target, ignore_index: int = -100, mask=None):
     Raises:
         ValueError: when ``mask`` has another length than the target.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> labelled_mask(np.array([[1.0], [np.nan]])).tolist()
         [True, False]
@@ -239,7 +239,7 @@ class MultiTaskLoss(Module):
         ValueError: for no losses, weights naming unknown tasks, a negative weight, or an
             unknown ``weights`` string.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> crit = gk.nn.MultiTaskLoss({"a": "mse", "b": "mse"}, weights={"a": 2.0, "b": 0.5})
         >>> out = {"a": gk.ones(2, 1), "b": gk.zeros(2, 1)}
@@ -455,7 +455,7 @@ def nuclear_norm(x: Tensor) -> Tensor:
     Raises:
         ValueError: when ``x`` is not 2-D.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> round(nuclear_norm(gk.tensor([[3.0, 0.0], [0.0, -4.0]])).item(), 5)
         7.0
@@ -514,7 +514,7 @@ def soft_sharing_penalty(models, lam: float, norm: str = "l2", prefix=None) -> T
         ValueError: for fewer than two models, non-corresponding parameters, a bad ``norm``
             or a negative ``lam``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> a, b = gk.nn.Linear(2, 2), gk.nn.Linear(2, 2)
         >>> b.load_state_dict(a.state_dict())

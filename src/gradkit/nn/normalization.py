@@ -1,6 +1,6 @@
 """Normalization layers: ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d/2d``, ``LocalResponseNorm``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> bn = gk.nn.BatchNorm1d(3)
     >>> y = bn(gk.randn(64, 3) * 5 + 2)
@@ -157,7 +157,7 @@ class BatchNorm1d(_BatchNorm):
         ValueError: when both ``momentum`` and ``beta`` are given or ``beta`` is not in
             [0, 1]; in forward, for a wrong shape or a single value per channel in training.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.BatchNorm1d(4, beta=0.9).momentum   # exponentially weighted average, beta = 0.9
         0.09999999999999998
@@ -191,7 +191,7 @@ class LayerNorm(Module):
         device: where the parameters live.
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> ln = gk.nn.LayerNorm(4)
         >>> y = ln(gk.randn(2, 4) * 3 + 1)
@@ -245,7 +245,7 @@ class GroupNorm(Module):
         device: where the parameters live.
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> gk.nn.GroupNorm(2, 4)(gk.randn(3, 4, 5)).shape
         (3, 4, 5)
     """
@@ -369,7 +369,7 @@ class InstanceNorm1d(_InstanceNorm):
         device: where the parameters live.
         dtype: parameter/buffer dtype.
 
-    Example:
+    Examples:
         >>> gk.nn.InstanceNorm1d(3)(gk.randn(2, 3, 6)).shape
         (2, 3, 6)
     """
@@ -380,7 +380,7 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalization of ``(N, C, H, W)`` or ``(C, H, W)`` inputs (see :class:`InstanceNorm1d`).
 
-    Example:
+    Examples:
         >>> gk.nn.InstanceNorm2d(3, affine=True)(gk.randn(2, 3, 4, 4)).shape
         (2, 3, 4, 4)
     """
@@ -397,7 +397,7 @@ class LocalResponseNorm(Module):
         beta: exponent (default 0.75).
         k: additive constant (default 1).
 
-    Example:
+    Examples:
         >>> gk.nn.LocalResponseNorm(2)(gk.ones(1, 4, 3, 3)).shape
         (1, 4, 3, 3)
     """

@@ -4,7 +4,7 @@ Each is :func:`gradkit.nn.functional.pad` with a fixed ``padding``: an int pads 
 last ``n`` dimensions by that much; a tuple lists ``(left, right)`` for the last dimension first,
 then ``(top, bottom)`` and ``(front, back)``. Negative widths crop. No parameters.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.nn.ReflectionPad2d(1)(gk.ones(1, 1, 3, 3)).shape
     (1, 1, 5, 5)
@@ -85,7 +85,7 @@ def _make(name, base, n, mode, what):
         padding: an int (every side) or a tuple of {2 * n} widths, last dimension first.{'''
         value: the fill value.''' if base is _ConstantPadNd else ''}
 
-    Example:
+    Examples:
         >>> gk.nn.{name}(1{', 0.0' if base is _ConstantPadNd else ''})(gk.ones({', '.join(['1', '1'] + ['3'] * n)})).shape
         ({', '.join(['1', '1'] + ['5'] * n)})
     """

@@ -5,7 +5,7 @@ Pooling summarises each local window by one number: the max keeps the strongest 
 "Network In Network", 2013) averages each whole feature map, so a fully convolutional network
 can end in ``conv 1x1 -> global average`` instead of a large dense head.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.nn.MaxPool2d(2)(gk.zeros(8, 16, 28, 28)).shape
     (8, 16, 14, 14)
@@ -65,7 +65,7 @@ class MaxPool2d(_MaxPoolNd):
     Raises:
         ValueError: a window larger than the padded input, non-positive sizes, padding > kernel/2.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.MaxPool2d(3, stride=2, padding=1)(gk.zeros(1, 4, 9, 9)).shape
         (1, 4, 5, 5)
@@ -90,7 +90,7 @@ class MaxPool1d(_MaxPoolNd):
     Shape:
         (N, C, L) -> (N, C, Lo).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.MaxPool1d(2)(gk.zeros(2, 3, 10)).shape
         (2, 3, 5)
@@ -115,7 +115,7 @@ class AvgPool2d(Module):
     Shape:
         (N, C, H, W) -> (N, C, Ho, Wo).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AvgPool2d(2)(gk.ones(1, 1, 4, 4)).sum().item()
         4.0
@@ -152,7 +152,7 @@ class AvgPool1d(Module):
     Shape:
         (N, C, L) -> (N, C, Lo).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AvgPool1d(3, stride=1)(gk.zeros(2, 3, 10)).shape
         (2, 3, 8)
@@ -185,7 +185,7 @@ class AdaptiveAvgPool2d(Module):
     Shape:
         (N, C, H, W) -> (N, C, oh, ow).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AdaptiveAvgPool2d((2, 3))(gk.zeros(1, 5, 9, 10)).shape
         (1, 5, 2, 3)
@@ -208,7 +208,7 @@ class AdaptiveAvgPool1d(Module):
     Args:
         output_size: the output length.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.AdaptiveAvgPool1d(4)(gk.zeros(2, 3, 10)).shape
         (2, 3, 4)
@@ -237,7 +237,7 @@ class GlobalAvgPool2d(Module):
     Raises:
         ValueError: when the input is not 4-D.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.GlobalAvgPool2d()(gk.ones(2, 3, 5, 5)).tolist()
         [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]

@@ -36,7 +36,7 @@ which does that on the weights.
 Srivastava et al. 2014) rescales each unit's incoming weight vector after every step so
 its Euclidean norm is at most ``c``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 1))
     >>> x, y = gk.randn(16, 4), gk.randn(16, 1)
@@ -87,7 +87,7 @@ def named_weight_parameters(module: Module) -> list:
     Raises:
         TypeError: when ``module`` is not a Module.
 
-    Example:
+    Examples:
         >>> [n for n, _ in named_weight_parameters(gk.nn.Linear(3, 2))]
         ['weight']
     """
@@ -104,7 +104,7 @@ def named_weight_parameters(module: Module) -> list:
 def weight_parameters(module: Module) -> list:
     """The weights of ``module`` to regularize (see :func:`named_weight_parameters`).
 
-    Example:
+    Examples:
         >>> net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.Linear(4, 1))
         >>> [tuple(p.shape) for p in weight_parameters(net)]
         [(4, 3), (1, 4)]
@@ -124,7 +124,7 @@ def weight_decay_param_groups(module: Module, weight_decay: float) -> list:
         ``[{'params': weights, 'weight_decay': weight_decay}, {'params': others, 'weight_decay': 0.0}]``
         (the second group is omitted when empty), ready for ``gk.optim.SGD(groups, lr=...)``.
 
-    Example:
+    Examples:
         >>> groups = weight_decay_param_groups(gk.nn.Linear(3, 2), 1e-4)
         >>> [len(g['params']) for g in groups]
         [1, 1]
@@ -188,7 +188,7 @@ def l2_penalty(params, lam: float, m: int = 1) -> Tensor:
     Raises:
         ValueError: for ``lam < 0`` or ``m <= 0``.
 
-    Example:
+    Examples:
         >>> w = gk.tensor([[1.0, 2.0]], requires_grad=True)
         >>> l2_penalty([w], lam=1.0, m=5).item()  # 1/(2*5) * 5
         0.5
@@ -221,7 +221,7 @@ def l1_penalty(params, lam: float, m: int = 1) -> Tensor:
     Raises:
         ValueError: for ``lam < 0`` or ``m <= 0``.
 
-    Example:
+    Examples:
         >>> w = gk.tensor([[1.0, -2.0]], requires_grad=True)
         >>> l1_penalty([w], lam=0.5).item()
         1.5
@@ -261,7 +261,7 @@ def apply_max_norm_(params, max_norm: float, dim: int = 0, eps: float = 1e-7) ->
     Raises:
         ValueError: for ``max_norm <= 0`` or a ``dim`` out of range for a parameter.
 
-    Example:
+    Examples:
         >>> w = gk.tensor([[3.0, 4.0], [0.3, 0.4]])
         >>> apply_max_norm_(w, max_norm=1.0)
         1

@@ -16,7 +16,7 @@ Variable-length batches: pass ``lengths`` (one per sequence) or a boolean ``mask
 step, and the reverse direction of a bidirectional layer starts at each sequence's own end
 (what PyTorch computes with packed sequences).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> lstm = gk.nn.LSTM(input_size=8, hidden_size=16, num_layers=2, batch_first=True)
     >>> x = gk.randn(4, 10, 8)                      # (batch, time, features)
@@ -330,7 +330,7 @@ class RNN(RNNBase):
             as :class:`RNNBase`.
         nonlinearity: ``'tanh'`` (default) or ``'relu'``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> rnn = gk.nn.RNN(3, 5, nonlinearity="relu")
         >>> out, h_n = rnn(gk.randn(7, 2, 3))
@@ -358,7 +358,7 @@ class LSTM(RNNBase):
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, fused:
             as :class:`RNNBase`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> lstm = gk.nn.LSTM(3, 4, bidirectional=True)
         >>> out, (h, c) = lstm(gk.randn(6, 2, 3))
@@ -384,7 +384,7 @@ class GRU(RNNBase):
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, fused:
             as :class:`RNNBase`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gru = gk.nn.GRU(1, 6, batch_first=True, bidirectional=True)
         >>> out, h_n = gru(gk.randn(32, 40, 1))
@@ -486,7 +486,7 @@ class RNNCell(RNNCellBase):
         nonlinearity: ``'tanh'`` (default) or ``'relu'``.
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> cell = gk.nn.RNNCell(3, 4)
         >>> cell(gk.randn(2, 3)).shape
@@ -514,7 +514,7 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step (``torch.nn.LSTMCell``): returns ``(h', c')``; gates ``i, f, g, o``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> cell = gk.nn.LSTMCell(3, 4)
         >>> h, c = cell(gk.randn(2, 3))
@@ -541,7 +541,7 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step (``torch.nn.GRUCell``), gates ``r, z, n``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.GRUCell(3, 4)(gk.randn(2, 3)).shape
         (2, 4)

@@ -13,7 +13,7 @@ column sums to the total. Frozen parameters (``requires_grad=False``) count as
 non-trainable. The memory estimate is parameter bytes plus the bytes of every row's
 output for that batch (what training keeps for backward, roughly).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.Linear(8, 2))
     >>> text = net.summary((4,), print_fn=None)
@@ -59,7 +59,7 @@ def infer_input_shape(model) -> tuple:
         ValueError: when the first layer does not fix the whole shape (a convolution's spatial
             size, a sequence length), naming the layer; pass ``input_shape`` then.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> infer_input_shape(gk.nn.Sequential(gk.nn.Flatten(), gk.nn.Linear(784, 10)))
         (784,)

@@ -63,7 +63,7 @@ class TransformerEncoderLayer(Module):
         norm_first: pre-norm instead of post-norm.
         bias: biases in the linear layers and layer norms.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> layer = gk.nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
         >>> layer(gk.randn(2, 7, 16)).shape
@@ -116,7 +116,7 @@ class TransformerDecoderLayer(Module):
 
     Args: as :class:`TransformerEncoderLayer`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> layer = gk.nn.TransformerDecoderLayer(16, 4, dim_feedforward=32, batch_first=True)
         >>> layer(gk.randn(2, 5, 16), gk.randn(2, 7, 16)).shape
@@ -177,7 +177,7 @@ class TransformerDecoderLayer(Module):
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer``, then an optional ``norm`` (``torch.nn.TransformerEncoder``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> enc = gk.nn.TransformerEncoder(gk.nn.TransformerEncoderLayer(8, 2, 16), num_layers=2)
         >>> enc(gk.randn(5, 3, 8)).shape
@@ -203,7 +203,7 @@ class TransformerEncoder(Module):
 class TransformerDecoder(Module):
     """``num_layers`` copies of ``decoder_layer``, then an optional ``norm`` (``torch.nn.TransformerDecoder``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> dec = gk.nn.TransformerDecoder(gk.nn.TransformerDecoderLayer(8, 2, 16), num_layers=2)
         >>> dec(gk.randn(4, 3, 8), gk.randn(6, 3, 8)).shape
@@ -232,7 +232,7 @@ class Transformer(Module):
     """An encoder-decoder Transformer (``torch.nn.Transformer``): all weights with more than one
     dimension start Xavier-uniform, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
         ...                         dim_feedforward=32, batch_first=True)

@@ -2,7 +2,7 @@
 ``Unfold``/``Fold`` (PyTorch's names and arguments; the computations are in
 :mod:`gradkit.nn.functional.resample`).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.nn.Upsample(scale_factor=2, mode="bilinear")(gk.randn(1, 3, 4, 4)).shape
     (1, 3, 8, 8)
@@ -22,7 +22,7 @@ class Upsample(Module):
     """Resize by ``size`` or ``scale_factor`` (``torch.nn.Upsample``); see
     :func:`gradkit.nn.functional.resample.interpolate` for the modes.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nn.Upsample(size=5)(gk.randn(2, 1, 3)).shape
         (2, 1, 5)

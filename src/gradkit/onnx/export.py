@@ -355,7 +355,7 @@ def export(model, example_inputs, path=None, *, opset_version: int = 17, input_n
         OnnxExportError: a layer or op without an ONNX form (the message names it).
         ImportError: when the ``onnx`` package is missing.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 2))
         >>> proto = gk.onnx.export(net, gk.randn(3, 4), dynamic_axes={"input_0": {0: "batch"}})

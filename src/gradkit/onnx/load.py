@@ -143,7 +143,7 @@ def load(path_or_proto) -> OnnxModule:
         OnnxImportError: operators gradkit has no rule for (all of them named), or a broken graph.
         FileNotFoundError: when the file does not exist.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.Tanh())
         >>> back = gk.onnx.load(gk.onnx.export(net, gk.randn(2, 3)))

@@ -3,7 +3,7 @@
 CuPy offers ``ufunc.at`` and ``ufunc.accumulate`` only for some ufuncs; where it has none,
 these run the step on the host and copy the result back (correct, and only as slow as a copy).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from gradkit.ops._arrays import accumulate, ufunc_at
     >>> out = np.zeros(3)

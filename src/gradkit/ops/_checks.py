@@ -5,7 +5,7 @@ raises ``RuntimeError`` for a misuse, these raise :class:`OpArgumentError` (a ``
 an index out of range raises :class:`IndexOutOfRange`, which is both an ``IndexError`` and a
 ``RuntimeError`` (PyTorch raises one or the other depending on the op).
 
-Example:
+Examples:
     >>> from gradkit.ops._checks import reduce_axes
     >>> reduce_axes(-1, 2, "sum"), reduce_axes((0, -1), 3, "sum"), reduce_axes(-1, 0, "sum")
     ((1,), (0, 2), ())

@@ -3,7 +3,7 @@
 ``softmax``, ``log_softmax``, ``cross_entropy`` (in :mod:`gradkit.nn.functional`) and
 :func:`gradkit.ops.logsumexp` all start from the same pieces, computed here once.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from gradkit.ops._softmax import softmax_parts
     >>> m, z, p, log_s = softmax_parts(np.array([[0.0, np.log(3.0)]]), 1)
@@ -47,7 +47,7 @@ def softmax_parts(x, axis, *, shifted: bool = True, probs: bool = True, take=Non
         ``(m, z, p, log_s)``: ``m`` and ``log_s`` keep the reduced axes with size 1;
         ``z`` and ``p`` have ``x``'s shape (or are ``None`` or ``z[take]``, see above).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> _, z, _, log_s = softmax_parts(np.array([[-np.inf, -np.inf], [0.0, -np.inf]]), 1, probs=False)
         >>> (z - log_s).tolist()  # log-softmax: a fully masked row is NaN, as in PyTorch

@@ -72,7 +72,7 @@ def _tail(xp, y):
 def erf_erfc(x, want="erf"):
     """``erf(x)`` or ``erfc(x)`` of a float array, computed in float64 and returned in ``x``'s dtype.
 
-    Example:
+    Examples:
         >>> import math
         >>> abs(float(erf_erfc(np.array(0.7))) - math.erf(0.7)) < 1e-15
         True
@@ -120,7 +120,7 @@ def _giles(xp, x):
 def erfinv(x):
     """The inverse error function of a float array (+-inf at +-1, NaN outside [-1, 1]), in ``x``'s dtype.
 
-    Example:
+    Examples:
         >>> float(erf_erfc(erfinv(np.array(0.3))))
         0.3
     """

@@ -90,7 +90,7 @@ def _number_dtype(x):
 def result_type(*operands) -> np.dtype:
     """The dtype PyTorch gives an elementwise op of ``operands`` (Tensors, arrays or Python numbers).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> from gradkit.ops._util import result_type
         >>> result_type(gk.tensor([1, 2]), 2.5), result_type(gk.tensor([1.0]), gk.tensor(2.0, dtype="float64"))

@@ -85,7 +85,7 @@ def inv(A) -> Tensor:
     Raises:
         LinAlgError: (a RuntimeError) for a singular matrix.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.inv(gk.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
         [[0.5, 0.0], [0.0, 0.25]]
@@ -110,7 +110,7 @@ class Det(Op):
 def det(A) -> Tensor:
     """The determinant of square matrices ``(..., n, n)``; the gradient needs ``A`` invertible.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.det(gk.tensor([[1.0, 2.0], [3.0, 4.0]])).item()
         -2.0
@@ -132,7 +132,7 @@ class SlogDet(Op):
 def slogdet(A) -> tuple:
     """``(sign, log|det A|)`` of square matrices; the gradient flows through ``logabsdet``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [round(v.item(), 6) for v in gk.slogdet(gk.tensor([[0.0, 2.0], [1.0, 0.0]]))]
         [-1.0, 0.693147]
@@ -143,7 +143,7 @@ def slogdet(A) -> tuple:
 def logdet(A) -> Tensor:
     """``log(det A)`` (nan for a negative determinant, -inf for a singular one).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> round(gk.logdet(gk.tensor([[2.0, 0.0], [0.0, 3.0]])).item(), 6)
         1.791759
@@ -173,7 +173,7 @@ def solve(A, B, *, left=True) -> Tensor:
 
     ``B`` of shape ``(n,)`` or ``(..., n)`` with the batch shape of ``A`` is a vector, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.solve(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 2.0])).tolist()
         [1.0, 0.5]
@@ -219,7 +219,7 @@ def cholesky(A, *, upper=False) -> Tensor:
     Raises:
         LinAlgError: when ``A`` is not positive definite.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.cholesky(gk.tensor([[4.0, 2.0], [2.0, 5.0]])).tolist()
         [[2.0, 0.0], [1.0, 2.0]]
@@ -270,7 +270,7 @@ def qr(A, mode="reduced") -> tuple:
     The gradient is implemented for ``m >= n`` (``mode='reduced'``, or square input), as the usual
     formula needs ``R`` invertible; ``mode='r'`` gives ``(empty, R)`` without gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [t.shape for t in gk.linalg.qr(gk.zeros(4, 3))]
         [(4, 3), (3, 3)]
@@ -331,7 +331,7 @@ def svd(A, full_matrices=True) -> tuple:
     The gradient through ``U`` and ``Vh`` needs distinct non-zero singular values (it divides by
     their gaps) and, as in PyTorch, a loss that does not depend on the signs of the vectors.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [t.shape for t in gk.linalg.svd(gk.zeros(4, 3), full_matrices=False)]
         [(4, 3), (3,), (3, 3)]
@@ -345,7 +345,7 @@ def svd(A, full_matrices=True) -> tuple:
 def svdvals(A) -> Tensor:
     """The singular values of ``A``, in descending order (with gradient).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.svdvals(gk.tensor([[3.0, 0.0], [0.0, -4.0]])).tolist()
         [4.0, 3.0]
@@ -382,7 +382,7 @@ def eigh(A, UPLO="L") -> tuple:
 
     The gradient through the eigenvectors needs distinct eigenvalues (it divides by their gaps).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [round(v, 6) for v in gk.linalg.eigh(gk.tensor([[2.0, 1.0], [1.0, 2.0]]))[0].tolist()]
         [1.0, 3.0]
@@ -393,7 +393,7 @@ def eigh(A, UPLO="L") -> tuple:
 def eigvalsh(A, UPLO="L") -> Tensor:
     """The eigenvalues of symmetric matrices, ascending (with gradient).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [round(v, 6) for v in gk.linalg.eigvalsh(gk.tensor([[2.0, 0.0], [0.0, 1.0]])).tolist()]
         [1.0, 2.0]
@@ -442,7 +442,7 @@ class PNorm(Op):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ``ord`` may be inf, -inf or 0.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.vector_norm(gk.tensor([3.0, 4.0])).item()
         5.0
@@ -470,7 +470,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     """Matrix norms over ``dim``: ``'fro'``, ``'nuc'``, 2 / -2 (largest / smallest singular value),
     1 / -1 (max / min column sum of ``|A|``), inf / -inf (max / min row sum).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.matrix_norm(gk.tensor([[1.0, -2.0], [3.0, 4.0]]), 1).item()
         6.0
@@ -521,7 +521,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """``torch.norm``: ``'fro'`` / a number ``p`` is a vector norm over ``dim`` (all by default); ``'nuc'``
     a matrix norm. Prefer :func:`gradkit.linalg.vector_norm` and ``matrix_norm``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.norm(gk.tensor([3.0, 4.0])).item()
         5.0
@@ -539,7 +539,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
 def dist(input, other, p=2) -> Tensor:
     """The ``p``-norm of ``input - other`` (broadcast), over all elements.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.dist(gk.tensor([0.0, 0.0]), gk.tensor([3.0, 4.0])).item()
         5.0
@@ -557,7 +557,7 @@ def cdist(x1, x2, p=2.0) -> Tensor:
     Returns:
         A tensor ``(..., P, R)``; the gradient at a zero distance is 0 (as in PyTorch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.cdist(gk.tensor([[0.0, 0.0]]), gk.tensor([[3.0, 4.0], [0.0, 1.0]])).tolist()
         [[5.0, 1.0]]
@@ -573,7 +573,7 @@ def cdist(x1, x2, p=2.0) -> Tensor:
 def vecdot(x, y, *, dim=-1) -> Tensor:
     """The dot product of ``x`` and ``y`` (broadcast) along ``dim``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.vecdot(gk.tensor([[1.0, 2.0]]), gk.tensor([3.0, 4.0])).tolist()
         [11.0]
@@ -587,7 +587,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
 
     The gradient for ``A`` lies on that triangle, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.solve_triangular(gk.tensor([[2.0, 9.0], [1.0, 4.0]]), gk.tensor([[2.0], [5.0]]),
         ...                            upper=False).tolist()
@@ -610,7 +610,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
 def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
     """The Moore-Penrose pseudo-inverse (no gradient yet; a tensor that requires grad is refused).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.pinv(gk.tensor([[2.0, 0.0], [0.0, 0.0]])).tolist()
         [[0.5, 0.0], [0.0, 0.0]]
@@ -627,7 +627,7 @@ def pinv(A, *, rtol=None, hermitian=False) -> Tensor:
 def matrix_rank(A, *, hermitian=False) -> Tensor:
     """The numerical rank of matrices (int64; no gradient).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.linalg.matrix_rank(gk.ones(3, 3)).item()
         1
@@ -642,7 +642,7 @@ def lstsq(A, B, rcond=None) -> tuple:
     """``(solution, residuals, rank, singular_values)`` minimising ``||A X - B||``; the solution is
     ``pinv(A) @ B`` written with ``solve`` on the normal equations, so full-column-rank ``A`` has a gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [round(v, 6) for v in gk.linalg.lstsq(gk.tensor([[1.0], [1.0]]), gk.tensor([1.0, 3.0]))[0].tolist()]
         [2.0]

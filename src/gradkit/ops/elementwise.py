@@ -257,7 +257,7 @@ def add(input, other, *, alpha=1) -> Tensor:
     Returns:
         The sum, in the promoted dtype (int + int stays int, bool + bool is logical or).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.add(gk.tensor([1.0, 2.0]), gk.tensor([1.0, 1.0]), alpha=10)
         tensor([11., 12.])
@@ -274,7 +274,7 @@ def add(input, other, *, alpha=1) -> Tensor:
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting (not defined for bool tensors, as in torch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.sub(gk.tensor([5, 6]), 1, alpha=2)
         tensor([3, 4], dtype=int64)
@@ -293,7 +293,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
 def mul(input, other) -> Tensor:
     """``input * other`` elementwise with broadcasting (bool * bool is logical and).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.mul(gk.tensor([1, 2]), 0.5)
         tensor([0.5, 1. ])
@@ -322,7 +322,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
         ValueError: for an unknown ``rounding_mode``.
         RuntimeError: for an integer rounded division by zero.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.div(gk.tensor([7, -7]), 2), gk.div(gk.tensor([7, -7]), 2, rounding_mode="trunc")
         (tensor([ 3.5, -3.5]), tensor([ 3, -3], dtype=int64))
@@ -339,7 +339,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
 def true_divide(input, other) -> Tensor:
     """True division (alias of :func:`div` without rounding).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.true_divide(gk.tensor([3]), 2)
         tensor([1.5])
@@ -350,7 +350,7 @@ def true_divide(input, other) -> Tensor:
 def floor_divide(input, other) -> Tensor:
     """``input // other``: division rounded down (Python's ``//``), zero gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.floor_divide(gk.tensor([7, -7]), 2)
         tensor([ 3, -4], dtype=int64)
@@ -394,7 +394,7 @@ def _trunc_div(a, b):
 def neg(input) -> Tensor:
     """``-input`` (not defined for bool tensors, as in torch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.neg(gk.tensor([1, -2]))
         tensor([-1,  2], dtype=int64)
@@ -411,7 +411,7 @@ def pow(input, exponent) -> Tensor:
     for non-negative integer exponents; a float or negative exponent gives the default float
     dtype (torch raises for an integer tensor to a negative integer power).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.pow(gk.tensor([2, 3]), 2), gk.pow(2, gk.tensor([1.0, 3.0]))
         (tensor([4, 9], dtype=int64), tensor([2., 8.]))
@@ -430,7 +430,7 @@ def pow(input, exponent) -> Tensor:
 def square(input) -> Tensor:
     """``input * input`` (bool tensors give int64, as in torch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.square(gk.tensor([-2.0, 3.0]))
         tensor([4., 9.])

@@ -112,7 +112,7 @@ class DiagScatter(Op):
 def flip(input, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.flip(gk.tensor([[1, 2], [3, 4]]), [1]).tolist()
         [[2, 1], [4, 3]]
@@ -124,7 +124,7 @@ def flip(input, dims) -> Tensor:
 def fliplr(input) -> Tensor:
     """Flip left-right (dimension 1); needs at least 2 dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.fliplr(gk.tensor([[1, 2], [3, 4]])).tolist()
         [[2, 1], [4, 3]]
@@ -138,7 +138,7 @@ def fliplr(input) -> Tensor:
 def flipud(input) -> Tensor:
     """Flip up-down (dimension 0); needs at least 1 dimension.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.flipud(gk.tensor([[1, 2], [3, 4]])).tolist()
         [[3, 4], [1, 2]]
@@ -152,7 +152,7 @@ def flipud(input) -> Tensor:
 def roll(input, shifts, dims=None) -> Tensor:
     """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor when ``dims`` is None).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.roll(gk.tensor([1, 2, 3, 4]), 1).tolist()
         [4, 1, 2, 3]
@@ -172,7 +172,7 @@ def roll(input, shifts, dims=None) -> Tensor:
 def rot90(input, k=1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane ``dims``, from the first axis towards the second.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.rot90(gk.tensor([[1, 2], [3, 4]])).tolist()
         [[2, 4], [1, 3]]
@@ -196,7 +196,7 @@ def rot90(input, k=1, dims=(0, 1)) -> Tensor:
 def tril(input, diagonal=0) -> Tensor:
     """The lower triangle of the last two dimensions (``diagonal`` > 0 keeps more above it).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tril(gk.ones(2, 3)).tolist()
         [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
@@ -210,7 +210,7 @@ def tril(input, diagonal=0) -> Tensor:
 def triu(input, diagonal=0) -> Tensor:
     """The upper triangle of the last two dimensions (``diagonal`` > 0 drops more above it).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.triu(gk.ones(2, 3), 1).tolist()
         [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
@@ -225,7 +225,7 @@ def triu(input, diagonal=0) -> Tensor:
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as the last dimension (PyTorch's order).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.diagonal(gk.tensor([[1, 2], [3, 4]])).tolist()
         [1, 4]
@@ -242,7 +242,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
 def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """Matrices whose diagonal ``offset`` (in the planes ``dim1, dim2`` of the result) is ``input``'s last dim.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.diag_embed(gk.tensor([1, 2])).tolist()
         [[1, 0], [0, 2]]
@@ -265,7 +265,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
 def diag(input, diagonal=0) -> Tensor:
     """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.diag(gk.tensor([1, 2])).tolist()
         [[1, 0], [0, 2]]
@@ -281,7 +281,7 @@ def diag(input, diagonal=0) -> Tensor:
 def diagflat(input, offset=0) -> Tensor:
     """The flattened input on diagonal ``offset`` of a square matrix.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.diagflat(gk.tensor([[1, 2]])).tolist()
         [[1, 0], [0, 2]]
@@ -293,7 +293,7 @@ def diagflat(input, offset=0) -> Tensor:
 def t(input) -> Tensor:
     """Transpose a matrix; 0-d and 1-d tensors come back as they are (PyTorch's ``t``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.t(gk.tensor([[1, 2, 3]])).tolist()
         [[1], [2], [3]]
@@ -308,7 +308,7 @@ def t(input) -> Tensor:
 def movedim(input, source, destination) -> Tensor:
     """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others' order.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.movedim(gk.zeros(2, 3, 4), 0, -1).shape
         (3, 4, 2)
@@ -329,7 +329,7 @@ moveaxis = movedim
 def swapaxes(input, axis0, axis1) -> Tensor:
     """Swap two dimensions (``transpose`` with required dims; ``swapdims`` is an alias).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.swapaxes(gk.zeros(2, 3, 4), 0, 2).shape
         (4, 3, 2)
@@ -340,7 +340,7 @@ def swapaxes(input, axis0, axis1) -> Tensor:
 def swapdims(input, dim0, dim1) -> Tensor:
     """Swap two dimensions (an alias of ``swapaxes``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.swapdims(gk.zeros(2, 3, 4), 0, 1).shape
         (3, 2, 4)
@@ -351,7 +351,7 @@ def swapdims(input, dim0, dim1) -> Tensor:
 def narrow(input, dim, start, length) -> Tensor:
     """The slice ``start:start+length`` of dimension ``dim`` (a negative ``start`` counts from the end).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.narrow(gk.tensor([1, 2, 3, 4]), 0, 1, 2).tolist()
         [2, 3]
@@ -370,7 +370,7 @@ def narrow(input, dim, start, length) -> Tensor:
 def unbind(input, dim=0) -> tuple:
     """The slices along ``dim``, each without that dimension.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [t.tolist() for t in gk.unbind(gk.tensor([[1, 2], [3, 4]]), 1)]
         [[1, 3], [2, 4]]
@@ -383,7 +383,7 @@ def unbind(input, dim=0) -> tuple:
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one entry may be -1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.unflatten(gk.zeros(2, 12), 1, (3, -1)).shape
         (2, 3, 4)
@@ -400,7 +400,7 @@ def unflatten(input, dim, sizes) -> Tensor:
 def unfold(input, dimension, size, step) -> Tensor:
     """Windows of ``size`` every ``step`` along ``dimension``, as a new last dimension (``Tensor.unfold``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.arange(5).unfold(0, 2, 2).tolist()
         [[0, 1], [2, 3]]
@@ -425,7 +425,7 @@ def unfold(input, dimension, size, step) -> Tensor:
 def tile(input, dims) -> Tensor:
     """Repeat ``input`` ``dims[i]`` times along each dimension (missing leading entries are 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tile(gk.tensor([1, 2]), (2,)).tolist()
         [1, 2, 1, 2]
@@ -440,7 +440,7 @@ def tile(input, dims) -> Tensor:
 def repeat(input, *sizes) -> Tensor:
     """Repeat the whole tensor ``sizes[i]`` times along dimension ``i`` (``Tensor.repeat``; NumPy's tile).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([1, 2]).repeat(2, 2).tolist()
         [[1, 2, 1, 2], [1, 2, 1, 2]]
@@ -466,7 +466,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     With ``dim=None`` the input is flattened first. ``torch.repeat_interleave(counts)`` with one
     tensor gives the indices ``0, 0, 1, ...`` repeated by ``counts``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.repeat_interleave(gk.tensor([1, 2]), 2).tolist()
         [1, 1, 2, 2]
@@ -500,7 +500,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
 def tensor_split(input, indices_or_sections, dim=0) -> tuple:
     """Split into ``sections`` nearly equal parts (the first ones one larger) or at the given indices.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [p.tolist() for p in gk.tensor_split(gk.arange(5), 3)]
         [[0, 1], [2, 3], [4]]
@@ -538,7 +538,7 @@ def _np_split(name, x, ios, dim, min_nd):
 def hsplit(input, indices_or_sections) -> tuple:
     """Split along dimension 1 (dimension 0 for 1-D input); sections must divide it.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [p.tolist() for p in gk.hsplit(gk.tensor([[1, 2, 3, 4]]), 2)]
         [[[1, 2]], [[3, 4]]]
@@ -550,7 +550,7 @@ def hsplit(input, indices_or_sections) -> tuple:
 def vsplit(input, indices_or_sections) -> tuple:
     """Split along dimension 0 of an input with at least 2 dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [p.shape for p in gk.vsplit(gk.zeros(4, 2), [1])]
         [(1, 2), (3, 2)]
@@ -561,7 +561,7 @@ def vsplit(input, indices_or_sections) -> tuple:
 def dsplit(input, indices_or_sections) -> tuple:
     """Split along dimension 2 of an input with at least 3 dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [p.shape for p in gk.dsplit(gk.zeros(1, 2, 4), 2)]
         [(1, 2, 2), (1, 2, 2)]
@@ -576,7 +576,7 @@ def broadcast_shapes(*shapes) -> tuple:
     Raises:
         ShapeError: when they cannot be broadcast together, listing them.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.broadcast_shapes((3, 1), (4,))
         (3, 4)
@@ -592,7 +592,7 @@ def broadcast_shapes(*shapes) -> tuple:
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors broadcast to their common shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [t.shape for t in gk.broadcast_tensors(gk.zeros(3, 1), gk.zeros(4))]
         [(3, 4), (3, 4)]
@@ -605,7 +605,7 @@ def broadcast_tensors(*tensors) -> tuple:
 def meshgrid(*tensors, indexing="ij") -> tuple:
     """Coordinate grids from 1-D tensors; ``indexing='xy'`` swaps the first two output dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [g.shape for g in gk.meshgrid(gk.zeros(2), gk.zeros(3), indexing="xy")]
         [(3, 2), (3, 2)]
@@ -630,7 +630,7 @@ def meshgrid(*tensors, indexing="ij") -> tuple:
 def cartesian_prod(*tensors) -> Tensor:
     """All combinations of the elements of 1-D tensors, one per row (a single tensor comes back as is).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.cartesian_prod(gk.tensor([1, 2]), gk.tensor([3, 4])).tolist()
         [[1, 3], [1, 4], [2, 3], [2, 4]]
@@ -645,7 +645,7 @@ def cartesian_prod(*tensors) -> Tensor:
 def block_diag(*tensors) -> Tensor:
     """A block-diagonal matrix of the inputs (0-d and 1-d inputs count as one row).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.block_diag(gk.tensor([[1, 2]]), gk.tensor(3)).tolist()
         [[1, 2, 0], [0, 0, 3]]
@@ -669,7 +669,7 @@ def block_diag(*tensors) -> Tensor:
 def atleast_1d(*tensors):
     """Each input viewed with at least 1 dimension (a tuple for several inputs).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.atleast_1d(gk.tensor(1.0)).shape
         (1,)
@@ -680,7 +680,7 @@ def atleast_1d(*tensors):
 def atleast_2d(*tensors):
     """Each input viewed with at least 2 dimensions (a 1-d ``(n,)`` becomes ``(1, n)``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.atleast_2d(gk.zeros(3)).shape
         (1, 3)
@@ -691,7 +691,7 @@ def atleast_2d(*tensors):
 def atleast_3d(*tensors):
     """Each input viewed with at least 3 dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)`` ``(m, n, 1)``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.atleast_3d(gk.zeros(2, 3)).shape
         (2, 3, 1)

@@ -144,7 +144,7 @@ def _same_dtype(a, b):
 def mm(input, mat2) -> Tensor:
     """The product of two matrices ``(n, k) @ (k, m)`` (no broadcasting).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.mm(gk.ones(2, 3), gk.ones(3, 4)).shape
         (2, 4)
@@ -158,7 +158,7 @@ def mm(input, mat2) -> Tensor:
 def bmm(input, mat2) -> Tensor:
     """Batched matrix product ``(B, n, k) @ (B, k, m)`` (no broadcasting).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bmm(gk.ones(5, 2, 3), gk.ones(5, 3, 4)).shape
         (5, 2, 4)
@@ -174,7 +174,7 @@ def bmm(input, mat2) -> Tensor:
 def mv(input, vec) -> Tensor:
     """Matrix times vector ``(n, m) @ (m,)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.mv(gk.ones(2, 3), gk.ones(3)).tolist()
         [3.0, 3.0]
@@ -188,7 +188,7 @@ def mv(input, vec) -> Tensor:
 def dot(input, tensor) -> Tensor:
     """The inner product of two 1-D tensors of equal length.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.dot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0])).item()
         11.0
@@ -205,7 +205,7 @@ def dot(input, tensor) -> Tensor:
 def vdot(input, other) -> Tensor:
     """``dot`` with the first argument conjugated (the same for real tensors).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.vdot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0])).item()
         11.0
@@ -216,7 +216,7 @@ def vdot(input, other) -> Tensor:
 def outer(input, vec2) -> Tensor:
     """The outer product ``input[i] * vec2[j]`` of two 1-D tensors (``ger`` is an alias).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.outer(gk.tensor([1, 2]), gk.tensor([1, 10])).tolist()
         [[1, 10], [2, 20]]
@@ -249,7 +249,7 @@ def _scaled_sum(name, input, prod, beta, alpha):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts to the product's shape).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addmm(gk.ones(2), gk.ones(2, 3), gk.ones(3, 2), beta=0.5, alpha=2).tolist()
         [[6.5, 6.5], [6.5, 6.5]]
@@ -260,7 +260,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addmv(gk.ones(2), gk.ones(2, 3), gk.ones(3)).tolist()
         [4.0, 4.0]
@@ -271,7 +271,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.baddbmm(gk.ones(2, 1, 1), gk.ones(2, 1, 3), gk.ones(2, 3, 1), beta=0).tolist()
         [[[3.0]], [[3.0]]]
@@ -282,7 +282,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addbmm(gk.zeros(2, 2), gk.ones(3, 2, 4), gk.ones(3, 4, 2)).tolist()
         [[12.0, 12.0], [12.0, 12.0]]
@@ -293,7 +293,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addr(gk.zeros(2, 2), gk.tensor([1.0, 2.0]), gk.tensor([1.0, 3.0])).tolist()
         [[1.0, 3.0], [2.0, 6.0]]
@@ -304,7 +304,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
 def inner(input, other) -> Tensor:
     """The sum of products over the last dimension of both (a 0-d operand multiplies).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.inner(gk.tensor([1.0, 2.0]), gk.tensor([[1.0, 1.0], [0.0, 1.0]])).tolist()
         [3.0, 2.0]
@@ -325,7 +325,7 @@ def tensordot(a, b, dims=2) -> Tensor:
     Returns:
         A tensor of shape ``a``'s free dimensions + ``b``'s free dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensordot(gk.ones(2, 3, 4), gk.ones(3, 4, 5)).shape
         (2, 5)
@@ -356,7 +356,7 @@ def tensordot(a, b, dims=2) -> Tensor:
 def kron(input, other) -> Tensor:
     """The Kronecker product: blocks ``input[i, j] * other`` (shapes are padded with leading 1s).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.kron(gk.tensor([1, 2]), gk.tensor([1, 10])).tolist()
         [1, 10, 2, 20]
@@ -372,7 +372,7 @@ def kron(input, other) -> Tensor:
 def trace(input) -> Tensor:
     """The sum of the main diagonal of a matrix.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.trace(gk.tensor([[1, 2], [3, 4]])).item()
         5
@@ -385,7 +385,7 @@ def trace(input) -> Tensor:
 def cross(input, other, dim=None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default: the first dimension of size 3), broadcasting.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.cross(gk.tensor([1.0, 0, 0]), gk.tensor([0.0, 1, 0])).tolist()
         [0.0, 0.0, 1.0]
@@ -407,7 +407,7 @@ def cross(input, other, dim=None) -> Tensor:
 def chain_matmul(*matrices) -> Tensor:
     """The product of several matrices, left to right.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.chain_matmul(gk.ones(2, 3), gk.ones(3, 4), gk.ones(4, 1)).tolist()
         [[12.0], [12.0]]
@@ -511,7 +511,7 @@ def einsum(equation, *operands) -> Tensor:
         The contracted tensor. Its gradient for each operand is again an einsum, so higher
         derivatives follow.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.einsum("ij,jk->ik", gk.ones(2, 3), gk.ones(3, 4)).shape
         (2, 4)
@@ -535,7 +535,7 @@ def einsum(equation, *operands) -> Tensor:
 def matrix_power(input, n) -> Tensor:
     """``input`` multiplied by itself ``n`` times (``n`` = 0 gives identities; negative ``n`` inverts first).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.matrix_power(gk.tensor([[1, 1], [0, 1]]), 3).tolist()
         [[1, 3], [0, 1]]

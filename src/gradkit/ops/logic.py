@@ -54,7 +54,7 @@ def _array_like(x):
 def eq(input, other) -> Tensor:
     """``input == other`` elementwise (bool).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.eq(gk.tensor([1, 2]), 2.0).tolist()
         [False, True]
@@ -93,7 +93,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and the same values (a Python bool, as torch.equal).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.equal(gk.tensor([1, 2]), gk.tensor([1.0, 2.0])), gk.equal(gk.tensor([1]), gk.tensor([1, 1]))
         (True, False)
@@ -108,7 +108,7 @@ def equal(input, other) -> bool:
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` elementwise (bool), as torch.isclose.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.isclose(gk.tensor([1.0, 2.0]), gk.tensor([1.0 + 1e-7, 2.1])).tolist()
         [True, False]
@@ -121,7 +121,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when :func:`isclose` holds everywhere (a Python bool).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.allclose(gk.tensor([1.0, 2.0]), gk.tensor([1.0, 2.0 + 1e-6]))
         True
@@ -167,7 +167,7 @@ def logical_or(input, other) -> Tensor:
 def logical_xor(input, other) -> Tensor:
     """``input xor other`` elementwise (bool).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.logical_xor(gk.tensor([0, 1, 2]), gk.tensor([True, True, False])).tolist()
         [True, False, True]
@@ -227,7 +227,7 @@ def _rshift(x, s):
 def bitwise_and(input, other) -> Tensor:
     """``input & other`` on integer or bool tensors.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bitwise_and(gk.tensor([12, 10]), 6)
         tensor([4, 2], dtype=int64)
@@ -258,7 +258,7 @@ def bitwise_right_shift(input, other) -> Tensor:
 def bitwise_not(input) -> Tensor:
     """``~input``: bitwise not of an integer tensor, logical not of a bool tensor.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bitwise_not(gk.tensor([0, 5])).tolist(), gk.bitwise_not(gk.tensor([True, False])).tolist()
         ([-1, -6], [False, True])
@@ -300,7 +300,7 @@ def isneginf(input) -> Tensor:
 def isfinite(input) -> Tensor:
     """Elementwise test for a finite value (bool; integers are always finite).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.isfinite(gk.tensor([1.0, float("inf"), float("nan")])).tolist()
         [True, False, False]
@@ -334,7 +334,7 @@ class FMin(FMax):
 def fmax(input, other) -> Tensor:
     """Elementwise maximum where a NaN loses to a number (NumPy's and torch's fmax).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.fmax(gk.tensor([1.0, float("nan")]), gk.tensor([2.0, 0.5]))
         tensor([2. , 0.5])
@@ -412,7 +412,7 @@ def clamp(input, min=None, max=None) -> Tensor:
     Raises:
         ValueError: when neither bound is given.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.clamp(gk.tensor([-2.0, 0.5, 3.0]), min=0, max=1)
         tensor([0. , 0.5, 1. ])

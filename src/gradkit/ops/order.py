@@ -49,7 +49,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None) -> ValuesIn
 
     Always stable (``stable`` is accepted for PyTorch); NaN sorts as the largest value.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, i = gk.sort(gk.tensor([3.0, 1.0, 2.0]), descending=True)
         >>> v.tolist(), i.tolist()
@@ -73,7 +73,7 @@ def _write_pair(res, out):
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (stable; int64).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.argsort(gk.tensor([[2, 1, 2, 0]])).tolist()
         [[3, 1, 0, 2]]
@@ -85,7 +85,7 @@ def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
 def msort(input) -> Tensor:
     """``input`` sorted along its first dim (``sort(input, 0).values``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.msort(gk.tensor([[2, 1], [0, 3]])).tolist()
         [[0, 1], [2, 3]]
@@ -99,7 +99,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None) -> ValuesIndi
     Among equal values the earlier element comes first. ``sorted`` is accepted: the result is
     always in sorted order.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.topk(gk.tensor([1.0, 5.0, 3.0, 4.0]), 2).indices.tolist()
         [1, 3]
@@ -131,7 +131,7 @@ def _pick(x, d, pos_of_row, keepdim):
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None) -> ValuesIndices:
     """The ``k``-th smallest element (1-based) along ``dim`` and its index.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.kthvalue(gk.tensor([3.0, 1.0, 2.0]), 2).values.item()
         2.0
@@ -210,7 +210,7 @@ def median(input, dim=None, keepdim=False):
     Without ``dim`` a 0-d tensor (NaN if any element is NaN; ties share the gradient); with
     ``dim`` a pair ``(values, indices)`` whose gradient goes to the element at the index.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([[1.0, 4.0, 2.0, 3.0]])
         >>> x.median().item(), x.median(1).values.tolist(), x.median(1).indices.tolist()
@@ -222,7 +222,7 @@ def median(input, dim=None, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` of the values that are not NaN (NaN where all are).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nanmedian(gk.tensor([1.0, float("nan"), 3.0, 2.0])).item()
         2.0
@@ -233,7 +233,7 @@ def nanmedian(input, dim=None, keepdim=False):
 def mode(input, dim=-1, keepdim=False) -> ValuesIndices:
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and its last index.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, i = gk.mode(gk.tensor([1.0, 3.0, 3.0, 2.0, 3.0, 1.0]))
         >>> v.item(), i.item()
@@ -328,7 +328,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear") -> Te
     With a 1-D ``q`` the result has the quantiles along a new first dim. A NaN in a row makes
     its quantiles NaN. The gradient goes to the (one or two) elements each quantile lies between.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.quantile(gk.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()
         2.5
@@ -339,7 +339,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear") -> Te
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
     """:func:`quantile` of the values that are not NaN.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nanquantile(gk.tensor([1.0, float("nan"), 3.0]), 0.5).item()
         2.0
@@ -354,7 +354,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     ``right=True`` (or ``side='right'``) gives the place after equal values. A 1-D sequence
     serves every value; an N-d one has ``input``'s leading dims. No gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.searchsorted(gk.tensor([1, 3, 5, 7]), gk.tensor([3, 6, 9])).tolist()
         [1, 3, 4]
@@ -395,7 +395,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:
 
     With ``right=False`` value ``v`` goes to ``i`` with ``boundaries[i-1] < v <= boundaries[i]``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bucketize(gk.tensor([1, 5, 9]), gk.tensor([1, 3, 5, 7])).tolist()
         [0, 2, 4]
@@ -429,7 +429,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     Returns:
         The values, or a tuple ``(values[, inverse][, counts])``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, inv, cnt = gk.unique(gk.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
         >>> v.tolist(), inv.tolist(), cnt.tolist()
@@ -450,7 +450,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """``input`` with each run of equal consecutive values (or slices along ``dim``) kept once.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, cnt = gk.unique_consecutive(gk.tensor([1, 1, 2, 2, 3, 1]), return_counts=True)
         >>> v.tolist(), cnt.tolist()
@@ -483,7 +483,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0) -> Tensor:
     """How often each value ``0..max`` occurs in the 1-D non-negative integer ``input`` (or the sum of ``weights``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.bincount(gk.tensor([0, 2, 2]), minlength=4).tolist()
         [1, 0, 2, 0]

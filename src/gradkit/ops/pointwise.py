@@ -46,7 +46,7 @@ def _rounding(fn, input, name) -> Tensor:
 def floor(input) -> Tensor:
     """Round down elementwise (integers unchanged); zero gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.floor(gk.tensor([-1.5, 1.5]))
         tensor([-2.,  1.])
@@ -81,7 +81,7 @@ def round(input, decimals=0) -> Tensor:
     Returns:
         The rounded tensor, in ``input``'s dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.round(gk.tensor([0.5, 1.5, 2.5])), gk.round(gk.tensor([1.2345]), decimals=2)
         (tensor([0., 2., 2.]), tensor([1.23]))
@@ -116,7 +116,7 @@ class Frac(QuietOp):
 def frac(input) -> Tensor:
     """The fractional part ``x - trunc(x)`` (its sign is ``x``'s); gradient 1.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.frac(gk.tensor([-1.25, 2.5]))
         tensor([-0.25,  0.5 ])
@@ -194,7 +194,7 @@ class Log1p(QuietOp):
 def reciprocal(input) -> Tensor:
     """``1 / x`` elementwise (integers give the default float dtype).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.reciprocal(gk.tensor([2, 4]))
         tensor([0.5 , 0.25])
@@ -230,7 +230,7 @@ def log10(input) -> Tensor:
 def log1p(input) -> Tensor:
     """``log(1 + x)``, accurate for small ``x``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.log1p(gk.tensor([0.0, 1e-10], dtype="float64")).tolist()
         [0.0, 9.999999999500001e-11]
@@ -266,7 +266,7 @@ class Erfinv(QuietOp):
 def erf(input) -> Tensor:
     """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, to float64 precision.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> f"{gk.erf(gk.tensor(1.0, dtype='float64')).item():.12f}"
         '0.842700792950'
@@ -282,7 +282,7 @@ def erfc(input) -> Tensor:
 def erfinv(input) -> Tensor:
     """The inverse error function on [-1, 1] (+-inf at +-1, NaN outside).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> f"{gk.erfinv(gk.erf(gk.tensor(0.3, dtype='float64'))).item():.12f}"
         '0.300000000000'
@@ -323,7 +323,7 @@ def logit(input, eps=None) -> Tensor:
     Returns:
         The log-odds (+-inf at 0 and 1 without ``eps``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.logit(gk.tensor([0.5, 0.0], dtype="float64"), eps=0.1).tolist()
         [0.0, -2.197224577336219]
@@ -348,7 +348,7 @@ class XLogY(QuietOp):
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.xlogy(gk.tensor([0.0, 2.0]), gk.tensor([0.0, 1.0]))
         tensor([0., 0.])
@@ -388,7 +388,7 @@ def _remainder(name, how, a, b):
 def remainder(input, other) -> Tensor:
     """Python's modulus ``input % other``: the result has the divisor's sign.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.remainder(gk.tensor([-3, 3]), 2), gk.remainder(gk.tensor([-3.5]), -2)
         (tensor([1, 1], dtype=int64), tensor([-1.5]))
@@ -399,7 +399,7 @@ def remainder(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """C's ``fmod``: the remainder of truncated division; the result has the dividend's sign.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.fmod(gk.tensor([-3, 3]), 2)
         tensor([-1,  1], dtype=int64)
@@ -436,7 +436,7 @@ def lerp(input, end, weight) -> Tensor:
     Returns:
         The interpolated tensor; gradients flow to all three.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.lerp(gk.tensor([0.0, 10.0]), gk.tensor([1.0, 20.0]), 0.25)
         tensor([ 0.25, 12.5 ])
@@ -453,7 +453,7 @@ def lerp(input, end, weight) -> Tensor:
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2`` (as torch.addcmul).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addcmul(gk.tensor([1.0]), gk.tensor([2.0]), gk.tensor([3.0]), value=0.5)
         tensor([4.])
@@ -465,7 +465,7 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2`` (as torch.addcdiv; integer division is refused, as in torch).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.addcdiv(gk.tensor([1.0]), gk.tensor([2.0]), gk.tensor([4.0]), value=2)
         tensor([2.])
@@ -493,7 +493,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor:
 
     The gradient is 1 at finite values and 0 at the replaced ones.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nan_to_num(gk.tensor([float("nan"), 1.0, float("-inf")]), neginf=-5.0)
         tensor([ 0.,  1., -5.])

@@ -251,7 +251,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) ->
 
     Integer and bool inputs sum to int64, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([[1.0, 2.0], [3.0, 4.0]])
         >>> x.sum().item(), x.sum(1).tolist(), x.sum((0, 1), keepdim=True).shape
@@ -270,7 +270,7 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -
 
     Integer and bool inputs are averaged in the default float dtype (PyTorch asks for ``dtype=``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 2.0], [3.0, 5.0]]).mean(0).tolist()
         [2.0, 3.5]
@@ -285,7 +285,7 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -
 def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Sum over ``dim`` treating NaN as zero (no gradient reaches the NaNs).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nansum(gk.tensor([1.0, float("nan"), 2.0])).item()
         3.0
@@ -301,7 +301,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Mean over ``dim`` of the values that are not NaN (NaN where there are none).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nanmean(gk.tensor([1.0, float("nan"), 2.0])).item()
         1.5
@@ -321,7 +321,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
     Integer and bool inputs multiply in int64, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([[1.0, 2.0], [0.0, 4.0]], requires_grad=True)
         >>> x.prod(1).sum().backward()
@@ -361,7 +361,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
     ``unbiased`` (``x.var(0, False)``); ``unbiased=False``, ``correction=0`` or NumPy's ``ddof=0``
     give the population variance. One element with ``correction=1`` gives NaN, silently.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([1.0, 2.0, 3.0, 4.0])
         >>> x.var().item(), x.var(correction=0).item(), gk.tensor([1.0]).var().isnan().item()
@@ -377,7 +377,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
 def std(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False, correction=None, ddof=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` with the same arguments.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([1.0, 3.0]).std(correction=0).item()
         1.0
@@ -392,7 +392,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, axis=None, keepdims=False,
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> tuple:
     """``(var, mean)`` over ``dim`` (see :func:`var`).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, m = gk.var_mean(gk.tensor([1.0, 3.0]))
         >>> v.item(), m.item()
@@ -405,7 +405,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> tuple:
     """``(std, mean)`` over ``dim`` (see :func:`std`).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> s, m = gk.std_mean(gk.tensor([1.0, 3.0]), correction=0)
         >>> s.item(), m.item()
@@ -434,7 +434,7 @@ def _nonempty(x, axes, name):
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Maximum values over ``dim`` (a tuple allowed); ties share the gradient equally, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(1).tolist()
         [5.0, 7.0]
@@ -447,7 +447,7 @@ def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Minimum values over ``dim``; ties share the gradient equally.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 5.0], [7.0, 2.0]]).amin(0).tolist()
         [1.0, 2.0]
@@ -460,7 +460,7 @@ def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
 def aminmax(input, *, dim=None, keepdim=False) -> MinMax:
     """``(min, max)`` over ``dim`` (one int) or everything, as a pair with ``.min`` and ``.max``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> r = gk.aminmax(gk.tensor([3.0, 1.0, 2.0]))
         >>> r.min.item(), r.max.item()
@@ -501,7 +501,7 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     of the maximum and the gradient goes to that element. ``max(a, b)`` with a tensor ``b``
     is :func:`maximum`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> values, indices = gk.tensor([[1.0, 5.0], [7.0, 2.0]]).max(1)
         >>> values.tolist(), indices.tolist()
@@ -513,7 +513,7 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     """Minimum, with the same forms as :func:`max`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 5.0], [7.0, 2.0]]).min(0).indices.tolist()
         [0, 1]
@@ -541,7 +541,7 @@ def _arg(x, dim, keepdim, axis, keepdims, name):
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Index of the maximum (of the flattened tensor when ``dim`` is None); the first one at ties; no gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax().item()
         2
@@ -552,7 +552,7 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tensor:
     """Index of the minimum; the first one at ties; no gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1.0, 5.0], [7.0, 2.0]]).argmin(1).tolist()
         [0, 1]
@@ -565,7 +565,7 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=False) -> Tenso
 
     A row of ``-inf`` gives ``-inf`` (and an empty one too), with no warning.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> round(gk.tensor([0.0, 0.0]).logsumexp(0).item(), 6)
         0.693147
@@ -586,7 +586,7 @@ def _logical(x, dim, keepdim, axis, name):
 def any(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
     """Whether any element is true (non-zero), over ``dim`` (an int, a tuple, or everything).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[0, 1], [0, 0]]).any(1).tolist()
         [True, False]
@@ -597,7 +597,7 @@ def any(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
 def all(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
     """Whether every element is true (non-zero), over ``dim``; ``all`` of nothing is True.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([[1, 1], [0, 1]]).all(0).tolist()
         [False, True]
@@ -608,7 +608,7 @@ def all(x, dim=None, keepdim=False, *, axis=None) -> Tensor:
 def count_nonzero(input, dim=None) -> Tensor:
     """The number of non-zero elements over ``dim`` (int64, no gradient).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.count_nonzero(gk.tensor([[0, 1], [2, 3]]), dim=0).tolist()
         [1, 2]

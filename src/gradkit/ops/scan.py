@@ -139,7 +139,7 @@ class LogCumSumExp(Op):
 def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:
     """Cumulative sum along ``dim``; the gradient is the reversed cumulative sum.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.cumsum(gk.tensor([[1, 2, 3], [4, 5, 6]]), 1).tolist()
         [[1, 3, 6], [4, 9, 15]]
@@ -151,7 +151,7 @@ def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:
 def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:
     """Cumulative product along ``dim``; the gradient is right with zeros in the input.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([2.0, 0.0, 3.0], requires_grad=True)
         >>> x.cumprod(0).sum().backward()
@@ -165,7 +165,7 @@ def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:
 def logcumsumexp(input, dim, *, out=None) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably (``-inf`` entries are fine).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> [round(v, 4) for v in gk.logcumsumexp(gk.tensor([0.0, 0.0, 0.0]), 0).tolist()]
         [0.0, 0.6931, 1.0986]
@@ -209,7 +209,7 @@ def _cummaxmin(input, dim, name, minimum):
 def cummax(input, dim) -> ValuesIndices:
     """Running maximum along ``dim`` and its indices (the latest at ties), as ``(values, indices)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> v, i = gk.cummax(gk.tensor([1.0, 3.0, 2.0, 3.0]), 0)
         >>> v.tolist(), i.tolist()
@@ -221,7 +221,7 @@ def cummax(input, dim) -> ValuesIndices:
 def cummin(input, dim) -> ValuesIndices:
     """Running minimum along ``dim`` and its indices (the latest at ties), as ``(values, indices)``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.cummin(gk.tensor([3.0, 1.0, 2.0]), 0).indices.tolist()
         [0, 1, 1]

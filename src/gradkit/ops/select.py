@@ -197,7 +197,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None) -> Tensor:
     Returns:
         A tensor of ``index``'s shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.gather(gk.tensor([[1, 2], [3, 4]]), 1, gk.tensor([[0, 0], [1, 0]])).tolist()
         [[1, 1], [4, 3]]
@@ -230,7 +230,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     Returns:
         A tensor of ``input``'s shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.scatter(gk.zeros(3), 0, gk.tensor([2, 0]), gk.tensor([5.0, 7.0])).tolist()
         [7.0, 0.0, 5.0]
@@ -251,7 +251,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.scatter_add(gk.zeros(3), 0, gk.tensor([2, 2, 0]), gk.tensor([1.0, 2.0, 4.0])).tolist()
         [4.0, 0.0, 3.0]
@@ -383,7 +383,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
         among the values equal to the result, prod divides out each factor (zero-safe; first
         derivatives only).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([1.0, 2.0, 3.0])
         >>> gk.scatter_reduce(x, 0, gk.tensor([0, 0, 2]), gk.tensor([5.0, 6.0, 1.0]), "amax").tolist()
@@ -413,7 +413,7 @@ def _index_1d(name, x, dim, index, allow_negative=False):
 def index_select(input, dim, index, *, out=None) -> Tensor:
     """The slices of ``input`` at ``index`` (1-D integer) along ``dim``; the gradient adds back.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.index_select(gk.tensor([[1, 2], [3, 4]]), 1, gk.tensor([1, 1, 0])).tolist()
         [[2, 2, 1], [4, 4, 3]]
@@ -472,7 +472,7 @@ def _index_put(name, input, dim, index, source, accumulate, alpha=1):
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.index_add(gk.zeros(3), 0, gk.tensor([0, 0, 2]), gk.tensor([1.0, 2.0, 3.0]), alpha=2).tolist()
         [6.0, 0.0, 6.0]
@@ -483,7 +483,7 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
 def index_copy(input, dim, index, source) -> Tensor:
     """A copy of ``input`` with the slices of ``source`` written at ``index`` along ``dim``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.index_copy(gk.zeros(3), 0, gk.tensor([2, 0]), gk.tensor([1.0, 2.0])).tolist()
         [2.0, 0.0, 1.0]
@@ -507,7 +507,7 @@ class IndexFill(Op):
 def index_fill(input, dim, index, value) -> Tensor:
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) written at ``index`` along ``dim``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.index_fill(gk.ones(2, 2), 1, gk.tensor([0]), -1.0).tolist()
         [[-1.0, 1.0], [-1.0, 1.0]]
@@ -546,7 +546,7 @@ def masked_fill(input, mask, value) -> Tensor:
 
     ``value`` may be a 0-d tensor, which then receives the gradient of the filled places.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.masked_fill(gk.tensor([1.0, 2.0]), gk.tensor([True, False]), 0.0).tolist()
         [0.0, 2.0]
@@ -597,7 +597,7 @@ class MaskedScatter(Op):
 def masked_scatter(input, mask, source) -> Tensor:
     """A copy of ``input`` with ``source``'s elements, in order, written where ``mask`` is true.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.masked_scatter(gk.zeros(3), gk.tensor([True, False, True]), gk.tensor([1.0, 2.0, 3.0])).tolist()
         [1.0, 0.0, 2.0]
@@ -624,7 +624,7 @@ def masked_scatter(input, mask, source) -> Tensor:
 def masked_select(input, mask, *, out=None) -> Tensor:
     """The elements of ``input`` where ``mask`` is true, as a 1-D tensor (the two broadcast together).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.masked_select(gk.tensor([[1, 2], [3, 4]]), gk.tensor([True, False])).tolist()
         [1, 3]
@@ -645,7 +645,7 @@ def masked_select(input, mask, *, out=None) -> Tensor:
 def take(input, index) -> Tensor:
     """Elements of ``input`` read as if flattened, at ``index`` (any shape; negatives count from the end).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.take(gk.tensor([[1, 2], [3, 4]]), gk.tensor([[0, 3], [-1, 1]])).tolist()
         [[1, 4], [4, 2]]
@@ -664,7 +664,7 @@ def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:
 
     With ``dim=None`` both are flattened first (``take`` of the flat input).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([[10, 30, 20], [60, 40, 50]])
         >>> gk.take_along_dim(x, x.argmax(1, keepdim=True), 1).tolist()

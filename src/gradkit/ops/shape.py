@@ -85,7 +85,7 @@ def reshape(x, *shape) -> Tensor:
     Raises:
         ShapeError: (a ValueError and RuntimeError) when the sizes do not match, naming both shapes.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(2, 6).reshape(3, -1).shape
         (3, 4)
@@ -152,7 +152,7 @@ def squeeze(x, dim=None, axis=None) -> Tensor:
 
     As in PyTorch, a 0-d tensor accepts ``dim`` 0 or -1 and comes back unchanged.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(1, 3, 1, 2).squeeze((0, 2)).shape
         (3, 2)
@@ -214,7 +214,7 @@ class Contiguous(Op):
 def contiguous(x) -> Tensor:
     """``x`` itself when its storage is C-contiguous, else a C-contiguous copy (``Tensor.contiguous``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(2, 3).T.contiguous().is_contiguous()
         True
@@ -226,7 +226,7 @@ def contiguous(x) -> Tensor:
 def is_contiguous(x) -> bool:
     """Whether ``x``'s storage is C-contiguous (a transpose or a strided slice is not).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> (gk.zeros(2, 3).is_contiguous(), gk.zeros(2, 3).T.is_contiguous())
         (True, False)
@@ -237,7 +237,7 @@ def is_contiguous(x) -> bool:
 def view_as(x, other) -> Tensor:
     """``x`` reshaped to ``other``'s shape (gradkit's ``view`` also accepts non-contiguous tensors).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(6).view_as(gk.zeros(3, 2)).shape
         (3, 2)
@@ -248,7 +248,7 @@ def view_as(x, other) -> Tensor:
 def reshape_as(x, other) -> Tensor:
     """``x`` reshaped to ``other``'s shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.zeros(6).reshape_as(gk.zeros(2, 3)).shape
         (2, 3)
@@ -259,7 +259,7 @@ def reshape_as(x, other) -> Tensor:
 def expand_as(x, other) -> Tensor:
     """``x`` broadcast to ``other``'s shape.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tensor([1, 2]).expand_as(gk.zeros(3, 2)).shape
         (3, 2)
@@ -326,7 +326,7 @@ def torch_index(index, shape):
     Returns:
         ``(basic, advanced)``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> b, a = torch_index((1, slice(None), np.array([0, 1])), (2, 3, 4))
         >>> np.zeros((2, 3, 4))[b][a].shape
@@ -410,7 +410,7 @@ def getitem(x, index) -> Tensor:
     NumPy's when integers and index tensors are separated by slices. Integer tensors may repeat
     indices: their gradients accumulate.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.zeros(2, 3, 4)
         >>> x[1, :, [0, 2]].shape
@@ -441,7 +441,7 @@ def setitem(x, index, value) -> None:
     ``value`` (a Tensor, array or number) broadcasts to the shape of ``x[index]`` and is cast to
     ``x``'s dtype. Repeated integer indices keep one of the written values, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.zeros(2, 3)
         >>> gk.ops.setitem(x, (1, [0, 2]), 5.0)
@@ -621,7 +621,7 @@ def nonzero(x, as_tuple=False):
     Raises:
         TypeError: if ``as_tuple`` is not a bool.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.nonzero(gk.tensor([[0.0, 1.5], [2.0, 0.0]])).tolist()
         [[0, 1], [1, 0]]
@@ -647,7 +647,7 @@ def argwhere(x) -> Tensor:
     """Indices of the non-zero elements as one int64 tensor ``(n, x.ndim)``: ``nonzero(x)``, as in
     ``torch.argwhere``; no gradient.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.argwhere(gk.tensor([0, 2, 0, 5])).tolist()
         [[1], [3]]

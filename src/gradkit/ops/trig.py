@@ -108,7 +108,7 @@ class Atanh(QuietOp):
 def tan(input) -> Tensor:
     """Elementwise tangent; derivative ``1 + tan(x)**2``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.tan(gk.tensor([0.0]))
         tensor([0.])
@@ -182,7 +182,7 @@ def atan2(input, other) -> Tensor:
     Returns:
         Angles in ``[-pi, pi]``; integers give the default float dtype.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.atan2(gk.tensor([1.0, -1.0]), gk.tensor([0.0, 0.0]))
         tensor([ 1.5707964, -1.5707964])
@@ -209,7 +209,7 @@ class Hypot(QuietOp):
 def hypot(input, other) -> Tensor:
     """``sqrt(input**2 + other**2)`` elementwise, without overflow.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> gk.hypot(gk.tensor([3.0]), gk.tensor([4.0]))
         tensor([5.])

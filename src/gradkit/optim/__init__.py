@@ -1,6 +1,6 @@
 """Optimizers, learning-rate schedules, gradient clipping and ``minimize()`` (``torch.optim`` semantics).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> w = gk.tensor(0.0, requires_grad=True)
     >>> opt = gk.optim.Adam([w], lr=0.1)

@@ -69,7 +69,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     Raises:
         ValueError: for ``T_0 < 1``, ``T_mult < 1`` or a negative ``eta_min``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)
         >>> s = CosineAnnealingWarmRestarts(opt, T_0=2)
@@ -151,7 +151,7 @@ class CyclicLR(_MomentumCycler, LRScheduler):
     Raises:
         ValueError: for an unknown mode, or ``cycle_momentum`` with an optimizer without momentum.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
         >>> s = CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2)
@@ -246,7 +246,7 @@ class OneCycleLR(_MomentumCycler, LRScheduler):
         ValueError: for a missing or non-positive cycle length, ``pct_start`` outside [0, 1],
             an unknown ``anneal_strategy``, or stepping past ``total_steps``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
         >>> s = OneCycleLR(opt, max_lr=1.0, total_steps=10)
@@ -335,7 +335,7 @@ class ChainedScheduler(LRScheduler):
         ValueError: when the list is empty or the schedulers wrap different optimizers.
         TypeError: for a ReduceLROnPlateau (it needs the metric: step it on its own).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> from gradkit.optim.lr_scheduler import ConstantLR, ExponentialLR
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)

@@ -20,7 +20,7 @@ def check_torch_only_options(name: str, foreach=None, fused=None, capturable=Fal
     Raises:
         NotImplementedError: when ``differentiable`` is true.
 
-    Example:
+    Examples:
         >>> check_torch_only_options("Adam", foreach=True)
     """
     if differentiable:

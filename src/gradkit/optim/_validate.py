@@ -10,7 +10,7 @@ their range (``lr``, ``weight_decay``, ``eps`` >= 0; ``momentum`` and each of ``
 [0, 1); ``dampening``, ``alpha``, ``rho`` in [0, 1]); an option that must be a number is a
 number. Errors are ``ValueError`` s naming the optimizer (or schedule), the group and the option.
 
-Example:
+Examples:
     >>> from gradkit.optim._validate import check_group
     >>> check_group("SGD", {"params": [], "lr": 0.1, "momentum": 0.9})
     >>> check_group("SGD", {"params": [], "lr": float("inf")})

@@ -34,7 +34,7 @@ class Adadelta(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay`` or ``rho`` outside [0, 1].
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0], requires_grad=True)
         >>> opt = gk.optim.Adadelta([w])

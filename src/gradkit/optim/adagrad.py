@@ -30,7 +30,7 @@ class Adagrad(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``lr_decay``/``weight_decay``/``initial_accumulator_value``/``eps``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([2.0], requires_grad=True)
         >>> opt = gk.optim.Adagrad([w], lr=0.5)

@@ -70,7 +70,7 @@ class AdaHessian(Optimizer):
         RuntimeError: from :meth:`step` when no gradient carries a graph (``backward`` was
             called without ``create_graph=True``).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, 1.0], requires_grad=True)
         >>> curv = gk.tensor([1.0, 1000.0])               # curvatures 1 and 1000

@@ -58,7 +58,7 @@ class Adam(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay`` or betas outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = gk.optim.Adam([w], lr=0.1)
@@ -133,7 +133,7 @@ class AdamW(Adam):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay`` or betas outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0], requires_grad=True)
         >>> opt = gk.optim.AdamW([w], lr=0.1, weight_decay=0.5)
@@ -174,7 +174,7 @@ class NAdam(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay``/``momentum_decay`` or betas outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([3.0], requires_grad=True)
         >>> opt = gk.optim.NAdam([w], lr=0.1)

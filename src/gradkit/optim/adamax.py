@@ -32,7 +32,7 @@ class Adamax(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay`` or betas outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = gk.optim.Adamax([w], lr=0.1)
@@ -103,7 +103,7 @@ class RAdam(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay`` or betas outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = gk.optim.RAdam([w], lr=0.1)

@@ -4,7 +4,7 @@ The functions live in :mod:`gradkit.nn.utils` (PyTorch's ``torch.nn.utils``), be
 optimizers in gradkit's layering; they are re-exported here because ``gk.optim`` has long
 offered them.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.optim.clip_grad_norm_ is gk.nn.utils.clip_grad_norm_
     True

@@ -27,7 +27,7 @@ class ExponentiallyWeightedAverage:
     Raises:
         ValueError: for ``beta`` outside [0, 1).
 
-    Example:
+    Examples:
         >>> avg = ExponentiallyWeightedAverage(beta=0.9, bias_correction=True)
         >>> avg.update(10.0)            # corrected: exactly the first value
         10.0
@@ -95,7 +95,7 @@ def ewa(values, beta: float = 0.9, bias_correction: bool = False) -> np.ndarray:
     Returns:
         A float64 NumPy array of the running averages.
 
-    Example:
+    Examples:
         >>> ewa([1.0, 1.0, 1.0], beta=0.5).tolist()
         [0.5, 0.75, 0.875]
         >>> ewa([1.0, 1.0, 1.0], beta=0.5, bias_correction=True).tolist()
@@ -130,7 +130,7 @@ class ExponentialMovingAverage:
     Raises:
         ValueError: for ``decay`` outside [0, 1) or an empty parameter list.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([0.0], requires_grad=True)
         >>> ema = ExponentialMovingAverage([w], decay=0.5)

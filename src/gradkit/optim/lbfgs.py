@@ -140,7 +140,7 @@ class LBFGS(Optimizer):
         ValueError: for a negative ``lr``, ``max_iter < 1``, an unknown ``line_search_fn``,
             more than one parameter group, or ``step()`` without a closure.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([3.0, -2.0], dtype="float64", requires_grad=True)
         >>> opt = gk.optim.LBFGS([x], line_search_fn="strong_wolfe")

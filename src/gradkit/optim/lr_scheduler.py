@@ -16,7 +16,7 @@ the other give the product of both, as the PyTorch documentation's example does.
 that set absolute rates (``LambdaLR``, ``CyclicLR``, ``OneCycleLR``,
 ``CosineAnnealingWarmRestarts``) always do, as in PyTorch.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> w = gk.tensor([1.0], requires_grad=True)
     >>> opt = gk.optim.SGD([w], lr=0.1)
@@ -156,7 +156,7 @@ class LambdaLR(LRScheduler):
     Raises:
         ValueError: when the number of lambdas differs from the number of groups.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)
         >>> s = LambdaLR(opt, lambda e: 0.5 ** e)
@@ -343,7 +343,7 @@ class InverseTimeDecay(LRScheduler):
         staircase: decay in discrete jumps.
         last_epoch: index of the last epoch when resuming.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=0.2)
         >>> s = InverseTimeDecay(opt, decay_rate=1.0)
@@ -417,7 +417,7 @@ class SequentialLR(LRScheduler):
     Raises:
         ValueError: when the counts do not match, or a scheduler wraps another optimizer.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)
         >>> warm = LinearWarmup(opt, warmup_steps=2)
@@ -497,7 +497,7 @@ class ReduceLROnPlateau:
     Raises:
         ValueError: for an unknown mode/threshold_mode, ``factor >= 1``, or a wrong number of ``min_lr``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> opt = gk.optim.SGD([gk.tensor([1.0], requires_grad=True)], lr=1.0)
         >>> s = ReduceLROnPlateau(opt, patience=1, factor=0.5)

@@ -28,7 +28,7 @@ def minimize(cost_fn, params, optimizer, steps: int = 1) -> Tensor:
         ValueError: for ``steps < 1``, an empty ``params``, or a parameter the optimizer does not hold.
         TypeError: when ``cost_fn`` is not callable or returns a non-scalar.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor(0.0, requires_grad=True)
         >>> cost = gk.optim.minimize(lambda: w ** 2 - 10 * w + 25, [w], gk.optim.Adam([w], lr=0.1), steps=1000)

@@ -37,7 +37,7 @@ class Momentum(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``weight_decay`` or ``beta`` outside [0, 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor(1.0, requires_grad=True)
         >>> opt = gk.optim.Momentum([w], lr=0.1, beta=0.9)

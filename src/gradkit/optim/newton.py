@@ -34,7 +34,7 @@ class Newton(Optimizer):
         ValueError: for a negative ``lr``/``damping``, more than ``max_params`` elements
             (use LBFGS), or ``step()`` without a closure.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([3.0, -2.0], dtype="float64", requires_grad=True)
         >>> opt = gk.optim.Newton([x])

@@ -122,7 +122,7 @@ class Optimizer:
         TypeError: when ``params`` is a single tensor, a set, or holds non-tensors.
         ValueError: when ``params`` is empty or a parameter appears in two groups.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, 2.0], requires_grad=True)
         >>> b = gk.tensor([0.5], requires_grad=True)

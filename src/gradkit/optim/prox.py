@@ -10,7 +10,7 @@ the penalty ``lambda ||w||_1``, is proximal gradient descent (ISTA; Beck & Tebou
 subgradient of the penalty, which makes small weights oscillate around zero, it sets every
 weight with ``|w| <= t`` to exactly 0, so the weights become sparse.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> w = gk.tensor([0.5, -0.05, -2.0, 0.1])
     >>> gk.optim.prox_l1_(w, 0.1)
@@ -51,7 +51,7 @@ def prox_l1_(params, threshold: float) -> int:
         ValueError: for a negative or non-finite ``threshold``.
         TypeError: for params that are not tensors.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> lin = gk.nn.Linear(3, 1)
         >>> _ = gk.optim.prox_l1_(lin, 10.0)  # the weight only: the bias is not thresholded

@@ -1,7 +1,7 @@
 """Optimizers by name: the one table behind ``fit(optimizer="adam")``, ``gradkit train --optimizer``
 and ``gradkit tune``'s ``optimizer`` hyperparameter.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> gk.optim.optimizer_class("AdamW") is gk.optim.AdamW
     True

@@ -35,7 +35,7 @@ class RMSprop(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``/``eps``/``weight_decay``/``momentum`` or ``alpha`` outside [0, 1].
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0], requires_grad=True)
         >>> opt = gk.optim.RMSprop([w], lr=0.01)

@@ -32,7 +32,7 @@ class Rprop(FlatOptimizer):
     Raises:
         ValueError: for a negative ``lr``, etas outside their ranges or bad step-size bounds.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0, -1.0], requires_grad=True)
         >>> opt = gk.optim.Rprop([w], lr=0.1)

@@ -42,7 +42,7 @@ class SGD(FlatOptimizer):
         ValueError: for a negative ``lr``/``momentum``/``weight_decay``/``dampening``, or
             ``nesterov`` without momentum or with dampening.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([1.0], requires_grad=True)
         >>> opt = gk.optim.SGD([w], lr=0.1, momentum=0.9)

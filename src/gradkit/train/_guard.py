@@ -13,7 +13,7 @@ on resume.
 :func:`check_loss` stops training at the first non-finite loss (``stop_on_nonfinite``), and
 :func:`weights_finite` keeps a checkpoint with nan/inf weights from overwriting a good one.
 
-Example:
+Examples:
     >>> g = StepGuard()
     >>> g.enter(); g.resumable
     False

@@ -23,7 +23,7 @@ class CategoricalCrossentropy(CrossEntropyLoss):
     """Keras' ``categorical_crossentropy`` on logits: one-hot (or probability) targets of any
     dtype, integer and boolean one-hot included, or class indices.
 
-    Example:
+    Examples:
         >>> import numpy as np, gradkit as gk
         >>> loss = CategoricalCrossentropy()
         >>> round(loss(gk.zeros(2, 4), gk.tensor(np.eye(4, dtype=np.int64)[[0, 3]])).item(), 4)  # log 4

@@ -6,7 +6,7 @@ loop. Every callback resets its state in ``on_train_begin``, so one instance can
 several ``fit`` calls. Callbacks with state that matters for an exact resume
 (:class:`EarlyStopping`, ...) expose ``state_dict()`` / ``load_state_dict()``.
 
-Example:
+Examples:
     >>> from gradkit.train.callbacks import EarlyStopping
     >>> es = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     >>> es.mode

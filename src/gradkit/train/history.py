@@ -3,7 +3,7 @@
 Keys follow Keras: ``loss`` and metric names for the training set, ``val_loss`` and
 ``val_<metric>`` for the dev (validation) set, and ``lr``.
 
-Example:
+Examples:
     >>> h = History()
     >>> h.append(0, {"loss": 0.9, "val_loss": 1.0})
     >>> h.append(1, {"loss": 0.5, "val_loss": 0.7})

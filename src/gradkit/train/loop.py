@@ -28,7 +28,7 @@ a dict: ``train_data=(X, {"digit": y1, "parity": y2})`` or a Dataset whose sampl
 ``<task>_<metric>`` (``metrics={"digit": ["accuracy"]}``, or a list applied to every task),
 with ``val_`` versions; early stopping can monitor any of them (``"val_digit_accuracy"``).
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> _ = gk.manual_seed(0)
     >>> X = np.random.default_rng(0).standard_normal((64, 2)).astype(np.float32)

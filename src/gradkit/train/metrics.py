@@ -6,7 +6,7 @@ averages of per-batch values). Classification metrics take model outputs as scor
 logits or probabilities for several classes (argmax), or one column for a binary task
 (threshold 0 on logits, 0.5 on probabilities; the fit loop tells which).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from gradkit.train import metrics
     >>> metrics.accuracy(np.array([[2.0, 0.1], [0.3, 0.9]]), np.array([0, 0]))
@@ -42,7 +42,7 @@ def higher_is_better(metric, metrics=()) -> bool:
     Raises:
         TypeError: when ``metric`` is neither a :class:`Metric` nor a string.
 
-    Example:
+    Examples:
         >>> higher_is_better("val_accuracy"), higher_is_better("val_loss"), higher_is_better(RMSE())
         (True, False, False)
     """
@@ -189,7 +189,7 @@ class BatchOutputs:
         scores: the model's outputs for the batch (array or Tensor; a dict for a multi-task model).
         target: the targets (array or Tensor; a dict for multi-task data).
 
-    Example:
+    Examples:
         >>> b = BatchOutputs(np.array([[2.0, 0.1], [0.3, 0.9]]), np.array([0, 0]))
         >>> b.labels().tolist(), b.labels() is b.labels()
         ([0, 1], True)

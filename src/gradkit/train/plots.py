@@ -4,7 +4,7 @@ Figures are made with matplotlib's object API (:func:`new_figure`), never throug
 and never by switching matplotlib's backend: drawing a picture leaves the user's plotting
 set-up (a notebook's inline backend, an open GUI window) as it was.
 
-Example:
+Examples:
     >>> from gradkit.train.history import History
     >>> import os, tempfile
     >>> h = History()

@@ -40,7 +40,7 @@ class TensorBoard(Callback):
         write_figures: at the end, write the figures of callbacks that have a ``figure()`` method
             (the training-health monitor's gradient norms) as images.
 
-    Example:
+    Examples:
         >>> import os, tempfile, gradkit as gk
         >>> net = gk.nn.Linear(3, 1)
         >>> x, y = gk.randn(32, 3), gk.randn(32, 1)

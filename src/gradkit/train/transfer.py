@@ -17,7 +17,7 @@ unfrozen, for optimizers built only over the trainable parameters.) Note: freezi
 learning, not batch norm's running statistics, which still update in training mode;
 call ``.eval()`` on such layers in an ``on_epoch_begin`` callback to fix them too.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> net = gk.models.DigitsCNN(num_classes=10)
     >>> old = replace_head(net, "classifier.2", 5)     # a new Linear(128, 5)
@@ -99,7 +99,7 @@ def replace_head(model, name: str, new_module):
         TypeError: for a ``new_module`` that is neither a Module nor a positive int, or an
             int when the old head is not a Linear.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))
         >>> replace_head(net, "2", gk.nn.Linear(8, 5)).out_features
@@ -159,7 +159,7 @@ def param_groups_for_finetuning(model, head, body=None, *, head_lr: float = 1e-3
     Raises:
         ValueError: when the head has no parameters, or body and head share parameters.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> net = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))
         >>> opt = gk.optim.SGD(param_groups_for_finetuning(net, head="2", head_lr=0.1), lr=0.1)
@@ -218,7 +218,7 @@ class GradualUnfreezing(Callback):
     Raises:
         ValueError: when ``unfreeze_at`` has another length than ``layers``, decreases, or is negative.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> cb = GradualUnfreezing(["features.7", "features.3", "features.0"], start=2)
         >>> cb.unfreeze_at

@@ -9,7 +9,7 @@
 - Results (:mod:`gradkit.tune.results`): ``results.jsonl`` written as each trial ends (resumable),
   :class:`SearchResult` with ``best``, ``to_table()`` and ``plot()``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> space = {"lr": gk.tune.log_uniform(1e-4, 1.0), "batch_size": gk.tune.powers_of_two(16, 512)}
     >>> cfg = gk.tune.sample(space, seed=0)

@@ -20,7 +20,7 @@ One trial:
    through the reporter (so successive halving can stop a bad trial early), and returns the
    last epoch's metrics.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.tune.recipes import train_mlp
     >>> rep = gk.tune.Reporter("val_accuracy")

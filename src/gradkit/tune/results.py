@@ -150,7 +150,7 @@ class SearchResult:
         spaces: the space searched in each round (one for random search).
         space: the original space.
 
-    Example:
+    Examples:
         >>> res = SearchResult([Trial("r0-0", 0, 0, {"lr": 0.1}, value=0.3)], "loss", "min")
         >>> res.best.config
         {'lr': 0.1}

@@ -38,7 +38,7 @@ class SuccessiveHalving:
     Raises:
         ValueError: for ``grace_period < 1`` or ``reduction_factor <= 1``.
 
-    Example:
+    Examples:
         >>> sh = SuccessiveHalving(grace_period=1, reduction_factor=2, metric="loss", mode="min")
         >>> sh.should_stop("a", 1, 0.5), sh.should_stop("b", 1, 0.9), sh.should_stop("c", 1, 0.1)
         (False, True, False)

@@ -12,7 +12,7 @@ hyperparameters in ``config`` (a dict), calls ``reporter(epoch=e, **metrics)``
 once per epoch, and may return final metrics (a dict, or a number for the
 searched metric). It is independent of :mod:`gradkit.train`.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> def train_fn(config, reporter):
     ...     for epoch in range(3):
@@ -330,9 +330,10 @@ def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_p
         trials_per_round: random trials per round.
         zoom: width kept per round, in (0, 1].
         top_k: how many of the best trials the next range is centred on.
-        metric, mode, executor, max_workers, run_dir, seed, early_stopping, grace_period,
-            reduction_factor, address, resume, metrics, plots, verbose, rerun_failed, trial_timeout:
-            as in :func:`random_search`.
+        others: ``metric``, ``mode``, ``executor``, ``max_workers``, ``run_dir``, ``seed``,
+            ``early_stopping``, ``grace_period``, ``reduction_factor``, ``address``, ``resume``,
+            ``metrics``, ``plots``, ``verbose``, ``rerun_failed``, ``trial_timeout``: as in
+            :func:`random_search`.
 
     Returns:
         SearchResult: all rounds' trials; ``.spaces`` holds the space of each round.
@@ -340,7 +341,7 @@ def coarse_to_fine(train_fn: Callable, space: Mapping, rounds: int = 3, trials_p
     Raises:
         ValueError / TypeError / ImportError: as :func:`random_search`, before any trial starts.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> def f(config, reporter):
         ...     return {"loss": (config["x"] - 0.7) ** 2}

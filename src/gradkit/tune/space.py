@@ -24,7 +24,7 @@ Every domain knows its ``scale`` (``"linear"``, ``"log"``, ``"log2"``,
 :func:`gradkit.tune.coarse_to_fine` zooms in that scale. All sampling draws
 from a NumPy ``Generator`` (see :func:`sample`); NumPy's global RNG is never used.
 
-Example:
+Examples:
     >>> from gradkit.tune import log_uniform, powers_of_two, sample
     >>> cfg = sample({"lr": log_uniform(1e-4, 1.0), "batch_size": powers_of_two(16, 256), "epochs": 5}, seed=0)
     >>> sorted(cfg)

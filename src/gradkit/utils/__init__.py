@@ -3,7 +3,7 @@ DataLoader`` works as ``from torch.utils.data import DataLoader`` does.
 
 The objects are those of :mod:`gradkit.data` (one implementation, two import paths).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.utils.data import DataLoader
     >>> DataLoader is gk.data.DataLoader

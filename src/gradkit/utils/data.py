@@ -6,7 +6,7 @@ gk.data.DataLoader``): datasets (``Dataset``, ``IterableDataset``, ``TensorDatas
 ``DataLoader`` with its worker processes, ``default_collate``, the samplers and
 ``get_worker_info``.
 
-Example:
+Examples:
     >>> import numpy as np, gradkit as gk
     >>> from gradkit.utils.data import DataLoader, TensorDataset, random_split
     >>> train, dev = random_split(TensorDataset(np.arange(10.0)), [0.8, 0.2], generator=gk.Generator(0))

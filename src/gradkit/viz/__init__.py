@@ -4,7 +4,7 @@
 runs a model once and draws one box per submodule (Keras' ``plot_model``). A :class:`Graph` is
 plain data (``.nodes``, ``.edges``) with ``.to_dot()``, ``.save(path)`` and an SVG for Jupyter.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> model = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))
     >>> x = gk.randn(2, 4)

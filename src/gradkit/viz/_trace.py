@@ -58,7 +58,7 @@ def trace(model):
     Args:
         model: the ``nn.Module`` whose submodules are recorded.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> model = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 2))
         >>> with gk.viz.trace(model):

@@ -277,7 +277,7 @@ def graph(outputs, params=None, depth=None, show_grads=False, model=None, inputs
             a model or without :func:`~gradkit.viz.trace`.
         TypeError: outputs that hold no Tensor, ``params`` of the wrong type.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> model = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.ReLU(), gk.nn.Linear(8, 3))
         >>> g = gk.viz.graph(model(gk.randn(2, 4)), params=model)
@@ -511,7 +511,7 @@ def model_graph(model, example_input, depth: int = 1) -> Graph:
     Returns:
         a :class:`Graph` with input, module, (loose) op and output nodes; edges carry shapes.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> model = gk.models.MLP([4, 8, 3])
         >>> g = gk.viz.model_graph(model, gk.randn(2, 4))

@@ -11,7 +11,7 @@ A package of modules, one per family; this hub lists every public name staticall
   ``linear``, ``bilinear``, ``pad``; :mod:`.sparse`: ``embedding``;
 * :mod:`.conv`: convolutions and pooling; :mod:`.rnn`: recurrent cells and sequences.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> logits = gk.tensor([[2.0, 0.0, -1.0]])

@@ -7,7 +7,7 @@ with cuDNN (``cupy.cuda.cudnn_enabled``) and the geometry is one cuDNN takes (sy
 padding, float32/float64); everywhere else the convolution runs as im2col + one GEMM (cuBLAS on
 a GPU), the path the device tests exercise. Setting ``GRADKIT_CUDNN=0`` turns cuDNN off.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> cudnn_for(np, None, np.float32) is None  # NumPy arrays: never cuDNN
     True

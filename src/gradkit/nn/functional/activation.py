@@ -15,7 +15,7 @@ Numerical stability: ``sigmoid`` only ever exponentiates ``-|x|``; ``softmax`` a
 ``softplus`` uses ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``. None of them
 overflows or warns at ``|x| = 1e4``.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> round(F.softmax(gk.tensor([[2.0, 0.0, -1.0]]), dim=1).sum().item(), 6)
@@ -90,7 +90,7 @@ def step(x, value_at_zero: float = 1.0) -> Tensor:
     Returns:
         A tensor of 0s and 1s with ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> step(gk.tensor([-2.0, 0.0, 3.0])).tolist()
         [0.0, 1.0, 1.0]
     """
@@ -115,7 +115,7 @@ def sign(x) -> Tensor:
     Returns:
         -1, 0 or 1 per element, in ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> sign(gk.tensor([-2.0, 0.0, 3.0])).tolist()
         [-1.0, 0.0, 1.0]
     """
@@ -154,7 +154,7 @@ def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tenso
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> threshold(gk.tensor([-1.0, 0.5, 2.0]), 1.0, 0.0).tolist()
         [0.0, 0.0, 2.0]
     """
@@ -175,7 +175,7 @@ def sigmoid(x) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> sigmoid(gk.tensor([0.0])).item()
         0.5
     """
@@ -194,7 +194,7 @@ def tanh(x) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> tanh(gk.tensor([0.0])).item()
         0.0
     """
@@ -213,7 +213,7 @@ def relu(x, inplace: bool = False) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> relu(gk.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
         True
     """
@@ -248,7 +248,7 @@ def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> leaky_relu(gk.tensor([-100.0, 1.0])).tolist()
         [-1.0, 1.0]
     """
@@ -268,7 +268,7 @@ def prelu(x, weight) -> Tensor:
     Raises:
         ValueError: when ``weight`` has neither 1 nor ``C`` elements.
 
-    Example:
+    Examples:
         >>> prelu(gk.tensor([[-2.0, 3.0]]), gk.tensor([0.25])).tolist()
         [[-0.5, 3.0]]
     """
@@ -329,7 +329,7 @@ def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> round(elu(gk.tensor([-1.0])).item(), 4)
         -0.6321
     """
@@ -353,7 +353,7 @@ def selu(x, inplace: bool = False) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> round(selu(gk.tensor([1.0])).item(), 6)
         1.050701
     """
@@ -411,7 +411,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     Raises:
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> round(softplus(gk.tensor([0.0])).item(), 6)
         0.693147
     """
@@ -519,7 +519,7 @@ def gelu(x, approximate: str = "none") -> Tensor:
     Raises:
         ValueError: for another ``approximate``.
 
-    Example:
+    Examples:
         >>> round(gelu(gk.tensor([1.0])).item(), 4)
         0.8413
     """
@@ -607,7 +607,7 @@ def softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
         IndexError: for ``dim`` out of range.
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> softmax(gk.tensor([1e4, 0.0, -1e4]), dim=0).tolist()
         [1.0, 0.0, 0.0]
     """
@@ -632,7 +632,7 @@ def log_softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
         IndexError: for ``dim`` out of range.
         TypeError: for an input that is not floating point.
 
-    Example:
+    Examples:
         >>> round(log_softmax(gk.tensor([0.0, 0.0]), dim=0)[0].item(), 6)
         -0.693147
     """

@@ -8,7 +8,7 @@ a composition would give, the mask is chosen to match PyTorch's (``hardtanh``'s 
 PyTorch's ``inplace=`` is accepted everywhere for source compatibility; gradkit always
 returns a new tensor (an in-place activation would overwrite what backward needs).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> F.relu6(gk.tensor([-1.0, 3.0, 9.0])).tolist()
@@ -44,7 +44,7 @@ def silu(x, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> silu(gk.tensor([0.0])).item()
         0.0
     """
@@ -62,7 +62,7 @@ def mish(x, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> round(mish(gk.tensor([1.0])).item(), 6)
         0.865098
     """
@@ -101,7 +101,7 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = Fal
     Raises:
         ValueError: when ``max_val < min_val``.
 
-    Example:
+    Examples:
         >>> hardtanh(gk.tensor([-3.0, 0.5, 2.0])).tolist()
         [-1.0, 0.5, 1.0]
     """
@@ -120,7 +120,7 @@ def relu6(x, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> relu6(gk.tensor([7.0])).item()
         6.0
     """
@@ -137,7 +137,7 @@ def hardsigmoid(x, inplace: bool = False) -> Tensor:
     Returns:
         Values in [0, 1], in ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> hardsigmoid(gk.tensor([-4.0, 0.0, 4.0])).tolist()
         [0.0, 0.5, 1.0]
     """
@@ -157,7 +157,7 @@ def hardswish(x, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> hardswish(gk.tensor([-4.0, 0.0, 4.0])).tolist()
         [-0.0, 0.0, 4.0]
     """
@@ -177,7 +177,7 @@ def softsign(x) -> Tensor:
     Returns:
         Values in (-1, 1), in ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> softsign(gk.tensor([1.0, -3.0])).tolist()
         [0.5, -0.75]
     """
@@ -194,7 +194,7 @@ def logsigmoid(x) -> Tensor:
     Returns:
         Non-positive values, in ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> round(logsigmoid(gk.tensor([0.0])).item(), 6)
         -0.693147
     """
@@ -216,7 +216,7 @@ def celu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Raises:
         ValueError: for ``alpha == 0``.
 
-    Example:
+    Examples:
         >>> round(celu(gk.tensor([-1.0]), alpha=2.0).item(), 6)
         -0.786939
     """
@@ -241,7 +241,7 @@ def softmin(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     Returns:
         Probabilities of ``x``'s shape.
 
-    Example:
+    Examples:
         >>> softmin(gk.tensor([0.0, 0.0]), dim=0).tolist()
         [0.5, 0.5]
     """
@@ -260,7 +260,7 @@ def tanhshrink(x) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> tanhshrink(gk.tensor([0.0])).item()
         0.0
     """
@@ -287,7 +287,7 @@ def softshrink(x, lambd: float = 0.5) -> Tensor:
     Raises:
         ValueError: for a negative ``lambd``.
 
-    Example:
+    Examples:
         >>> softshrink(gk.tensor([-2.0, 0.2, 1.0])).tolist()
         [-1.5, 0.0, 0.5]
     """
@@ -307,7 +307,7 @@ def hardshrink(x, lambd: float = 0.5) -> Tensor:
     Returns:
         A tensor of ``x``'s shape and dtype.
 
-    Example:
+    Examples:
         >>> hardshrink(gk.tensor([-2.0, 0.2, 1.0])).tolist()
         [-2.0, 0.0, 1.0]
     """
@@ -329,7 +329,7 @@ def glu(x, dim: int = -1) -> Tensor:
     Raises:
         ValueError: when the size along ``dim`` is odd, or for a 0-d input.
 
-    Example:
+    Examples:
         >>> glu(gk.tensor([[1.0, 2.0, 0.0, 0.0]])).tolist()
         [[0.5, 1.0]]
     """
@@ -365,7 +365,7 @@ def rrelu(x, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = Fa
     Raises:
         ValueError: when ``lower > upper``.
 
-    Example:
+    Examples:
         >>> rrelu(gk.tensor([-1.0, 2.0]), 0.2, 0.4).tolist()
         [-0.30000001192092896, 2.0]
     """

@@ -82,7 +82,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     Raises:
         ValueError: for mismatched embedding sizes, or ``is_causal`` with an ``attn_mask``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> q, k, v = gk.randn(2, 4, 8), gk.randn(2, 6, 8), gk.randn(2, 6, 3)
         >>> gk.nn.functional.scaled_dot_product_attention(q, k, v).shape

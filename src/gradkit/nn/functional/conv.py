@@ -22,7 +22,7 @@ One derivative per op:
   ``dy2 @ im2col(x)^T`` (its adjoint in ``W``). They run the same im2col / col2im / GEMM kernels
   as the fused op, in either column layout.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.functional import conv2d, max_pool2d
     >>> x = gk.randn(2, 3, 8, 8)
@@ -71,7 +71,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     Returns:
         The output length (may be <= 0 when the kernel does not fit).
 
-    Example:
+    Examples:
         >>> conv_output_size(28, 3, padding=1)
         28
     """
@@ -383,7 +383,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
             than the padded input, a non-positive stride/dilation, negative padding, channels not
             divisible by ``groups``, or padding='same' with a stride.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> conv2d(gk.ones(1, 1, 4, 4), gk.ones(1, 1, 3, 3), padding=1)[0, 0, 0].tolist()
         [4.0, 6.0, 6.0, 4.0]
@@ -411,7 +411,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     Raises:
         ValueError: as :func:`conv2d`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> conv1d(gk.ones(1, 1, 5), gk.ones(1, 1, 3)).tolist()
         [[[3.0, 3.0, 3.0]]]

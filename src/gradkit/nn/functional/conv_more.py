@@ -58,7 +58,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Returns:
         (N, C_out, Ho, Wo) with ``Ho = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x, w = gk.randn(1, 4, 5, 5), gk.randn(4, 2, 3, 3)
         >>> conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape
@@ -71,7 +71,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
     """1-D transposed convolution over (N, C_in, L), as ``torch.nn.functional.conv_transpose1d``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> conv_transpose1d(gk.randn(2, 3, 7), gk.randn(3, 5, 4), stride=3).shape
         (2, 5, 22)
@@ -150,7 +150,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         stride, padding, dilation: ints or triples (padding: ints only).
         groups: independent groups of channels.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> conv3d(gk.randn(2, 3, 5, 6, 6), gk.randn(4, 3, 3, 3, 3), padding=1).shape
         (2, 4, 5, 6, 6)
@@ -221,7 +221,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False) -> Tensor:
     """3-D max pooling over (N, C, D, H, W), as ``torch.nn.functional.max_pool3d`` (dilation 1).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> max_pool3d(gk.randn(1, 2, 4, 6, 6), 2).shape
         (1, 2, 2, 3, 3)
@@ -242,7 +242,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """3-D average pooling over (N, C, D, H, W), as ``torch.nn.functional.avg_pool3d``
     (``count_include_pad=True`` and no ``ceil_mode`` overhang, or no padding at all).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> avg_pool3d(gk.ones(1, 1, 4, 4, 4), 2).sum().item()
         8.0
@@ -270,7 +270,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False) -> Tensor:
     """Max over PyTorch's adaptive windows of an (N, C, H, W) input, as
     ``torch.nn.functional.adaptive_max_pool2d``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> adaptive_max_pool2d(gk.randn(2, 3, 7, 5), (3, 2)).shape
         (2, 3, 3, 2)
@@ -293,7 +293,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False) -> Tensor:
 def adaptive_max_pool1d(input, output_size, return_indices=False) -> Tensor:
     """Max over PyTorch's adaptive windows of an (N, C, L) input.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> adaptive_max_pool1d(gk.randn(2, 3, 10), 4).shape
         (2, 3, 4)
@@ -332,7 +332,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         kernel_size, stride, padding: the pooling's; output_size: (H, W) (or with N, C) when the
             default size ``(Ho - 1) * stride - 2 * padding + kernel`` is not the original one.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> F = gk.nn.functional
         >>> y, idx = F.max_pool2d(gk.tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2, return_indices=True)

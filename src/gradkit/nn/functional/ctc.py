@@ -20,7 +20,7 @@ gradient check). PyTorch's kernel returns this plus ``exp(log_probs)``, a term t
 once the gradient goes back through the ``log_softmax`` that produced ``log_probs``; through that
 ``log_softmax`` the two agree. The op is fused (NumPy forward-backward) and once-differentiable.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> lp = F.log_softmax(gk.zeros(3, 1, 2), 2)      # T=3, N=1, C=2 (blank 0, label 1)
@@ -163,7 +163,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0, 
     Raises:
         ValueError: for inconsistent shapes or lengths, or an unknown reduction.
 
-    Example:
+    Examples:
         >>> lp = gk.nn.functional.log_softmax(gk.zeros(4, 2, 3), 2)
         >>> ctc_loss(lp, gk.tensor([[1, 2], [1, 1]]), [4, 4], [2, 2], reduction="none").shape
         (2,)

@@ -6,7 +6,7 @@ is 0, as PyTorch's. ``pad`` extends :func:`gradkit.ops.pad` with PyTorch's ``ref
 ``replicate`` and ``circular`` modes and with negative widths (which crop); each mode is an
 index into the input, so its gradient is the scatter-add of that index.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> F.normalize(gk.tensor([[3.0, 4.0]])).tolist()
@@ -93,7 +93,7 @@ def _vector_norm(x, p: float = 2.0, dim: int = -1, keepdim: bool = False) -> Ten
     Raises:
         ValueError: for ``p < 1`` (not a norm).
 
-    Example:
+    Examples:
         >>> _vector_norm(gk.tensor([[3.0, 4.0]])).tolist()
         [5.0]
     """
@@ -122,7 +122,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     Returns:
         A tensor of ``input``'s shape.
 
-    Example:
+    Examples:
         >>> normalize(gk.tensor([0.0, 2.0]), dim=0).tolist()
         [0.0, 1.0]
     """
@@ -147,7 +147,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     Returns:
         The similarities, with ``dim`` removed.
 
-    Example:
+    Examples:
         >>> cosine_similarity(gk.tensor([[1.0, 0.0]]), gk.tensor([[1.0, 1.0]])).tolist()
         [0.7071067690849304]
     """
@@ -172,7 +172,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     Returns:
         The distances.
 
-    Example:
+    Examples:
         >>> round(pairwise_distance(gk.tensor([[0.0, 0.0]]), gk.tensor([[3.0, 4.0]]), eps=0.0).item(), 4)
         5.0
     """
@@ -193,7 +193,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     Raises:
         TypeError: for non-integer ids. RuntimeError: for a negative id or one ``>= num_classes``.
 
-    Example:
+    Examples:
         >>> one_hot(gk.tensor([0, 2])).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
@@ -225,7 +225,7 @@ def linear(input, weight, bias=None) -> Tensor:
     Returns:
         ``(*, out_features)``.
 
-    Example:
+    Examples:
         >>> linear(gk.ones(2, 3), gk.ones(4, 3)).shape
         (2, 4)
     """
@@ -247,7 +247,7 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     Raises:
         ValueError: when the shapes do not fit together.
 
-    Example:
+    Examples:
         >>> bilinear(gk.ones(5, 2), gk.ones(5, 3), gk.ones(4, 2, 3)).shape
         (5, 4)
     """
@@ -307,7 +307,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         ValueError: for an odd-length ``pad``, too many dimensions, an unknown mode, a
             reflect width not smaller than the dimension, or a crop that removes everything.
 
-    Example:
+    Examples:
         >>> pad(gk.tensor([1.0, 2.0, 3.0]), (1, -1), mode="replicate").tolist()
         [1.0, 1.0, 2.0]
     """

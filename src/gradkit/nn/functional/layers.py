@@ -3,7 +3,7 @@
 These are the stateless counterparts of the layer modules; ``gk.nn.functional``
 re-exports them. SELU's constants live here too (``selu`` and ``alpha_dropout`` share them).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.functional import dropout
     >>> dropout(gk.ones(4), p=0.5, training=False).tolist()
@@ -44,7 +44,7 @@ def rbf(x: Tensor, centres: Tensor, log_sigma: Tensor) -> Tensor:
     Returns:
         ``(*, out_features)`` responses in (0, 1].
 
-    Example:
+    Examples:
         >>> rbf(gk.zeros(1, 2), gk.zeros(1, 2), gk.zeros(1)).tolist()  # at the centre
         [[1.0]]
     """
@@ -115,7 +115,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None, in
     Raises:
         ValueError: when ``p`` is not in [0, 1].
 
-    Example:
+    Examples:
         >>> y = dropout(gk.ones(1000), p=0.2)
         >>> sorted(set(y.tolist())) == [0.0, 1.25]
         True
@@ -156,7 +156,7 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator=None) 
     Raises:
         ValueError: for an input with fewer than 3 dimensions or ``p`` outside [0, 1].
 
-    Example:
+    Examples:
         >>> y = dropout2d(gk.ones(2, 8, 3, 3), p=0.5)
         >>> bool(((y == 0) | (y == 2)).all())  # whole channels 0 or 2
         True
@@ -194,7 +194,7 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=No
     Raises:
         ValueError: when ``p`` is not in [0, 1].
 
-    Example:
+    Examples:
         >>> y = alpha_dropout(gk.randn(100_000), p=0.2)
         >>> abs(float(y.mean())) < 0.02 and abs(float(y.var()) - 1) < 0.05
         True
@@ -310,7 +310,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
         ValueError: for fewer than 2 dimensions, a single value per channel in training,
             or evaluation without running statistics.
 
-    Example:
+    Examples:
         >>> x = gk.tensor([[1.0], [3.0]])
         >>> [round(v, 5) for v in batch_norm(x, training=True).reshape(-1).tolist()]  # (x - 2) / sqrt(1 + 1e-5)
         [-0.99999, 0.99999]
@@ -370,7 +370,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     Raises:
         ValueError: when ``x``'s trailing shape is not ``normalized_shape``.
 
-    Example:
+    Examples:
         >>> [round(v, 5) for v in layer_norm(gk.tensor([[1.0, 3.0]]), 2).reshape(-1).tolist()]
         [-0.99999, 0.99999]
     """

@@ -6,7 +6,7 @@ uses ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``, so it never overflows a
 ``|x| = 1e4``. The multi-class losses (``cross_entropy``, ``nll_loss``,
 ``multi_margin_loss``) are in :mod:`.multiclass`.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> F.mse_loss(gk.tensor([1.0, 2.0]), gk.tensor([0.0, 0.0])).item()
@@ -55,7 +55,7 @@ def legacy_reduction(size_average, reduce, reduction, allowed=_REDUCTIONS):
     Raises:
         ValueError: for a reduction that is not in ``allowed``.
 
-    Example:
+    Examples:
         >>> legacy_reduction(None, False, "mean")
         'none'
     """
@@ -116,7 +116,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     Raises:
         ValueError: when the shapes differ (both are named) or ``reduction`` is unknown.
 
-    Example:
+    Examples:
         >>> mse_loss(gk.tensor([1.0, 2.0]), gk.tensor([0.0, 0.0])).item()
         2.5
     """
@@ -142,7 +142,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     Raises:
         ValueError: when the shapes differ or ``reduction`` is unknown.
 
-    Example:
+    Examples:
         >>> l1_loss(gk.tensor([1.0, -2.0]), gk.tensor([0.0, 0.0])).item()
         1.5
     """
@@ -171,7 +171,7 @@ def rmse_loss(input, target, reduction: str = "mean", eps: float = 1e-8) -> Tens
     Raises:
         ValueError: when the shapes differ or ``reduction`` is unknown.
 
-    Example:
+    Examples:
         >>> round(rmse_loss(gk.tensor([3.0, 4.0]), gk.tensor([0.0, 0.0])).item(), 4)
         3.5355
     """
@@ -200,7 +200,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     Raises:
         ValueError: for ``delta <= 0``, mismatched shapes or an unknown reduction.
 
-    Example:
+    Examples:
         >>> huber_loss(gk.tensor([0.5, 3.0]), gk.tensor([0.0, 0.0]), reduction='none').tolist()
         [0.125, 2.5]
     """
@@ -271,7 +271,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     Raises:
         ValueError: mismatched shapes (both named) or probabilities outside ``[0, 1]``.
 
-    Example:
+    Examples:
         >>> round(binary_cross_entropy(gk.tensor([0.8]), gk.tensor([1.0])).item(), 4)
         0.2231
     """
@@ -313,7 +313,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     Raises:
         ValueError: mismatched shapes, or a weight that does not broadcast to the loss.
 
-    Example:
+    Examples:
         >>> round(binary_cross_entropy_with_logits(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
@@ -360,7 +360,7 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> T
     Raises:
         ValueError: targets other than -1 and +1, mismatched shapes.
 
-    Example:
+    Examples:
         >>> hinge_loss(gk.tensor([2.0, 0.5, -1.0]), gk.tensor([1.0, 1.0, 1.0]), reduction='none').tolist() == [0, 0.5, 2]
         True
     """
@@ -387,7 +387,7 @@ def perceptron_loss(input, target, reduction: str = "mean") -> Tensor:
     Raises:
         ValueError: targets other than -1 and +1, mismatched shapes.
 
-    Example:
+    Examples:
         >>> perceptron_loss(gk.tensor([2.0, -0.5]), gk.tensor([1.0, 1.0]), reduction='none').tolist() == [0, 0.5]
         True
     """
@@ -418,7 +418,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     Raises:
         ValueError: targets other than -1 and +1, mismatched shapes.
 
-    Example:
+    Examples:
         >>> hinge_embedding_loss(gk.tensor([0.3, 0.4]), gk.tensor([1.0, -1.0]), reduction='none').tolist()
         [0.30000001192092896, 0.6000000238418579]
     """

@@ -7,7 +7,7 @@ from rules written once) and takes ``reduction='mean' | 'sum' | 'none'`` (``kl_d
 ``'batchmean'``, the true KL divergence per example). PyTorch's deprecated ``size_average``
 and ``reduce`` are accepted and mapped to ``reduction`` as PyTorch does.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> F.smooth_l1_loss(gk.tensor([0.5, 3.0]), gk.zeros(2), reduction="none").tolist()
@@ -64,7 +64,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> p = gk.tensor([[0.5, 0.5]])
         >>> kl_div(p.log(), p, reduction="batchmean").item()
         0.0
@@ -101,7 +101,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> poisson_nll_loss(gk.tensor([0.0]), gk.tensor([1.0])).item()
         1.0
     """
@@ -140,7 +140,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     Raises:
         ValueError: for a ``var`` of the wrong shape or with a negative value.
 
-    Example:
+    Examples:
         >>> gaussian_nll_loss(gk.zeros(2), gk.zeros(2), gk.ones(2)).item()
         0.0
     """
@@ -182,7 +182,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     Raises:
         ValueError: for a negative ``beta``.
 
-    Example:
+    Examples:
         >>> smooth_l1_loss(gk.tensor([3.0]), gk.tensor([0.0]), beta=2.0).item()
         2.0
     """
@@ -210,7 +210,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> round(soft_margin_loss(gk.tensor([0.0]), gk.tensor([1.0])).item(), 6)
         0.693147
     """
@@ -236,7 +236,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> round(multilabel_soft_margin_loss(gk.zeros(1, 2), gk.tensor([[1.0, 0.0]])).item(), 6)
         0.693147
     """
@@ -272,7 +272,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> cosine_embedding_loss(gk.tensor([[1.0, 0.0]]), gk.tensor([[1.0, 0.0]]), gk.tensor([1])).item()
         0.0
     """
@@ -311,7 +311,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_averag
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> margin_ranking_loss(gk.tensor([1.0]), gk.tensor([2.0]), gk.tensor([1.0])).item()
         1.0
     """
@@ -341,7 +341,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     Returns:
         The loss.
 
-    Example:
+    Examples:
         >>> a = gk.tensor([[0.0, 0.0]])
         >>> triplet_margin_loss(a, a, gk.tensor([[3.0, 4.0]]), eps=0.0).item()
         0.0
@@ -381,7 +381,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     Raises:
         ValueError: for a non-positive margin.
 
-    Example:
+    Examples:
         >>> a = gk.tensor([[0.0, 0.0]])
         >>> triplet_margin_with_distance_loss(a, a, a + 3.0).item()
         0.0

@@ -8,7 +8,7 @@ on the hot path of every classifier, is one fused op
 (:class:`~gradkit.autograd.function.FusedOp`): a raw-array derivative for speed, and a
 composite of differentiable primitives for higher-order gradients.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> round(F.cross_entropy(gk.tensor([[2.0, 0.0, -1.0]]), gk.tensor([0])).item(), 4)
@@ -342,7 +342,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             not of shape ``(C,)``; ``label_smoothing`` outside ``[0, 1]``.
         IndexError: a class index outside ``[0, C)`` (the value and ``C`` are named).
 
-    Example:
+    Examples:
         >>> x = gk.tensor([[0.0, 0.0]])
         >>> round(cross_entropy(x, gk.tensor([1])).item(), 4)  # log 2
         0.6931
@@ -406,7 +406,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     Raises:
         ValueError / IndexError: as :func:`cross_entropy`.
 
-    Example:
+    Examples:
         >>> lp = gk.tensor([[-0.1, -2.4]])
         >>> round(nll_loss(lp, gk.tensor([1])).item(), 4)
         2.4
@@ -466,7 +466,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         TypeError: targets that are not integer class indices.
         IndexError: a class index outside ``[0, C)``.
 
-    Example:
+    Examples:
         >>> round(multi_margin_loss(gk.tensor([[0.1, 0.2, 0.4, 0.8]]), gk.tensor([3])).item(), 4)
         0.325
     """

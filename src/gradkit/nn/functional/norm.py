@@ -12,7 +12,7 @@ comes from rules written once) and follow PyTorch's definitions:
   (Krizhevsky et al., 2012), the window centred with ``n//2`` channels before and ``(n-1)//2``
   after, zero beyond the edges.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> y = F.group_norm(gk.randn(2, 4, 3), 2)
@@ -54,7 +54,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     Raises:
         ValueError: for fewer than 2 dimensions or C not divisible by G.
 
-    Example:
+    Examples:
         >>> group_norm(gk.ones(1, 4, 2), 2).abs().sum().item()
         0.0
     """
@@ -94,7 +94,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         ValueError: for an input without spatial dimensions, a single spatial value with
             ``use_input_stats``, or missing running statistics without it.
 
-    Example:
+    Examples:
         >>> y = instance_norm(gk.randn(2, 3, 5))
         >>> bool(abs(y.numpy().mean(-1)).max() < 1e-5)
         True
@@ -147,7 +147,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     Raises:
         ValueError: for fewer than 3 dimensions or a non-positive size.
 
-    Example:
+    Examples:
         >>> round(local_response_norm(gk.ones(1, 3, 1), 3, alpha=3.0, beta=1.0).reshape(-1)[1].item(), 4)
         0.25
     """

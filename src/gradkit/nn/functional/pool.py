@@ -20,7 +20,7 @@ incoming gradient and each other's adjoints (:class:`MaxPool2dOp` -> :class:`_Ma
 are differentiable to any order. Adaptive and global average pooling are composed from
 differentiable ops (matmul with constant averaging matrices, mean).
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.functional import max_pool2d
     >>> max_pool2d(gk.arange(16.0).reshape(1, 1, 4, 4), 2).shape
@@ -360,7 +360,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         ValueError: a window larger than the padded input, a non-positive kernel size or stride,
             or padding more than half the kernel.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.arange(16.0).reshape(1, 1, 4, 4)
         >>> max_pool2d(x, 2).reshape(-1).tolist()
@@ -387,7 +387,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Raises:
         ValueError: as :func:`max_pool2d`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> max_pool1d(gk.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
         [[[3.0, 2.0]]]
@@ -425,7 +425,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Raises:
         ValueError: as :func:`max_pool2d`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> avg_pool2d(gk.arange(16.0).reshape(1, 1, 4, 4), 2).reshape(-1).tolist()
         [2.5, 4.5, 10.5, 12.5]
@@ -450,7 +450,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Raises:
         ValueError: as :func:`max_pool2d`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> avg_pool1d(gk.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
         [[[2.0, 1.0]]]
@@ -499,7 +499,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     Raises:
         ValueError: a non-positive output size or a wrong number of dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> adaptive_avg_pool2d(gk.ones(2, 3, 5, 7), 1).shape
         (2, 3, 1, 1)
@@ -533,7 +533,7 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
     Raises:
         ValueError: a non-positive output size or a wrong number of dimensions.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> adaptive_avg_pool1d(gk.tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2).tolist()
         [[[1.5, 3.5]]]
@@ -565,7 +565,7 @@ def global_avg_pool2d(input, keepdim: bool = False) -> Tensor:
     Raises:
         ValueError: when the input is not 4-D.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> global_avg_pool2d(gk.ones(2, 3, 4, 4)).shape
         (2, 3)

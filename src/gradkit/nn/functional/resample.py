@@ -83,7 +83,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         recompute_scale_factor: True computes the scale from the output size (as with ``size``).
         antialias: not supported (an error), as for PyTorch's non-bilinear modes.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.tensor([[[1.0, 2.0]]])
         >>> interpolate(x, scale_factor=2, mode="linear").tolist()
@@ -128,7 +128,7 @@ def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_c
 def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     """(N, C r^2, H, W) -> (N, C, H r, W r), as ``torch.nn.functional.pixel_shuffle``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> pixel_shuffle(gk.randn(1, 8, 3, 3), 2).shape
         (1, 2, 6, 6)
@@ -148,7 +148,7 @@ def pixel_shuffle(input, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of :func:`pixel_shuffle`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> pixel_unshuffle(gk.randn(1, 2, 6, 6), 2).shape
         (1, 8, 3, 3)
@@ -186,7 +186,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sliding blocks of an (N, C, H, W) input as columns: (N, C * kh * kw, L), as
     ``torch.nn.functional.unfold`` (im2col).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> unfold(gk.randn(2, 3, 4, 5), 2).shape
         (2, 12, 12)
@@ -211,7 +211,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     """Sum columns (N, C * kh * kw, L) back into an (N, C, H, W) image, as ``torch.nn.functional.fold``
     (col2im; overlapping blocks add up). The adjoint of :func:`unfold`.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.ones(1, 1, 3, 3)
         >>> fold(unfold(x, 2), (3, 3), 2)[0, 0].tolist()

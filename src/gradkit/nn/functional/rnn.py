@@ -34,7 +34,7 @@ step the state is carried over unchanged and the output is zero, so ``h_n`` is t
 each sequence's last valid step. Running with ``reverse=True`` visits the steps from last to
 first and skips the padding, so the reverse direction starts at each sequence's own end.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.functional import rnn as F
     >>> x, h = gk.randn(3, 4), gk.zeros(3, 5)
@@ -185,7 +185,7 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, r
     Returns:
         ``(output, h_n)``, or ``(output, (h_n, c_n))`` for LSTM; ``output`` is (T, B, H).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> x = gk.randn(5, 2, 3)
         >>> w_ih, w_hh = gk.randn(4, 3), gk.randn(4, 4)

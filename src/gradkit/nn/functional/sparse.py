@@ -4,7 +4,7 @@ The forward is an index ``weight[ids]``; the backward scatters the output gradie
 into the rows that were used, *adding* the contributions of repeated ids. The row
 ``padding_idx`` (if given) never receives a gradient.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> import gradkit.nn.functional as F
     >>> F.embedding(gk.tensor([1, 1]), gk.eye(3)).tolist()
@@ -105,7 +105,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     Raises:
         TypeError: for non-integer ids. IndexError: for ids outside ``[0, num_embeddings)``.
 
-    Example:
+    Examples:
         >>> embedding(gk.tensor([[0, 2]]), gk.ones(3, 4)).shape
         (1, 2, 4)
     """

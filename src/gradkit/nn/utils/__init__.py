@@ -5,7 +5,7 @@ Clipping is part of training a network, not of any one optimizer, so it lives he
 (as in PyTorch); ``gk.optim.clip_grad_norm_`` and ``gk.optim.clip_grad_value_`` are the same
 functions, re-exported.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> w = gk.tensor([0.0, 0.0], requires_grad=True)
     >>> (w * gk.tensor([3.0, 4.0])).sum().backward()
@@ -54,7 +54,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         ValueError: for a negative ``max_norm`` or a ``norm_type`` <= 0.
         RuntimeError: with ``error_if_nonfinite`` when the norm is nan or inf.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([0.0, 0.0], requires_grad=True)
         >>> (w * gk.tensor([3.0, 4.0])).sum().backward()
@@ -114,7 +114,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     Raises:
         ValueError: for a negative ``clip_value``.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> w = gk.tensor([0.0, 0.0], requires_grad=True)
         >>> (w * gk.tensor([3.0, -0.5])).sum().backward()
@@ -167,7 +167,7 @@ def parameters_to_vector(parameters) -> Tensor:
         ValueError: for an empty iterable or tensors on different devices.
         TypeError: when an element is not a Tensor.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> lin = gk.nn.Linear(2, 1)
         >>> theta = gk.nn.utils.parameters_to_vector(lin.parameters())
@@ -200,7 +200,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         ValueError: when ``vec`` is not 1-d, its length differs from the parameters' total
             size, or the devices differ.
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> lin = gk.nn.Linear(2, 1)
         >>> gk.nn.utils.vector_to_parameters(gk.tensor([1.0, 2.0, 3.0]), lin.parameters())

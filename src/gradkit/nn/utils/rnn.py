@@ -10,7 +10,7 @@ states in the caller's batch order (what PyTorch returns).
 
 Every conversion is an index into its input, so gradients flow through packing and padding.
 
-Example:
+Examples:
     >>> import gradkit as gk
     >>> from gradkit.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
     >>> x = gk.randn(2, 3, 4)                       # batch 2, time 3, 4 features
@@ -104,7 +104,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
         RuntimeError: for unsorted lengths with ``enforce_sorted``, or a length of 0.
         ValueError: for lengths that do not fit the input.
 
-    Example:
+    Examples:
         >>> pack_padded_sequence(gk.zeros(3, 2, 1), [2, 3], enforce_sorted=False).sorted_indices.tolist()
         [1, 0]
     """
@@ -156,7 +156,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     Raises:
         ValueError: when ``total_length`` is shorter than the longest sequence.
 
-    Example:
+    Examples:
         >>> p = pack_sequence([gk.ones(2, 1), gk.ones(1, 1)])
         >>> pad_packed_sequence(p, padding_value=-1.0)[0].reshape(-1).tolist()
         [1.0, 1.0, 1.0, -1.0]
@@ -206,7 +206,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     Raises:
         ValueError: for an empty list, or trailing shapes that differ (listing them).
 
-    Example:
+    Examples:
         >>> import gradkit as gk
         >>> seqs = [gk.ones(3, 2), gk.ones(1, 2)]
         >>> gk.nn.utils.rnn.pad_sequence(seqs, batch_first=True).shape
@@ -243,7 +243,7 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
     Returns:
         A :class:`PackedSequence`.
 
-    Example:
+    Examples:
         >>> pack_sequence([gk.ones(3), gk.ones(2)]).batch_sizes.tolist()
         [2, 2, 1]
     """
@@ -262,7 +262,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list
     Returns:
         A list of ``B`` tensors ``(L_i, *)``.
 
-    Example:
+    Examples:
         >>> [s.shape for s in unpad_sequence(gk.zeros(3, 2, 4), [3, 1])]
         [(3, 4), (1, 4)]
     """
@@ -282,7 +282,7 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list:
     Returns:
         A list of tensors ``(L_i, *)``.
 
-    Example:
+    Examples:
         >>> [s.shape for s in unpack_sequence(pack_sequence([gk.ones(2, 3), gk.ones(4, 3)], enforce_sorted=False))]
         [(2, 3), (4, 3)]
     """
