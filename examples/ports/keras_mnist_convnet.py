@@ -6,6 +6,8 @@ Lines changed from the original
   ``to_categorical`` gives float32 rows, ``gk.data.one_hot`` int64 ones (PyTorch's ``F.one_hot``);
   gradkit's ``"accuracy"`` metric reads only float one-hot targets as one-hot (integer ones fail with
   a broadcast error), so the dtype is given.
+- ``gk.manual_seed(0)``: added (the original sets no seed) so that the accuracy its test checks is
+  the same on every run.
 - ``model = nn.Sequential(``: Keras' ``keras.Sequential([keras.Input(shape=input_shape), ...])`` of
   ``layers.*`` becomes an ``nn.Sequential`` of gradkit (PyTorch-named) layers, one per Keras layer in
   the same order: ``Conv2D(32, (3, 3), activation="relu")`` is ``nn.Conv2d(1, 32, 3, padding=1)`` +

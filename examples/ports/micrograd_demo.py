@@ -11,11 +11,12 @@ max-margin loss ``(1 + -yi*scorei).relu()`` averaged over the points, L2 regular
 full-batch SGD with ``learning_rate = 1.0 - 0.9*k/100``, ``model.zero_grad()``, ``total_loss.backward()``
 and ``p.data -= learning_rate * p.grad``, printing loss and accuracy every step.
 
-Micrograd works on scalar ``Value`` objects, so this port is the demo as a torch user would write it
-with tensors (the reference this file follows line by line): ``MLP(2, [16, 16, 1])`` becomes an
+Structure (as a torch user writes it): micrograd works on scalar ``Value`` objects, so this port is the
+demo written with tensors (the reference this file follows line by line): ``MLP(2, [16, 16, 1])`` becomes an
 ``nn.Sequential`` of ``Linear``/``ReLU``; the list comprehensions over points become the same
 expressions on a batch tensor (``(1 + -yb*scores).relu()``, ``losses.mean()``,
-``sum((p*p).sum() for p in model.parameters())``); the update loop is micrograd's, unchanged. Nothing
+``sum((p*p).sum() for p in model.parameters())``), ``random.seed`` becomes ``torch.manual_seed`` and
+``len(model.parameters())`` a sum of ``p.numel()``; the update loop is micrograd's, unchanged. Nothing
 in that torch program had to change for gradkit but the import line and the data line.
 
 Imports and data: gradkit under torch's name; scikit-learn's ``make_moons(n_samples=100, noise=0.1)``
