@@ -207,7 +207,7 @@ def test_subcommands_share_one_helper_module_below_every_cli():
     assert cli.CLIError is _cli_common.CLIError and cli.read_toml_recipe is _cli_common.read_toml_recipe
     assert diagnose_cli.CLIError is _cli_common.CLIError
     commands = set(cli.build_parser()._subparsers._group_actions[0].choices)
-    assert commands == {"train", "evaluate", "predict", "summary", "diagnose", "gradcheck", "tune"}
+    assert commands == {"train", "evaluate", "predict", "summary", "export", "diagnose", "gradcheck", "tune"}
     with pytest.raises(tune_cli.TuneCLIError, match="recipe file not found"):
         _cli_common.read_toml_recipe("missing.toml", ("search",), error=tune_cli.TuneCLIError)
 

@@ -188,6 +188,11 @@ def check_table(source: str, section: str, table, schema: dict, error=CLIError) 
 
 
 # ---------------------------------------------------------------------------- errors on the command line
+def examples_epilog(*lines) -> str:
+    """The ``--help`` ending every subcommand shares: a few command lines to copy."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, with a usage error printed as one line (and exit status 2)."""
 

@@ -290,6 +290,8 @@ class device(str):
     """
 
     __slots__ = ("type", "index", "_previous")
+    type: str  # torch's attribute names: 'cpu' or 'cuda', and the device index or None
+    index: int | None  # type: ignore[assignment]  # torch's device.index shadows str.index
 
     def __new__(cls, type, index=None):
         if isinstance(type, device) and index is None:

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from ._cli_common import (  # noqa: F401  (CLIError and read_toml_recipe are public here too)
-    IMAGE_DATASETS, ArgumentParser, CLIError, check_table, load_for_inference, load_splits, preprocessing_meta,
-    read_toml_recipe, user_error_message,
+    IMAGE_DATASETS, ArgumentParser, CLIError, check_table, examples_epilog, load_for_inference, load_splits,
+    preprocessing_meta, read_toml_recipe, user_error_message,
 )
 from .optim import OPTIMIZERS
 
@@ -203,6 +203,14 @@ def cmd_train(args) -> int:
                  cb.CSVLogger(out / "history.csv"), BiasVarianceVerdict(verbose=False)]  # printed once, below
     health = TrainingHealth(verbose=False)  # gradient norm per layer over the epochs -> health.png
     callbacks.append(health)
+    if getattr(args, "tensorboard", None):
+        from .train.tensorboard import TensorBoard, _writer_class
+
+        try:
+            _writer_class()
+        except ImportError as exc:
+            raise CLIError(f"--tensorboard: {exc}") from None
+        callbacks.append(TensorBoard(args.tensorboard, histogram_freq=1))
     n_params = model.num_parameters()
     if not args.quiet:
         print(f"gradkit train: {data['name']} ({len(Xtr)}/{len(Xdv)}/{len(Xte)} train/dev/test), model {preset} "
@@ -392,43 +400,130 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def _with_standardization(model, prep):
+    """``model`` preceded by the input standardization stored with it (mean/std), as one module."""
+    import numpy as np
+
+    from . import nn
+    from .tensor import Tensor
+
+    class Standardized(nn.Module):
+        def __init__(self):
+            super().__init__()
+            dt = next(iter(model.parameters())).dtype
+            self.register_buffer("mean", Tensor(np.asarray(prep.mean, dtype=dt)))
+            self.register_buffer("inv_std", Tensor((1.0 / np.asarray(prep.std)).astype(dt)))
+            self.model = model
+
+        def forward(self, x):
+            return self.model((x - self.mean) * self.inv_std)
+
+    return Standardized()
+
+
+def cmd_export(args) -> int:
+    from .onnx import export
+
+    out = Path(args.out)
+    if out.exists():
+        raise CLIError(f"--out {out} already exists; choose another name or remove it")
+    if not out.parent.is_dir():
+        raise CLIError(f"the folder of --out ({out.parent}) does not exist")
+    if args.opset < 17:
+        raise CLIError(f"--opset must be 17 or more, got {args.opset}")
+    model, meta, prep = load_for_inference(args.model)
+    shape = _input_shape(args.input_shape) if args.input_shape else meta.get("input_shape")
+    if shape is None:
+        raise CLIError("the model file has no input shape in its metadata; pass one example's shape with "
+                       "--input-shape (e.g. --input-shape 1,8,8)")
+    note = "the model alone (inputs must be preprocessed as for training)"
+    if prep is not None and hasattr(prep, "mean") and hasattr(prep, "std"):
+        model, note = _with_standardization(model, prep), "the input standardization and the model"
+    import numpy as np
+
+    from .tensor import Tensor
+
+    example = Tensor(np.zeros((2,) + tuple(int(v) for v in shape), dtype=np.float32))
+    export(model, example, out, opset_version=args.opset, input_names=["input"], output_names=["logits"],
+           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    print(f"wrote {out}: {note}, input (batch, {', '.join(str(int(v)) for v in shape)}), opset {args.opset}")
+    return 0
+
+
+_EXAMPLES = {
+    "train": ("gradkit train", "gradkit train --model mlp --data iris --epochs 30",
+              "gradkit train --recipe recipe.toml --out runs/exp1 --tensorboard logs/exp1"),
+    "evaluate": ("gradkit evaluate runs/<run>/model.safetensors",
+                 "gradkit evaluate runs/<run>/model.safetensors --split all --json"),
+    "predict": ("gradkit predict runs/<run>/model.safetensors --input images.npy",
+                "gradkit predict runs/<run>/model.safetensors --input rows.csv --output classes.csv"),
+    "summary": ("gradkit summary runs/<run>/model.safetensors",
+                "gradkit summary runs/<run>/model.safetensors --graph model.svg"),
+    "export": ("gradkit export runs/<run>/model.safetensors --format onnx --out model.onnx",
+               "gradkit export model.safetensors --format onnx --out model.onnx --opset 18"),
+}
+
+
+def _sub(sub, name, help):
+    return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                          epilog=examples_epilog(*_EXAMPLES[name]), formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = ArgumentParser(prog="gradkit", description="Train and inspect neural networks with gradkit.",
-                       epilog="Add --debug (or set GRADKIT_DEBUG=1) to see a Python traceback on an error.")
+                       epilog="Add --debug (or set GRADKIT_DEBUG=1) to see a Python traceback on an error.\n\n"
+                              + examples_epilog("gradkit train", "gradkit evaluate runs/<run>/model.safetensors",
+                                                "gradkit train --help"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"gradkit {__version__}",
+                   help="print gradkit's version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    t = sub.add_parser("train", help="train a model (default: a small CNN on digits) and write a run folder")
+    t = _sub(sub, "train", "train a model (default: a small CNN on digits) and write a run folder")
     t.add_argument("--data", help="dataset name (default digits)")
     t.add_argument("--model", help=f"model preset: {', '.join(PRESETS)} (default auto)")
     t.add_argument("--init",
                    help="weight initialisation: torch (default, PyTorch's), he, xavier, lecun or zeros")
     t.add_argument("--recipe", help="a TOML recipe with [data], [model] and [train] sections")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", dest="batch_size", type=int)
+    t.add_argument("--epochs", type=int, help="training epochs (default: the preset's)")
+    t.add_argument("--batch-size", dest="batch_size", type=int, help="mini-batch size (default: the preset's)")
     t.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)}")
-    t.add_argument("--lr", type=float)
-    t.add_argument("--seed", type=int)
+    t.add_argument("--lr", type=float, help="learning rate (default: the optimizer's in the preset)")
+    t.add_argument("--seed", type=int, help="seed of the split, the weights and the batches (default 0)")
     t.add_argument("--no-augment", action="store_true", help="train without data augmentation")
     t.add_argument("--out", help="output folder (default runs/<timestamp>)")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--tensorboard", metavar="DIR",
+                   help="also log scalars and histograms for TensorBoard to DIR (needs gradkit[tensorboard])")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or tables")
     t.set_defaults(func=cmd_train)
-    e = sub.add_parser("evaluate", help="evaluate a saved model on its dataset's splits")
-    e.add_argument("model")
-    e.add_argument("--data")
-    e.add_argument("--split", choices=("train", "dev", "test", "all"), default="test")
+    e = _sub(sub, "evaluate", "evaluate a saved model on its dataset's splits")
+    e.add_argument("model", help="a model file written by gradkit train")
+    e.add_argument("--data", help="dataset name (default: the one in the model's metadata)")
+    e.add_argument("--split", choices=("train", "dev", "test", "all"), default="test",
+                   help="which split to evaluate (default test)")
     e.add_argument("--json", action="store_true", help="also print the numbers as JSON")
     e.set_defaults(func=cmd_evaluate)
-    pr = sub.add_parser("predict", help="predict classes for inputs in a .npy or .csv file")
-    pr.add_argument("model")
-    pr.add_argument("--input", required=True)
-    pr.add_argument("--output")
+    pr = _sub(sub, "predict", "predict classes for inputs in a .npy or .csv file")
+    pr.add_argument("model", help="a model file written by gradkit train")
+    pr.add_argument("--input", required=True, help="a .npy array or a .csv file, one example per row")
+    pr.add_argument("--output", help="write the predicted classes to this .csv or .npy file (default: print them)")
     pr.set_defaults(func=cmd_predict)
-    s = sub.add_parser("summary", help="print a saved model's layers, shapes and parameter counts")
-    s.add_argument("model")
+    s = _sub(sub, "summary", "print a saved model's layers, shapes and parameter counts")
+    s.add_argument("model", help="a model file written by gradkit train")
     s.add_argument("--graph", metavar="FILE", help="also draw the model graph (.svg, .png or .pdf) with gradkit.viz")
     s.add_argument("--input-shape", dest="input_shape", metavar="SHAPE",
                    help="one example's shape, e.g. 1,8,8 (default: the input_shape in the model's metadata)")
     s.set_defaults(func=cmd_summary)
+    x = _sub(sub, "export", "write a saved model in another format (ONNX), with its input standardization")
+    x.add_argument("model", help="a model file written by gradkit train")
+    x.add_argument("--format", choices=("onnx",), default="onnx", help="the output format (default onnx)")
+    x.add_argument("--out", required=True, help="the file to write (must not exist)")
+    x.add_argument("--opset", type=int, default=17, help="the ONNX opset version (default 17)")
+    x.add_argument("--input-shape", dest="input_shape", metavar="SHAPE",
+                   help="one example's shape, e.g. 1,8,8 (default: the input_shape in the model's metadata)")
+    x.set_defaults(func=cmd_export)
     # subcommands that live beside their subsystem (diagnose, gradcheck, tune)
     from .diagnose.cli import add_commands as add_diagnose_commands
     from .tune.cli import add_commands as add_tune_commands

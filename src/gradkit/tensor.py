@@ -543,9 +543,9 @@ class Tensor(ReduceMethods, MathMethods, SelectMethods, ShapeMethods, LinalgMeth
         return self._inplace(other, "__itruediv__", ops.div)
 
     def __setitem__(self, index, value) -> None:
+        """``x[index] = value`` in place, with PyTorch's indexing rules (see :func:`gradkit.ops.setitem`)."""
         self._check_inplace("item assignment")
-        v = value.array if isinstance(value, Tensor) else value
-        self.array[ops._index_arrays(index)] = v
+        ops.setitem(self, index, value)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):

@@ -83,6 +83,12 @@ LAYERS = [
     ("dropout", lambda: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)), [(4,)]),
     ("flatten", nn.Flatten, [(2, 3, 4)]), ("flatten_mid", lambda: nn.Flatten(1, 2), [(2, 3, 4)]),
     ("unflatten", lambda: nn.Unflatten(1, (2, 6)), [(12,)]),
+    ("convtranspose2d", lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), [(3, 5, 5)]),
+    ("convtranspose2d_groups", lambda: nn.ConvTranspose2d(4, 6, 2, stride=2, groups=2, dilation=1), [(4, 3, 3)]),
+    ("convtranspose1d", lambda: nn.ConvTranspose1d(3, 2, 4, stride=3, padding=1), [(3, 7)]),
+    ("encoder_layer", lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True), [(5, 8)]),
+    ("encoder_prenorm_gelu", lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(
+        8, 2, 16, activation="gelu", norm_first=True, batch_first=True), 2, norm=nn.LayerNorm(8)), [(5, 8)]),
 ]
 
 
@@ -174,6 +180,27 @@ def test_every_preset_matches_onnxruntime(name, make, shapes, tmp_path):
     gk.manual_seed(5)
     roundtrip(make(), *shapes, tmp_path=tmp_path, rtol=1e-4, atol=3e-5)
     assert (tmp_path / "m.onnx").stat().st_size > 0
+
+
+def test_multihead_attention_with_weights():
+    gk.manual_seed(6)
+
+    class SelfAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.mha(x, x, x)  # the output and the head-averaged weights
+
+    rng = np.random.default_rng(0)
+    model = SelfAttention()
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    proto = gk.onnx.export(model, gk.tensor(x), dynamic_axes={"input_0": {0: "b"}, "output_0": {0: "b"},
+                                                              "output_1": {0: "b"}})
+    for arr in (x, rng.standard_normal((2, 5, 8)).astype(np.float32)):
+        for got, want in zip(_run(proto, [arr]), _expected(model, [arr])):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_unsupported_layer_is_named_and_no_file_is_left(tmp_path):

@@ -19,7 +19,7 @@ _MODULES = (convert, linalg, math, reduce, select, shape)
 def bind_ops(ops_module) -> None:
     """Give every mixin module the :mod:`gradkit.ops` module (called once by gradkit.tensor)."""
     for m in _MODULES:
-        m.ops = ops_module
+        setattr(m, "ops", ops_module)  # a module attribute each mixin reads when a method runs
 
 
 __all__ = [

@@ -10,6 +10,11 @@ then cast and move, and follow the in-place rules of ``Tensor._check_inplace``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the annotations only: Tensor is built from these mixins
+    from ..tensor import Tensor
+
 import numpy as np
 
 from .. import backend
@@ -19,7 +24,7 @@ from ..random import get_generator
 
 # gradkit.ops imports Tensor, which is built from this class, so the module is bound here by
 # gradkit.tensor once both exist (see _methods.bind_ops); methods look it up when called.
-ops = None
+ops: Any = None
 
 _MANTISSA = {"e": 11, "f": 24, "d": 53}  # random_() with no bounds: [0, 2**digits] for floats, as in PyTorch
 
@@ -34,6 +39,7 @@ class ConvertMethods:
     """Mixed into :class:`gradkit.Tensor`."""
 
     __slots__ = ()
+    array: Any  # the Tensor's storage (a slot of Tensor)
 
     # ------------------------------------------------------------------ new_* (this tensor's dtype and device)
     def _new_defaults(self, dtype, device):

@@ -7,15 +7,21 @@ tests/core/test_tensor_methods.py checks that the signatures match.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the annotations only: Tensor is built from these mixins
+    from ..tensor import Tensor
+
 # gradkit.ops imports Tensor, which is built from this class, so the module is bound here by
 # gradkit.tensor once both exist (see _methods.bind_ops); methods look it up when called.
-ops = None
+ops: Any = None
 
 
 class LinalgMethods:
     """``x.matmul(y)``..."""
 
     __slots__ = ()
+    array: Any  # the Tensor's storage (a slot of Tensor)
 
     def matmul(self, b) -> "Tensor":
         """Matrix product with ``b`` (``self @ b``); see :func:`gradkit.ops.matmul`."""

@@ -7,17 +7,26 @@ tests/core/test_tensor_methods.py checks that the signatures match.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the annotations only: Tensor is built from these mixins
+    from ..tensor import Tensor
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # torch's casting: never down a category in place
 
 # gradkit.ops imports Tensor, which is built from this class, so the module is bound here by
 # gradkit.tensor once both exist (see _methods.bind_ops); methods look it up when called.
-ops = None
+ops: Any = None
 
 
 class MathMethods:
     """``x.exp()``, ``x.clamp(min, max)``, ``x.sigmoid()``..."""
 
     __slots__ = ()
+    array: Any  # the Tensor's storage (a slot of Tensor)
+    requires_grad: bool  # the rest is Tensor's too, used by the in-place helper
+    _inplace: Any
+    _check_inplace: Any
 
     def exp(self) -> "Tensor":
         """Elementwise ``e ** x``; see :func:`gradkit.ops.exp`."""
@@ -446,7 +455,7 @@ class MathMethods:
             raise RuntimeError(f"{name}(): output with shape {tuple(self.array.shape)} doesn't match the "
                                f"broadcast shape {tuple(out.shape)}")
         self.array[...] = out
-        return self
+        return self  # type: ignore[return-value]
 
     def neg_(self) -> "Tensor":
         """In-place :meth:`neg`."""

@@ -7,15 +7,22 @@ tests/core/test_tensor_methods.py checks that the signatures match.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the annotations only: Tensor is built from these mixins
+    from ..tensor import Tensor
+    from ..ops.reduce import MinMax, ValuesIndices
+
 # gradkit.ops imports Tensor, which is built from this class, so the module is bound here by
 # gradkit.tensor once both exist (see _methods.bind_ops); methods look it up when called.
-ops = None
+ops: Any = None
 
 
 class ReduceMethods:
     """``x.sum()``, ``x.max(dim)``, ``x.logsumexp(dim)``..."""
 
     __slots__ = ()
+    array: Any  # the Tensor's storage (a slot of Tensor)
 
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None) -> "Tensor":
         """Sum over ``dim`` (all dimensions by default); see :func:`gradkit.ops.sum`."""

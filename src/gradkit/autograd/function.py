@@ -96,7 +96,7 @@ class Op:
         if self.create_graph:
             again = copy.copy(self)
             again.create_graph = False
-            out = again(*self.inputs)
+            out = again(*(self.inputs or ()))
             return out[index] if type(out) is tuple else out
         saved = self._saved_output
         if type(saved) is tuple:

@@ -91,7 +91,15 @@ def cmd_gradcheck(args) -> int:
 
 def add_commands(subparsers) -> None:
     """Add ``diagnose`` and ``gradcheck`` to the ``gradkit`` command's subparsers."""
-    d = subparsers.add_parser("diagnose", help="bias/variance verdict and training-health report of a saved model")
+    import argparse
+
+    from .._cli_common import examples_epilog
+
+    raw = argparse.RawDescriptionHelpFormatter
+    d = subparsers.add_parser(
+        "diagnose", help="bias/variance verdict and training-health report of a saved model", formatter_class=raw,
+        epilog=examples_epilog("gradkit diagnose runs/<run>/model.safetensors",
+                               "gradkit diagnose runs/<run>/model.safetensors --base-error 0.01 --json"))
     d.add_argument("model", metavar="CHECKPOINT", help="a model file written by gradkit train")
     d.add_argument("--data", help="dataset name (default: the one in the model's metadata)")
     d.add_argument("--base-error", dest="base_error", type=float, default=0.0,
@@ -100,7 +108,10 @@ def add_commands(subparsers) -> None:
                    help="training examples used for the health report (default 256)")
     d.add_argument("--json", action="store_true", help="print the results as JSON")
     d.set_defaults(func=cmd_diagnose)
-    g = subparsers.add_parser("gradcheck", help="numerical gradient check of a saved model (float64, dropout off)")
+    g = subparsers.add_parser(
+        "gradcheck", help="numerical gradient check of a saved model (float64, dropout off)", formatter_class=raw,
+        epilog=examples_epilog("gradkit gradcheck runs/<run>/model.safetensors",
+                               "gradkit gradcheck runs/<run>/model.safetensors --samples 8 --max-elements 64"))
     g.add_argument("model", metavar="CHECKPOINT", help="a model file written by gradkit train")
     g.add_argument("--data", help="dataset name (default: the one in the model's metadata)")
     g.add_argument("--samples", type=int, default=4, help="training examples in the checked batch (default 4)")

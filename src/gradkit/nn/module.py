@@ -134,7 +134,7 @@ class RemovableHandle:
         self.remove()
 
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]  # torch's name
 
 
 def _as_array(value, like, key):

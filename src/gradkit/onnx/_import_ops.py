@@ -46,9 +46,13 @@ for _name, _fn in {
 }.items():
     RULES[_name] = _unary(_fn)
 
-for _name, _fn in {"Add": ops.add, "Sub": ops.sub, "Mul": ops.mul, "Div": ops.div, "Pow": ops.pow,
-                   "MatMul": ops.matmul}.items():
-    RULES[_name] = (lambda f: lambda ins, a, node: f(ins[0], ins[1]))(_fn)
+def _binary(fn):
+    return lambda ins, a, node: fn(ins[0], ins[1])
+
+
+for _bname, _bfn in {"Add": ops.add, "Sub": ops.sub, "Mul": ops.mul, "Div": ops.div, "Pow": ops.pow,
+                     "MatMul": ops.matmul}.items():
+    RULES[_bname] = _binary(_bfn)
 
 
 @rule("Sum", "Max", "Min", "Mean")
@@ -148,6 +152,24 @@ def _conv(ins, a, node):
     f = F.conv1d if n == 1 else F.conv2d
     return f(x, w, b, stride=tuple(a.get("strides", [1] * n)), padding=tuple(begin),
              dilation=tuple(a.get("dilations", [1] * n)), groups=a.get("group", 1))
+
+
+@rule("ConvTranspose")
+def _conv_transpose(ins, a, node):
+    _check_auto_pad(a, node)
+    x, w = ins[0], ins[1]
+    b = ins[2] if len(ins) > 2 else None
+    n = w.ndim - 2
+    if n not in (1, 2) or "output_shape" in a:
+        raise OnnxImportError(f"onnx.load: ConvTranspose node {node.name!r}: only 1-d/2-d with explicit pads "
+                              "(no output_shape) is supported")
+    begin, end = _split_pads(a.get("pads", [0] * 2 * n), n)
+    if begin != end:
+        raise OnnxImportError(f"onnx.load: ConvTranspose node {node.name!r}: asymmetric pads are not supported")
+    f = F.conv_transpose1d if n == 1 else F.conv_transpose2d
+    return f(x, w, b, stride=tuple(a.get("strides", [1] * n)), padding=tuple(begin),
+             output_padding=tuple(a.get("output_padding", [0] * n)), groups=a.get("group", 1),
+             dilation=tuple(a.get("dilations", [1] * n)))
 
 
 @rule("MaxPool", "AveragePool")

@@ -95,6 +95,19 @@ def _conv(em, m, args, outputs):
                    pads=pads, dilations=list(m.dilation), group=int(m.groups))]
 
 
+@rule(nn.ConvTranspose1d, nn.ConvTranspose2d)
+def _conv_transpose(em, m, args, outputs):
+    g, x = em.g, args[0]
+    n = x.ndim - 2
+    if len(args) > 1:
+        raise OnnxExportError(f"onnx.export: {type(m).__name__} called with output_size is not supported; "
+                              "set output_padding on the layer instead")
+    ins = [em.name(x), em.param(m.weight)] + ([em.param(m.bias)] if m.bias is not None else [])
+    return [g.node("ConvTranspose", ins, hint="convtranspose", kernel_shape=_tup(m.kernel_size, n),
+                   strides=_tup(m.stride, n), pads=_tup(m.padding, n) * 2, dilations=_tup(m.dilation, n),
+                   output_padding=_tup(m.output_padding, n), group=int(m.groups))]
+
+
 @rule(nn.MaxPool1d, nn.MaxPool2d)
 def _maxpool(em, m, args, outputs):
     if m.return_indices:

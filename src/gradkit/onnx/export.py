@@ -158,7 +158,12 @@ class _Emitter:
             else:
                 expanded.append(i)
         expanded.extend([slice(None)] * (len(shape) - sum(1 for i in expanded if i is not None)))
-        starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+        starts: list = []
+        ends: list = []
+        axes: list = []
+        steps: list = []
+        squeeze: list = []
+        unsqueeze: list = []
         dim = out_dim = 0
         for i in expanded:
             if i is None:
@@ -171,11 +176,17 @@ class _Emitter:
                     a, b, s = i.indices(n)
                     if s < 0 and b < 0:
                         b = -(2 ** 62)
-                    starts.append(a), ends.append(b), axes.append(dim), steps.append(s)
+                    starts += [a]
+                    ends += [b]
+                    axes += [dim]
+                    steps += [s]
                 out_dim += 1
             else:
                 k = int(i) % n
-                starts.append(k), ends.append(k + 1), axes.append(dim), steps.append(1)
+                starts += [k]
+                ends += [k + 1]
+                axes += [dim]
+                steps += [1]
                 squeeze.append(dim)
             dim += 1
         y = x

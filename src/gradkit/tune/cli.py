@@ -229,8 +229,16 @@ def add_commands(subparsers) -> None:
     """Register ``gradkit tune`` on the ``gradkit`` command's subparsers."""
     from .recipes import DATASETS, DATASETS_NEEDING_ROOT, MLP_METRICS
 
+    import argparse
+
+    from .._cli_common import examples_epilog
+
     p = subparsers.add_parser(
         "tune", help="search an MLP's hyperparameters (random or coarse to fine, in parallel)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=examples_epilog("gradkit tune --trials 20 --epochs 5",
+                               "gradkit tune --rounds 3 --trials 30 --early-stopping --out runs/tune1",
+                               "gradkit tune --recipe search.toml --executor ray --trial-timeout 120"),
         description="Random (or coarse-to-fine) hyperparameter search for an MLP classifier: lr (log scale), "
                     "hidden units, batch size (powers of two), dropout and lr decay; writes results.jsonl, "
                     "best.json and plots to --out. Options left out come from the recipe's [search] table, "
