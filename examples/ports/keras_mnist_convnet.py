@@ -51,23 +51,23 @@ from gradkit import nn                                    # from keras import la
 gk.manual_seed(0)
 
 """
-## Prepare the data
+## Data
 """
 
-# Model / data parameters
+# sizes
 num_classes = 10
 input_shape = (1, 8, 8)
 
-# Load the data and split it between train and test sets (replaces keras.datasets.mnist.load_data())
+# train and test sets (replaces keras.datasets.mnist.load_data())
 digits = gk.data.datasets.digits()
 order = np.random.RandomState(0).permutation(len(digits.y))
 (x_train, y_train), (x_test, y_test) = ((digits.X[order[:1500]].reshape(-1, 8, 8), digits.y[order[:1500]]),
                                         (digits.X[order[1500:]].reshape(-1, 8, 8), digits.y[order[1500:]]))
 
-# Scale images to the [0, 1] range
+# pixels to [0, 1]
 x_train = x_train.astype("float32") / 16
 x_test = x_test.astype("float32") / 16
-# Make sure images have shape (1, 8, 8)
+# a channel axis: (N, 1, 8, 8)
 x_train = np.expand_dims(x_train, 1)
 x_test = np.expand_dims(x_test, 1)
 print("x_train shape:", x_train.shape)
@@ -75,12 +75,12 @@ print(x_train.shape[0], "train samples")
 print(x_test.shape[0], "test samples")
 
 
-# convert class vectors to binary class matrices
+# labels as one-hot rows
 y_train = gk.data.one_hot(y_train, num_classes, dtype="float32")
 y_test = gk.data.one_hot(y_test, num_classes, dtype="float32")
 
 """
-## Build the model
+## Model
 """
 
 model = nn.Sequential(
@@ -96,7 +96,7 @@ model = nn.Sequential(
 model.summary(input_shape=input_shape)
 
 """
-## Train the model
+## Training
 """
 
 batch_size = 128
@@ -106,7 +106,7 @@ history = gk.train.fit(model, "categorical_crossentropy", "adam", (x_train, y_tr
                        metrics=["accuracy"], batch_size=batch_size, epochs=epochs, validation_split=0.1)
 
 """
-## Evaluate the trained model
+## Test
 """
 
 score = gk.train.evaluate(model, "categorical_crossentropy", (x_test, y_test), metrics=["accuracy"])

@@ -35,19 +35,19 @@ torch.manual_seed(1337)
 moons = torch.data.datasets.moons(n_samples=100, noise=0.1, seed=1337)
 X, y = moons.X, moons.y
 
-y = y * 2 - 1  # make y be -1 or 1
+y = y * 2 - 1  # labels in {-1, +1}
 
-# initialize a model
+# the model
 model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(),
                       nn.Linear(16, 16), nn.ReLU(),
-                      nn.Linear(16, 1))  # 2-layer neural network
+                      nn.Linear(16, 1))
 print(model)
 print("number of parameters", sum(p.numel() for p in model.parameters()))
 
 
-# loss function
+# the objective, with the accuracy beside it
 def loss(batch_size=None):
-    # inline DataLoader :)
+    # the whole set, or a random mini-batch of it
     if batch_size is None:
         Xb, yb = X, y
     else:
@@ -56,18 +56,18 @@ def loss(batch_size=None):
     inputs = torch.tensor(Xb, dtype=torch.float32)
     yb = torch.tensor(yb, dtype=torch.float32)
 
-    # forward the model to get scores
+    # one score per point
     scores = model(inputs).squeeze(1)
 
-    # svm "max-margin" loss
+    # hinge (max-margin) loss
     losses = (1 + -yb * scores).relu()
     data_loss = losses.mean()
-    # L2 regularization
+    # weight decay as a penalty
     alpha = 1e-4
     reg_loss = alpha * sum((p * p).sum() for p in model.parameters())
     total_loss = data_loss + reg_loss
 
-    # also get accuracy
+    # fraction of points on the right side
     accuracy = ((yb > 0) == (scores > 0)).float().mean()
     return total_loss, accuracy.item()
 
@@ -75,17 +75,14 @@ def loss(batch_size=None):
 total_loss, acc = loss()
 print(total_loss, acc)
 
-# optimization
+# gradient descent with a falling step size
 for k in range(100):
 
-    # forward
     total_loss, acc = loss()
 
-    # backward
     model.zero_grad()
     total_loss.backward()
 
-    # update (sgd)
     learning_rate = 1.0 - 0.9 * k / 100
     for p in model.parameters():
         p.data -= learning_rate * p.grad

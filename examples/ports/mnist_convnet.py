@@ -83,7 +83,7 @@ def test(model, device, test_loader):
         for data, target in test_loader:
             data, target = data.to(device), target.to(device)
             output = model(data)
-            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
+            test_loss += F.nll_loss(output, target, reduction='sum').item()  # summed over the batch
             pred = output.argmax(dim=1, keepdim=True)  # index of the largest log-probability
             correct += pred.eq(target.view_as(pred)).sum().item()
 
@@ -106,28 +106,27 @@ def load_digits():
 
 
 def main():
-    # Training settings
     parser = argparse.ArgumentParser(description='gradkit port of the PyTorch MNIST example')
     parser.add_argument('--batch-size', type=int, default=64, metavar='N',
-                        help='input batch size for training (default: 64)')
+                        help='training batch size')
     parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N',
-                        help='input batch size for testing (default: 1000)')
+                        help='test batch size')
     parser.add_argument('--epochs', type=int, default=14, metavar='N',
-                        help='number of epochs to train (default: 14)')
+                        help='epochs')
     parser.add_argument('--lr', type=float, default=1.0, metavar='LR',
-                        help='learning rate (default: 1.0)')
+                        help='Adadelta learning rate')
     parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
-                        help='learning rate step gamma (default: 0.7)')
+                        help='factor of the learning rate after each epoch')
     parser.add_argument('--no-accel', action='store_true',
-                        help='disables the accelerator')
+                        help='stay on the CPU')
     parser.add_argument('--dry-run', action='store_true',
-                        help='quickly check a single pass')
+                        help='one batch an epoch, to check the program runs')
     parser.add_argument('--seed', type=int, default=1, metavar='S',
-                        help='random seed (default: 1)')
+                        help='seed')
     parser.add_argument('--log-interval', type=int, default=10, metavar='N',
-                        help='how many batches to wait before logging training status')
+                        help='batches between log lines')
     parser.add_argument('--save-model', action='store_true',
-                        help='for saving the current model')
+                        help='save the weights at the end')
     args = parser.parse_args()
 
     use_accel = not args.no_accel and torch.accelerator.is_available()

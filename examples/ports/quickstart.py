@@ -55,7 +55,7 @@ test_data = Digits(digits.X[order[1500:]], digits.y[order[1500:]])
 
 batch_size = 64
 
-# Create data loaders.
+# the loaders
 train_dataloader = DataLoader(training_data, batch_size=batch_size)
 test_dataloader = DataLoader(test_data, batch_size=batch_size)
 
@@ -68,7 +68,7 @@ device = torch.accelerator.current_accelerator().type if torch.accelerator.is_av
 print(f"Using {device} device")
 
 
-# Define model
+# the model
 class NeuralNetwork(nn.Module):
     def __init__(self):
         super().__init__()
@@ -100,11 +100,11 @@ def train(dataloader, model, loss_fn, optimizer):
     for batch, (X, y) in enumerate(dataloader):
         X, y = X.to(device), y.to(device)
 
-        # Compute prediction error
+        # forward and loss
         pred = model(X)
         loss = loss_fn(pred, y)
 
-        # Backpropagation
+        # backward and update
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
