@@ -2,10 +2,9 @@
 
 Lines changed from the original
 -------------------------------
-- ``torch.save(model.state_dict(), f)``: the original pickles the whole module (``torch.save(model, f)``);
-  gradkit never pickles, so the weights are saved...
-- ``model.load_state_dict(torch.load(f))``: ...and loaded into the model that is already built,
-  instead of ``model = torch.load(f)`` unpickling a new one.
+- ``model.load_state_dict(torch.load(f))``: the original's ``model = torch.load(f)`` unpickles a whole
+  new module; gradkit never pickles: ``torch.save(model, f)`` (kept as written) stores the module's
+  weights, and ``torch.load`` gives them back as a state dict, loaded into the model already built.
 
 Original: ``word_language_model/`` in the ``pytorch/examples`` repository (``main.py``, ``model.py`` and
 ``data.py``, here in one file, in that order of ideas: the corpus, the model, the training script).
@@ -341,7 +340,7 @@ try:
         # keep the model with the lowest validation loss
         if not best_val_loss or val_loss < best_val_loss:
             with open(args.save, 'wb') as f:
-                torch.save(model.state_dict(), f)
+                torch.save(model, f)
             best_val_loss = val_loss
         else:
             # no improvement on the validation set: a quarter of the learning rate
