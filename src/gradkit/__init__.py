@@ -43,7 +43,8 @@ __version__ = "0.1.0"
 
 
 # Subpackages load on first use so that `import gradkit` stays light.
-_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli", "linalg", "onnx")
+_LAZY = ("nn", "optim", "data", "train", "diagnose", "tune", "viz", "io", "models", "cli", "linalg", "onnx",
+         "utils")
 _LAZY_ATTRS = {
     "save": "io",
     "load": "io",

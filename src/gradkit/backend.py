@@ -24,6 +24,7 @@ from .errors import DeviceError
 _default_dtype = np.dtype(np.float32)
 _default_device = "cpu"
 _cupy = None
+_cuda_array_type = None  # the array type of a module registered for 'cuda' (register_cuda_module)
 
 
 def get_default_dtype() -> np.dtype:
@@ -51,16 +52,55 @@ def _import_cupy():
             import cupy  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the machine
             raise DeviceError(
-                "device 'cuda' needs CuPy, which is not installed: "
-                "pip install 'gradkit[cuda]' (or the cupy wheel matching your CUDA version)"
+                "device 'cuda' needs CuPy, which is not installed: pip install 'gradkit[cuda]' for a CUDA 13 "
+                "driver ('gradkit[cuda12]' for CUDA 12, or any cupy wheel matching your CUDA version)"
             ) from exc
         _cupy = cupy
     return _cupy
 
 
+def register_cuda_module(xp, array_type=None) -> None:
+    """Make ``'cuda'`` mean the array module ``xp`` (its arrays of type ``array_type``) instead of CuPy.
+
+    The hook behind gradkit's device tests: a strict CuPy stand-in on the CPU registers itself
+    here, so tensors, modules, checkpoints and the device-mixing errors take the very code paths
+    they take on a GPU. ``register_cuda_module(None)`` gives ``'cuda'`` back to CuPy.
+
+    Args:
+        xp: a module with CuPy's API (``asarray``, ``.get()`` on its arrays, NumPy's functions),
+            or None.
+        array_type: the type of ``xp``'s arrays (checked by :func:`is_cupy_array`).
+
+    Example:
+        >>> register_cuda_module(None)  # 'cuda' is CuPy's again (imported when first asked for)
+        >>> is_cupy_array(np.zeros(2))
+        False
+    """
+    global _cupy, _cuda_array_type
+    _cupy = xp
+    _cuda_array_type = array_type if xp is not None else None
+
+
+def is_real_cupy(xp) -> bool:
+    """True when the array module ``xp`` is CuPy itself (cuDNN, cupyx, raw kernels are there).
+
+    Args:
+        xp: an array module (``numpy``, ``cupy``, or a stand-in registered for ``'cuda'``).
+
+    Returns:
+        Whether CuPy-only extensions may be imported for its arrays.
+
+    Example:
+        >>> is_real_cupy(np)
+        False
+    """
+    return getattr(xp, "__name__", None) == "cupy"
+
+
 def is_cupy_array(a) -> bool:
-    """True when ``a`` is a CuPy array (checked without importing CuPy)."""
-    return type(a).__module__.startswith("cupy")
+    """True when ``a`` is a CuPy array (checked without importing CuPy) or one of a registered stand-in."""
+    t = type(a)
+    return t is _cuda_array_type or t.__module__.startswith("cupy")
 
 
 def get_array_module(*arrays):

@@ -128,6 +128,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
         data = data.array.copy()
     elif isinstance(data, np.ndarray) or backend.is_cupy_array(data):
         data = data.copy()
+    if device is None and backend.get_default_device() != "cpu":  # as torch.tensor under set_default_device
+        device = backend.get_default_device()
     return Tensor(data, dtype=None if dtype is None else as_dtype(dtype), requires_grad=requires_grad, device=device)
 
 

@@ -160,13 +160,19 @@ class _GradkitBlas:
 _own_blas = _GradkitBlas()
 
 
-def gradkit_kernels():
+_NO_KERNELS = contextlib.nullcontext()
+
+
+def gradkit_kernels(like=None):
     """Context manager for a block of gradkit's own parallel work (BLAS on one thread inside).
 
     The training loop and the backward pass enter it once around a whole step, so that the
     kernels inside (each of which enters it too) do not read and set BLAS's thread count one
-    by one. Nothing of it outlives the block.
+    by one. Nothing of it outlives the block. Given ``like``, an array of the block's work that
+    is not a NumPy array (CuPy's: the GPU does the work), it does nothing.
     """
+    if like is not None and not isinstance(like, np.ndarray):
+        return _NO_KERNELS
     return _own_blas
 
 

@@ -97,6 +97,7 @@ def check_layer(
     seed: int = 1234,
     check_config: bool = True,
     check_summary: bool = True,
+    device: str | None = None,
 ):
     """Check that a layer honours gradkit's layer contract (see the module docstring).
 
@@ -124,6 +125,8 @@ def check_layer(
         check_config: check the JSON config round trip (registered gradkit layers only).
         check_summary: check the summary rows (skipped when ``input_fn`` is given: the
             summary feeds a float zero batch).
+        device: run the whole contract on this device (``'cuda'``): every layer the factory
+            makes and every input are moved there (None: where they are built, the CPU).
 
     Returns:
         A dict with the gradient-check results (``"gradcheck_train"``, ``"gradcheck_eval"``)
@@ -139,7 +142,9 @@ def check_layer(
     saved_rng = get_rng_state()
     try:
         gk.manual_seed(seed)
-        make_input = functools.partial(_layer_input, input_fn, input_shape)
+        make_input = functools.partial(_layer_input, input_fn, input_shape, device)
+        if device is not None:
+            make_layer = functools.partial(_layer_on, make_layer, device)
         layer, x32, output_shape = _check_forward(make_layer, make_input, output_fn, expected_output_shape)
         name_of = type(layer).__name__
         report = {"output_shape": output_shape}
@@ -158,13 +163,21 @@ def check_layer(
         set_rng_state(saved_rng)
 
 
-def _layer_input(input_fn, input_shape, dtype):
-    """The test input in ``dtype``: ``input_fn(dtype)``, or a standard normal batch of ``input_shape``."""
+def _layer_input(input_fn, input_shape, device, dtype):
+    """The test input in ``dtype``: ``input_fn(dtype)``, or a standard normal batch of ``input_shape``
+    (moved to ``device`` unless it is None)."""
     import gradkit as gk
 
-    if input_fn is not None:
-        return input_fn(dtype)
-    return gk.randn(*input_shape).to(dtype)
+    x = input_fn(dtype) if input_fn is not None else gk.randn(*input_shape).to(dtype)
+    return x if device is None else x.to(device)
+
+
+def _layer_on(make_layer, device):
+    """``make_layer()`` moved to ``device`` (anything that is not a Module is left for the check to reject)."""
+    from .nn.module import Module
+
+    layer = make_layer()
+    return layer.to(device) if isinstance(layer, Module) else layer
 
 
 def _check_forward(make_layer, make_input, output_fn, expected_output_shape):
@@ -292,9 +305,11 @@ def _check_loaded_values_are_copies(name_of, src, dst):
         for v in src.state_dict(keep_vars=True).values():
             if v.dtype.kind == "f":
                 v.array[...] += 1.0
+    from .backend import get_array_module
+
     src_state = src.state_dict()
     for k, v in dst.state_dict().items():
-        if v.dtype.kind == "f" and np.shares_memory(v.numpy(), src_state[k].numpy()):
+        if v.dtype.kind == "f" and get_array_module(v.array).shares_memory(v.array, src_state[k].array):
             raise LayerContractError(f"{name_of}: load_state_dict aliased {k!r} instead of copying it")
 
 
@@ -311,6 +326,7 @@ def _check_config_round_trip(name_of, layer, dst, dst_outputs, x32):
     rebuilt = module_from_config(spec)
     if type(rebuilt) is not type(layer) or rebuilt.get_config() != spec["config"]:
         raise LayerContractError(f"{name_of}: config round trip rebuilt {rebuilt!r} from {spec}")
+    rebuilt.to(x32.device)  # built on the CPU, as any new module; the contract may run on a device
     rebuilt.load_state_dict(dst.state_dict())
     rebuilt.eval()
     yc = _to_numpy_list(rebuilt(x32))

@@ -554,7 +554,7 @@ def test_one_optimizer_name_registry_serves_fit_cli_and_tune():
     from gradkit.tune.recipes import _optimizer, check_mlp_space
 
     assert set(gk.optim.OPTIMIZERS) == {"adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam", "momentum", "adahessian",
-                                        "lbfgs", "newton"}
+                                        "lbfgs", "newton", "adadelta", "adamax", "radam", "rprop"}
     assert cli.OPTIMIZERS is gk.optim.OPTIMIZERS
     net = gk.nn.Linear(2, 1)
     for name, cls in gk.optim.OPTIMIZERS.items():
@@ -562,7 +562,7 @@ def test_one_optimizer_name_registry_serves_fit_cli_and_tune():
         assert type(resolve_optimizer(name, net, lr=0.1)) is cls
         assert type(_optimizer(name, net.parameters(), 0.1, None)) is cls
         check_mlp_space({"optimizer": name})
-    with pytest.raises(ValueError, match="unknown optimizer 'adamm'; valid names: adagrad, adahessian, adam, adamw"):
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'; valid names: adadelta, adagrad, adahessian, adam, adamax, adamw"):
         gk.optim.optimizer_class("adamm")
     with pytest.raises(TypeError, match="an optimizer name must be a string, got int"):
         gk.optim.optimizer_class(3)

@@ -59,7 +59,7 @@ def test_bad_range_in_recipe_fails_before_any_trial(tmp_path, capsys):
 @pytest.mark.parametrize("recipe_text, needle", [
     ('[space]\nlr = { type = "log_uniform", low = 0.0, high = 1.0 }\n', "'lr'"),
     ('[space]\nwidth = { type = "int_uniform", low = 8, high = 64 }\n', "unknown hyperparameter(s) ['width']"),
-    ('[space]\nlr = { type = "log_uniform", low = 1e-3, high = 1.0 }\noptimizer = "adamax"\n', "'optimizer'"),
+    ('[space]\nlr = { type = "log_uniform", low = 1e-3, high = 1.0 }\noptimizer = "adamz"\n', "'optimizer'"),
     ('[search]\ntrails = 3\n[space]\nlr = { type = "log_uniform", low = 1e-3, high = 1.0 }\n', "'trails' (did you mean 'trials'?)"),
     ('[model]\nhidden = 3\n', "unknown sections ['model']"),
     ('[space]\nlayers = 2\n', "no searched hyperparameter"),

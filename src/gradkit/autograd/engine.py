@@ -9,6 +9,7 @@ backward has run, so the memory of the graph goes back during the pass.
 
 from __future__ import annotations
 
+from ..backend import device_of
 from ..errors import GraphFreedError
 from ..parallel import gradkit_kernels
 from ..tensor import Tensor, _make
@@ -95,9 +96,10 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         if x.grad is None:
             own = _owner(g.array)
             flags = getattr(g.array, "flags", None)
-            if own in seen_owners or (flags is not None and not flags.writeable):
+            if own in seen_owners or (flags is not None and not getattr(flags, "writeable", 0 not in g.array.strides)):
                 # never hand out the same memory (or a read-only broadcast view) as two .grad's:
-                # in-place updates such as clip_grad_norm_ would hit it twice.
+                # in-place updates such as clip_grad_norm_ would hit it twice. CuPy's flags have
+                # no `writeable`: a broadcast view there is one with a zero stride.
                 g = _make(g.array.copy(), g.requires_grad, g._ctx, g._out_index)
             else:
                 seen_owners.add(own)
@@ -108,7 +110,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             x.grad = x.grad + g
 
     # one scope of gradkit's own kernels for the whole pass (BLAS threads, see gradkit.parallel)
-    with set_grad_enabled(create_graph), gradkit_kernels():
+    with set_grad_enabled(create_graph), gradkit_kernels(grad_roots[0].array if grad_roots else None):
         for r, g in zip(roots, grad_roots):
             seen_owners.add(_owner(g.array))
             if r._ctx is None:
@@ -166,6 +168,9 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                     )
                 if gx.array.dtype != xd.dtype:
                     gx = gx.to(xd.dtype)
+                if type(gx.array) is not type(xd) and device_of(gx.array) != device_of(xd):
+                    # a 0-d CPU tensor met a GPU one (allowed, as in PyTorch): its gradient goes home
+                    gx = gx.to(device_of(xd))
                 c = x._ctx
                 if c is None:
                     deliver_leaf(x, gx)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import functools
 
+from ..errors import DeviceError
 from ..tensor import Tensor, _make
 from .grad_mode import _mode, enable_grad, no_grad
 
@@ -104,7 +105,11 @@ class Op:
         return _make(saved, False, None)
 
     def __call__(self, *inputs: Tensor):
-        out = self.forward(*[x.array for x in inputs])
+        try:
+            out = self.forward(*[x.array for x in inputs])
+        except (TypeError, RuntimeError) as exc:  # free when nothing is raised
+            _check_one_device(self, inputs, exc)
+            raise
         track = False
         if _mode.enabled:
             for x in inputs:
@@ -128,6 +133,24 @@ class Op:
         return tuple(
             _make(o, False, None) if i in nd else _make(o, True, self, i) for i, o in enumerate(out)
         )
+
+
+class DeviceMismatchError(DeviceError):
+    """Tensors on different devices ('cpu' and 'cuda') met in one op."""
+
+
+def _check_one_device(op, inputs, exc):
+    """Raise :class:`DeviceMismatchError` naming both devices when ``op``'s inputs live on two devices
+    (the array library's own error, CuPy's ``TypeError``, says only that a type was unsupported)."""
+    from .. import backend
+
+    devices = [backend.device_of(x.array) for x in inputs]
+    if len(set(devices)) > 1:
+        where = ", ".join(f"input {i} on {d!r}" for i, d in enumerate(devices))
+        raise DeviceMismatchError(
+            f"{op.name}: expected all tensors on the same device, but found tensors on 'cpu' and 'cuda' ({where}); "
+            "move them to one device first with .to('cuda') or .to('cpu')"
+        ) from exc
 
 
 class _DoubleBackwardError(Op):

@@ -22,17 +22,23 @@ from .augmentation import (  # noqa: F401
     RandomHorizontalFlip, RandomResizedCrop, RandomRotation, Resize,
 )
 from .cifar import read_cifar_batch, write_cifar_batch  # noqa: F401
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset  # noqa: F401
+from ._workers import WorkerInfo, get_worker_info  # noqa: F401
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset  # noqa: F401
 from .datasets import DataArrays, load_cifar10, load_fashion_mnist, load_mnist  # noqa: F401
 from .idx import read_idx, write_idx  # noqa: F401
 from .loader import DataLoader, default_collate  # noqa: F401
+from .sampler import (  # noqa: F401
+    BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
+)
 from .preprocessing import (  # noqa: F401
     FlattenImages, MeanCenter, MinMaxScale, Pipeline, Preprocessor, Standardize, check_finite,
 )
 from .split import Splits, one_hot, random_split, train_dev_test_split  # noqa: F401
 
 __all__ = [
-    "Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "default_collate",
+    "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "default_collate",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+    "get_worker_info", "WorkerInfo",
     "random_split", "train_dev_test_split", "Splits", "one_hot",
     "Preprocessor", "Standardize", "MinMaxScale", "MeanCenter", "FlattenImages", "Pipeline", "check_finite",
     "Augmentation", "Compose", "RandomHorizontalFlip", "RandomCrop", "RandomRotation", "GaussianNoise",

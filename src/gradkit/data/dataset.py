@@ -65,6 +65,37 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """Base class of stream datasets (PyTorch's ``IterableDataset``): subclasses implement
+    ``__iter__`` yielding samples (a file read line by line, a generator of synthetic data).
+
+    The DataLoader batches the stream as it comes (no sampler, no shuffling). With
+    ``num_workers=N`` every worker iterates its own copy; shard the stream with
+    :func:`~gradkit.data.get_worker_info` or each sample comes N times.
+
+    Example:
+        >>> from gradkit.data import DataLoader, get_worker_info
+        >>> class Count(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         info = get_worker_info()
+        ...         start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        ...         return iter(range(start, self.n, step))
+        >>> [b.tolist() for (b,) in DataLoader(Count(5), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__()")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it has no __getitem__")
+
+    def __add__(self, other):
+        raise TypeError("IterableDatasets cannot be concatenated with +")
+
+
 class TensorDataset(Dataset):
     """A dataset of in-memory arrays sharing their first dimension (samples).
 

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 
 from ..train.callbacks import Callback
 
-__all__ = ["VERDICTS", "BiasVarianceReport", "BiasVarianceVerdict", "bias_variance", "bias_variance_from_history"]
+__all__ = ["VERDICTS", "BiasVarianceReport", "BiasVarianceVerdict", "bias_variance", "bias_variance_from_history",
+           "model_kind", "ARCHITECTURE_ADVICE"]
 
 VERDICTS = ("high bias", "high variance", "high bias and high variance", "good fit")
 _SCALES = ("auto", "fraction", "percent", "raw")
@@ -59,6 +60,51 @@ ADVICE_VARIANCE = [
     "Regularization: L2 (fit(..., l2=...)), dropout (gk.nn.Dropout), data augmentation, early stopping.",
     "Try another architecture (one with fewer parameters or better inductive bias).",
 ]
+#: The "another architecture" line of the recipe, by the kind of model being diagnosed
+#: (:func:`model_kind`): the advice names the next step for *this* model, never "try a CNN" for a CNN.
+ARCHITECTURE_ADVICE = {
+    "cnn": ("Make the CNN stronger: more channels or blocks, batch normalization, residual connections, or a "
+            "pretrained backbone (gk.train.transfer); reduce regularization if any.",
+            "Lean on the CNN's inductive bias: data augmentation (gk.data.augmentation), fewer parameters (global "
+            "average pooling instead of large dense layers), or a pretrained backbone (gk.train.transfer)."),
+    "rnn": ("Make the recurrent model stronger: more hidden units or layers, a bidirectional layer, or attention; "
+            "reduce regularization if any.",
+            "Make the recurrent model smaller: fewer hidden units or layers, dropout between layers (dropout=), a "
+            "smaller embedding."),
+    "transformer": ("Make the transformer larger (width, layers, heads) or train longer with a learning-rate warm-up; "
+                    "reduce regularization if any.",
+                    "Make the transformer smaller (fewer layers or heads), raise its dropout, or start from a "
+                    "pretrained model."),
+    "mlp": ("Try an architecture suited to the data: a CNN for images, an RNN or a transformer for sequences; "
+            "reduce regularization if any.",
+            "Try an architecture with fewer parameters or a better inductive bias for the data (a CNN for images, "
+            "an RNN for sequences)."),
+}
+
+
+def model_kind(model) -> str | None:
+    """``"transformer"``, ``"rnn"``, ``"cnn"``, ``"mlp"`` (dense layers only) or ``None`` (no model,
+    or none of these), from the model's layer types.
+
+    Example:
+        >>> import gradkit as gk
+        >>> model_kind(gk.nn.Sequential(gk.nn.Conv2d(1, 4, 3), gk.nn.Flatten(), gk.nn.Linear(4 * 26 * 26, 2)))
+        'cnn'
+    """
+    if model is None or not hasattr(model, "modules"):
+        return None
+    names = [type(m).__name__ for m in model.modules()]
+    if any("Transformer" in n or n == "MultiheadAttention" for n in names):
+        return "transformer"
+    if any((n[:-4] if n.endswith("Cell") else n).endswith(("RNN", "LSTM", "GRU")) for n in names):
+        return "rnn"
+    if any(n.startswith("Conv") for n in names):
+        return "cnn"
+    if any("Linear" in n for n in names):
+        return "mlp"
+    return None
+
+
 ADVICE_MISMATCH = [
     ("Data mismatch: the dev distribution differs from the training distribution. Do manual error analysis "
     "on dev examples, make the training data more like the dev data (collect or synthesize dev-like examples)."),
@@ -218,7 +264,7 @@ def _resolve_scale(values: dict, scale: str, notes: list) -> float:
 
 def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, *, bias_threshold: float = 0.02,
                   variance_threshold: float = 0.02, mismatch_threshold: float | None = None,
-                  scale: str = "auto") -> BiasVarianceReport:
+                  scale: str = "auto", model=None) -> BiasVarianceReport:
     """Diagnose avoidable bias and variance from error rates, with the recipe's next steps.
 
     Args:
@@ -233,6 +279,8 @@ def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, 
         scale: ``'auto'`` (percentages when any error is above 1, and then all must be
             percentages), ``'fraction'``, ``'percent'``, or ``'raw'`` (numbers such as losses used
             as given, no range checks). Thresholds are always fractions (or raw units).
+        model: the model diagnosed (optional): the recipe's architecture advice then fits it
+            (:data:`ARCHITECTURE_ADVICE`, by :func:`model_kind`).
 
     Returns:
         A :class:`BiasVarianceReport`; ``str(report)`` is a short readable report.
@@ -283,10 +331,12 @@ def bias_variance(train_error, dev_error, base_error=0.0, train_dev_error=None, 
     else:
         verdict = VERDICTS[3]
     advice: list = []
+    arch = ARCHITECTURE_ADVICE.get(model_kind(model))
     if high_bias:
-        advice += ADVICE_BIAS
+        advice += ADVICE_BIAS if arch is None else ADVICE_BIAS[:-1] + [arch[0]]
     if high_var:
-        advice += [a for a in ADVICE_VARIANCE if a not in advice]
+        var_advice = ADVICE_VARIANCE if arch is None else ADVICE_VARIANCE[:-1] + [arch[1]]
+        advice += [a for a in var_advice if a not in advice]
     if high_mis:
         advice += ADVICE_MISMATCH
     if not advice:
@@ -356,8 +406,8 @@ def bias_variance_from_history(history, base_error=0.0, metric: str = "accuracy"
 
     run_metrics = getattr(getattr(history, "trainer", None), "metrics", None) or ()
     maximize = key != "loss" and higher_is_better(key, run_metrics)
-    if epoch == "last":
-        i = len(train_vals) - 1
+    if epoch == "last":  # the last epoch that has a dev value (validation_freq may skip some)
+        i = max((j for j, d in enumerate(dev_vals) if d is not None), default=len(train_vals) - 1)
     elif epoch == "best":
         valid = [(j, d) for j, d in enumerate(dev_vals) if d is not None]
         i = (max if maximize else min)(valid, key=lambda jd: jd[1])[0]
@@ -440,10 +490,10 @@ class BiasVarianceVerdict(Callback):
         tr = trainer.evaluate(train_loader.dataset, batch_size=batch)
         dv = trainer.evaluate(dev_loader.dataset, batch_size=batch)
         if metric == "accuracy" and "accuracy" in tr and "accuracy" in dv:
-            rep = bias_variance(1.0 - tr["accuracy"], 1.0 - dv["accuracy"], base)
+            rep = bias_variance(1.0 - tr["accuracy"], 1.0 - dv["accuracy"], base, model=trainer.model)
             what = "1 - accuracy"
         else:
-            rep = bias_variance(tr["loss"], dv["loss"], base, scale="raw")
+            rep = bias_variance(tr["loss"], dv["loss"], base, scale="raw", model=trainer.model)
             what = "the loss"
         rep.notes.insert(0, f"errors are {what} measured at the end of training in eval mode (dropout off, no "
                             f"augmentation) on the {len(train_loader.dataset)} training and "
@@ -461,7 +511,8 @@ class BiasVarianceVerdict(Callback):
             self.measured = "eval" if self.report is not None else None
         else:
             try:
-                self.report = bias_variance_from_history(history, base_error=base, metric=metric)
+                self.report = bias_variance_from_history(history, base_error=base, metric=metric,
+                                                         model=getattr(trainer, "model", None))
                 self.measured = "running"
             except ValueError:  # no dev data (no val_* values) or no epoch
                 self.report = None

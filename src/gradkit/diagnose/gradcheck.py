@@ -26,7 +26,7 @@ import numpy as np
 
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..backend import to_numpy
+from ..backend import to_device, to_numpy
 from ..tensor import Tensor, _make
 
 
@@ -171,7 +171,7 @@ def gradcheck(fn, inputs, eps: float = 1e-7, tol: float = 1e-7, max_elements: in
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
     proj = rng.standard_normal(out.shape) if out.array.size > 1 else np.ones(out.shape)
-    proj_t = _make(proj.astype(out.dtype), False, None)
+    proj_t = _make(to_device(proj.astype(out.dtype), out.device), False, None)
     if not out.requires_grad:
         analytic = [np.zeros(xs[i].shape) for i in check]
     else:

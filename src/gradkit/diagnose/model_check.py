@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..backend import to_numpy
+from ..backend import is_cupy_array, to_numpy
 from ..tensor import Tensor
 from .gradcheck import numeric_gradient, relative_error
 
@@ -182,8 +182,8 @@ class ModelGradcheckReport:
 def _as_float64(a):
     if isinstance(a, Tensor):
         a = a.array
-    a = to_numpy(a) if not isinstance(a, np.ndarray) else a
-    a = np.asarray(a)
+    if not (isinstance(a, np.ndarray) or is_cupy_array(a)):  # a device array stays on its device
+        a = np.asarray(a)
     return Tensor(a.astype(np.float64) if a.dtype.kind == "f" else a)
 
 
@@ -240,11 +240,11 @@ def gradcheck_model(model, loss_fn, x, y, *, eps: float = 1e-7, tol: float = 1e-
     if not isinstance(model, Module):
         raise TypeError(f"gradcheck_model: model must be a gk.nn.Module, got {type(model).__name__}")
     net, loss_mod, disabled = _float64_training_copy(model, loss_fn)
-    xt, yt = _as_float64(x), _as_float64(y)
-    m = int(xt.shape[0]) if xt.ndim else 1
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
     if not params:
         raise ValueError("gradcheck_model: the model has no trainable parameters")
+    xt, yt = (_as_float64(v).to(params[0][1].device) for v in (x, y))  # the data goes where the model is
+    m = int(xt.shape[0]) if xt.ndim else 1
     owner = _layer_names(net)
     cost, value = _cost_functions(net, loss_mod, xt, yt, l1=l1, l2=l2, m=m)
     j0 = _backprop_at_point(net, cost, value)

@@ -99,6 +99,7 @@ class PReLU(Module):
         num_parameters: 1 (one slope shared by all channels) or the number of channels
             ``C`` of an ``(N, C, ...)`` input.
         init: initial slope (default 0.25).
+        device: where the slopes live.
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
 
     Attributes:
@@ -112,13 +113,15 @@ class PReLU(Module):
         [-1.0, 1.0]
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
         if num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
         self.num_slopes = int(num_parameters)
         self.init = float(init)
         self.weight = Parameter(np.full((self.num_slopes,), self.init, dtype=dtype or get_default_dtype()))
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Set every slope back to ``init``."""

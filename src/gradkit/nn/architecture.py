@@ -330,6 +330,11 @@ class ArchitectureMixin:
         if _is_gradkit_layer(cls):
             MODULE_REGISTRY.setdefault(cls.__name__, cls)
 
+    #: constructor arguments left out of the config (their effect is recorded in another argument,
+    #: as the losses' deprecated ``size_average``/``reduce`` are in ``reduction``).
+    #: ``device`` says where a module runs, not what it is: a config rebuilds it on the CPU.
+    _config_skip: tuple = ("device",)
+
     def _config_value(self, name: str, value):
         """Turn one constructor argument into its config value (the per-value hook of :meth:`get_config`).
 
@@ -365,7 +370,8 @@ class ArchitectureMixin:
             >>> gk.nn.Dropout(0.25).get_config()
             {'p': 0.25}
         """
-        return {name: self._config_value(name, value) for name, value in constructor_arguments(self)}
+        skip = self._config_skip
+        return {name: self._config_value(name, value) for name, value in constructor_arguments(self) if name not in skip}
 
     @classmethod
     def from_config(cls, config: dict):

@@ -18,77 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Op
-from ..backend import get_array_module, get_default_dtype
+from ..backend import get_default_dtype
 from ..ops._util import shape_str
-from ..ops.elementwise import MaskMul
-from ..ops.shape import IndexAdd
 from ..tensor import Tensor
 from . import init
+from .functional.sparse import EmbeddingLookup, _check_ids, embedding  # noqa: F401 - re-exported
 from .module import Module, Parameter
 
 __all__ = ["Embedding", "embedding"]
-
-
-class EmbeddingLookup(Op):
-    """``weight[ids]`` whose gradient accumulates repeated ids and skips ``padding_idx``.
-
-    The backward is written with gradkit ops (a mask over the looked-up rows, then an
-    index-add), so it can be differentiated again. The mask is batch-sized: masking the
-    gradient table instead would cost a pass over the whole (vocabulary, dim) table per step.
-    """
-
-    def __init__(self, ids, padding_idx=None):
-        self.ids, self.padding_idx = ids, padding_idx
-
-    def forward(self, weight):
-        return weight[self.ids]
-
-    def backward(self, gy):
-        w = self.inputs[0]
-        if self.padding_idx is not None:
-            gy = MaskMul((self.ids != self.padding_idx)[..., None])(gy)
-        return IndexAdd(self.ids, w.shape)(gy)
-
-
-def _check_ids(ids, num_embeddings, where):
-    arr = ids.array if isinstance(ids, Tensor) else ids
-    if not hasattr(arr, "dtype"):
-        arr = np.asarray(arr)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: expected integer ids (int64 or int32), got dtype {arr.dtype}")
-    if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi >= num_embeddings:
-            raise IndexError(
-                f"{where}: ids must lie in [0, {num_embeddings - 1}] (num_embeddings={num_embeddings}), "
-                f"got ids from {lo} to {hi} in an input of shape {shape_str(arr.shape)}"
-            )
-    return arr
-
-
-def embedding(input, weight, padding_idx=None) -> Tensor:
-    """Look up rows of ``weight`` (``torch.nn.functional.embedding``).
-
-    Args:
-        input: integer ids of any shape.
-        weight: (num_embeddings, embedding_dim).
-        padding_idx: a row that receives no gradient (negative counts from the end).
-
-    Returns:
-        A tensor of shape ``input.shape + (embedding_dim,)``.
-
-    Raises:
-        TypeError: for non-integer ids. IndexError: for ids outside ``[0, num_embeddings)``.
-    """
-    n = weight.shape[0]
-    arr = _check_ids(input, n, f"embedding(num_embeddings={n})")
-    xp = get_array_module(weight.array)
-    if xp is not np and isinstance(arr, np.ndarray):
-        arr = xp.asarray(arr)
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += n
-    return EmbeddingLookup(arr, padding_idx)(weight)
 
 
 class Embedding(Module):
@@ -101,6 +38,14 @@ class Embedding(Module):
         num_embeddings: size of the vocabulary.
         embedding_dim: size of each vector.
         padding_idx: optional id of the padding token (negative counts from the end).
+        max_norm: rescale looked-up rows whose norm exceeds it, in place (see
+            :func:`~gradkit.nn.functional.embedding`).
+        norm_type: the norm of ``max_norm`` (default 2).
+        scale_grad_by_freq: divide each row's gradient by its id's frequency in the batch.
+        sparse: accepted for PyTorch compatibility (gradients are dense).
+        _weight: an initial table (PyTorch's private argument, used by ``from_pretrained``).
+        _freeze: start with ``requires_grad=False``.
+        device: where the table lives (``'cpu'`` or ``'cuda'``).
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
 
     Shape:
@@ -117,7 +62,9 @@ class Embedding(Module):
         (3, 8)
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, max_norm=None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
+                 _freeze: bool = False, device=None, dtype=None):
         super().__init__()
         if num_embeddings <= 0 or embedding_dim <= 0:
             raise ValueError(
@@ -133,9 +80,24 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = padding_idx
+        self.max_norm = None if max_norm is None else float(max_norm)
+        self.norm_type = float(norm_type)
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        self.sparse = bool(sparse)
         dt = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt))
-        self.reset_parameters()
+        if _weight is None:
+            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dt), not _freeze)
+            self.reset_parameters()
+        else:
+            w = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
+            if tuple(w.shape) != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight has shape {shape_str(w.shape)}, expected "
+                    f"{shape_str((self.num_embeddings, self.embedding_dim))}"
+                )
+            self.weight = Parameter(w, not _freeze)
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Draw the table from ``N(0, 1)`` and zero the padding row."""
@@ -148,16 +110,21 @@ class Embedding(Module):
 
     def forward(self, input) -> Tensor:
         """Return ``weight[input]``, shape ``input.shape + (embedding_dim,)``."""
-        return embedding(input, self.weight, self.padding_idx)
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
         return s
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None) -> "Embedding":
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, max_norm=None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
         """An Embedding holding a copy of ``embeddings`` (num_embeddings, embedding_dim).
 
         Args:
@@ -173,7 +140,8 @@ class Embedding(Module):
             raise ValueError(f"Embedding.from_pretrained expects a 2-D table, got shape {shape_str(arr.shape)}")
         if arr.dtype.kind != "f":
             arr = arr.astype(get_default_dtype())
-        emb = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, dtype=arr.dtype)
+        emb = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, dtype=arr.dtype)
         emb.weight.array[...] = arr
         emb.weight.requires_grad = not freeze
         return emb

@@ -63,6 +63,7 @@ class Linear(Module):
         in_features: size of each input's last dimension.
         out_features: size of each output's last dimension.
         bias: learn an additive bias (default True).
+        device: where the parameters live (``'cpu'`` or ``'cuda'``; default the CPU).
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
 
     Shape:
@@ -85,7 +86,7 @@ class Linear(Module):
         (4, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}")
@@ -97,6 +98,8 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Re-draw the weights with PyTorch's default initialization."""

@@ -40,10 +40,13 @@ class _Loss(Module):
     #: (any callable) that set no such attribute are read as taking logits.
     expects_logits: bool = True
 
-    def __init__(self, reduction: str = "mean"):
+    #: the reductions this loss accepts (KLDivLoss adds 'batchmean')
+    _reductions: tuple = ("mean", "sum", "none")
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        F.loss._check_reduction(reduction)
-        self.reduction = reduction
+        self.reduction = F.loss.legacy_reduction(size_average, reduce, reduction, self._reductions)
+
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -51,10 +54,16 @@ class _Loss(Module):
     #: constructor arguments that may be tensors (class weights): recorded as lists.
     _tensor_args: tuple = ()
 
+    #: PyTorch's deprecated flags are folded into ``reduction`` (recorded resolved)
+    _config_skip = ("device", "size_average", "reduce")
+
     def _config_value(self, name: str, value):
-        """Weight tensors (``_tensor_args``) are recorded as nested lists of their current values."""
+        """Weight tensors (``_tensor_args``) are recorded as nested lists of their current values;
+        ``reduction`` as resolved from PyTorch's deprecated ``size_average``/``reduce``."""
         if name in self._tensor_args and value is not None:
             return getattr(self, name).numpy().tolist()
+        if name == "reduction":
+            return self.reduction
         return super()._config_value(name, value)
 
 
@@ -69,7 +78,7 @@ class MSELoss(_Loss):
     expects_logits = False
 
     def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
@@ -83,7 +92,7 @@ class L1Loss(_Loss):
     expects_logits = False
 
     def forward(self, input, target):
-        return F.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class RMSELoss(_Loss):
@@ -103,7 +112,7 @@ class RMSELoss(_Loss):
     expects_logits = False
 
     def __init__(self, reduction: str = "mean", eps: float = 1e-8):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if eps < 0:
             raise ValueError(f"RMSELoss: eps must be >= 0, got {eps}")
         self.eps = float(eps)
@@ -127,7 +136,7 @@ class HuberLoss(_Loss):
     expects_logits = False
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if delta <= 0:
             raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
         self.delta = float(delta)
@@ -144,6 +153,8 @@ class BCELoss(_Loss):
 
     Args:
         weight: optional rescaling weight, broadcast against the elementwise loss.
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Example:
@@ -155,12 +166,12 @@ class BCELoss(_Loss):
 
     _tensor_args = ("weight",)
 
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_buffer(weight))
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -168,6 +179,8 @@ class BCEWithLogitsLoss(_Loss):
 
     Args:
         weight: optional rescaling weight, broadcast against the elementwise loss.
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         pos_weight: weight of positive examples per class (last dimension).
 
@@ -180,13 +193,14 @@ class BCEWithLogitsLoss(_Loss):
 
     _tensor_args = ("weight", "pos_weight")
 
-    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_buffer(weight))
         self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class CrossEntropyLoss(_Loss):
@@ -195,6 +209,8 @@ class CrossEntropyLoss(_Loss):
     Args:
         weight: optional per-class weight of shape ``(C,)``.
         ignore_index: class-index targets with this value are skipped (default -100).
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         label_smoothing: mix ``eps`` of the uniform distribution into the target.
 
@@ -211,8 +227,9 @@ class CrossEntropyLoss(_Loss):
 
     _tensor_args = ("weight",)
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(size_average, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         self.register_buffer("weight", _as_buffer(weight))
@@ -220,7 +237,8 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
     def extra_repr(self) -> str:
         extra = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
@@ -233,6 +251,8 @@ class NLLLoss(_Loss):
     Args:
         weight: optional per-class weight of shape ``(C,)``.
         ignore_index: targets with this value are skipped (default -100).
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Example:
@@ -244,13 +264,13 @@ class NLLLoss(_Loss):
 
     _tensor_args = ("weight",)
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_buffer(weight))
         self.ignore_index = int(ignore_index)
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class HingeLoss(_Loss):
@@ -268,7 +288,7 @@ class HingeLoss(_Loss):
     expects_logits = True
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.margin = float(margin)
 
     def forward(self, input, target):
@@ -297,6 +317,8 @@ class HingeEmbeddingLoss(_Loss):
 
     Args:
         margin: how far apart dissimilar pairs must be (default 1).
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Example:
@@ -306,12 +328,12 @@ class HingeEmbeddingLoss(_Loss):
 
     expects_logits = True
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = float(margin)
 
     def forward(self, input, target):
-        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class MultiMarginLoss(_Loss):
@@ -321,6 +343,8 @@ class MultiMarginLoss(_Loss):
         p: 1 or 2.
         margin: the margin (default 1).
         weight: optional per-class weight ``(C,)``.
+        size_average: deprecated (PyTorch's), folded into ``reduction``.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Example:
@@ -332,8 +356,9 @@ class MultiMarginLoss(_Loss):
 
     _tensor_args = ("weight",)
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
         self.p = int(p)
@@ -341,7 +366,7 @@ class MultiMarginLoss(_Loss):
         self.register_buffer("weight", _as_buffer(weight))
 
     def forward(self, input, target):
-        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, reduction=self.reduction)
 
 
 # ---------------------------------------------------------------------------- losses by name

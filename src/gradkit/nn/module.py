@@ -45,6 +45,11 @@ import numpy as np
 from .. import backend
 from ..backend import get_array_module, get_default_dtype, parse_to_args
 from ..tensor import Tensor
+from . import hooks as _hooks
+from .hooks import (  # noqa: F401 - the global hooks live here, as torch.nn.modules.module's
+    HooksMixin, RemovableHandle, global_hook_ids, register_module_forward_hook, register_module_forward_pre_hook,
+    register_module_full_backward_hook, register_module_full_backward_pre_hook,
+)
 # Re-exported: gradkit.nn.module.register_serializable and friends are the documented names.
 from .architecture import (  # noqa: F401
     MODULE_REGISTRY,
@@ -61,6 +66,10 @@ __all__ = [
     "register_serializable",
     "functional_call",
     "RemovableHandle",
+    "register_module_forward_pre_hook",
+    "register_module_forward_hook",
+    "register_module_full_backward_pre_hook",
+    "register_module_full_backward_hook",
 ]
 
 
@@ -89,6 +98,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _uninitialized = False  # True for a lazy module's placeholder (gradkit.nn.lazy)
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
@@ -114,26 +124,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class RemovableHandle:
-    """Returned by hook registration; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]  # torch's name
 
 
@@ -151,7 +141,7 @@ def _as_array(value, like, key):
 
 
 # ---------------------------------------------------------------------------- Module
-class Module(ArchitectureMixin):
+class Module(HooksMixin, ArchitectureMixin):
     """Base class of all layers and models (``torch.nn.Module``).
 
     Subclasses call ``super().__init__()`` first, assign Parameters, buffers (through
@@ -190,6 +180,10 @@ class Module(ArchitectureMixin):
         sa(self, "_modules", OrderedDict())
         sa(self, "_forward_pre_hooks", OrderedDict())
         sa(self, "_forward_hooks", OrderedDict())
+        sa(self, "_forward_hooks_with_kwargs", set())
+        sa(self, "_backward_pre_hooks", OrderedDict())
+        sa(self, "_backward_hooks", OrderedDict())
+        sa(self, "_has_hooks", False)
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args, **kwargs):
@@ -197,50 +191,9 @@ class Module(ArchitectureMixin):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
 
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:  # the common case
-            return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
-        return out
-
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """Call ``hook(module, inputs)`` before ``forward``; a returned value replaces the inputs.
-
-        Returns:
-            A handle whose ``remove()`` unregisters the hook.
-        """
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
-
-    def register_forward_hook(self, hook) -> RemovableHandle:
-        """Call ``hook(module, inputs, output)`` after ``forward``; a returned value replaces the output.
-
-        ``inputs`` is the tuple of positional arguments. Used by ``summary`` and the
-        training-health monitor to watch activations.
-
-        Returns:
-            A handle whose ``remove()`` unregisters the hook.
-
-        Example:
-            >>> import gradkit as gk
-            >>> lin = gk.nn.Linear(2, 3)
-            >>> seen = []
-            >>> h = lin.register_forward_hook(lambda m, inp, out: seen.append(out.shape))
-            >>> _ = lin(gk.zeros(4, 2)); h.remove(); _ = lin(gk.zeros(1, 2))
-            >>> seen
-            [(4, 3)]
-        """
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        if self._has_hooks or global_hook_ids:  # set by hook registration (gradkit.nn.hooks)
+            return _hooks.call_module(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
     def _check_init(self, name):
@@ -412,6 +365,18 @@ class Module(ArchitectureMixin):
             raise AttributeError(f"{type(mod).__name__} has no parameter {name!r} (looking up {target!r})")
         return mod._parameters[name]
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"bn.running_mean"``.
+
+        Raises:
+            AttributeError: when there is no such buffer.
+        """
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._buffers or mod._buffers[name] is None:
+            raise AttributeError(f"{type(mod).__name__} has no buffer {name!r} (looking up {target!r})")
+        return mod._buffers[name]
+
     # ------------------------------------------------------------------ iteration
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
         """Yield ``(name, module)`` for this module and every descendant (pre-order)."""
@@ -513,7 +478,7 @@ class Module(ArchitectureMixin):
             destination = OrderedDict()
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
+                destination[prefix + name] = p if keep_vars else p.detach()  # a lazy placeholder detaches to itself
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = b if keep_vars else b.detach()
@@ -556,6 +521,9 @@ class Module(ArchitectureMixin):
         for k, target in own.items():
             if k not in state_dict:
                 continue
+            if getattr(target, "_uninitialized", False):  # a lazy placeholder takes the checkpoint's shape
+                arrays[k] = _as_array(state_dict[k], target.placeholder, k)
+                continue
             arr = _as_array(state_dict[k], target.array, k)
             if tuple(arr.shape) != tuple(target.shape):
                 mismatched.append((k, tuple(arr.shape), tuple(target.shape)))
@@ -578,6 +546,9 @@ class Module(ArchitectureMixin):
             )
         for k, arr in arrays.items():
             target = own[k]
+            if getattr(target, "_uninitialized", False):
+                target.materialize(arr.copy())
+                continue
             xp = get_array_module(target.array)
             target.array[...] = xp.asarray(arr, dtype=target.array.dtype)
         return _IncompatibleKeys(missing, unexpected)
@@ -632,6 +603,9 @@ class Module(ArchitectureMixin):
                 if p is None or id(p) in seen:
                     continue
                 seen.add(id(p))
+                if p._uninitialized:  # a lazy placeholder: its empty array carries the future dtype/device
+                    p.placeholder = fn(p.placeholder)
+                    continue
                 p.array = fn(p.array)
                 if p.grad is not None:
                     p.grad = Tensor(fn(p.grad.array))
@@ -639,6 +613,9 @@ class Module(ArchitectureMixin):
                 if b is None or id(b) in seen:
                     continue
                 seen.add(id(b))
+                if getattr(b, "_uninitialized", False):
+                    b.placeholder = fn(b.placeholder)
+                    continue
                 b.array = fn(b.array)
         return self
 
@@ -686,6 +663,10 @@ class Module(ArchitectureMixin):
         """Cast floating parameters and buffers to float64; returns self."""
         return self.to(dtype=np.float64)
 
+    def half(self) -> "Module":
+        """Cast floating parameters and buffers to float16; returns self."""
+        return self.to(dtype=np.float16)
+
     def float(self) -> "Module":
         """Cast floating parameters and buffers to float32; returns self."""
         return self.to(dtype=np.float32)
@@ -726,7 +707,7 @@ class Module(ArchitectureMixin):
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def summary(self, input_shape, *, dtype=None, print_fn=print, batch_size: int = 1):
+    def summary(self, input_shape=None, *, dtype=None, print_fn=print, batch_size: int = 1):
         """Print and return a Keras-style table of the layers (see :func:`gradkit.nn.summary.summary`)."""
         from .summary import summary as _summary
 

@@ -1,4 +1,4 @@
-"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``.
+"""Normalization layers: ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d/2d``, ``LocalResponseNorm``.
 
 Example:
     >>> import gradkit as gk
@@ -19,9 +19,12 @@ from ..ops._util import ensure_tensor, shape_str
 from ..tensor import Tensor
 from . import init
 from .functional.layers import batch_norm, layer_norm
+from .functional.norm import group_norm, instance_norm, local_response_norm
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm",
+]
 
 
 class _DefaultMomentum(float):
@@ -38,7 +41,7 @@ class _BatchNorm(Module):
     _layout: str = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=_MOMENTUM_DEFAULT, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None, *, beta=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, beta=None):
         super().__init__()
         dt = np.dtype(dtype or get_default_dtype())
         self.num_features = int(num_features)
@@ -73,6 +76,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:
+            self.to(device=device)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
@@ -145,6 +150,7 @@ class BatchNorm1d(_BatchNorm):
         affine: learn gamma (``weight``, init 1) and beta (``bias``, init 0) (default True).
         track_running_stats: keep running statistics (default True); when False, batch
             statistics are used in evaluation too.
+        device: where the parameters and buffers live.
         dtype: parameter/buffer dtype (default ``gk.get_default_dtype()``).
 
     Raises:
@@ -182,6 +188,7 @@ class LayerNorm(Module):
         eps: added to the variance (default 1e-5).
         elementwise_affine: learn ``weight`` (init 1) and ``bias`` (init 0) (default True).
         bias: learn the bias when ``elementwise_affine`` (default True).
+        device: where the parameters live.
         dtype: parameter dtype.
 
     Example:
@@ -193,7 +200,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -210,6 +217,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device=device)
 
     def forward(self, x):
         x = ensure_tensor(x)
@@ -223,3 +232,182 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group normalization (Wu & He, 2018) of ``(N, C, *)`` inputs; the same in training and evaluation.
+
+    Args:
+        num_groups: the number of groups G (C must be divisible by it).
+        num_channels: C.
+        eps: added to the variance (default 1e-5).
+        affine: learn a per-channel ``weight`` (init 1) and ``bias`` (init 0) (default True).
+        device: where the parameters live.
+        dtype: parameter dtype.
+
+    Example:
+        >>> gk.nn.GroupNorm(2, 4)(gk.randn(3, 4, 5)).shape
+        (3, 4, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), float(eps), affine
+        dt = np.dtype(dtype or get_default_dtype())
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=dt))
+            self.bias = Parameter(np.zeros(num_channels, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device=device)
+
+    def reset_parameters(self) -> None:
+        """``weight = 1``, ``bias = 0``."""
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        x = ensure_tensor(x)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm(num_channels={self.num_channels}) expected input (N, {self.num_channels}, *), "
+                f"got shape {shape_str(x.shape)}"
+            )
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(Module):
+    """Shared implementation of ``InstanceNorm1d``/``InstanceNorm2d`` (see :func:`instance_norm`)."""
+
+    _spatial = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None):
+        super().__init__()
+        dt = np.dtype(dtype or get_default_dtype())
+        self.num_features, self.eps = int(num_features), float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        if device is not None:
+            self.to(device=device)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked."""
+        if self.track_running_stats:
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Reset the running statistics, ``weight = 1``, ``bias = 0``."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        x = ensure_tensor(x)
+        d = self._spatial
+        name = type(self).__name__
+        if x.ndim not in (d + 1, d + 2):
+            raise ValueError(f"{name}: expected a {d + 1}D (unbatched) or {d + 2}D input, got shape {shape_str(x.shape)}")
+        unbatched = x.ndim == d + 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.shape[1] != self.num_features and self.affine:
+            raise ValueError(
+                f"{name}(num_features={self.num_features}) expected {self.num_features} channels on dimension "
+                f"{0 if unbatched else 1}, got shape {shape_str(x.shape)}"
+            )
+        use_input = self.training or not self.track_running_stats
+        update = self.training and self.track_running_stats
+        # As PyTorch: num_batches_tracked is kept (for state_dict parity) but not counted, and
+        # momentum=None means no update (PyTorch passes 0.0), not a cumulative average.
+        momentum = self.momentum if self.momentum is not None else 0.0
+        y = instance_norm(x, self.running_mean if update or not use_input else None,
+                          self.running_var if update or not use_input else None, self.weight, self.bias,
+                          use_input, momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of ``(N, C, L)`` or ``(C, L)`` inputs, each (sample, channel) over L.
+
+    Args:
+        num_features: C.
+        eps: added to the variance (default 1e-5).
+        momentum: running-average factor (default 0.1; None: no update, as PyTorch).
+        affine: learn a per-channel ``weight`` and ``bias`` (default False, as PyTorch).
+        track_running_stats: keep running statistics and use them in evaluation (default False).
+        device: where the parameters live.
+        dtype: parameter/buffer dtype.
+
+    Example:
+        >>> gk.nn.InstanceNorm1d(3)(gk.randn(2, 3, 6)).shape
+        (2, 3, 6)
+    """
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of ``(N, C, H, W)`` or ``(C, H, W)`` inputs (see :class:`InstanceNorm1d`).
+
+    Example:
+        >>> gk.nn.InstanceNorm2d(3, affine=True)(gk.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    _spatial = 2
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (see :func:`~gradkit.nn.functional.local_response_norm`).
+
+    Args:
+        size: neighbouring channels in the window.
+        alpha: multiplicative factor (default 1e-4).
+        beta: exponent (default 0.75).
+        k: additive constant (default 1).
+
+    Example:
+        >>> gk.nn.LocalResponseNorm(2)(gk.ones(1, 4, 3, 3)).shape
+        (1, 4, 3, 3)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), float(k)
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

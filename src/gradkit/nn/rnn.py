@@ -1,4 +1,4 @@
-"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU``, their single-step cells, and ``pad_sequence``.
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU``, their single-step cells (and ``pad_sequence``, re-exported).
 
 Names, shapes, defaults, parameter names and gate orders are PyTorch's, so a ``state_dict``
 trained there loads directly: for layer ``k`` (and ``_reverse`` for the backward direction)
@@ -39,6 +39,7 @@ from .functional import rnn as FR
 from . import init
 from .functional.layers import dropout as _dropout
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pack_like, pad_packed_sequence, pad_sequence  # noqa: F401 - re-exported
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "pad_sequence"]
 
@@ -68,6 +69,7 @@ class RNNBase(Module):
         batch_first: input and output are (batch, time, features) instead of (time, batch, features).
         dropout: dropout probability on the outputs of every layer except the last (training only).
         bidirectional: add a layer running backwards in time; outputs are concatenated (2*H).
+        device: where the parameters live (default the CPU).
         dtype: parameter dtype (default ``gk.get_default_dtype()``).
         fused: use the fused whole-sequence op (default). ``False`` composes every step from
             gradkit ops, which supports gradients of gradients.
@@ -77,7 +79,7 @@ class RNNBase(Module):
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
                  *, fused: bool = True):
         super().__init__()
         if mode not in FR.GATES:
@@ -112,6 +114,8 @@ class RNNBase(Module):
                     setattr(self, names[3], Parameter(_empty((gates,), dtype)))
                 self._flat_names.append(names)
         self.reset_parameters()
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Draw every weight and bias from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))`` (PyTorch's default)."""
@@ -227,13 +231,25 @@ class RNNBase(Module):
             c0 = c0.to(x.dtype)
         return h0, c0
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch compatibility (cuDNN's weight-compaction step; gradkit has nothing to compact)."""
+
+    def _forward_packed(self, packed, hx, lengths, mask):
+        """Run on a :class:`~gradkit.nn.utils.rnn.PackedSequence`: pad, run with lengths, pack the output alike."""
+        if lengths is not None or mask is not None:
+            raise ValueError(f"{self._name()}: a PackedSequence carries its lengths; do not pass lengths or mask too")
+        padded, lens = pad_packed_sequence(packed, batch_first=self.batch_first)  # the caller's batch order
+        out, h = self.forward(padded, hx, lengths=lens)
+        return pack_like(ops.transpose(out, 0, 1) if self.batch_first else out, packed), h
+
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None, mask=None):
         """Run the recurrence over a whole sequence.
 
         Args:
             input: (time, batch, input_size), (batch, time, input_size) when ``batch_first``,
-                or unbatched (time, input_size).
+                or unbatched (time, input_size); or a :class:`~gradkit.nn.utils.rnn.PackedSequence`
+                (then ``output`` is packed the same way and the final states are each sequence's last step).
             hx: initial hidden state (num_layers * num_directions, batch, hidden_size) (no batch
                 dimension when unbatched); for :class:`LSTM` the pair ``(h_0, c_0)``. Zeros if None.
             lengths: optional (batch,) integers, the real length of each padded sequence.
@@ -248,6 +264,8 @@ class RNNBase(Module):
             ValueError: for a wrong feature size, a wrong initial-state shape, or lengths longer
                 than the sequence (each naming the expected and the received shape).
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths, mask)
         x = _as_tensor(input, "input", self._name())
         self._check_input(x)
         lstm = self.mode == "LSTM"
@@ -322,12 +340,12 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=None, *, fused: bool = True):
+                 device=None, dtype=None, *, fused: bool = True):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, dtype, fused=fused)
+                         bias, batch_first, dropout, bidirectional, device, dtype, fused=fused)
 
 
 class LSTM(RNNBase):
@@ -349,10 +367,13 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None,
                  *, fused: bool = True):
+        if proj_size:
+            raise NotImplementedError(f"LSTM: proj_size={proj_size} (projected hidden states) is not supported; use proj_size=0")
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, fused=fused)
+                         device, dtype, fused=fused)
 
 
 class GRU(RNNBase):
@@ -372,10 +393,11 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None,
                  *, fused: bool = True):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, fused=fused)
+                         device, dtype, fused=fused)
 
 
 # --------------------------------------------------------------------------- cells
@@ -388,7 +410,7 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
@@ -406,6 +428,8 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device=device)
 
     def reset_parameters(self) -> None:
         """Draw every weight and bias from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
@@ -469,11 +493,12 @@ class RNNCell(RNNCellBase):
         (2, 4)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         """Args: input (batch, input_size) or (input_size,); hx (batch, hidden_size) or None (zeros).
@@ -532,49 +557,3 @@ class GRUCell(RNNCellBase):
         x, (h,), batched = self._prep(input, hx)
         out = FR.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else ops.squeeze(out, 0)
-
-
-# --------------------------------------------------------------------------- padding
-def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"):
-    """Stack variable-length sequences into one padded tensor (``torch.nn.utils.rnn.pad_sequence``).
-
-    Differentiable: gradients flow back into each sequence. Pair it with the lengths
-    ``[len(s) for s in sequences]`` to run an RNN on the batch.
-
-    Args:
-        sequences: a list of tensors of shape (L_i, *) with the same trailing dimensions.
-        batch_first: return (B, L_max, *) instead of (L_max, B, *).
-        padding_value: the value of the padded elements.
-        padding_side: ``'right'`` (default) or ``'left'``.
-
-    Returns:
-        The padded tensor.
-
-    Raises:
-        ValueError: for an empty list, or trailing shapes that differ (listing them).
-
-    Example:
-        >>> import gradkit as gk
-        >>> seqs = [gk.ones(3, 2), gk.ones(1, 2)]
-        >>> gk.nn.pad_sequence(seqs, batch_first=True).shape
-        (2, 3, 2)
-    """
-    seqs = [_as_tensor(s, "sequence", "pad_sequence") for s in sequences]
-    if not seqs:
-        raise ValueError("pad_sequence: expected a non-empty list of sequences")
-    if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
-    trail = seqs[0].shape[1:]
-    for s in seqs:
-        if s.ndim == 0 or s.shape[1:] != trail:
-            raise ValueError(
-                "pad_sequence: every sequence needs shape (length, *same trailing dims), got "
-                + ", ".join(shape_str(s.shape) for s in seqs)
-            )
-    L = max(s.shape[0] for s in seqs)
-    padded = []
-    for s in seqs:
-        extra = L - s.shape[0]
-        widths = ((0, extra) if padding_side == "right" else (extra, 0),) + ((0, 0),) * (s.ndim - 1)
-        padded.append(ops.pad(s, widths, value=padding_value) if extra else s)
-    return ops.stack(padded, 0 if batch_first else 1)

@@ -1,5 +1,10 @@
 """``model.summary(input_shape)``: a Keras-style table of a model's layers.
 
+Without ``input_shape`` the shape is read from the layers when the first one with
+parameters fixes it (a model starting with ``Linear(784, ...)``, possibly after ``Flatten``
+or activations, takes samples of shape ``(784,)``); otherwise the error says which layer
+needs it.
+
 A zero batch of the given shape is run through the model (in evaluation mode, without
 recording gradients; the mode is restored afterwards) with forward hooks that note each
 layer's output shape. Rows are the layers that own parameters or have no children
@@ -14,6 +19,8 @@ Example:
     >>> text = net.summary((4,), print_fn=None)
     >>> "Total params: 58" in text
     True
+    >>> "Input shape: (1, 4)" in net.summary(print_fn=None)   # read from Linear(4, 8)
+    True
 """
 
 from __future__ import annotations
@@ -27,7 +34,52 @@ from ..backend import get_default_dtype
 from ..ops._util import shape_str
 from ..tensor import Tensor
 
-__all__ = ["summary", "summary_rows"]
+__all__ = ["summary", "summary_rows", "infer_input_shape"]
+
+# layers without parameters that accept any sample shape, so the first layer after them decides it
+_SHAPE_FREE = ("Flatten", "Dropout", "Identity", "AlphaDropout", "ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "SiLU",
+               "Mish", "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
+               "Softmax", "LogSoftmax", "PReLU")
+
+
+def infer_input_shape(model) -> tuple:
+    """The shape of one sample that ``model`` takes, read from its first layer (without running it).
+
+    The first leaf layer, skipping parameter-free layers that accept any shape (``Flatten``,
+    ``Dropout``, activations), must have an ``in_features`` (``Linear``, ``Bilinear``...):
+    the sample shape is then ``(in_features,)``.
+
+    Args:
+        model: a :class:`~gradkit.nn.Module`.
+
+    Returns:
+        The sample shape, without the batch dimension.
+
+    Raises:
+        ValueError: when the first layer does not fix the whole shape (a convolution's spatial
+            size, a sequence length), naming the layer; pass ``input_shape`` then.
+
+    Example:
+        >>> import gradkit as gk
+        >>> infer_input_shape(gk.nn.Sequential(gk.nn.Flatten(), gk.nn.Linear(784, 10)))
+        (784,)
+    """
+    for name, mod in model.named_modules():
+        if any(True for _ in mod.children()):
+            continue
+        kind = type(mod).__name__
+        n_in = getattr(mod, "in_features", None)
+        if isinstance(n_in, int) and n_in > 0:
+            return (n_in,)
+        if kind in _SHAPE_FREE:
+            continue
+        what = {"in_channels": "its spatial size", "input_size": "the sequence length",
+                "num_embeddings": "the sequence length"}
+        missing = next((v for k, v in what.items() if hasattr(mod, k)), "the input's shape")
+        raise ValueError(f"summary: the first layer {name or kind} ({kind}) does not give {missing}; pass the shape "
+                         f"of one sample, e.g. model.summary(input_shape=(1, 28, 28)) for 28x28 grayscale images")
+    raise ValueError(f"summary: {type(model).__name__} has no layer that gives its input's shape; "
+                     "pass input_shape (the shape of one sample)")
 
 
 def _shape_of(out):
@@ -54,13 +106,14 @@ def _fmt_bytes(n: int) -> str:
     return f"{n:.2f} GB"  # pragma: no cover
 
 
-def summary_rows(model, input_shape, *, dtype=None, batch_size: int = 1):
+def summary_rows(model, input_shape=None, *, dtype=None, batch_size: int = 1):
     """Run a zero batch through ``model`` and describe its layers.
 
     Args:
         model: a :class:`~gradkit.nn.Module`.
         input_shape: the shape of one sample (without the batch dimension), or a list of
-            such shapes for a model taking several inputs.
+            such shapes for a model taking several inputs; ``None`` reads it from the first
+            layer (:func:`infer_input_shape`).
         dtype: the input dtype (default: the model's first floating parameter's, else the default).
         batch_size: the batch size of the zero batch (default 1).
 
@@ -72,12 +125,17 @@ def summary_rows(model, input_shape, *, dtype=None, batch_size: int = 1):
 
     Raises:
         RuntimeError: when the forward pass fails, naming the input shape tried.
+        ValueError: without ``input_shape``, when the layers do not give it.
     """
+    if input_shape is None:
+        input_shape = infer_input_shape(model)
     if dtype is None:
         dtype = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"), get_default_dtype())
     shapes = input_shape if input_shape and isinstance(input_shape[0], (tuple, list)) else [input_shape]
     inputs = [Tensor(np.zeros((batch_size,) + tuple(s), dtype=dtype)) for s in shapes]
     first = next(iter(model.parameters()), None)
+    if first is None:  # BatchNorm(affine=False): its buffers say where it lives
+        first = next(iter(model.buffers()), None)
     if first is not None and first.device != "cpu":
         inputs = [x.to(first.device) for x in inputs]
 
@@ -199,7 +257,7 @@ class ModelSummary(str):
         return block(table(header, body, caption=title), "<br>".join(esc(line) for line in footer))
 
 
-def summary(model, input_shape, *, dtype=None, print_fn=print, batch_size: int = 1, use_rich=None) -> str:
+def summary(model, input_shape=None, *, dtype=None, print_fn=print, batch_size: int = 1, use_rich=None) -> str:
     """Print and return a table of ``model``'s layers (Keras' ``model.summary()``).
 
     Columns: layer (dotted name), type, output shape, parameter count, trainable. Then
@@ -207,7 +265,8 @@ def summary(model, input_shape, *, dtype=None, print_fn=print, batch_size: int =
 
     Args:
         model: the module.
-        input_shape: shape of one sample, without the batch dimension (e.g. ``(1, 28, 28)``).
+        input_shape: shape of one sample, without the batch dimension (e.g. ``(1, 28, 28)``);
+            ``None`` reads it from the first layer when it gives it (``Linear(784, ...)``).
         dtype: input dtype (default: the model's parameter dtype).
         print_fn: called with the table text (default ``print``); None prints nothing.
         batch_size: batch size used for the activation-memory estimate (default 1).

@@ -626,7 +626,9 @@ class ToDevice(Op):
     def forward(self, x):
         from ..backend import to_device
 
-        self.src = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
+        from ..backend import device_of
+
+        self.src = device_of(x)
         return to_device(x, self.device)
 
     def backward(self, gy):

@@ -36,7 +36,7 @@ def compare(a, b, how: str) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     if how in ("eq", "ne") and not isinstance(b, Tensor) and not _array_like(b):
-        return NotImplemented if b is None else const(np.full(a.shape, how == "ne"))
+        return NotImplemented if b is None else const(get_array_module(a.array).full(a.shape, how == "ne"))
     a, b = coerce(a, b)
     xp = get_array_module(a.array, b.array)
     try:
@@ -46,9 +46,9 @@ def compare(a, b, how: str) -> Tensor:
 
 
 def _array_like(x):
-    return isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) or type(x).__module__.startswith(
-        "cupy"
-    )
+    from ..backend import is_cupy_array
+
+    return isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) or is_cupy_array(x)
 
 
 def eq(input, other) -> Tensor:

@@ -10,9 +10,11 @@ Example:
 """
 
 from . import lr_scheduler  # noqa: F401
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adahessian import AdaHessian
 from .adam import Adam, AdamW, NAdam
+from .adamax import Adamax, RAdam
 from .clip import clip_grad_norm_, clip_grad_value_
 from .ewa import ExponentialMovingAverage, ExponentiallyWeightedAverage, ewa
 from .lbfgs import LBFGS
@@ -23,6 +25,7 @@ from .optimizer import FlatOptimizer, Optimizer, get_num_threads, set_num_thread
 from .prox import prox_l1_
 from .registry import OPTIMIZERS, optimizer_class
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -30,4 +33,4 @@ __all__ = [
     "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "minimize", "ExponentiallyWeightedAverage",
     "ExponentialMovingAverage", "ewa", "set_num_threads", "get_num_threads", "OPTIMIZERS", "optimizer_class",
 ]
-__all__ += ["prox_l1_"]
+__all__ += ["prox_l1_", "Adadelta", "Adamax", "RAdam", "Rprop"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ._torch_options import check_torch_only_options
 from .optimizer import FlatOptimizer, _check_nonneg
 
 
@@ -39,7 +40,8 @@ class Adagrad(FlatOptimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 *, maximize=False):
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_torch_only_options("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
         super().__init__(params, defaults)

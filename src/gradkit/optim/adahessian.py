@@ -86,6 +86,8 @@ class AdaHessian(Optimizer):
     #: A training loop reads this to call ``loss.backward(create_graph=True)`` for this optimizer.
     needs_create_graph = True
 
+    _raw_array_state = True
+
     def __init__(self, params, lr=0.15, betas=(0.9, 0.999), eps=1e-4, weight_decay=0.0, hessian_power=1.0,
                  update_each=1, n_samples=1, seed=None):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, hessian_power=hessian_power)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..backend import get_array_module, get_default_dtype
+from ._torch_options import check_torch_only_options
 from .optimizer import FlatOptimizer, _check_betas, _check_nonneg
 
 
@@ -69,8 +70,12 @@ class Adam(FlatOptimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        check_torch_only_options(type(self).__name__, foreach=foreach, fused=fused, capturable=capturable,
+                                 differentiable=differentiable)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=bool(decoupled_weight_decay))
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
@@ -91,7 +96,7 @@ class Adam(FlatOptimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         t = tmp[0]
         step = scalars["step"] + 1.0
-        self._prep_grad(xp, group, p, g, t, self._decoupled)
+        self._prep_grad(xp, group, p, g, t, group.get("decoupled_weight_decay", self._decoupled))
         m, v = bufs["exp_avg"], bufs["exp_avg_sq"]
         _update_moments(xp, g, m, v, t, beta1, beta2)
         if group["amsgrad"]:
@@ -140,9 +145,10 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
 
 
 class NAdam(FlatOptimizer):
@@ -178,7 +184,8 @@ class NAdam(FlatOptimizer):
     """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, *,
-                 decoupled_weight_decay=False, maximize=False):
+                 decoupled_weight_decay=False, foreach=None, maximize=False, capturable=False, differentiable=False):
+        check_torch_only_options("NAdam", foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)

@@ -156,6 +156,8 @@ class LBFGS(Optimizer):
 
     closure_calls_backward = True
 
+    _raw_array_state = True
+
     def __init__(self, params, lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if max_eval is None:

@@ -7,6 +7,15 @@ then ``scheduler.step()`` once per epoch or once per iteration, read ``get_last_
 ``last_epoch`` and the base learning rates (the values PyTorch's recursive forms produce,
 up to rounding), so ``step(epoch)`` can jump anywhere and ``state_dict()`` is a few numbers.
 
+Schedules compose as in PyTorch. When something else has changed a group's ``lr`` since a
+scheduler last wrote it (a second scheduler stepped on the same optimizer, ``ReduceLROnPlateau``,
+a hand-set rate, ``fit(..., lr=...)`` on a resumed run), the scheduler switches for good to
+PyTorch's chainable form and multiplies the current rate by its own factor
+``lr_at(epoch) / lr_at(epoch - 1)``; so ``ExponentialLR`` and ``MultiStepLR`` stepped one after
+the other give the product of both, as the PyTorch documentation's example does. Schedules
+that set absolute rates (``LambdaLR``, ``CyclicLR``, ``OneCycleLR``,
+``CosineAnnealingWarmRestarts``) always do, as in PyTorch.
+
 Example:
     >>> import gradkit as gk
     >>> w = gk.tensor([1.0], requires_grad=True)
@@ -33,6 +42,7 @@ from .optimizer import Optimizer, _check_nonneg
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "LinearWarmup",
     "ExponentialLR", "InverseTimeDecay", "PolynomialLR", "CosineAnnealingLR", "SequentialLR", "ReduceLROnPlateau",
+    "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "ChainedScheduler",
 ]
 
 
@@ -54,6 +64,9 @@ class LRScheduler:
         ValueError: when resuming (``last_epoch >= 0``) and a group lacks ``initial_lr``.
     """
 
+    #: Whether the schedule has PyTorch's chainable (multiplicative) form; see the module docstring.
+    _chainable = True
+
     def __init__(self, optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs a gradkit Optimizer, got {type(optimizer).__name__}")
@@ -72,7 +85,10 @@ class LRScheduler:
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
-        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+        # what a lone scheduler expects the groups to hold; a difference means another one acts too
+        self._last_lr = list(self.base_lrs) if last_epoch == -1 else [float(g["lr"]) for g in optimizer.param_groups]
+        self._chained = False
+        self._closed_lr = list(self.base_lrs) if last_epoch == -1 else None  # closed-form lrs at last_epoch
         self.step()
 
     def _lr_at(self, base_lr: float, epoch: int, k: int) -> float:  # pragma: no cover - abstract
@@ -86,8 +102,19 @@ class LRScheduler:
         """Advance one epoch (or jump to ``epoch``) and write the new rates into the optimizer."""
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
-        lrs = _validate.checked_lrs(self)
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        closed = _validate.checked_lrs(self)
+        lrs = closed
+        groups = self.optimizer.param_groups
+        if epoch is None and self._chainable and self._closed_lr is not None:
+            if not self._chained and any(float(g["lr"]) != last for g, last in zip(groups, self._last_lr)):
+                self._chained = True
+            if self._chained:
+                lrs = [float(g["lr"]) * (new / old) if old != 0 else new
+                       for g, new, old in zip(groups, closed, self._closed_lr)]
+        self._closed_lr = [float(lr) for lr in closed]
+        if lrs is not closed:
+            _validate.check_lrs(self, lrs, self.last_epoch)
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
         self._last_lr = [float(lr) for lr in lrs]
 
@@ -105,9 +132,14 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state produced by :meth:`state_dict`."""
+        """Restore a state produced by :meth:`state_dict`; a schedule that acts alone (not chained
+        with another) also sets its last rates in the optimizer's groups, so that loading the
+        schedule without the optimizer continues the same sequence."""
         for k, v in state_dict.items():
             self.__dict__[k] = list(v) if isinstance(v, tuple) else v
+        if not self.__dict__.get("_chained", False) and "_last_lr" in state_dict:
+            for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+                group["lr"] = lr
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
@@ -132,6 +164,8 @@ class LambdaLR(LRScheduler):
         [0.25]
     """
 
+    _chainable = False
+
     def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
         n = len(optimizer.param_groups)
         fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
@@ -155,6 +189,8 @@ class MultiplicativeLR(LambdaLR):
         lr_lambda: a function of the epoch giving the factor, or one per group.
         last_epoch: index of the last epoch when resuming.
     """
+
+    _chainable = True
 
     def _lr_at(self, base_lr, epoch, k):
         cache = self.__dict__.setdefault("_running", {})  # group -> (epoch, base_lr, lr at that epoch)
@@ -394,6 +430,8 @@ class SequentialLR(LRScheduler):
         [0.5, 1.0, 1.0, 0.5, 0.0]
     """
 
+    _chainable = False
+
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         schedulers = list(schedulers)
         milestones = [int(m) for m in milestones]
@@ -545,3 +583,6 @@ class ReduceLROnPlateau:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a state produced by :meth:`state_dict`."""
         self.__dict__.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in state_dict.items()})
+
+
+from ._cyclic_lr import ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR  # noqa: E402

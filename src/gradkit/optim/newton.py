@@ -45,6 +45,8 @@ class Newton(Optimizer):
 
     closure_calls_backward = False
 
+    _raw_array_state = True
+
     def __init__(self, params, lr=1.0, damping=0.0, max_params=2000):
         super().__init__(params, dict(lr=lr, damping=damping))
         self.max_params = int(max_params)

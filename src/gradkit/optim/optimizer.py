@@ -7,6 +7,12 @@ parameter to a dict of its buffers (moments, step count). ``state_dict()`` keys 
 state by the parameter's *index* counted across groups, so it can be loaded into a new
 optimizer built over new parameter objects (a restarted run).
 
+``state`` is a ``collections.defaultdict(dict)`` as in PyTorch, so an optimizer written the torch
+way works unchanged: ``state = self.state[p]; if len(state) == 0: state["step"] = 0; state["buf"] =
+gk.zeros_like(p)`` ... A subclass's state may hold Tensors (written with Tensor methods such as
+``mul_``/``add_``) or raw arrays (gradkit's built-in optimizers: :attr:`Optimizer._raw_array_state`);
+``load_state_dict`` gives each back in the same kind.
+
 Fast updates. Elementwise algorithms (SGD, Momentum, Adagrad, RMSprop, Adam, AdamW, NAdam) subclass
 :class:`FlatOptimizer`. For each group it keeps the parameters' data, their gradients and
 every state buffer as *views into one flat contiguous buffer* (one per dtype and device),
@@ -24,6 +30,7 @@ buffer from the new arrays, keeping its state.
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
 
 import numpy as np
 
@@ -124,9 +131,14 @@ class Optimizer:
         [0.1, 0.01]
     """
 
+    #: Whether this optimizer keeps its per-parameter buffers as raw NumPy/CuPy arrays (gradkit's
+    #: built-in optimizers) rather than as Tensors (a torch-style subclass); ``load_state_dict``
+    #: restores saved arrays in that form.
+    _raw_array_state = False
+
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        self.state: dict = {}
+        self.state: defaultdict = defaultdict(dict)
         self.param_groups: list = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -301,7 +313,7 @@ class Optimizer:
             for i, p in zip(saved["params"], own["params"]):
                 id_map[int(i)] = p
         saved_state = state_dict["state"]
-        new_state = {}
+        new_state = defaultdict(dict)
         for key, st in saved_state.items():
             k = int(key)
             if k not in id_map:
@@ -339,7 +351,8 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: state {name!r} has shape {arr.shape}, "
                 f"but its parameter has shape {tuple(p.array.shape)}"
             )
-        return xp.asarray(arr) if xp is not np else arr
+        arr = xp.asarray(arr) if xp is not np else arr
+        return arr if self._raw_array_state else Tensor(arr)
 
     def _on_state_loaded(self) -> None:
         pass
@@ -382,6 +395,7 @@ class FlatOptimizer(Optimizer):
     """
 
     _n_tmp = 1
+    _raw_array_state = True
 
     def __init__(self, params, defaults):
         self._buckets: dict = {}
@@ -410,6 +424,11 @@ class FlatOptimizer(Optimizer):
             else:
                 xp.multiply(p, wd, out=t)
                 g += t
+
+    def _import_state(self, p, st: dict) -> dict:
+        # scalar state (``step`` ...) saved as a 0-d array (as torch.optim saves it) becomes a number again
+        scalars = self._scalar_state(self.param_groups[0])
+        return {k: (float(v) if k in scalars and getattr(v, "ndim", None) == 0 else v) for k, v in st.items()}
 
     # ------------------------------------------------------------------ flat buffers
     def _on_state_loaded(self) -> None:

@@ -9,13 +9,16 @@ Example:
 
 from __future__ import annotations
 
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adahessian import AdaHessian
 from .adam import Adam, AdamW, NAdam
+from .adamax import Adamax, RAdam
 from .lbfgs import LBFGS
 from .momentum import Momentum
 from .newton import Newton
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["OPTIMIZERS", "optimizer_class"]
@@ -23,7 +26,8 @@ __all__ = ["OPTIMIZERS", "optimizer_class"]
 #: Optimizer name -> class. Owned here so that the training loop, the command line and the tuner
 #: accept exactly the same names (in this order in help texts); read it, do not extend it at run time.
 OPTIMIZERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "nadam": NAdam,
-              "momentum": Momentum, "adahessian": AdaHessian, "lbfgs": LBFGS, "newton": Newton}
+              "momentum": Momentum, "adahessian": AdaHessian, "lbfgs": LBFGS, "newton": Newton,
+              "adadelta": Adadelta, "adamax": Adamax, "radam": RAdam, "rprop": Rprop}
 
 
 def optimizer_class(name: str) -> type:

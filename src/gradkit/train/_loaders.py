@@ -69,11 +69,23 @@ class _DictTargets(TensorDataset):
         return x, dict(zip(self.target_keys, ys))
 
 
-def _split_batch(batch, keys):
-    """``(x, y)`` of a batch; ``y`` a dict for multi-task data (``keys`` from the dataset)."""
+def _model_device(model) -> str:
+    """The device of ``model``'s first parameter (or buffer); ``'cpu'`` for a model without any."""
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return "cpu"
+
+
+def _split_batch(batch, keys, device=None):
+    """``(x, y)`` of a batch; ``y`` a dict for multi-task data (``keys`` from the dataset). With a
+    ``device`` (the model's), tensors elsewhere are copied there: host data trains a GPU model."""
     if len(batch) < 2:
         raise ValueError(f"fit: each batch must hold (inputs, targets), got {len(batch)} field(s); "
                          "give the dataset its targets, e.g. TensorDataset(X, y)")
+    if device is not None:
+        batch = [b.to(device) if isinstance(b, Tensor) and b.device != device else b for b in batch]
     if keys is None:
         return batch[0], batch[1]
     return batch[0], dict(zip(keys, batch[1:]))

@@ -53,7 +53,8 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from . import _guard
 from . import metrics as metrics_mod
-from ._loaders import _as_loader, _as_tensor, _batch_len, _raw, _resolve_batch_size, _split_batch
+from . import _keras
+from ._loaders import _as_loader, _as_tensor, _batch_len, _model_device, _raw, _resolve_batch_size, _split_batch
 from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
@@ -172,7 +173,7 @@ def _model_and_loss(model, loss):
     """The loss module and the task names (None unless multi-task), checked against ``model``."""
     if not isinstance(model, Module):
         raise TypeError(f"model must be a gk.nn.Module, got {type(model).__name__}")
-    loss_fn = resolve_loss(loss)
+    loss_fn = resolve_loss(_keras.resolve_keras_loss(loss))
     tasks = list(loss_fn.tasks) if _is_multi_task(loss_fn) else None
     if tasks is not None and _is_multi_task(model):
         loss_fn.check_tasks(model)  # heads without a loss / losses without a head: refused now
@@ -214,12 +215,13 @@ def _evaluate(model, loss_fn, tasks, metrics, data, batch_size: int) -> dict:
     model.eval()
     ms = [_fresh(m) for m in metrics]
     keys = getattr(loader.dataset, "target_keys", None)
+    device = _model_device(model)
     loss_sum, count = 0.0, 0
     task_sums: dict = {}
     try:
         with no_grad():
             for batch in loader:
-                xb, yb = _split_batch(batch, keys)
+                xb, yb = _split_batch(batch, keys, device)
                 out = model(xb)
                 n = _batch_len(xb, yb)
                 loss_sum += float(loss_fn(out, yb).array) * n
@@ -289,6 +291,8 @@ class Trainer:
             raise ValueError(f"l1_mode must be 'penalty' or 'proximal', got {l1_mode!r}")
         self.l1_mode = l1_mode
         self.model = model
+        if self.tasks is None:
+            _keras.warn_probability_output(model, self.loss_fn)
         loss_params = list(self.loss_fn.parameters()) if isinstance(self.loss_fn, Module) else []
         self.optimizer = resolve_optimizer(optimizer, model, lr, loss_params)
         if loss_params and hasattr(self.optimizer, "param_groups"):
@@ -316,6 +320,11 @@ class Trainer:
         self._sched_cb = None
         self._prox_groups = None
         self._dev_loader = None
+        self._loss_none = None     # the loss with reduction='none', for class/sample weights
+        self._batch_w = None       # the current batch's sample weights (or None)
+        self._spe = None           # Keras' steps_per_epoch (None: one pass over the loader)
+        self._steps_done = 0
+        self._stream = None
         if schedule is not None:
             monitor = "val_loss"
             self._sched_cb = LearningRateScheduler(schedule, monitor=monitor)
@@ -374,6 +383,7 @@ class Trainer:
             "running": dict(self._running),
             "metrics": {m.name: m.state_dict() for m in self.metrics},
             "callbacks": [cb.state_dict() for cb in self._callbacks.callbacks],
+            "steps_done": self._steps_done,
         }
 
     def save_checkpoint(self, path, rng=True) -> None:
@@ -396,6 +406,7 @@ class Trainer:
         _guard.check_resume_extra(path, extra, self._callbacks.callbacks)
         self.epoch = int(extra["epoch"])
         running = extra["running"]
+        self._steps_done = int(extra.get("steps_done", 0))
         for m in self.metrics:
             if m.name in extra["metrics"]:
                 m.load_state_dict(extra["metrics"][m.name])
@@ -418,7 +429,9 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self, train_data, dev_data=None, *, epochs: int = 1, batch_size: int | str | None = 32,
             shuffle: bool = True, resume=None, checkpoint=None, generator=None,
-            optimizer_overrides: dict | None = None, stop_on_nonfinite: bool = True) -> History:
+            optimizer_overrides: dict | None = None, stop_on_nonfinite: bool = True, validation_data=None,
+            validation_split: float = 0.0, class_weight: dict | None = None, sample_weight=None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None, validation_freq=1) -> History:
         """Train for ``epochs`` epochs; returns the :class:`History`.
 
         Args:
@@ -443,7 +456,24 @@ class Trainer:
                 Each value that changes something is recorded in ``history.overrides``
                 (``{"epoch", "batch", "changes": {name: [old, new]}}``, kept in checkpoints) and
                 shows in the ``lr`` column; without overrides a resume stays bit-exact. A
-                schedule keeps running afterwards and sets the lr again at its next step.
+                ``gk.optim.lr_scheduler`` schedule keeps running afterwards and scales the new
+                rate by its own factors (PyTorch's chainable form); a schedule given as a
+                function of the epoch sets the lr again at its next step.
+            validation_data: Keras' name for ``dev_data``.
+            validation_split: Keras' habit: the last fraction of ``train_data`` (arrays or a
+                Dataset, taken before shuffling) becomes the dev set (``dev_data`` wins if given).
+            class_weight: ``{class index: weight}``: each sample's loss is multiplied by the
+                weight of its class (an imbalanced data set); as Keras, the batch loss is then
+                ``sum(w_i l_i) / batch size`` and the logged ``loss`` is that weighted loss.
+            sample_weight: one weight per training sample (with arrays ``(X, y)``), the same way
+                (multiplied with ``class_weight`` when both are given).
+            initial_epoch: the epoch to start at (Keras: to continue a run; ``epochs`` is the
+                index of the last epoch + 1, so ``epochs - initial_epoch`` epochs run).
+            steps_per_epoch: batches per epoch; the batches come from one continuing stream
+                over the training set (an epoch may end inside a pass over the data and the next
+                one continues there, as in Keras).
+            validation_freq: evaluate the dev set every N-th epoch (an int), or on the listed
+                1-based epochs (a list); other epochs log no ``val_*``.
             stop_on_nonfinite: stop at the first nan/inf batch loss (a warning names the epoch
                 and batch; ``history.nonfinite`` records it) and write no checkpoint after it.
                 A checkpoint is never written over with nan/inf weights. A second Ctrl-C in the
@@ -458,6 +488,10 @@ class Trainer:
         _guard.check_fit_arguments(epochs, None, None)
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
+        train_data, dev_data = self._keras_setup(train_data, dev_data, validation_data, validation_split,
+                                                 class_weight, sample_weight, steps_per_epoch, validation_freq)
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or not 0 <= initial_epoch <= epochs:
+            raise ValueError(f"fit: initial_epoch must be an integer in [0, epochs={epochs}], got {initial_epoch!r}")
         batch_size = _resolve_batch_size(batch_size)
         overrides = check_optimizer_overrides(self.optimizer, optimizer_overrides)
         self._loader = loader = _as_loader(train_data, batch_size, shuffle, "train_data", generator)
@@ -467,24 +501,28 @@ class Trainer:
         self._dev_loader = dev_loader = _as_loader(dev_data, max(batch_size or 0, 256), False, "dev_data")
         self._prox_groups = None
         self.epochs = epochs
-        self.steps_per_epoch = len(loader)
+        self.steps_per_epoch = len(loader) if self._spe is None else self._spe
         self._callbacks = cbs = CallbackList(self._all_callbacks(dev_loader is not None), self)
         self.stop_training = self.stop_now = False
         m_train = len(loader.dataset)
         self._running = {"loss_sum": 0.0, "count": 0}
         cbs.call("on_train_begin", {})
-        start_epoch = 0
+        start_epoch = initial_epoch
         resumed_mid_epoch = False
+        self._steps_done, self._stream = 0, None
         if resume is not None and os.path.exists(str(resume)):
             self._running = self._restore(resume)
             start_epoch = self.epoch
-            resumed_mid_epoch = bool(loader.state_dict()["in_epoch"])
+            resumed_mid_epoch = bool(loader.state_dict()["in_epoch"]) if self._spe is None else self._steps_done > 0
         elif resume is not None:
             raise FileNotFoundError(f"fit(resume=...): no checkpoint at {resume}")
         else:
             self.history = History()
         self._apply_overrides(overrides, loader.state_dict()["batch"] if resumed_mid_epoch else 0)
         batch_hooks = cbs.has("on_batch_begin") or cbs.has("on_batch_end")
+        self._device = _model_device(self.model)
+        if isinstance(self.loss_fn, Module) and self._device != "cpu":  # a learned loss (uncertainty weights)
+            self.loss_fn.to(self._device)
         interrupted = False
         self._sigint = False
         restore_sigint = self._install_sigint()
@@ -497,17 +535,10 @@ class Trainer:
                     for m in self.metrics:
                         m.reset()
                     cbs.call("on_epoch_begin", epoch, {})
-                first_batch = loader.state_dict()["batch"] if resumed_mid_epoch else 0
+                self._run_batches(loader, resumed_mid_epoch, m_train, batch_hooks, cbs)
                 resumed_mid_epoch = False
-                self._batches_done = first_batch
-                for b, batch in enumerate(loader, start=first_batch):
-                    self._train_step(b, batch, m_train, batch_hooks, cbs)
-                    if self._sigint:
-                        raise KeyboardInterrupt
-                    if self.stop_now:
-                        break
                 self._guard.enter()  # the end-of-epoch work: no checkpoint until it is complete
-                logs = self._epoch_logs(dev_loader)
+                logs = self._epoch_logs(dev_loader if _keras.validation_due(self._val_freq, epoch) else None)
                 self.history.append(epoch, logs)
                 cbs.call("on_epoch_end", epoch, logs)
                 self.epoch = epoch + 1
@@ -537,8 +568,30 @@ class Trainer:
                         cb.on_train_end()
         return self.history
 
+    def _keras_setup(self, train_data, dev_data, validation_data, validation_split, class_weight, sample_weight,
+                     steps_per_epoch, validation_freq):
+        """Keras' fit arguments (:func:`gradkit.train._keras.setup`); returns ``(train_data, dev_data)``."""
+        return _keras.setup(self, train_data, dev_data, validation_data, validation_split, class_weight,
+                            sample_weight, steps_per_epoch, validation_freq)
+
+    def _run_batches(self, loader, resumed_mid_epoch, m_train, batch_hooks, cbs):
+        """One epoch's training steps: a pass over the loader, or ``steps_per_epoch`` steps of a continuing stream."""
+        if self._spe is None:
+            first_batch = loader.state_dict()["batch"] if resumed_mid_epoch else 0
+            self._batches_done = first_batch
+            for b, batch in enumerate(loader, start=first_batch):
+                self._train_step(b, batch, m_train, batch_hooks, cbs)
+                if self._sigint:
+                    raise KeyboardInterrupt
+                if self.stop_now:
+                    break
+            return
+        _keras.run_stream(self, loader, resumed_mid_epoch, m_train, batch_hooks, cbs)
+
     def _train_step(self, b, batch, m_train, batch_hooks, cbs):
-        xb, yb = _split_batch(batch, self._keys)
+        xb, yb = _split_batch(batch, self._keys, getattr(self, "_device", None))
+        if self._loss_none is not None:
+            self._batch_w = _keras.batch_weights(self._cw_table, yb, batch[2] if self._weighted else None)
         if self.augment is not None:
             xb = _as_tensor(self.augment(xb.array))
         if batch_hooks:
@@ -572,7 +625,10 @@ class Trainer:
     def _forward(self, xb, yb, m_train):
         """Output, data loss and the loss to differentiate (with fit's regularization terms)."""
         out = self.model(xb)
-        loss = self.loss_fn(out, yb)
+        if self._batch_w is not None:
+            loss = _keras.weighted_mean(self._loss_none(out, yb), self._batch_w)
+        else:
+            loss = self.loss_fn(out, yb)
         total = loss + self._penalty(m_train) if self._has_penalty() else loss
         return out, loss, total
 
@@ -679,9 +735,15 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
         batch_size: int | str | None = 32, metrics=None, callbacks=None, schedule=None, l1: float = 0.0,
         l2: float = 0.0, clip_grad_norm: float | None = None, augment=None, shuffle: bool = True, verbose="auto",
         resume=None, checkpoint=None, lr: float | None = None, generator=None, base_error: float = 0.0,
-        l1_mode: str = "penalty", optimizer_overrides: dict | None = None,
-        stop_on_nonfinite: bool = True) -> History:
+        l1_mode: str = "penalty", optimizer_overrides: dict | None = None, stop_on_nonfinite: bool = True,
+        validation_data=None, validation_split: float = 0.0, class_weight: dict | None = None, sample_weight=None,
+        initial_epoch: int = 0, steps_per_epoch: int | None = None, validation_freq=1) -> History:
     """Train ``model`` (Keras' ``fit``); see :class:`Trainer` and :meth:`Trainer.fit` for every argument.
+
+    Keras' habits work as in Keras: ``validation_split=0.1`` (the last tenth of the arrays, before
+    shuffling), ``validation_data``, ``class_weight``, ``sample_weight``, ``initial_epoch``,
+    ``steps_per_epoch``, ``validation_freq``, ``verbose=0/1/2``. A model ending in ``Softmax`` or
+    ``Sigmoid`` trained with a loss on logits gets a warning naming the layer and the fix.
 
     ``batch_size=None`` (or ``"full"``) is batch gradient descent, the whole training set per
     step; the course's guidance: full batch when ``m`` is small (below about 2000 examples),
@@ -702,6 +764,9 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
     """
     if train_data is None:
         raise ValueError("fit needs train_data: a DataLoader, a Dataset or a tuple (X, y)")
+    keras = dict(validation_data=validation_data, validation_split=validation_split, class_weight=class_weight,
+                 sample_weight=sample_weight, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                 validation_freq=validation_freq)
     if optimizer_overrides is not None and not isinstance(optimizer_overrides, dict):
         raise TypeError(f"optimizer_overrides must be a dict {{name: value}}, got {type(optimizer_overrides).__name__}")
     overrides = dict(optimizer_overrides or {})
@@ -714,7 +779,7 @@ def fit(model, loss, optimizer=None, train_data=None, dev_data=None, *, epochs: 
                       l1_mode=l1_mode)
     hist = trainer.fit(train_data, dev_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle, resume=resume,
                        checkpoint=checkpoint, generator=generator, optimizer_overrides=overrides,
-                       stop_on_nonfinite=stop_on_nonfinite)
+                       stop_on_nonfinite=stop_on_nonfinite, **keras)
     hist.trainer = trainer
     return hist
 
@@ -746,13 +811,14 @@ def predict(model, X, batch_size: int = 256) -> np.ndarray:
     from ..backend import to_numpy
 
     arr = X.array if isinstance(X, Tensor) else np.asarray(X)
+    device = _model_device(model)
     was_training = model.training
     model.eval()
     outs = []
     try:
         with no_grad():
             for i in range(0, len(arr), batch_size):
-                out = model(Tensor(arr[i:i + batch_size]))
+                out = model(Tensor(arr[i:i + batch_size], device=device))
                 outs.append({k: to_numpy(v.array) for k, v in out.items()} if isinstance(out, dict) else to_numpy(out.array))
     finally:
         model.train(was_training)

@@ -7,6 +7,9 @@ with gradkit ops, so it can be differentiated again; ``gelu`` is a fused kernel
 (:class:`~gradkit.autograd.function.FusedOp`) whose higher derivatives come from its
 composite. The rest is composed from gradkit's primitives.
 
+PyTorch's ``inplace=`` (and softmax's ``dtype=``) are accepted; gradkit always returns a new
+tensor, since an in-place activation would overwrite what backward needs.
+
 Numerical stability: ``sigmoid`` only ever exponentiates ``-|x|``; ``softmax`` and
 ``log_softmax`` subtract the row maximum before ``exp`` (:func:`gradkit.ops._softmax.softmax_parts`);
 ``softplus`` uses ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``. None of them
@@ -28,6 +31,7 @@ import numpy as np
 
 from ... import ops
 from ...autograd.function import FusedOp, Op
+from ... import backend
 from ...backend import get_array_module
 from ...ops._softmax import softmax_parts
 from ...ops._util import const, ensure_tensor, shape_str
@@ -133,7 +137,7 @@ class _Threshold(Op):
         return MaskMul(self.mask)(gy)
 
 
-def threshold(x, threshold: float, value: float) -> Tensor:
+def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (``torch.nn.functional.threshold``).
 
     Its gradient is 1 above the threshold and 0 below: ``relu(x) == threshold(x, 0, 0)``.
@@ -197,7 +201,7 @@ def tanh(x) -> Tensor:
     return ops.tanh(_float_input(x, "tanh"))
 
 
-def relu(x) -> Tensor:
+def relu(x, inplace: bool = False) -> Tensor:
     """Rectified linear unit ``max(x, 0)``; gradient 1 for ``x > 0`` and 0 otherwise (as PyTorch).
 
     Args:
@@ -231,7 +235,7 @@ class _LeakyReLU(Op):
         return gy * const(d)  # piecewise constant: exact for higher orders too
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (Maas et al., 2013).
 
     Args:
@@ -269,7 +273,7 @@ def prelu(x, weight) -> Tensor:
         [[-0.5, 3.0]]
     """
     x = _float_input(x, "prelu")
-    weight = ensure_tensor(weight)
+    weight = weight if isinstance(weight, Tensor) else ensure_tensor(weight).to(x.device)  # a number: made where x is
     n = weight.numel()
     if n != 1:
         if x.ndim < 2 or x.shape[1] != n:
@@ -312,7 +316,7 @@ class _ELU(Op):
         return gy * d
 
 
-def elu(x, alpha: float = 1.0) -> Tensor:
+def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Exponential linear unit (Clevert et al., 2015): ``x`` if ``x > 0`` else ``alpha (e^x - 1)``.
 
     Args:
@@ -332,7 +336,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     return _ELU(float(alpha))(_float_input(x, "elu"))
 
 
-def selu(x) -> Tensor:
+def selu(x, inplace: bool = False) -> Tensor:
     """Scaled ELU (Klambauer et al., 2017, *Self-Normalizing Neural Networks*).
 
     ``scale * elu(x, alpha)`` with ``alpha = 1.6732632423543772848170429916717`` and
@@ -416,10 +420,13 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def _erf(a):
     """The error function on an array (SciPy/CuPy when present, else exact ``math.erf`` per element)."""
-    if type(a).__module__.startswith("cupy"):  # pragma: no cover - needs CuPy and a GPU
-        from cupyx.scipy.special import erf
+    if backend.is_cupy_array(a):
+        xp = get_array_module(a)
+        if backend.is_real_cupy(xp):  # pragma: no cover - needs CuPy and a GPU
+            from cupyx.scipy.special import erf
 
-        return erf(a)
+            return erf(a)
+        return xp.asarray(_erf(backend.to_numpy(a)))  # a CuPy stand-in without cupyx: explicit copies
     try:
         from scipy.special import erf
     except ImportError:  # pragma: no cover - scipy is usually installed
@@ -549,6 +556,8 @@ class _Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # an empty slice: nothing to normalize (NumPy's max has no identity)
+            return x.copy()
         return softmax_parts(x, self.axis, shifted=False)[2]
 
     def backward(self, gy):
@@ -569,6 +578,8 @@ class _LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:
+            return x.copy()
         _, z, _, log_s = softmax_parts(x, self.axis, probs=False)
         z -= log_s
         return z
@@ -577,7 +588,7 @@ class _LogSoftmax(Op):
         return gy - ops.exp(self.output()) * ops.sum(gy, self.axis, keepdim=True)
 
 
-def softmax(x, dim=None) -> Tensor:
+def softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: turns scores into probabilities.
 
     Computed stably (the maximum is subtracted first), one fused op with the analytic
@@ -601,10 +612,12 @@ def softmax(x, dim=None) -> Tensor:
         [1.0, 0.0, 0.0]
     """
     x = _float_input(x, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
     return _Softmax(_softmax_dim("softmax", x.ndim, dim))(x)
 
 
-def log_softmax(x, dim=None) -> Tensor:
+def log_softmax(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``x_i - log sum_j exp(x_j)`` along ``dim`` (stable; more accurate than ``log(softmax)``).
 
     Args:
@@ -624,4 +637,6 @@ def log_softmax(x, dim=None) -> Tensor:
         -0.693147
     """
     x = _float_input(x, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
     return _LogSoftmax(_softmax_dim("log_softmax", x.ndim, dim))(x)

@@ -37,11 +37,15 @@ from __future__ import annotations
 import numbers
 import weakref
 
+import numpy as np
+
 from ...autograd.function import FusedOp, Op
+from ...backend import get_array_module
 from ...ops import squeeze, sum as _sum, unsqueeze
 from ...ops._util import ensure_tensor, shape_str
 from ...parallel import matmul as _gemm
 from ...tensor import Tensor
+from . import _cudnn
 from ._im2col import (
     _check_positive, _cols, _conv_forward, _conv_grad_input, _conv_grad_weight, _dy_matrix, _Geom, _tuple, _use_flat,
 )
@@ -95,9 +99,16 @@ class Conv2dOp(FusedOp):
         self.g = geom
 
     def forward(self, x, w, b=None):
-        y, self.col = _conv_forward(x, w, self.g, b)
-        # with one group and a bias, the column matrix ends with the row of ones of the bias
-        self.ones = b is not None and self.g.groups == 1
+        xp = get_array_module(x)
+        self.cudnn = None if xp is np else _cudnn.cudnn_for(xp, self.g, x.dtype)
+        if self.cudnn is not None:  # pragma: no cover - CuPy with cuDNN on a GPU
+            self.col, self.ones = None, False
+            self.x = x  # cuDNN's weight gradient reads the input itself (no column matrix)
+            y = _cudnn.forward(self.cudnn, xp, x, w, b, self.g)
+        else:
+            y, self.col = _conv_forward(x, w, self.g, b)
+            # with one group and a bias, the column matrix ends with the row of ones of the bias
+            self.ones = b is not None and self.g.groups == 1
         try:
             self.out = weakref.ref(y)  # for the composite, while the output is alive
         except TypeError:  # pragma: no cover - an array type without weak references
@@ -109,6 +120,9 @@ class Conv2dOp(FusedOp):
         w = self.inputs[1].array
         need = self.needs_input_grad
         has_b = len(need) > 2
+        if self.cudnn is not None:  # pragma: no cover - CuPy with cuDNN on a GPU
+            gx, gw, gb = _cudnn.backward(self.cudnn, get_array_module(gy), self.x, w, gy, self.g, need)
+            return (gx, gw, gb) if has_b else (gx, gw)
         gy2 = _dy_matrix(gy, self.g)
         gx = _conv_grad_input(w, gy2, self.g) if need[0] else None
         gw = gb = None
@@ -129,6 +143,8 @@ class Conv2dOp(FusedOp):
         It reuses the forward's column matrix and, while it is alive, the forward's output
         array (the composite's value then costs nothing; only its graph is new).
         """
+        if self.col is None:  # pragma: no cover - the forward ran in cuDNN: make the column matrix now
+            self.col = _conv_forward(x.array, w.array, self.g)[1]
         col = self.col[:-1] if self.ones else self.col
         args = (x, w) if b is None else (x, w, b)
         return ConvLinear(self.g, col, self.out())(*args)

@@ -37,6 +37,37 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', 'sum' or 'none'")
 
 
+def legacy_reduction(size_average, reduce, reduction, allowed=_REDUCTIONS):
+    """``reduction`` after PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags.
+
+    Either flag given (not None): ``reduce=False`` gives ``'none'``, else ``size_average=False``
+    gives ``'sum'``, else ``'mean'`` (PyTorch's rule); both None: ``reduction`` itself, checked.
+
+    Args:
+        size_average: deprecated; None, True or False.
+        reduce: deprecated; None, True or False.
+        reduction: the reduction asked for.
+        allowed: the valid reductions.
+
+    Returns:
+        The reduction.
+
+    Raises:
+        ValueError: for a reduction that is not in ``allowed``.
+
+    Example:
+        >>> legacy_reduction(None, False, "mean")
+        'none'
+    """
+    if size_average is None and reduce is None:
+        if reduction not in allowed:
+            raise ValueError(f"{reduction!r} is not a valid value for reduction: expected one of {', '.join(map(repr, allowed))}")
+        return reduction
+    if reduce is not None and not reduce:
+        return "none"
+    return "sum" if size_average is not None and not size_average else "mean"
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return ops.mean(loss)
@@ -69,12 +100,14 @@ def _check_float(input, name):
         raise TypeError(f"{name}: the prediction must be floating point, got dtype {input.dtype}")
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean squared error ``mean((input - target)**2)`` (``torch.nn.functional.mse_loss``).
 
     Args:
         input: predictions.
         target: targets of the same shape.
+        size_average: deprecated (PyTorch's); see :func:`legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (elementwise).
 
     Returns:
@@ -87,18 +120,20 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
         >>> mse_loss(gk.tensor([1.0, 2.0]), gk.tensor([0.0, 0.0])).item()
         2.5
     """
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean absolute error ``mean(|input - target|)`` (MAE; gradient ``sign(input - target)``).
 
     Args:
         input: predictions.
         target: targets of the same shape.
+        size_average: deprecated (PyTorch's); see :func:`legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
 
     Returns:
@@ -111,7 +146,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
         >>> l1_loss(gk.tensor([1.0, -2.0]), gk.tensor([0.0, 0.0])).item()
         1.5
     """
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "l1_loss")
     return _reduce(ops.abs(input - target), reduction)
 
@@ -210,10 +245,12 @@ def _weighted(loss, weight, name):
         ) from None
     if weight.dtype != loss.dtype and not weight.requires_grad:
         weight = const(weight.array.astype(loss.dtype))
+    if weight.device != loss.device and not weight.requires_grad:  # a constant weight follows the input, as in CE
+        weight = weight.to(loss.device)
     return loss * weight
 
 
-def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on probabilities: ``-(t log p + (1 - t) log(1 - p))``.
 
     As in PyTorch, each log is clamped at -100 so that ``p = 0`` or ``p = 1`` gives a
@@ -224,6 +261,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
         input: probabilities in ``[0, 1]``.
         target: targets in ``[0, 1]`` of the same shape.
         weight: optional rescaling weight broadcast against the elementwise loss.
+        size_average: deprecated (PyTorch's); see :func:`legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Returns:
@@ -236,7 +275,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
         >>> round(binary_cross_entropy(gk.tensor([0.8]), gk.tensor([1.0])).item(), 4)
         0.2231
     """
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "binary_cross_entropy")
     p = input.array
     if p.size and (bool((p < 0).any()) or bool((p > 1).any()) or bool(get_array_module(p).isnan(p).any())):
@@ -248,7 +287,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
     """Sigmoid and binary cross-entropy in one stable expression.
 
     .. math:: \\ell = (1 - t)\\,x + (1 + (w_p - 1)\\,t)\\,\\mathrm{softplus}(-x)
@@ -261,6 +301,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         input: raw scores (logits).
         target: targets in ``[0, 1]`` of the same shape.
         weight: optional rescaling weight broadcast against the elementwise loss.
+        size_average: deprecated (PyTorch's); see :func:`legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         pos_weight: weight of positive examples, broadcast over the last (class)
             dimension; ``> 1`` raises recall, ``< 1`` precision.
@@ -275,7 +317,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         >>> round(binary_cross_entropy_with_logits(gk.tensor([0.0]), gk.tensor([1.0])).item(), 4)
         0.6931
     """
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pair(input, target, "binary_cross_entropy_with_logits")
     sp = _Softplus(1.0, None)(-input)
     if pos_weight is None:
@@ -284,6 +326,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         pw = ensure_tensor(pos_weight)
         if pw.dtype != input.dtype and not pw.requires_grad:
             pw = const(pw.array.astype(input.dtype))
+        if pw.device != input.device and not pw.requires_grad:
+            pw = pw.to(input.device)
         loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
     return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
@@ -352,7 +396,8 @@ def perceptron_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(ops.relu(-(target * input)), reduction)
 
 
-def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
     """``torch.nn.HingeEmbeddingLoss``: ``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``.
 
     Used when ``input`` is a distance (e.g. ``|a - b|``) and ``y`` says whether the pair is
@@ -363,6 +408,8 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
         input: distances (or any scores).
         target: labels in ``{-1, +1}`` of the same shape.
         margin: the margin for ``y = -1`` (default 1).
+        size_average: deprecated (PyTorch's); see :func:`legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
 
     Returns:
@@ -375,7 +422,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
         >>> hinge_embedding_loss(gk.tensor([0.3, 0.4]), gk.tensor([1.0, -1.0]), reduction='none').tolist()
         [0.30000001192092896, 0.6000000238418579]
     """
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pm1_target(input, target, "hinge_embedding_loss")
     pos = const(target.array > 0)
     loss = ops.where(pos, input, ops.relu(float(margin) - input))

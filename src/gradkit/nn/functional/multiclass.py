@@ -26,7 +26,7 @@ from ...ops._softmax import softmax_parts
 from ...ops._util import const, ensure_tensor, shape_str
 from ...tensor import Tensor
 from .activation import _LogSoftmax
-from .loss import _check_float, _check_reduction, _reduce
+from .loss import _check_float, _check_reduction, _reduce, legacy_reduction
 
 __all__ = ["cross_entropy", "nll_loss", "multi_margin_loss"]
 
@@ -302,8 +302,8 @@ class _CrossEntropy(FusedOp):
         return const(coef)
 
 
-def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between logits and targets: stable ``log_softmax`` + NLL in ONE fused op.
 
     For class-index targets ``y_i`` (and no smoothing or weights) the loss is
@@ -327,6 +327,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         weight: optional per-class weight of shape ``(C,)``.
         ignore_index: class-index targets equal to this contribute nothing (and are not
             counted in the mean). Default -100.
+        size_average: deprecated (PyTorch's); see :func:`~gradkit.nn.functional.loss.legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (per row, shape of the
             index target).
         label_smoothing: ``eps`` in ``[0, 1]``.
@@ -346,7 +348,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         0.6931
     """
     name = "cross_entropy"
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float(input, name)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -382,7 +384,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     return op(input)
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities: ``-input[i, y_i]``.
 
     Use after :func:`log_softmax` (``cross_entropy`` fuses both). Shapes, ``weight``,
@@ -393,6 +396,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         target: class indices ``(N, d1, ...)`` or 0-d, integer dtype.
         weight: optional per-class weight of shape ``(C,)``.
         ignore_index: targets equal to it contribute nothing (default -100).
+        size_average: deprecated (PyTorch's); see :func:`~gradkit.nn.functional.loss.legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
 
     Returns:
@@ -407,7 +412,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         2.4
     """
     name = "nll_loss"
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float(input, name)
     target = ensure_tensor(target)
     if target.dtype.kind not in "iu":
@@ -436,7 +441,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         return total / den if den else total * float("nan")
 
 
-def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss (Weston & Watkins / ``torch.nn.MultiMarginLoss``).
 
     .. math:: \\ell_i = \\frac{1}{C} \\sum_{j \\ne y_i} \\max(0, m - x_{i,y_i} + x_{ij})^p
@@ -447,6 +453,8 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         p: 1 or 2.
         margin: the margin ``m``.
         weight: optional per-class weight ``(C,)``, applied by the true class.
+        size_average: deprecated (PyTorch's); see :func:`~gradkit.nn.functional.loss.legacy_reduction`.
+        reduce: deprecated (PyTorch's).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Returns:
@@ -463,7 +471,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         0.325
     """
     name = "multi_margin_loss"
-    _check_reduction(reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float(input, name)
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")

@@ -146,7 +146,7 @@ class MaxPool2dOp(Op):
                 # copy, copyto(where=), is far slower in NumPy)
                 xp.maximum(idx, take.view(xp.uint8) * idx.dtype.type(k), out=idx)
                 cur, nxt = nxt, cur
-            if m.dtype.kind == "f" and K > 1 and bool(xp.isnan(m).any()):
+            if m.dtype.kind == "f" and K > 1 and (xp is not np or bool(xp.isnan(m).any())):  # GPU: no sync
                 # rare: the argmax of a window holding a NaN is its first NaN, as in PyTorch
                 nan_out = xp.isnan(m)
                 for k, r, c in reversed(offsets):

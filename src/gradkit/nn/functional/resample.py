@@ -114,7 +114,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             i0, i1, t = _linear_weights(n_in, out[d], scales[d], bool(align_corners))
             shape = [1] * y.ndim
             shape[axis] = out[d]
-            w = Tensor(t.reshape(shape).astype(y.dtype))
+            w = Tensor(t.reshape(shape).astype(y.dtype), device=y.device)
             a, b = _take(y, axis, i0), _take(y, axis, i1)
             y = a + (b - a) * w
     return y

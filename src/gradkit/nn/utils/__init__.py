@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.grad_mode import no_grad
-from ..backend import get_array_module
-from ..tensor import Tensor, _make
+from ...autograd.grad_mode import no_grad
+from ...backend import get_array_module
+from ...tensor import Tensor, _make
+
+from . import rnn  # noqa: E402,F401 - gk.nn.utils.rnn, as torch.nn.utils.rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
@@ -30,7 +32,8 @@ def _grads(parameters) -> list:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach=None) -> Tensor:
     r"""Rescale the gradients in place so that their joint norm is at most ``max_norm``.
 
     The total norm is that of all gradients concatenated into one vector; when it exceeds
@@ -42,6 +45,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         max_norm: the largest allowed norm, >= 0.
         norm_type: p of the p-norm; ``float('inf')`` for the largest absolute value.
         error_if_nonfinite: raise when the total norm is nan or inf instead of scaling by it.
+        foreach: accepted for PyTorch compatibility (gradkit has one implementation).
 
     Returns:
         The total norm of the gradients before clipping, as a 0-d Tensor.
@@ -99,12 +103,13 @@ def _pnorm(xp, a, p):
     return xp.sum(xp.abs(a) ** p) ** (1.0 / p)
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element in place to ``[-clip_value, clip_value]``.
 
     Args:
         parameters: a tensor or an iterable of tensors whose ``.grad`` is clipped.
         clip_value: the largest allowed absolute value, >= 0.
+        foreach: accepted for PyTorch compatibility.
 
     Raises:
         ValueError: for a negative ``clip_value``.
@@ -171,7 +176,7 @@ def parameters_to_vector(parameters) -> Tensor:
         >>> bool((theta[:2] == lin.weight.reshape(-1)).all())
         True
     """
-    from .. import ops
+    from ... import ops
 
     params = _param_list(parameters, "parameters_to_vector")
     return ops.cat([ops.reshape(p, (-1,)) for p in params])
