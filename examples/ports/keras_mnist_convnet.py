@@ -2,10 +2,6 @@
 
 Lines changed from the original
 -------------------------------
-- ``y_train = gk.data.one_hot(y_train, num_classes, dtype="float32")`` (and the same for ``y_test``):
-  ``to_categorical`` gives float32 rows, ``gk.data.one_hot`` int64 ones (PyTorch's ``F.one_hot``);
-  gradkit's ``"accuracy"`` metric reads only float one-hot targets as one-hot (integer ones fail with
-  a broadcast error), so the dtype is given.
 - ``gk.manual_seed(0)``: added (the original sets no seed) so that the accuracy its test checks is
   the same on every run.
 - ``model = nn.Sequential(``: Keras' ``keras.Sequential([keras.Input(shape=input_shape), ...])`` of
@@ -76,8 +72,8 @@ print(x_test.shape[0], "test samples")
 
 
 # labels as one-hot rows
-y_train = gk.data.one_hot(y_train, num_classes, dtype="float32")
-y_test = gk.data.one_hot(y_test, num_classes, dtype="float32")
+y_train = gk.data.one_hot(y_train, num_classes)
+y_test = gk.data.one_hot(y_test, num_classes)
 
 """
 ## Model

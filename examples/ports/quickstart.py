@@ -5,9 +5,6 @@ Lines changed from the original
 - ``optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)``: the original's ``lr=1e-3`` is tuned
   for FashionMNIST's 938 batches an epoch; the digits give 24, so five epochs at 1e-3 barely move the
   weights. The learning rate is the one number a user of the tutorial changes for a 40x smaller data set.
-- ``model.load_state_dict(torch.load("model.pth"))``: the original passes ``weights_only=True``, which
-  ``gk.load`` does not accept (it never unpickles, so every load is weights-only); gradkit's io is
-  another helper's area at the time of writing, so the argument is dropped here instead.
 
 Original: the "Quickstart" page of the PyTorch tutorials (``beginner_source/basics/quickstart_tutorial.py``
 in the ``pytorch/tutorials`` repository).
@@ -141,7 +138,7 @@ torch.save(model.state_dict(), "model.pth")
 print("Saved PyTorch Model State to model.pth")
 
 model = NeuralNetwork().to(device)
-model.load_state_dict(torch.load("model.pth"))
+model.load_state_dict(torch.load("model.pth", weights_only=True))
 
 classes = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",

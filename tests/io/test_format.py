@@ -274,3 +274,12 @@ def test_importing_io_stays_light():
     code = "import sys, gradkit, gradkit.io; print(any(m.startswith('safetensors') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_load_accepts_torchs_weights_only_argument(tmp_path):
+    import gradkit as gk
+
+    p = tmp_path / "w.safetensors"
+    gk.save({"w": gk.tensor([1.0, 2.0])}, p)
+    assert gk.load(p, weights_only=True)["w"].tolist() == [1.0, 2.0]
+    assert gk.load(p, map_location="cpu", weights_only=False)["w"].tolist() == [1.0, 2.0]

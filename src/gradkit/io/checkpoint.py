@@ -260,7 +260,8 @@ def _is_flat_state(obj) -> bool:
     return True
 
 
-def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dict:
+def load(path, map_location=None, *, device=None, as_numpy: bool = False, weights_only: bool = True,
+         **pickle_load_args) -> dict:
     """Load a safetensors file as a state dict ``name -> Tensor`` (for ``load_state_dict``).
 
     Files written by gradkit are verified against their SHA-256 checksums before anything
@@ -275,6 +276,9 @@ def load(path, map_location=None, *, device=None, as_numpy: bool = False) -> dic
         map_location: ``'cpu'`` or ``'cuda'`` (PyTorch's name); default gradkit's default device.
         device: same as ``map_location`` (give one).
         as_numpy: return NumPy arrays instead of Tensors.
+        weights_only: accepted as in ``torch.load``; gradkit never unpickles, so loading is
+            always weights-only (``False`` changes nothing and unpickles nothing).
+        **pickle_load_args: ``torch.load``'s pickle options; accepted and ignored for the same reason.
 
     Returns:
         A dict name -> Tensor (``requires_grad=False``) or NumPy array; for a tensor or a

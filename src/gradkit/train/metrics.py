@@ -77,9 +77,11 @@ def predicted_labels(scores, logits: bool = True) -> np.ndarray:
     return (s > (0.0 if logits else 0.5)).astype(np.int64)
 
 
-def _targets(y) -> np.ndarray:
+def _targets(y, like=None) -> np.ndarray:
+    """Class indices from ``y``: indices as given, or the argmax of one-hot / probability targets
+    (floating point, or of any dtype when shaped like the scores ``like``, as ``one_hot`` makes them)."""
     t = _np(y)
-    if t.ndim >= 2 and t.shape[-1] > 1 and t.dtype.kind == "f":  # one-hot or probability targets
+    if t.ndim >= 2 and t.shape[-1] > 1 and (t.dtype.kind == "f" or (like is not None and t.shape == like.shape)):
         return t.argmax(-1)
     return t.reshape(-1).astype(np.int64) if t.ndim >= 2 and t.shape[-1] == 1 else t.astype(np.int64)
 
@@ -87,14 +89,15 @@ def _targets(y) -> np.ndarray:
 # ---------------------------------------------------------------------------- functions
 def accuracy(scores, target, logits: bool = True) -> float:
     """Fraction of correct class predictions."""
-    p, t = predicted_labels(scores, logits), _targets(target)
+    p, t = predicted_labels(scores, logits), _targets(target, _np(scores))
     _check_len(p, t, "accuracy")
     return float((p == t).mean()) if len(t) else 0.0
 
 
 def top_k_accuracy(scores, target, k: int = 5) -> float:
     """Fraction of samples whose true class is among the ``k`` highest scores."""
-    s, t = _np(scores), _targets(target)
+    s = _np(scores)
+    t = _targets(target, s)
     if s.ndim != 2:
         raise ValueError(f"top_k_accuracy expects scores of shape (N, classes), got {s.shape}")
     k = min(k, s.shape[1])
@@ -223,7 +226,7 @@ class BatchOutputs:
     @property
     def target_labels(self) -> np.ndarray:
         """The target classes (class indices, or the argmax of one-hot/probability targets)."""
-        return self.cached("target_labels", lambda: _targets(self.target_np))
+        return self.cached("target_labels", lambda: _targets(self.target_np, self.scores_np))
 
 
 def update_all(metrics, scores, target) -> BatchOutputs:
