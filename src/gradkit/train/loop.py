@@ -55,6 +55,7 @@ from . import _guard
 from . import metrics as metrics_mod
 from . import _keras
 from ._loaders import _as_loader, _as_tensor, _batch_len, _model_device, _raw, _resolve_batch_size, _split_batch
+from ._multitask import _add_task_losses, _task_loss_logs, _TaskMetric
 from ._overrides import apply_overrides, check_optimizer_overrides  # noqa: F401 (re-exported)
 from .callbacks import CallbackList, LearningRateScheduler, ProgressBar
 from .history import History
@@ -100,73 +101,6 @@ def resolve_optimizer(optimizer, model, lr=None, extra_params=()):
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"optimizer must be a gk.optim optimizer or a name, got {type(optimizer).__name__}")
     return optimizer
-
-
-def _task_batch(batch, task, ignore_index):
-    """The :class:`~gradkit.train.metrics.BatchOutputs` of ``task``'s labelled examples, or None
-    (no output for it, as an auxiliary head in eval mode, or no labelled example)."""
-    from ..nn.multitask import labelled_mask
-
-    s = batch.scores.get(task) if isinstance(batch.scores, dict) else None
-    if s is None:  # an auxiliary head, dropped in eval mode
-        return None
-    t = batch.target[task]
-    t = t.array if isinstance(t, Tensor) else t
-    lab = labelled_mask(t, ignore_index)
-    if not bool(lab.all()):
-        s, t = s[lab], t[lab]
-    return metrics_mod.BatchOutputs(s, t) if len(t) else None
-
-
-class _TaskMetric(metrics_mod.Metric):
-    """A metric on one task of a multi-task model (``<task>_<metric>``), on labelled examples only."""
-
-    def __init__(self, task, inner, ignore_index=-100):
-        self.task, self.inner, self.ignore_index = task, inner, int(ignore_index)
-        self.name = f"{task}_{inner.name}"
-        self.seen = 0
-
-    @property
-    def higher_is_better(self):
-        return self.inner.higher_is_better
-
-    @property
-    def logits(self):
-        return self.inner.logits
-
-    @logits.setter
-    def logits(self, value):
-        self.inner.logits = value
-
-    def reset(self):
-        self.inner.reset()
-        self.seen = 0
-
-    def update(self, scores, target):
-        self.update_batch(metrics_mod.BatchOutputs(scores, target))
-
-    def update_batch(self, batch):
-        # the task's labelled part of the batch, shared by every metric of this task
-        sub = batch.cached(("task", self.task, self.ignore_index), lambda: _task_batch(batch, self.task,
-                                                                                        self.ignore_index))
-        if sub is not None:
-            self.inner.update_batch(sub)
-            self.seen += len(sub.target)
-
-    def result(self):
-        return self.inner.result()
-
-    def state_dict(self):
-        return {"inner": self.inner.state_dict(), "seen": self.seen}
-
-    def load_state_dict(self, state):
-        self.inner.load_state_dict(state["inner"])
-        self.seen = int(state["seen"])
-
-    def __copy__(self):
-        import copy
-
-        return _TaskMetric(self.task, copy.copy(self.inner), self.ignore_index)
 
 
 def _model_and_loss(model, loss):
@@ -705,22 +639,6 @@ class Trainer:
     def predict(self, X, batch_size: int = 256) -> np.ndarray:
         """Model outputs for ``X`` (eval mode, no gradients) as a NumPy array."""
         return predict(self.model, X, batch_size)
-
-
-def _add_task_losses(sums: dict, loss_fn) -> None:
-    """Accumulate ``loss_<task>`` sums (weighted by labelled examples) from a multi-task loss's last call."""
-    counts = loss_fn.last_counts
-    for task, li in loss_fn.last_losses.items():
-        if li is None:
-            continue
-        c = counts[task]
-        sums[f"task_sum:{task}"] = sums.get(f"task_sum:{task}", 0.0) + float(li.array) * c
-        sums[f"task_count:{task}"] = sums.get(f"task_count:{task}", 0) + c
-
-
-def _task_loss_logs(sums: dict, tasks) -> dict:
-    return {f"loss_{t}": sums[f"task_sum:{t}"] / sums[f"task_count:{t}"]
-            for t in tasks if sums.get(f"task_count:{t}")}
 
 
 def _fresh(m):
