@@ -34,7 +34,38 @@ class _DefaultMomentum(float):
 _MOMENTUM_DEFAULT = _DefaultMomentum(0.1)
 
 
-class _BatchNorm(Module):
+class _RunningStats:
+    """The per-channel state BatchNorm and InstanceNorm share: ``weight``/``bias`` (with ``affine``) and
+    ``running_mean``/``running_var``/``num_batches_tracked`` (with ``track_running_stats``), PyTorch's names."""
+
+    def _register_state(self, num_features, affine, track_running_stats, dt) -> None:
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        stats = ((np.zeros(num_features, dtype=dt), np.ones(num_features, dtype=dt), np.array(0, dtype=np.int64))
+                 if track_running_stats else (None, None, None))
+        for name, value in zip(("running_mean", "running_var", "num_batches_tracked"), stats):
+            self.register_buffer(name, None if value is None else Tensor(value))
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked."""
+        if self.track_running_stats:
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Reset the running statistics, ``weight`` (gamma) = 1 and ``bias`` (beta) = 0."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+
+class _BatchNorm(_RunningStats, Module):
     """Shared implementation of ``BatchNorm1d``/``BatchNorm2d`` (see :func:`batch_norm`)."""
 
     _ndims: tuple = ()
@@ -62,36 +93,10 @@ class _BatchNorm(Module):
             self.momentum = None if momentum is None else float(momentum)
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dt)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        self._register_state(num_features, affine, track_running_stats, dt)
         if device is not None:
             self.to(device=device)
 
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches tracked."""
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked.array[...] = 0
-
-    def reset_parameters(self) -> None:
-        """Reset the running statistics and gamma = 1, beta = 0."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
 
     def get_config(self) -> dict:
         """The constructor arguments; ``beta`` in place of ``momentum`` when ``beta`` was given."""
@@ -285,7 +290,7 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_RunningStats, Module):
     """Shared implementation of ``InstanceNorm1d``/``InstanceNorm2d`` (see :func:`instance_norm`)."""
 
     _spatial = 1
@@ -297,36 +302,10 @@ class _InstanceNorm(Module):
         self.num_features, self.eps = int(num_features), float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dt)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        self._register_state(num_features, affine, track_running_stats, dt)
         if device is not None:
             self.to(device=device)
 
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches tracked."""
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked.array[...] = 0
-
-    def reset_parameters(self) -> None:
-        """Reset the running statistics, ``weight = 1``, ``bias = 0``."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
 
     def forward(self, x):
         x = ensure_tensor(x)
