@@ -146,3 +146,23 @@ def test_max_unpool2d_matches_torch():
                  lambda t: torch.nn.functional.max_unpool2d(t, idx, output_size=size, **kw), [y.numpy()])
     with pytest.raises(ValueError, match="outside"):
         F.max_unpool2d(gk.ones(1, 1, 1, 1), np.array([[[[9]]]]), 2)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("cls,shape,kw", [("Conv2d", (2, 3, 6, 7), dict(padding=(1, 2))),
+                                          ("Conv2d", (1, 3, 5, 5), dict(padding="same", dilation=2)),
+                                          ("Conv1d", (2, 3, 9), dict(padding=2, stride=2))])
+def test_conv_padding_modes_match_torch(mode, cls, shape, kw):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    t_mod = getattr(torch.nn, cls)(3, 4, 3, padding_mode=mode, dtype=torch.float64, **kw)
+    g_mod = getattr(nn, cls)(3, 4, 3, padding_mode=mode, dtype="float64", device="cpu", **kw)
+    g_mod.load_state_dict({k: v.detach().numpy() for k, v in t_mod.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal(shape)
+    gx, tx = gk.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = g_mod(gx), t_mod(tx)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    (out ** 2).sum().backward()
+    (ref ** 2).sum().backward()
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(g_mod.weight.grad.numpy(), t_mod.weight.grad.numpy(), rtol=1e-9, atol=1e-10)

@@ -59,6 +59,8 @@ LAYERS = [
     ("conv2d", lambda: nn.Conv2d(3, 5, 3, stride=2, padding=1), [(3, 9, 9)]),
     ("conv2d_groups_dil", lambda: nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2), [(4, 8, 8)]),
     ("conv2d_same", lambda: nn.Conv2d(2, 3, 4, padding="same"), [(2, 7, 7)]),
+    ("conv2d_reflect", lambda: nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), [(2, 6, 6)]),
+    ("conv1d_replicate", lambda: nn.Conv1d(2, 3, 3, padding=2, padding_mode="replicate"), [(2, 9)]),
     ("conv1d", lambda: nn.Conv1d(3, 4, 5, stride=2, padding=2), [(3, 20)]),
     ("maxpool2d", lambda: nn.MaxPool2d(2), [(3, 8, 8)]),
     ("maxpool2d_pad_ceil", lambda: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), [(2, 9, 9)]),

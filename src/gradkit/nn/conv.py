@@ -25,9 +25,13 @@ from ..tensor import Tensor
 from . import init
 from .functional._im2col import _tuple as _ntuple  # an int or an n-tuple of ints, checked
 from .functional.conv import conv_output_size, conv1d, conv2d
+from .functional.distance import pad as _pad
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
+
+# torch's padding_mode -> the mode of gk.nn.functional.pad
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
 class _ConvNd(Module):
@@ -37,7 +41,7 @@ class _ConvNd(Module):
     _layout = "(N, C, H, W)"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
         nd = self._nd
@@ -67,11 +71,8 @@ class _ConvNd(Module):
             padding_v = _ntuple(padding, nd, "padding", name)
             if any(p < 0 for p in padding_v):
                 raise ValueError(f"{name}: padding must be non-negative, got {padding!r}")
-        if padding_mode != "zeros":
-            raise ValueError(
-                f"{name}: padding_mode {padding_mode!r} is not supported; gradkit pads convolutions with zeros "
-                "(padding_mode='zeros'); pad the input yourself with gk.pad for other modes"
-            )
+        if padding_mode not in _PAD_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {sorted(_PAD_MODES)}, got {padding_mode!r}")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.kernel_size = kernel
@@ -88,6 +89,23 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def _pad_input(self, x):
+        """``(x, padding)`` for the convolution: with a ``padding_mode`` other than zeros the input is
+        padded here (reflect, replicate or circular, as PyTorch) and the convolution pads nothing."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        nd = self._nd
+        if self.padding == "valid":
+            return x, (0,) * nd
+        if self.padding == "same":
+            sides = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(self.kernel_size, self.dilation)]
+        else:
+            sides = [(p, p) for p in self.padding]
+        flat = [v for before_after in reversed(sides) for v in before_after]  # last dimension first
+        return _pad(x, tuple(flat), mode=_PAD_MODES[self.padding_mode]), (0,) * nd
 
     def reset_parameters(self) -> None:
         """PyTorch's default: ``kaiming_uniform_(W, a=sqrt(5))`` = ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``,
@@ -183,7 +201,8 @@ class Conv2d(_ConvNd):
     def forward(self, x: Tensor) -> Tensor:
         x = ensure_tensor(x)
         self._check_input(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._pad_input(x)
+        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -225,5 +244,6 @@ class Conv1d(_ConvNd):
     def forward(self, x: Tensor) -> Tensor:
         x = ensure_tensor(x)
         self._check_input(x)
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        x, padding = self._pad_input(x)
+        padding = padding if isinstance(padding, str) else padding[0]
         return conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)

@@ -40,10 +40,10 @@ class Conv3d(_ConvNd):
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         if isinstance(padding, str):
             raise ValueError("Conv3d: padding must be an int or a triple (string padding is not supported)")
+        if padding_mode != "zeros":
+            raise ValueError("Conv3d: only padding_mode='zeros' is supported")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype)
-        if device is not None:
-            self.to(device)
+                         padding_mode, device=device, dtype=dtype)
 
     def forward(self, x):
         x = ensure_tensor(x)
@@ -62,7 +62,7 @@ class _ConvTransposeNd(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, as in PyTorch")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype)
+                         padding_mode, dtype=dtype)
         self.output_padding = _ntuple(output_padding, self._nd, "output_padding", name)
         if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
             raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller than the stride "

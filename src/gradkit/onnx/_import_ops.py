@@ -353,13 +353,19 @@ def _expand(ins, a, node):
 
 @rule("Pad")
 def _pad(ins, a, node):
-    mode = a.get("mode", "constant")
-    if mode != "constant":
-        raise OnnxImportError(f"onnx.load: Pad node {node.name!r}: mode {mode!r} is not supported yet")
+    mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}.get(
+        a.get("mode", "constant"))
+    if mode is None:
+        raise OnnxImportError(f"onnx.load: Pad node {node.name!r}: mode {a.get('mode')!r} is not supported")
     x, pads = ins[0], _ints(ins[1])
     value = ins[2].item() if len(ins) > 2 and ins[2] is not None else 0.0
     n = x.ndim
-    return ops.pad(x, tuple((pads[i], pads[i + n]) for i in range(n)), value)
+    if mode == "constant":
+        return ops.pad(x, tuple((pads[i], pads[i + n]) for i in range(n)), value)
+    flat = [v for i in reversed(range(n)) for v in (pads[i], pads[i + n])]  # torch's order: last dim first
+    while len(flat) > 2 and flat[-2:] == [0, 0]:  # torch's pad modes cover the trailing dimensions only
+        flat = flat[:-2]
+    return F.pad(x, tuple(flat), mode=mode)
 
 
 # ----------------------------------------------------------------------- recurrent operators
