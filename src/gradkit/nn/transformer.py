@@ -75,6 +75,17 @@ class _TransformerLayer(Module):
         self.activation = _activation(activation, name)
         self.batch_first = bool(batch_first)
 
+    def _sa(self, x, mask, padding, is_causal):
+        """The self-attention sublayer (before its residual)."""
+        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
+                           is_causal=is_causal and mask is None)[0]
+        return self.dropout1(y)
+
+    def _ff(self, x):
+        """The feed-forward sublayer (before its residual); its dropout is the layer's last one."""
+        last = self.dropout3 if "dropout3" in self._modules else self.dropout2
+        return last(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
 
 class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and a feed-forward block, each with a residual and layer norm
@@ -105,14 +116,6 @@ class TransformerEncoderLayer(_TransformerLayer):
                     bias, dtype, cross_attention=False)
         if device is not None:
             self.to(device)
-
-    def _sa(self, x, mask, padding, is_causal):
-        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                           is_causal=is_causal and mask is None)[0]
-        return self.dropout1(y)
-
-    def _ff(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         """Args: src (S, N, E) or (N, S, E) with ``batch_first``; src_mask (S, S) or (N*nhead, S, S),
@@ -148,18 +151,10 @@ class TransformerDecoderLayer(_TransformerLayer):
         if device is not None:
             self.to(device)
 
-    def _sa(self, x, mask, padding, is_causal):
-        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                           is_causal=is_causal and mask is None)[0]
-        return self.dropout1(y)
-
     def _mha(self, x, mem, mask, padding, is_causal):
         y = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=padding, need_weights=False,
                                 is_causal=is_causal and mask is None)[0]
         return self.dropout2(y)
-
-    def _ff(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
