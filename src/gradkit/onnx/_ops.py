@@ -44,34 +44,21 @@ def _scalar(em, c, like):
     return em.g.const(np.asarray(c, dtype=like.dtype), "scalar")
 
 
-@rule("AddScalar")
-def _add_scalar(em, op, ins, out):
-    return em.g.node("Add", [ins[0], _scalar(em, op.c, out)])
+# ops with a Python number: (ONNX op, whether the number comes first: c - x, c / x)
+_SCALAR_OPS = {"AddScalar": ("Add", False), "MulScalar": ("Mul", False), "RSubScalar": ("Sub", True),
+               "DivScalar": ("Div", False), "RDivScalar": ("Div", True), "PowScalar": ("Pow", False)}
 
 
-@rule("MulScalar")
-def _mul_scalar(em, op, ins, out):
-    return em.g.node("Mul", [ins[0], _scalar(em, op.c, out)])
+def _scalar_rule(op_type, reflected):
+    def fn(em, op, ins, out):
+        c = _scalar(em, op.c, out)
+        return em.g.node(op_type, [c, ins[0]] if reflected else [ins[0], c])
+
+    return fn
 
 
-@rule("RSubScalar")
-def _rsub_scalar(em, op, ins, out):
-    return em.g.node("Sub", [_scalar(em, op.c, out), ins[0]])
-
-
-@rule("DivScalar")
-def _div_scalar(em, op, ins, out):
-    return em.g.node("Div", [ins[0], _scalar(em, op.c, out)])
-
-
-@rule("RDivScalar")
-def _rdiv_scalar(em, op, ins, out):
-    return em.g.node("Div", [_scalar(em, op.c, out), ins[0]])
-
-
-@rule("PowScalar")
-def _pow_scalar(em, op, ins, out):
-    return em.g.node("Pow", [ins[0], _scalar(em, op.c, out)])
+for _gk_name, (_onnx_name, _reflected) in _SCALAR_OPS.items():
+    RULES[_gk_name] = _scalar_rule(_onnx_name, _reflected)
 
 
 @rule("Clamp")
